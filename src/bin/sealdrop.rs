@@ -1,0 +1,5 @@
+#![forbid(unsafe_code)]
+
+fn main() {
+    eprintln!("sealdrop server: not built yet");
+}

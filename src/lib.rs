@@ -1,0 +1,8 @@
+//! sealdrop: an anonymous source-submission drop. Every byte a source sends is
+//! sealed with age to the newsroom's public keys as it streams in; editors open
+//! submissions on an air-gapped machine with `sealdrop-open`.
+#![forbid(unsafe_code)]
+
+pub mod keys;
+pub mod open;
+pub mod seal;

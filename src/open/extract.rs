@@ -1,0 +1,142 @@
+//! Decrypting one sealed file into its own folder, verified, never overwriting.
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+
+use super::inputs::Input;
+use super::progress::ProgressReader;
+use super::ToolError;
+use crate::keys::Identities;
+use crate::seal::manifest::MANIFEST_PATH;
+use crate::seal::{Manifest, SubmissionReader};
+
+/// What happened to one input.
+#[derive(Debug)]
+pub enum Outcome {
+    Opened { dir: PathBuf, manifest: Manifest },
+    AlreadyOpen { dir: PathBuf },
+}
+
+/// Buffer between the decrypting reader and the file system.
+const IO_BUFFER: usize = 256 * 1024;
+
+fn create_private_dir(path: &Path) -> io::Result<()> {
+    DirBuilder::new().mode(0o700).create(path)
+}
+
+/// Opens `input` into `outdir/<id>/`. Works in a hidden staging folder and
+/// renames it into place only when every part has been verified, so a folder
+/// named after a submission is always complete; on failure nothing is left.
+pub fn extract(
+    input: &Input,
+    identities: &Identities,
+    outdir: &Path,
+    bar: &ProgressBar,
+    base: u64,
+) -> Result<Outcome, ToolError> {
+    let dir = outdir.join(&input.id);
+    if dir.symlink_metadata().is_ok() {
+        return Ok(Outcome::AlreadyOpen { dir });
+    }
+    let staging = outdir.join(format!(".{}.opening", input.id));
+    if staging.symlink_metadata().is_ok() {
+        // Left by an interrupted run; its content was never verified.
+        fs::remove_dir_all(&staging).map_err(ToolError::io(&staging))?;
+    }
+    create_private_dir(&staging).map_err(ToolError::io(&staging))?;
+    let result = extract_into(input, identities, &staging, bar, base).and_then(|manifest| {
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &staging,
+            rustix::fs::CWD,
+            &dir,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )
+        .map_err(|e| ToolError::Io {
+            path: dir.clone(),
+            source: e.into(),
+        })?;
+        Ok(manifest)
+    });
+    match result {
+        Ok(manifest) => Ok(Outcome::Opened { dir, manifest }),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            Err(e)
+        }
+    }
+}
+
+fn extract_into(
+    input: &Input,
+    identities: &Identities,
+    staging: &Path,
+    bar: &ProgressBar,
+    base: u64,
+) -> Result<Manifest, ToolError> {
+    let open_err = |source| ToolError::Open {
+        path: input.path.clone(),
+        source,
+    };
+    let file = fs::File::open(&input.path).map_err(ToolError::io(&input.path))?;
+    let reader = BufReader::with_capacity(IO_BUFFER, ProgressReader::new(file, base, bar.clone()));
+    let mut submission = SubmissionReader::open(
+        reader,
+        identities.iter().map(|i| i.as_ref() as &dyn age::Identity),
+    )
+    .map_err(open_err)?;
+    let manifest = submission.manifest().clone();
+    for (index, part) in manifest.parts.iter().enumerate() {
+        // The reader has checked that every component is a sanitized name.
+        let target = staging.join(&part.path);
+        if let Some(parent) = target.parent() {
+            if parent != staging && parent.symlink_metadata().is_err() {
+                DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .map_err(ToolError::io(parent))?;
+            }
+        }
+        let out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&target)
+            .map_err(ToolError::io(&target))?;
+        let mut out = BufWriter::with_capacity(IO_BUFFER, out);
+        let mut part_reader = submission.part_reader(index).map_err(open_err)?;
+        io::copy(&mut part_reader, &mut out).map_err(|e| {
+            if e.kind() == io::ErrorKind::InvalidData {
+                ToolError::Open {
+                    path: input.path.clone(),
+                    source: crate::seal::OpenError::Integrity {
+                        path: part.path.clone(),
+                        reason: e.to_string(),
+                    },
+                }
+            } else {
+                ToolError::Io {
+                    path: target.clone(),
+                    source: e,
+                }
+            }
+        })?;
+        out.flush().map_err(ToolError::io(&target))?;
+    }
+    let manifest_path = staging.join(MANIFEST_PATH);
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&manifest_path)
+        .map_err(ToolError::io(&manifest_path))?;
+    out.write_all(&json)
+        .map_err(ToolError::io(&manifest_path))?;
+    Ok(manifest)
+}

@@ -1,0 +1,106 @@
+//! `manifest.json`: the sealed description of a submission (docs/FORMAT.md).
+//!
+//! Readers ignore fields they do not know, so later versions can add fields (a
+//! reply channel, say) without breaking older `sealdrop-open` builds. A reader
+//! refuses a manifest whose `version` is newer than it understands only when the
+//! major meaning changed, which is what bumping `version` signals.
+
+use serde::{Deserialize, Serialize};
+
+/// Value of the `format` field.
+pub const FORMAT_NAME: &str = "sealdrop-submission";
+/// Current manifest version; readers accept every version up to this one.
+pub const FORMAT_VERSION: u32 = 1;
+/// Path of the manifest inside the archive.
+pub const MANIFEST_PATH: &str = "manifest.json";
+/// Path of the message inside the archive.
+pub const MESSAGE_PATH: &str = "message.txt";
+/// Folder of the attachments inside the archive.
+pub const ATTACHMENTS_DIR: &str = "attachments";
+/// Path of the Padmé padding entry (zeros; not listed in the manifest).
+pub const PADDING_PATH: &str = ".padding";
+/// Content type recorded for the message.
+pub const MESSAGE_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+/// Largest manifest a reader will parse.
+pub const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub version: u32,
+    /// Arrival time rounded down to `received_granularity_secs`, RFC 3339 UTC.
+    pub received: String,
+    pub received_granularity_secs: u64,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartKind {
+    Message,
+    Attachment,
+    /// A kind from a newer version; listed and extracted, never interpreted.
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub kind: PartKind,
+    /// Sanitized path of the entry inside the archive ("attachments/x.pdf").
+    pub path: String,
+    /// The name exactly as the source's browser sent it (attachments only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_name: Option<String>,
+    /// The content type as the source's browser declared it; never trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the part's bytes.
+    pub sha256: String,
+}
+
+impl Manifest {
+    pub fn new(received: String, received_granularity_secs: u64) -> Self {
+        Manifest {
+            format: FORMAT_NAME.to_owned(),
+            version: FORMAT_VERSION,
+            received,
+            received_granularity_secs,
+            parts: Vec::new(),
+        }
+    }
+
+    pub fn message(&self) -> Option<&Part> {
+        self.parts.iter().find(|p| p.kind == PartKind::Message)
+    }
+
+    pub fn attachments(&self) -> impl Iterator<Item = &Part> {
+        self.parts.iter().filter(|p| p.kind == PartKind::Attachment)
+    }
+
+    pub fn total_size(&self) -> u64 {
+        self.parts.iter().map(|p| p.size).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_and_kinds_do_not_break_reading() {
+        let json = r#"{
+            "format": "sealdrop-submission", "version": 1,
+            "received": "2026-11-25T04:00:00Z", "received_granularity_secs": 3600,
+            "reply": {"channel": "future"},
+            "parts": [
+                {"kind": "message", "path": "message.txt", "size": 2, "sha256": "00", "lang": "ar"},
+                {"kind": "voice-note", "path": "voice/x.ogg", "size": 1, "sha256": "11"}
+            ]
+        }"#;
+        let m: Manifest = serde_json::from_str(json).unwrap();
+        assert_eq!(m.parts[1].kind, PartKind::Other);
+        assert_eq!(m.message().unwrap().size, 2);
+    }
+}

@@ -1,0 +1,314 @@
+//! Opening a sealed submission: decrypts as a stream (age's seekable reader, so
+//! the ZIP's central directory can be read without holding the file in memory)
+//! and refuses anything that does not match its manifest.
+
+use std::collections::HashSet;
+use std::io::{self, BufRead, Read, Seek};
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::manifest::{
+    Manifest, FORMAT_NAME, FORMAT_VERSION, MANIFEST_PATH, MAX_MANIFEST_BYTES, PADDING_PATH,
+};
+use super::names::sanitize_name;
+use super::writer::hex;
+
+/// Deflate cannot expand data by more than 1032:1; a larger claim is a bomb.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("none of the given identities can open it (was it sealed to another newsroom key?)")]
+    NoMatchingIdentity,
+    #[error("it is not a valid age file or is damaged: {0}")]
+    Decrypt(age::DecryptError),
+    #[error("reading it failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("its content is not a valid ZIP archive: {0}")]
+    Archive(#[from] zip::result::ZipError),
+    #[error("its manifest.json is missing or invalid: {0}")]
+    Manifest(String),
+    #[error("it was made by a newer sealdrop (format version {0}); upgrade sealdrop-open")]
+    NewerVersion(u32),
+    #[error("it names an unsafe path {0:?} (path traversal or hostile name); refused")]
+    UnsafePath(String),
+    #[error("its archive holds an entry not listed in its manifest: {0:?}; refused")]
+    UnexpectedEntry(String),
+    #[error("part {path:?} failed verification: {reason}")]
+    Integrity { path: String, reason: String },
+}
+
+impl From<age::DecryptError> for OpenError {
+    fn from(e: age::DecryptError) -> Self {
+        match e {
+            age::DecryptError::NoMatchingKeys => OpenError::NoMatchingIdentity,
+            e => OpenError::Decrypt(e),
+        }
+    }
+}
+
+type Plaintext<R> = age::stream::StreamReader<R>;
+
+/// An open sealed submission. Nothing is written anywhere; parts are read on
+/// demand and verified against the manifest as they are read.
+pub struct SubmissionReader<R: BufRead + Seek> {
+    archive: zip::ZipArchive<Plaintext<R>>,
+    manifest: Manifest,
+}
+
+/// True if `path` is a relative path whose every component is already a
+/// sanitized name: no `..`, no absolute path, no backslash, no control or bidi
+/// characters, no Windows device names.
+pub fn is_safe_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && sanitize_name(c) == c)
+}
+
+impl<R: BufRead + Seek> SubmissionReader<R> {
+    /// Decrypts `input` with the first identity that matches and checks the
+    /// archive against its manifest.
+    pub fn open<'a>(
+        input: R,
+        identities: impl Iterator<Item = &'a dyn age::Identity>,
+    ) -> Result<Self, OpenError> {
+        let decryptor = age::Decryptor::new_buffered(input)?;
+        if decryptor.is_scrypt() {
+            return Err(OpenError::Manifest(
+                "it is passphrase-encrypted, not a sealdrop submission".into(),
+            ));
+        }
+        let plaintext = decryptor.decrypt(identities)?;
+        let mut archive = zip::ZipArchive::new(plaintext)?;
+        let manifest = read_manifest(&mut archive)?;
+        check_archive(&mut archive, &manifest)?;
+        Ok(SubmissionReader { archive, manifest })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Streams part `index` of the manifest. The reader fails with
+    /// `InvalidData` if the bytes do not match the manifest's size and SHA-256.
+    pub fn part_reader(&mut self, index: usize) -> Result<PartReader<'_, R>, OpenError> {
+        let part = self
+            .manifest
+            .parts
+            .get(index)
+            .ok_or_else(|| OpenError::Manifest(format!("no part number {index}")))?;
+        let expected_size = part.size;
+        let expected_sha256 = part.sha256.clone();
+        let path = part.path.clone();
+        let file = self.archive.by_name(&path)?;
+        Ok(PartReader {
+            inner: file.take(expected_size + 1),
+            path,
+            hasher: Sha256::new(),
+            read: 0,
+            expected_size,
+            expected_sha256,
+            verified: false,
+        })
+    }
+}
+
+fn read_manifest<R: Read + Seek>(archive: &mut zip::ZipArchive<R>) -> Result<Manifest, OpenError> {
+    let entry = archive
+        .by_name(MANIFEST_PATH)
+        .map_err(|_| OpenError::Manifest("the archive has no manifest.json".into()))?;
+    if entry.size() > MAX_MANIFEST_BYTES {
+        return Err(OpenError::Manifest(
+            "manifest.json is implausibly large".into(),
+        ));
+    }
+    let mut json = Zeroizing::new(Vec::new());
+    entry.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut json)?;
+    if json.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(OpenError::Manifest(
+            "manifest.json is implausibly large".into(),
+        ));
+    }
+    let manifest: Manifest =
+        serde_json::from_slice(&json).map_err(|e| OpenError::Manifest(e.to_string()))?;
+    if manifest.format != FORMAT_NAME {
+        return Err(OpenError::Manifest(format!(
+            "format is {:?}, expected {FORMAT_NAME:?}",
+            manifest.format
+        )));
+    }
+    if manifest.version == 0 {
+        return Err(OpenError::Manifest("version 0 does not exist".into()));
+    }
+    if manifest.version > FORMAT_VERSION {
+        return Err(OpenError::NewerVersion(manifest.version));
+    }
+    Ok(manifest)
+}
+
+fn check_archive<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    manifest: &Manifest,
+) -> Result<(), OpenError> {
+    let mut listed = HashSet::new();
+    let mut listed_folded = HashSet::new();
+    for part in &manifest.parts {
+        if !is_safe_relative_path(&part.path) {
+            return Err(OpenError::UnsafePath(part.path.clone()));
+        }
+        let folded = part.path.to_lowercase();
+        if folded == MANIFEST_PATH || folded == PADDING_PATH || !listed_folded.insert(folded) {
+            return Err(OpenError::Manifest(format!(
+                "part path {:?} is reserved or repeated",
+                part.path
+            )));
+        }
+        if part.sha256.len() != 64
+            || !part
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(OpenError::Manifest(format!(
+                "part {:?} has a malformed sha256",
+                part.path
+            )));
+        }
+        listed.insert(part.path.as_str());
+    }
+
+    let mut seen = HashSet::new();
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i)?;
+        let name = entry.name()?.into_owned();
+        if !seen.insert(name.clone()) {
+            return Err(OpenError::UnexpectedEntry(format!(
+                "{name} (appears twice)"
+            )));
+        }
+        if name == MANIFEST_PATH || name == PADDING_PATH {
+            continue;
+        }
+        if !listed.contains(name.as_str()) {
+            if !is_safe_relative_path(&name) {
+                return Err(OpenError::UnsafePath(name));
+            }
+            return Err(OpenError::UnexpectedEntry(name));
+        }
+        let part = manifest
+            .parts
+            .iter()
+            .find(|p| p.path == name)
+            .expect("listed");
+        if entry.encrypted() {
+            return Err(OpenError::Integrity {
+                path: name,
+                reason: "ZIP-level encryption is not allowed".into(),
+            });
+        }
+        if entry.size() != part.size {
+            return Err(OpenError::Integrity {
+                path: name,
+                reason: format!(
+                    "archive says {} bytes, manifest says {}",
+                    entry.size(),
+                    part.size
+                ),
+            });
+        }
+        let plausible = match entry.compression() {
+            zip::CompressionMethod::Stored => entry.compressed_size() == part.size,
+            zip::CompressionMethod::Deflated => {
+                part.size
+                    <= entry
+                        .compressed_size()
+                        .saturating_mul(MAX_DEFLATE_RATIO)
+                        .saturating_add(64)
+            }
+            other => {
+                return Err(OpenError::Integrity {
+                    path: name,
+                    reason: format!("compression method {other:?} is not allowed"),
+                })
+            }
+        };
+        if !plausible {
+            return Err(OpenError::Integrity {
+                path: name,
+                reason: "compressed size does not fit the declared size".into(),
+            });
+        }
+        listed.remove(name.as_str());
+    }
+    if let Some(missing) = listed.into_iter().next() {
+        return Err(OpenError::Integrity {
+            path: missing.to_owned(),
+            reason: "listed in the manifest but missing from the archive".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Reads one part and verifies it. A read that ends early, goes past the
+/// declared size, or whose SHA-256 differs returns an `InvalidData` error instead
+/// of end-of-file.
+pub struct PartReader<'a, R: BufRead + Seek> {
+    inner: io::Take<zip::read::ZipFile<'a, Plaintext<R>>>,
+    path: String,
+    hasher: Sha256,
+    read: u64,
+    expected_size: u64,
+    expected_sha256: String,
+    verified: bool,
+}
+
+impl<R: BufRead + Seek> PartReader<'_, R> {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn verify(&mut self) -> io::Result<()> {
+        if self.read != self.expected_size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: size {} differs from the manifest's {}",
+                    self.path, self.read, self.expected_size
+                ),
+            ));
+        }
+        let actual = hex(&std::mem::take(&mut self.hasher).finalize());
+        if actual != self.expected_sha256 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: SHA-256 differs from the manifest", self.path),
+            ));
+        }
+        self.verified = true;
+        Ok(())
+    }
+}
+
+impl<R: BufRead + Seek> Read for PartReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.verified || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.verify()?;
+            return Ok(0);
+        }
+        self.read += n as u64;
+        if self.read > self.expected_size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: more data than the manifest declares", self.path),
+            ));
+        }
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
