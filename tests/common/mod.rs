@@ -1,0 +1,252 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use age::secrecy::ExposeSecret;
+use sealdrop::keys::Recipients;
+use sealdrop::seal::{SealOptions, SubmissionReader, SubmissionWriter};
+
+pub struct Key {
+    pub identity: age::x25519::Identity,
+    pub recipient: age::x25519::Recipient,
+}
+
+impl Key {
+    pub fn new() -> Key {
+        let identity = age::x25519::Identity::generate();
+        let recipient = identity.to_public();
+        Key {
+            identity,
+            recipient,
+        }
+    }
+
+    /// Writes the identity in age's identity-file format.
+    pub fn write_identity(&self, path: &Path) {
+        std::fs::write(
+            path,
+            format!("{}\n", self.identity.to_string().expose_secret()),
+        )
+        .unwrap();
+    }
+}
+
+pub fn recipients(keys: &[&Key]) -> Recipients {
+    Recipients::from_keys(keys.iter().map(|k| k.recipient.clone()).collect())
+}
+
+/// What a source sends: an optional message and named files.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub message: Option<Vec<u8>>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Seals `sub` in chunks of `chunk` bytes, the way the server feeds the sealer.
+pub fn seal(sub: &Submission, keys: &[&Key], chunk: usize) -> Vec<u8> {
+    let mut w =
+        SubmissionWriter::new(&recipients(keys), Vec::new(), &SealOptions::default()).unwrap();
+    if let Some(message) = &sub.message {
+        w.begin_message().unwrap();
+        for c in message.chunks(chunk.max(1)) {
+            w.write_part(c).unwrap();
+        }
+        w.end_part().unwrap();
+    }
+    for (name, data) in &sub.files {
+        w.begin_attachment(name, Some("application/octet-stream"))
+            .unwrap();
+        for c in data.chunks(chunk.max(1)) {
+            w.write_part(c).unwrap();
+        }
+        w.end_part().unwrap();
+    }
+    w.finish().unwrap().0
+}
+
+/// Opens a sealed file with `key`: (message, [(sanitized path, data)]).
+pub fn open(sealed: &[u8], key: &Key) -> (Option<Vec<u8>>, Vec<(String, Vec<u8>)>) {
+    let mut r = SubmissionReader::open(
+        std::io::BufReader::new(Cursor::new(sealed)),
+        std::iter::once(&key.identity as &dyn age::Identity),
+    )
+    .unwrap();
+    let manifest = r.manifest().clone();
+    let mut message = None;
+    let mut files = Vec::new();
+    for (i, part) in manifest.parts.iter().enumerate() {
+        let mut data = Vec::new();
+        std::io::copy(&mut r.part_reader(i).unwrap(), &mut data).unwrap();
+        match part.kind {
+            sealdrop::seal::PartKind::Message => message = Some(data),
+            _ => files.push((part.path.clone(), data)),
+        }
+    }
+    (message, files)
+}
+
+pub fn bin(name: &str) -> PathBuf {
+    match name {
+        "sealdrop-open" => PathBuf::from(env!("CARGO_BIN_EXE_sealdrop-open")),
+        other => panic!("unknown binary {other}"),
+    }
+}
+
+/// Runs a command, panicking with its output if it cannot start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| {
+        panic!("cannot run {cmd:?}: {e} (is it installed? .ci/run installs it)")
+    })
+}
+
+pub fn assert_success(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A minimal ZIP builder that writes whatever it is told, for hostile archives:
+/// entries with local sizes known upfront, no validation of names or sizes.
+pub struct RawZip {
+    out: Vec<u8>,
+    central: Vec<u8>,
+    count: u16,
+}
+
+impl RawZip {
+    pub fn new() -> Self {
+        RawZip {
+            out: Vec::new(),
+            central: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// `method` 0 = stored, 8 = deflated; `declared` is the uncompressed size
+    /// written in the headers, `crc` the CRC written in the headers.
+    pub fn entry(
+        &mut self,
+        name: &str,
+        method: u16,
+        data: &[u8],
+        declared: u32,
+        crc: u32,
+    ) -> &mut Self {
+        let offset = self.out.len() as u32;
+        let mut h = Vec::new();
+        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        h.extend_from_slice(&20u16.to_le_bytes());
+        h.extend_from_slice(&(1u16 << 11).to_le_bytes());
+        h.extend_from_slice(&method.to_le_bytes());
+        h.extend_from_slice(&0u16.to_le_bytes());
+        h.extend_from_slice(&0x21u16.to_le_bytes());
+        h.extend_from_slice(&crc.to_le_bytes());
+        h.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        h.extend_from_slice(&declared.to_le_bytes());
+        h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&0u16.to_le_bytes());
+        h.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(&h);
+        self.out.extend_from_slice(data);
+        let c = &mut self.central;
+        c.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        c.extend_from_slice(&20u16.to_le_bytes());
+        c.extend_from_slice(&20u16.to_le_bytes());
+        c.extend_from_slice(&(1u16 << 11).to_le_bytes());
+        c.extend_from_slice(&method.to_le_bytes());
+        c.extend_from_slice(&0u16.to_le_bytes());
+        c.extend_from_slice(&0x21u16.to_le_bytes());
+        c.extend_from_slice(&crc.to_le_bytes());
+        c.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        c.extend_from_slice(&declared.to_le_bytes());
+        c.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        c.extend_from_slice(&[0u8; 12]); // extra len, comment len, disk, internal attrs, external attrs
+        c.extend_from_slice(&offset.to_le_bytes());
+        c.extend_from_slice(name.as_bytes());
+        self.count += 1;
+        self
+    }
+
+    /// A stored entry with honest sizes and CRC.
+    pub fn stored(&mut self, name: &str, data: &[u8]) -> &mut Self {
+        self.entry(name, 0, data, data.len() as u32, crc32fast::hash(data))
+    }
+
+    pub fn finish(&self) -> Vec<u8> {
+        let mut out = self.out.clone();
+        let cd_offset = out.len() as u32;
+        out.extend_from_slice(&self.central);
+        out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        out.extend_from_slice(&[0u8; 4]);
+        out.extend_from_slice(&self.count.to_le_bytes());
+        out.extend_from_slice(&self.count.to_le_bytes());
+        out.extend_from_slice(&(self.central.len() as u32).to_le_bytes());
+        out.extend_from_slice(&cd_offset.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out
+    }
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A manifest.json listing `parts` as (kind, path, data).
+pub fn manifest_json(parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let parts: Vec<_> = parts
+        .iter()
+        .map(|(kind, path, data)| {
+            serde_json::json!({"kind": kind, "path": path, "size": data.len(), "sha256": sha256_hex(data)})
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "format": "sealdrop-submission", "version": 1,
+        "received": "2026-11-25T04:00:00Z", "received_granularity_secs": 3600,
+        "parts": parts,
+    }))
+    .unwrap()
+}
+
+/// Encrypts `plaintext` to `key` with the age crate (as a stock `age -e` would).
+pub fn age_encrypt(plaintext: &[u8], key: &Key) -> Vec<u8> {
+    let enc =
+        age::Encryptor::with_recipients(std::iter::once(&key.recipient as &dyn age::Recipient))
+            .unwrap();
+    let mut out = Vec::new();
+    let mut w = enc.wrap_output(&mut out).unwrap();
+    w.write_all(plaintext).unwrap();
+    w.finish().unwrap();
+    out
+}
+
+/// Lists every file under `dir`, relative, sorted.
+pub fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out.sort();
+    out
+}
