@@ -42,7 +42,7 @@ pub fn recipients(keys: &[&Key]) -> Recipients {
 #[derive(Clone, Debug)]
 pub struct Submission {
     pub message: Option<Vec<u8>>,
-    pub files: Vec<(String, Vec<u8>)>,
+    pub files: Files,
 }
 
 /// Seals `sub` in chunks of `chunk` bytes, the way the server feeds the sealer.
@@ -67,8 +67,11 @@ pub fn seal(sub: &Submission, keys: &[&Key], chunk: usize) -> Vec<u8> {
     w.finish().unwrap().0
 }
 
-/// Opens a sealed file with `key`: (message, [(sanitized path, data)]).
-pub fn open(sealed: &[u8], key: &Key) -> (Option<Vec<u8>>, Vec<(String, Vec<u8>)>) {
+/// Files as (sanitized path inside the archive, content).
+pub type Files = Vec<(String, Vec<u8>)>;
+
+/// Opens a sealed file with `key`: (message, files).
+pub fn open(sealed: &[u8], key: &Key) -> (Option<Vec<u8>>, Files) {
     let mut r = SubmissionReader::open(
         std::io::BufReader::new(Cursor::new(sealed)),
         std::iter::once(&key.identity as &dyn age::Identity),
