@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds every fuzz target and runs each for SECONDS (default 10).
+# For long runs: cargo +nightly fuzz run TARGET -- -max_total_time=36000
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+seconds=${1:-10}
+for target in $(cargo +nightly fuzz list); do
+  echo "fuzz: $target for ${seconds}s"
+  cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 | tail -n 3
+done
