@@ -6,3 +6,5 @@
 pub mod keys;
 pub mod open;
 pub mod seal;
+#[cfg(feature = "server")]
+pub mod server;

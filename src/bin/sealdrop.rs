@@ -1,5 +1,6 @@
+//! The online server; all logic lives in `sealdrop::server`.
 #![forbid(unsafe_code)]
 
-fn main() {
-    eprintln!("sealdrop server: not built yet");
+fn main() -> std::process::ExitCode {
+    sealdrop::server::cli::main()
 }

@@ -1,0 +1,363 @@
+//! Command line of the `sealdrop` server binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::config::{
+    parse_duration, parse_mode, parse_size, FileConfig, Limits, ListenAddr, ServeConfig,
+};
+use super::{tls, AppInner, StartError};
+
+#[derive(Parser)]
+#[command(
+    name = "sealdrop",
+    version,
+    about = "Anonymous source-submission drop: every byte is sealed with age as it arrives."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the submission page and seal what sources send.
+    Serve(Box<ServeArgs>),
+    /// Try sealdrop locally: throwaway keys and store, served on 127.0.0.1:8080.
+    Demo {
+        /// Folder for the demo's keys, store and opened submissions.
+        #[arg(long, value_name = "DIR", default_value = "sealdrop-demo")]
+        dir: PathBuf,
+        /// Address to serve on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+}
+
+/// Flags of `sealdrop serve`; each also has a key in the TOML config file
+/// (same name, `_` for `-`). Flags override the file.
+#[derive(Args, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the options below.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// File of newsroom public keys (age1…), one per line. Required.
+    #[arg(long, value_name = "FILE")]
+    pub recipients: Option<PathBuf>,
+    /// Folder for sealed submissions (mode 0700). Required.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// HOST:PORT or unix:PATH; repeat for several [default: 127.0.0.1:8080].
+    #[arg(long = "listen", value_name = "ADDR")]
+    pub listen: Vec<String>,
+    /// PEM certificate chain: serve TLS 1.3 on TCP listeners (reloaded on SIGHUP).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Mode of Unix sockets, octal [default: 0660].
+    #[arg(long, value_name = "MODE")]
+    pub socket_mode: Option<String>,
+    /// Largest submission, message and files together [default: 500MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_upload_size: Option<String>,
+    /// Largest message [default: 1MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_message_size: Option<String>,
+    /// Most files in one submission [default: 50].
+    #[arg(long, value_name = "N")]
+    pub max_attachments: Option<usize>,
+    /// Most bytes of multipart headers per part [default: 16KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_part_header_size: Option<String>,
+    /// Uploads sealed at once; more get a 503 page [default: 32].
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_uploads: Option<usize>,
+    /// Open connections; more get a 503 and are closed [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Time to send request headers [default: 20s].
+    #[arg(long, value_name = "DURATION")]
+    pub header_timeout: Option<String>,
+    /// Longest pause while a body is sent [default: 2m].
+    #[arg(long, value_name = "DURATION")]
+    pub body_idle_timeout: Option<String>,
+    /// Longest time for one whole upload [default: 4h].
+    #[arg(long, value_name = "DURATION")]
+    pub upload_deadline: Option<String>,
+    /// Free disk space to keep; below it uploads get a 503 page [default: 1GiB].
+    #[arg(long, value_name = "SIZE")]
+    pub min_free_disk: Option<String>,
+    /// Cap on the sealed files kept in the store [default: none].
+    #[arg(long, value_name = "SIZE")]
+    pub store_quota: Option<String>,
+    /// Rounding of the arrival time sealed inside each submission [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub time_granularity: Option<String>,
+    /// How often file times in the store are reset to a coarse time [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub touch_interval: Option<String>,
+    /// How long shutdown waits for uploads in progress [default: 60s].
+    #[arg(long, value_name = "DURATION")]
+    pub shutdown_grace: Option<String>,
+}
+
+fn pick<T>(
+    flag: Option<String>,
+    file: Option<String>,
+    parse: fn(&str) -> Result<T, String>,
+    default: T,
+) -> Result<T, String> {
+    match flag.or(file) {
+        Some(s) => parse(&s),
+        None => Ok(default),
+    }
+}
+
+fn positive(d: Duration, name: &str) -> Result<Duration, String> {
+    if d.is_zero() {
+        Err(format!("{name} must be longer than zero"))
+    } else {
+        Ok(d)
+    }
+}
+
+/// Merges flags, the config file and the defaults.
+pub fn resolve(args: ServeArgs) -> Result<ServeConfig, String> {
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let d = Limits::default();
+    let recipients = args.recipients.or(file.recipients).ok_or(
+        "--recipients FILE is required: the newsroom's public keys (age1…), from `sealdrop-open keygen`",
+    )?;
+    let store = args
+        .store
+        .or(file.store)
+        .ok_or("--store DIR is required: a folder of mode 0700 for sealed submissions")?;
+    let listen_raw = if !args.listen.is_empty() {
+        args.listen
+    } else {
+        file.listen
+            .unwrap_or_else(|| vec!["127.0.0.1:8080".to_owned()])
+    };
+    let listen = listen_raw
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<Vec<ListenAddr>, _>>()?;
+    let limits = Limits {
+        max_upload_bytes: pick(
+            args.max_upload_size,
+            file.max_upload_size,
+            parse_size,
+            d.max_upload_bytes,
+        )?,
+        max_message_bytes: pick(
+            args.max_message_size,
+            file.max_message_size,
+            parse_size,
+            d.max_message_bytes,
+        )?,
+        max_attachments: args
+            .max_attachments
+            .or(file.max_attachments)
+            .unwrap_or(d.max_attachments),
+        max_part_header_bytes: pick(
+            args.max_part_header_size,
+            file.max_part_header_size,
+            parse_size,
+            d.max_part_header_bytes,
+        )?,
+        max_concurrent_uploads: args
+            .max_concurrent_uploads
+            .or(file.max_concurrent_uploads)
+            .unwrap_or(d.max_concurrent_uploads)
+            .max(1),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(d.max_connections)
+            .max(1),
+        header_timeout: positive(
+            pick(
+                args.header_timeout,
+                file.header_timeout,
+                parse_duration,
+                d.header_timeout,
+            )?,
+            "header-timeout",
+        )?,
+        body_idle_timeout: positive(
+            pick(
+                args.body_idle_timeout,
+                file.body_idle_timeout,
+                parse_duration,
+                d.body_idle_timeout,
+            )?,
+            "body-idle-timeout",
+        )?,
+        upload_deadline: positive(
+            pick(
+                args.upload_deadline,
+                file.upload_deadline,
+                parse_duration,
+                d.upload_deadline,
+            )?,
+            "upload-deadline",
+        )?,
+        min_free_bytes: pick(
+            args.min_free_disk,
+            file.min_free_disk,
+            parse_size,
+            d.min_free_bytes,
+        )?,
+        store_quota: match args.store_quota.or(file.store_quota) {
+            Some(s) => Some(parse_size(&s)?),
+            None => None,
+        },
+        time_granularity: positive(
+            pick(
+                args.time_granularity,
+                file.time_granularity,
+                parse_duration,
+                d.time_granularity,
+            )?,
+            "time-granularity",
+        )?,
+        touch_interval: positive(
+            pick(
+                args.touch_interval,
+                file.touch_interval,
+                parse_duration,
+                d.touch_interval,
+            )?,
+            "touch-interval",
+        )?,
+        shutdown_grace: pick(
+            args.shutdown_grace,
+            file.shutdown_grace,
+            parse_duration,
+            d.shutdown_grace,
+        )?,
+    };
+    if limits.header_timeout > Duration::from_secs(30) {
+        return Err("header-timeout may not exceed 30s: slow headers are how a few clients hold every connection".into());
+    }
+    let tls_cert = args.tls_cert.or(file.tls_cert);
+    let tls_key = args.tls_key.or(file.tls_key);
+    if tls_cert.is_some() != tls_key.is_some() {
+        return Err("TLS needs both --tls-cert and --tls-key".into());
+    }
+    Ok(ServeConfig {
+        recipients,
+        store,
+        listen,
+        tls_cert,
+        tls_key,
+        socket_mode: pick(args.socket_mode, file.socket_mode, parse_mode, 0o660)?,
+        limits,
+    })
+}
+
+/// Process hardening that must happen before any secret-adjacent work.
+fn harden_process() {
+    // No core dumps and no ptrace by other processes of the same user:
+    // uploads pass through this process's memory in plaintext.
+    if let Err(e) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        eprintln!("sealdrop: warning: could not make the process non-dumpable: {e}");
+    }
+    // Room for many open connections: raise the soft file limit to the hard one.
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    if let Some(hard) = limit.maximum {
+        let _ = rustix::process::setrlimit(
+            rustix::process::Resource::Nofile,
+            rustix::process::Rlimit {
+                current: Some(hard),
+                maximum: Some(hard),
+            },
+        );
+    }
+}
+
+/// Starts the server and runs until SIGTERM/SIGINT.
+pub async fn run_serve(config: ServeConfig, banner: Option<String>) -> Result<(), StartError> {
+    let app = AppInner::new(&config)?;
+    let certs = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::CertReloader::new(cert, key)?),
+        _ => None,
+    };
+    let acceptor = certs.clone().map(tls::acceptor).transpose()?;
+    let listeners = super::bind_all(&config, acceptor).await?;
+    if let Some(certs) = certs {
+        tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                match certs.reload() {
+                    Ok(()) => tracing::info!("TLS certificate reloaded"),
+                    Err(e) => {
+                        tracing::warn!("TLS certificate not reloaded, keeping the old one: {e}")
+                    }
+                }
+            }
+        });
+    }
+    tracing::info!(
+        "sealing to {} recipient(s); serving on {}",
+        app.recipients.len(),
+        config
+            .listen
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(banner) = banner {
+        println!("{banner}");
+    }
+    super::serve(listeners, app, super::termination_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    harden_process();
+    super::logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sealdrop: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => match resolve(*args) {
+            Ok(config) => runtime
+                .block_on(run_serve(config, None))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        },
+        Command::Demo { dir, listen } => runtime.block_on(super::demo::run(dir, listen)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sealdrop: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

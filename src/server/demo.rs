@@ -1,0 +1,77 @@
+//! `sealdrop demo`: a working drop in one command, with throwaway keys.
+
+use std::fs::{self, DirBuilder};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use super::cli::{resolve, run_serve, ServeArgs};
+
+fn private_dir(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
+
+/// The command that runs `sealdrop-open`: the binary beside this one if it
+/// was built, otherwise through cargo.
+fn open_command() -> String {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("sealdrop-open")))
+        .filter(|p| p.is_file());
+    match beside {
+        Some(p) => p.display().to_string(),
+        None => "cargo run --release --bin sealdrop-open --".to_owned(),
+    }
+}
+
+pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
+    private_dir(&dir)?;
+    let identity = dir.join("identity.txt");
+    let recipients = dir.join("recipients.txt");
+    let store = dir.join("store");
+    if !identity.exists() {
+        let recipient = crate::open::keygen::keygen(&identity).map_err(|e| e.to_string())?;
+        fs::write(
+            &recipients,
+            format!("# demo key, made by `sealdrop demo`\n{recipient}\n"),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", recipients.display()))?;
+    }
+    private_dir(&store)?;
+    let config = resolve(ServeArgs {
+        recipients: Some(recipients),
+        store: Some(store.clone()),
+        listen: vec![listen.clone()],
+        ..ServeArgs::default()
+    })?;
+    let banner = [
+        String::new(),
+        format!(
+            "sealdrop demo: a throwaway drop with keys in {} (never use them for real sources).",
+            dir.display()
+        ),
+        String::new(),
+        format!("  1. Open http://{listen}/ in a browser and send a message or files."),
+        "  2. Decrypt what arrived, as an editor would on the air-gapped machine:".to_owned(),
+        String::new(),
+        format!(
+            "     {} decrypt -i {} -o {} {}",
+            open_command(),
+            identity.display(),
+            dir.join("opened").display(),
+            store.display()
+        ),
+        String::new(),
+        "Stop with Ctrl-C.".to_owned(),
+    ]
+    .join("\n");
+    run_serve(config, Some(banner))
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,53 @@
+//! Security headers on every response, errors included, and removal of
+//! anything that could track or fingerprint a source.
+
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::response::Response;
+
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), ambient-light-sensor=(), autoplay=(), \
+battery=(), browsing-topics=(), camera=(), display-capture=(), document-domain=(), encrypted-media=(), \
+fullscreen=(), geolocation=(), gyroscope=(), hid=(), interest-cohort=(), magnetometer=(), \
+microphone=(), midi=(), payment=(), picture-in-picture=(), publickey-credentials-get=(), \
+screen-wake-lock=(), serial=(), sync-xhr=(), usb=(), xr-spatial-tracking=()";
+
+/// The fixed headers, as (name, value) pairs; also used for the canned 503
+/// written to connections beyond the cap.
+pub const FIXED: &[(&str, &str)] = &[
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("cache-control", "no-store, max-age=0"),
+    ("pragma", "no-cache"),
+    ("referrer-policy", "no-referrer"),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-embedder-policy", "require-corp"),
+    ("cross-origin-resource-policy", "same-origin"),
+    ("permissions-policy", PERMISSIONS_POLICY),
+];
+
+pub fn apply(headers: &mut HeaderMap) {
+    for (name, value) in FIXED {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    for name in [
+        header::ETAG,
+        header::LAST_MODIFIED,
+        header::SERVER,
+        header::SET_COOKIE,
+        header::VARY,
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// Middleware: `axum::middleware::map_response(security_headers)`.
+pub async fn security_headers(mut response: Response) -> Response {
+    apply(response.headers_mut());
+    response
+}

@@ -1,0 +1,181 @@
+//! Listeners and connections: hyper's HTTP/1.1 server with a header-read
+//! timeout (axum::serve has none), a cap on open connections, and graceful
+//! shutdown that lets in-flight uploads finish.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::sync::Arc;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+
+use super::config::{Limits, ListenAddr};
+use super::pages::{self, Lang, Problem};
+use super::AppInner;
+
+/// A bound listener, optionally with TLS (TCP only).
+pub enum Listener {
+    Tcp(TcpListener, Option<tokio_rustls::TlsAcceptor>),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    /// Binds `addr`. A stale Unix socket file is replaced; any other file at
+    /// that path is an error.
+    pub async fn bind(
+        addr: &ListenAddr,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        socket_mode: u32,
+    ) -> io::Result<Listener> {
+        match addr {
+            ListenAddr::Tcp(a) => Ok(Listener::Tcp(TcpListener::bind(a).await?, tls)),
+            ListenAddr::Unix(path) => {
+                if let Ok(meta) = fs::symlink_metadata(path) {
+                    if meta.file_type().is_socket() {
+                        fs::remove_file(path)?;
+                    } else {
+                        return Err(io::Error::new(
+                            io::ErrorKind::AlreadyExists,
+                            format!("{} exists and is not a socket", path.display()),
+                        ));
+                    }
+                }
+                let listener = UnixListener::bind(path)?;
+                fs::set_permissions(path, fs::Permissions::from_mode(socket_mode))?;
+                Ok(Listener::Unix(listener))
+            }
+        }
+    }
+}
+
+/// HTTP/1.1 only: sources use Tor Browser over an onion service, where HTTP/2
+/// brings attack surface and nothing else.
+fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(64 * 1024)
+        .max_headers(100)
+        .keep_alive(true);
+    builder
+}
+
+async fn serve_connection<IO>(
+    io: IO,
+    router: Router,
+    app: Arc<AppInner>,
+    mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn =
+        http1(&app.limits).serve_connection(TokioIo::new(io), TowerToHyperService::new(router));
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// Resolves once shutdown starts (without holding the watch's lock).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+/// Answer for a connection beyond the cap: a complete 503 page, then close.
+fn refusal(app: &AppInner) -> Vec<u8> {
+    let page = pages::error(Lang::En, Problem::Busy, &app.limits);
+    let mut head = String::from("HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/html; charset=utf-8\r\n");
+    for (name, value) in super::headers::FIXED {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", page.len()));
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(page.as_bytes());
+    bytes
+}
+
+async fn refuse<IO: AsyncWrite + Unpin>(mut io: IO, app: &AppInner) {
+    let answer = refusal(app);
+    let _ = tokio::time::timeout(app.limits.header_timeout, async {
+        let _ = io.write_all(&answer).await;
+        let _ = io.shutdown().await;
+    })
+    .await;
+}
+
+pub(super) async fn accept_loop(
+    listener: Listener,
+    router: Router,
+    app: Arc<AppInner>,
+    connections: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped(&mut stop) => return,
+            accepted = accept(&listener) => {
+                let Some(conn) = accepted else { continue };
+                let permit = connections.clone().try_acquire_owned();
+                let (router, app, stop) = (router.clone(), app.clone(), stop.clone());
+                tokio::spawn(async move {
+                    match (conn, permit) {
+                        (Accepted::Plain(io), Ok(permit)) => serve_connection(io, router, app, stop, permit).await,
+                        (Accepted::Unix(io), Ok(permit)) => serve_connection(io, router, app, stop, permit).await,
+                        (Accepted::Tls(tcp, acceptor), Ok(permit)) => {
+                            if let Ok(Ok(tls)) = tokio::time::timeout(app.limits.header_timeout, acceptor.accept(tcp)).await {
+                                serve_connection(tls, router, app, stop, permit).await;
+                            }
+                        }
+                        (conn, Err(_)) => {
+                            app.stats.connections_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            match conn {
+                                Accepted::Plain(io) => refuse(io, &app).await,
+                                Accepted::Unix(io) => refuse(io, &app).await,
+                                Accepted::Tls(..) => {}
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+enum Accepted {
+    Plain(tokio::net::TcpStream),
+    Tls(tokio::net::TcpStream, tokio_rustls::TlsAcceptor),
+    Unix(tokio::net::UnixStream),
+}
+
+/// Accepts one connection; transient errors (such as running out of file
+/// descriptors) pause briefly instead of spinning.
+async fn accept(listener: &Listener) -> Option<Accepted> {
+    let result = match listener {
+        Listener::Tcp(l, tls) => l.accept().await.map(|(s, _peer)| {
+            let _ = s.set_nodelay(true);
+            match tls {
+                Some(acceptor) => Accepted::Tls(s, acceptor.clone()),
+                None => Accepted::Plain(s),
+            }
+        }),
+        Listener::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+    };
+    match result {
+        Ok(conn) => Some(conn),
+        Err(_) => {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            None
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! The store folder: sealed files only, written atomically.
+//!
+//! A submission is written to `.incoming-<random>.partial` (a name that never ends
+//! in `.age`), synced, renamed to `<id>.age`, and the folder synced, before the
+//! source is told it was received. A guard removes the partial file on every
+//! failure path, including a client that disconnects; start-up removes what a
+//! crash left.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use rand::RngCore;
+
+const PARTIAL_PREFIX: &str = ".incoming-";
+const PARTIAL_SUFFIX: &str = ".partial";
+pub const SEALED_SUFFIX: &str = ".age";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store folder {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("store folder {0} does not exist: create it with `install -d -m 0700 {0}`")]
+    Missing(PathBuf),
+    #[error("store {0} is not a folder")]
+    NotADir(PathBuf),
+    #[error(
+        "store folder {path} can be read or written by other users (mode {mode:o}); \
+         run `chmod 0700 {path}`"
+    )]
+    TooOpen { path: PathBuf, mode: u32 },
+    #[error("store folder {path} is not writable by this user: {source}; make it owned by the user sealdrop runs as")]
+    NotWritable { path: PathBuf, source: io::Error },
+}
+
+/// Why the store cannot take an upload right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    /// Free disk space is below the configured floor.
+    Disk,
+    /// The store quota is reached.
+    Quota,
+}
+
+pub struct Store {
+    dir: PathBuf,
+    min_free_bytes: u64,
+    quota: Option<u64>,
+    /// Bytes of sealed files, kept up to date as files arrive or leave.
+    stored_bytes: AtomicU64,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    crate::seal::writer::hex(&buf)
+}
+
+pub fn is_sealed_name(name: &str) -> bool {
+    name.strip_suffix(SEALED_SUFFIX).is_some_and(|id| {
+        id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    })
+}
+
+impl Store {
+    /// Checks the folder and removes partial files left by a crash.
+    pub fn open(dir: &Path, min_free_bytes: u64, quota: Option<u64>) -> Result<Store, StoreError> {
+        let io_err = |source| StoreError::Io {
+            path: dir.to_owned(),
+            source,
+        };
+        let meta = match fs::metadata(dir) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing(dir.to_owned()))
+            }
+            Err(e) => return Err(io_err(e)),
+        };
+        if !meta.is_dir() {
+            return Err(StoreError::NotADir(dir.to_owned()));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StoreError::TooOpen {
+                path: dir.to_owned(),
+                mode,
+            });
+        }
+        let probe = dir.join(format!(
+            "{PARTIAL_PREFIX}probe-{}{PARTIAL_SUFFIX}",
+            random_hex(8)
+        ));
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&probe)
+            .map_err(|source| StoreError::NotWritable {
+                path: dir.to_owned(),
+                source,
+            })?;
+        fs::remove_file(&probe).map_err(io_err)?;
+
+        let store = Store {
+            dir: dir.to_owned(),
+            min_free_bytes,
+            quota,
+            stored_bytes: AtomicU64::new(0),
+        };
+        store.remove_partials().map_err(io_err)?;
+        let total = store
+            .sealed_files()
+            .map_err(io_err)?
+            .iter()
+            .map(|(_, len)| len)
+            .sum();
+        store.stored_bytes.store(total, Ordering::Relaxed);
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Removes every in-progress file; returns how many there were.
+    pub fn remove_partials(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(PARTIAL_PREFIX) && name.ends_with(PARTIAL_SUFFIX) {
+                fs::remove_file(self.dir.join(&*name))?;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            self.sync_dir()?;
+        }
+        Ok(removed)
+    }
+
+    /// Sealed files as (file name, length), sorted by name.
+    pub fn sealed_files(&self) -> io::Result<Vec<(String, u64)>> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_sealed_name(&name) {
+                files.push((name, entry.metadata()?.len()));
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    pub fn stored_bytes(&self) -> u64 {
+        self.stored_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Whether `more` bytes can still be written without crossing the disk
+    /// floor or the quota.
+    pub fn check_capacity(&self, more: u64) -> Result<(), Full> {
+        if let Some(quota) = self.quota {
+            if self.stored_bytes().saturating_add(more) > quota {
+                return Err(Full::Quota);
+            }
+        }
+        match rustix::fs::statvfs(&self.dir) {
+            Ok(st) => {
+                let free = st.f_bavail.saturating_mul(st.f_frsize);
+                if free < self.min_free_bytes.saturating_add(more) {
+                    return Err(Full::Disk);
+                }
+                Ok(())
+            }
+            // If the file system cannot say, writing will tell (ENOSPC).
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Creates a new partial file, removed when the guard drops uncommitted.
+    pub fn create_partial(&self) -> io::Result<(File, PartialGuard)> {
+        let path = self.dir.join(format!(
+            "{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}",
+            random_hex(16)
+        ));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        Ok((file, PartialGuard { path: Some(path) }))
+    }
+
+    /// Makes a finished partial file durable and gives it its final name.
+    /// Its times are set to `coarse_time` so they do not record the arrival.
+    pub fn commit(
+        &self,
+        file: File,
+        mut guard: PartialGuard,
+        coarse_time: SystemTime,
+    ) -> io::Result<String> {
+        let times = fs::FileTimes::new()
+            .set_accessed(coarse_time)
+            .set_modified(coarse_time);
+        file.set_times(times)?;
+        file.sync_all()?;
+        let len = file.metadata()?.len();
+        drop(file);
+        let partial = guard
+            .path
+            .clone()
+            .expect("guard holds a path until committed");
+        let id = random_hex(16);
+        let final_path = self.dir.join(format!("{id}{SEALED_SUFFIX}"));
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &partial,
+            rustix::fs::CWD,
+            &final_path,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )?;
+        guard.path = None;
+        self.sync_dir()?;
+        self.stored_bytes.fetch_add(len, Ordering::Relaxed);
+        Ok(id)
+    }
+
+    fn sync_dir(&self) -> io::Result<()> {
+        File::open(&self.dir)?.sync_all()
+    }
+
+    /// Deletes a sealed file for good (unlink, then sync the folder).
+    pub fn remove_sealed(&self, name: &str) -> io::Result<()> {
+        if !is_sealed_name(name) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a sealed file name",
+            ));
+        }
+        let path = self.dir.join(name);
+        let len = fs::metadata(&path)?.len();
+        fs::remove_file(&path)?;
+        self.sync_dir()?;
+        let _ = self
+            .stored_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(len))
+            });
+        Ok(())
+    }
+
+    /// Sets the access and modification times of every sealed file and of the
+    /// folder to `t`. The kernel stamps the change time with "now" as it does so,
+    /// which overwrites the exact arrival time it held since the last pass.
+    pub fn normalize_times(&self, t: SystemTime) -> io::Result<usize> {
+        let times = fs::FileTimes::new().set_accessed(t).set_modified(t);
+        let mut touched = 0;
+        for (name, _) in self.sealed_files()? {
+            match File::open(self.dir.join(&name)) {
+                Ok(f) => {
+                    f.set_times(times)?;
+                    touched += 1;
+                }
+                // Picked up meanwhile.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        File::open(&self.dir)?.set_times(times)?;
+        Ok(touched)
+    }
+
+    /// The user id that owns the store (for diagnostics).
+    pub fn owner(&self) -> io::Result<u32> {
+        Ok(fs::metadata(&self.dir)?.uid())
+    }
+}
+
+/// Removes a partial file unless it was committed.
+pub struct PartialGuard {
+    path: Option<PathBuf>,
+}
+
+impl Drop for PartialGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = fs::remove_file(&path);
+            if let Some(dir) = path.parent() {
+                let _ = File::open(dir).and_then(|d| d.sync_all());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn private_dir() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        d
+    }
+
+    #[test]
+    fn refuses_an_open_folder() {
+        let d = private_dir();
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o750)).unwrap();
+        assert!(matches!(
+            Store::open(d.path(), 0, None),
+            Err(StoreError::TooOpen { .. })
+        ));
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o703)).unwrap();
+        assert!(matches!(
+            Store::open(d.path(), 0, None),
+            Err(StoreError::TooOpen { .. })
+        ));
+        assert!(matches!(
+            Store::open(&d.path().join("nope"), 0, None),
+            Err(StoreError::Missing(_))
+        ));
+    }
+
+    #[test]
+    fn partial_files_never_end_in_age_and_vanish_on_drop() {
+        let d = private_dir();
+        let store = Store::open(d.path(), 0, None).unwrap();
+        let (mut f, guard) = store.create_partial().unwrap();
+        f.write_all(b"ciphertext").unwrap();
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+        assert!(!names[0].to_string_lossy().ends_with(".age"));
+        drop(guard);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn commit_renames_and_startup_cleans_leftovers() {
+        let d = private_dir();
+        let store = Store::open(d.path(), 0, None).unwrap();
+        let (mut f, guard) = store.create_partial().unwrap();
+        f.write_all(b"sealed").unwrap();
+        let coarse = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_043_200);
+        let id = store.commit(f, guard, coarse).unwrap();
+        let path = d.path().join(format!("{id}.age"));
+        assert_eq!(fs::read(&path).unwrap(), b"sealed");
+        assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), coarse);
+        assert_eq!(store.stored_bytes(), 6);
+        // A crash leaves a partial file behind: the next start removes it.
+        let (_f, guard) = store.create_partial().unwrap();
+        std::mem::forget(guard);
+        let store = Store::open(d.path(), 0, None).unwrap();
+        assert_eq!(store.sealed_files().unwrap().len(), 1);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+        assert_eq!(store.stored_bytes(), 6);
+        assert_eq!(store.check_capacity(10), Ok(()));
+        let store = Store::open(d.path(), 0, Some(10)).unwrap();
+        assert_eq!(store.check_capacity(5), Err(Full::Quota));
+    }
+}
