@@ -30,8 +30,8 @@ pub fn problem_page(app: &AppInner, lang: Lang, problem: Problem) -> Response {
     html(problem.status(), pages::error(lang, problem, &app.limits))
 }
 
-fn lang_or_404(app: &AppInner, tag: &str) -> Result<Lang, Response> {
-    Lang::from_tag(tag).ok_or_else(|| problem_page(app, Lang::En, Problem::NotFound))
+fn unknown_language(app: &AppInner) -> Response {
+    problem_page(app, Lang::En, Problem::NotFound)
 }
 
 async fn index(State(app): App) -> Response {
@@ -39,16 +39,16 @@ async fn index(State(app): App) -> Response {
 }
 
 async fn index_lang(State(app): App, Path(tag): Path<String>) -> Response {
-    match lang_or_404(&app, &tag) {
-        Ok(lang) => html(StatusCode::OK, pages::index(lang, &app.limits)),
-        Err(r) => r,
+    match Lang::from_tag(&tag) {
+        Some(lang) => html(StatusCode::OK, pages::index(lang, &app.limits)),
+        None => unknown_language(&app),
     }
 }
 
 async fn lang_root_redirect(State(app): App, Path(tag): Path<String>) -> Response {
-    match lang_or_404(&app, &tag) {
-        Ok(lang) => Redirect::permanent(&format!("{}/", lang.prefix())).into_response(),
-        Err(r) => r,
+    match Lang::from_tag(&tag) {
+        Some(lang) => Redirect::permanent(&format!("{}/", lang.prefix())).into_response(),
+        None => unknown_language(&app),
     }
 }
 
@@ -57,9 +57,9 @@ async fn received(State(_app): App) -> Response {
 }
 
 async fn received_lang(State(app): App, Path(tag): Path<String>) -> Response {
-    match lang_or_404(&app, &tag) {
-        Ok(lang) => html(StatusCode::OK, pages::received(lang)),
-        Err(r) => r,
+    match Lang::from_tag(&tag) {
+        Some(lang) => html(StatusCode::OK, pages::received(lang)),
+        None => unknown_language(&app),
     }
 }
 
@@ -80,9 +80,9 @@ async fn submit(State(app): App, request: Request) -> Response {
 }
 
 async fn submit_lang(State(app): App, Path(tag): Path<String>, request: Request) -> Response {
-    match lang_or_404(&app, &tag) {
-        Ok(lang) => submit_in(app, lang, request).await,
-        Err(r) => r,
+    match Lang::from_tag(&tag) {
+        Some(lang) => submit_in(app, lang, request).await,
+        None => unknown_language(&app),
     }
 }
 

@@ -1,0 +1,319 @@
+//! Starting the real `sealdrop` binary on a real socket, and a raw HTTP/1.1
+//! client that can also send what no polite client would.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::Key;
+
+pub fn server_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sealdrop"))
+}
+
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub store: PathBuf,
+    pub tmp: PathBuf,
+    pub key: Key,
+    pub identity: PathBuf,
+    pub output: Arc<Mutex<Vec<u8>>>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A private folder, as the server requires for its store.
+pub fn private_dir(path: &Path) {
+    fs::create_dir_all(path).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+impl Server {
+    /// Starts `sealdrop serve` with a fresh key and store plus `extra` flags.
+    pub fn start(extra: &[&str]) -> Server {
+        Self::start_with_env(extra, &[])
+    }
+
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Key::new();
+        let identity = dir.path().join("identity.txt");
+        key.write_identity(&identity);
+        let recipients = dir.path().join("recipients.txt");
+        fs::write(&recipients, format!("# test key\n{}\n", key.recipient)).unwrap();
+        let store = dir.path().join("store");
+        private_dir(&store);
+        let tmp = dir.path().join("tmp");
+        private_dir(&tmp);
+        Self::launch(dir, key, identity, recipients, store, tmp, extra, env)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn launch(
+        dir: tempfile::TempDir,
+        key: Key,
+        identity: PathBuf,
+        recipients: PathBuf,
+        store: PathBuf,
+        tmp: PathBuf,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let mut cmd = Command::new(server_bin());
+        cmd.arg("serve")
+            .arg("--recipients")
+            .arg(&recipients)
+            .arg("--store")
+            .arg(&store)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .args(["--min-free-disk", "1MiB"])
+            .args(extra)
+            .env("TMPDIR", &tmp)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start sealdrop");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    output.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+        let server = Server {
+            child,
+            addr,
+            dir,
+            store,
+            tmp,
+            key,
+            identity,
+            output,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if TcpStream::connect(self.addr).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("server did not start: {}", self.output_text());
+    }
+
+    pub fn output_text(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+
+    /// Names of everything in the store folder.
+    pub fn store_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&self.store)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn sealed_files(&self) -> Vec<PathBuf> {
+        self.store_names()
+            .into_iter()
+            .filter(|n| n.ends_with(".age"))
+            .map(|n| self.store.join(n))
+            .collect()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args(["-s", sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub fn parse_response(raw: &[u8]) -> Option<Response> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        })
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    if let Some(len) = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
+        body.truncate(len);
+    }
+    Some(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Sends raw bytes and reads the answer until the server closes.
+pub fn exchange(addr: SocketAddr, request: &[u8]) -> Response {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // The server may answer early and close; a failed write is not the test's concern.
+    let _ = s.write_all(request);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse_response(&raw)
+        .unwrap_or_else(|| panic!("no HTTP response in {:?}", String::from_utf8_lossy(&raw)))
+}
+
+pub fn get(addr: SocketAddr, path: &str) -> Response {
+    exchange(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+/// One multipart field: name, optional file name and content type, data.
+pub struct Field<'a> {
+    pub name: &'a str,
+    pub file_name: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub data: &'a [u8],
+}
+
+pub fn text_field<'a>(name: &'a str, data: &'a [u8]) -> Field<'a> {
+    Field {
+        name,
+        file_name: None,
+        content_type: None,
+        data,
+    }
+}
+
+pub fn file_field<'a>(file_name: &'a str, data: &'a [u8]) -> Field<'a> {
+    Field {
+        name: "attachment",
+        file_name: Some(file_name),
+        content_type: Some("application/octet-stream"),
+        data,
+    }
+}
+
+pub const BOUNDARY: &str = "----sealdroptestboundary7MA4YWxkTrZu0gW";
+
+pub fn multipart_body(fields: &[Field]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for f in fields {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        let mut disposition = format!("Content-Disposition: form-data; name=\"{}\"", f.name);
+        if let Some(file_name) = f.file_name {
+            disposition.push_str(&format!("; filename=\"{file_name}\""));
+        }
+        body.extend_from_slice(disposition.as_bytes());
+        body.extend_from_slice(b"\r\n");
+        if let Some(ct) = f.content_type {
+            body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(f.data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// The head of a multipart POST with `extra` header lines.
+pub fn post_head(path: &str, body_len: usize, extra: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {body_len}\r\n{extra}\r\n"
+    )
+    .into_bytes()
+}
+
+pub fn submit_with(addr: SocketAddr, fields: &[Field], extra_headers: &str) -> Response {
+    let body = multipart_body(fields);
+    let mut request = post_head("/submit", body.len(), extra_headers);
+    request.extend_from_slice(&body);
+    exchange(addr, &request)
+}
+
+pub fn submit(addr: SocketAddr, fields: &[Field]) -> Response {
+    submit_with(addr, fields, "")
+}
