@@ -218,6 +218,12 @@ mod tests {
     }
 
     #[test]
+    fn keys_example_is_a_valid_recipients_file() {
+        let text = include_str!("../keys.example");
+        assert_eq!(Recipients::parse(text, Path::new("keys.example")).unwrap().len(), 2);
+    }
+
+    #[test]
     fn empty_recipients_are_refused() {
         let e = Recipients::parse("# nothing\n\n", Path::new("r.txt")).unwrap_err();
         assert!(matches!(e, KeyError::NoRecipients { .. }), "{e}");

@@ -1,0 +1,71 @@
+//! Process hardening of the running server.
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::server::server_bin;
+use common::Key;
+
+/// proc(5): the files under /proc/PID are owned by root:root when the process
+/// is not dumpable, and by the process's user otherwise. Run the server as an
+/// unprivileged user (dropping from root with setpriv when the test runs as
+/// root) and look at who owns its /proc entry.
+#[test]
+fn the_server_makes_itself_non_dumpable() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let key = Key::new();
+    let recipients = dir.path().join("r.txt");
+    fs::write(&recipients, format!("{}\n", key.recipient)).unwrap();
+    fs::set_permissions(&recipients, fs::Permissions::from_mode(0o644)).unwrap();
+    let store = dir.path().join("store");
+    fs::create_dir(&store).unwrap();
+    fs::set_permissions(&store, fs::Permissions::from_mode(0o700)).unwrap();
+    let running_as_root = rustix::process::geteuid().is_root();
+    let unprivileged = 65534; // nobody
+    let mut cmd = if running_as_root {
+        chown(&store, Some(unprivileged), Some(unprivileged)).unwrap();
+        // The binary must be reachable by nobody.
+        let bin = dir.path().join("sealdrop");
+        fs::copy(server_bin(), &bin).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin);
+        c
+    } else {
+        Command::new(server_bin())
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = cmd
+        .args(["serve", "--min-free-disk", "1MiB", "--listen", &format!("127.0.0.1:{port}"), "--recipients"])
+        .arg(&recipients)
+        .arg("--store")
+        .arg(&store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server (setpriv is in util-linux)");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "server did not start");
+        assert!(child.try_wait().unwrap().is_none(), "server exited early");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let status = fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uid: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|u| u.parse().ok())
+        .unwrap();
+    let owner = fs::metadata(format!("/proc/{}/status", child.id())).unwrap().uid();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_ne!(uid, 0, "the server must run unprivileged for this check");
+    assert_eq!(owner, 0, "/proc entry owned by the process's user (uid {uid}): the process is dumpable");
+}
