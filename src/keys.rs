@@ -58,6 +58,15 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     Ok(data)
 }
 
+/// True if `line` holds something shaped like an age secret key
+/// (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`), even inside a comment; a
+/// mere mention of the prefix is not one.
+fn contains_secret_key(line: &str) -> bool {
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).any(|token| {
+        token.len() >= 40 && token.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-")
+    })
+}
+
 /// The newsroom's public keys, as the server seals to them.
 pub struct Recipients {
     keys: Vec<age::x25519::Recipient>,
@@ -91,7 +100,7 @@ impl Recipients {
             let line_no = i + 1;
             // Checked before comments are skipped: a commented-out secret key is
             // still a secret key on the server.
-            if line.to_ascii_uppercase().contains("AGE-SECRET-KEY-") {
+            if contains_secret_key(line) {
                 return Err(KeyError::SecretKeyInRecipients {
                     path: path.to_owned(),
                     line: line_no,
