@@ -62,9 +62,8 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
 /// (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`), even inside a comment; a
 /// mere mention of the prefix is not one.
 fn contains_secret_key(line: &str) -> bool {
-    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).any(|token| {
-        token.len() >= 40 && token.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-")
-    })
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .any(|token| token.len() >= 40 && token.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-"))
 }
 
 /// The newsroom's public keys, as the server seals to them.
@@ -229,7 +228,12 @@ mod tests {
     #[test]
     fn keys_example_is_a_valid_recipients_file() {
         let text = include_str!("../keys.example");
-        assert_eq!(Recipients::parse(text, Path::new("keys.example")).unwrap().len(), 2);
+        assert_eq!(
+            Recipients::parse(text, Path::new("keys.example"))
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

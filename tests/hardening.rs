@@ -35,14 +35,26 @@ fn the_server_makes_itself_non_dumpable() {
         fs::copy(server_bin(), &bin).unwrap();
         fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
         c
     } else {
         Command::new(server_bin())
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = cmd
-        .args(["serve", "--min-free-disk", "1MiB", "--listen", &format!("127.0.0.1:{port}"), "--recipients"])
+        .args([
+            "serve",
+            "--min-free-disk",
+            "1MiB",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--recipients",
+        ])
         .arg(&recipients)
         .arg("--store")
         .arg(&store)
@@ -52,7 +64,10 @@ fn the_server_makes_itself_non_dumpable() {
         .expect("start the server (setpriv is in util-linux)");
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
         assert!(child.try_wait().unwrap().is_none(), "server exited early");
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -63,9 +78,14 @@ fn the_server_makes_itself_non_dumpable() {
         .and_then(|l| l.split_whitespace().next())
         .and_then(|u| u.parse().ok())
         .unwrap();
-    let owner = fs::metadata(format!("/proc/{}/status", child.id())).unwrap().uid();
+    let owner = fs::metadata(format!("/proc/{}/status", child.id()))
+        .unwrap()
+        .uid();
     let _ = child.kill();
     let _ = child.wait();
     assert_ne!(uid, 0, "the server must run unprivileged for this check");
-    assert_eq!(owner, 0, "/proc entry owned by the process's user (uid {uid}): the process is dumpable");
+    assert_eq!(
+        owner, 0,
+        "/proc entry owned by the process's user (uid {uid}): the process is dumpable"
+    );
 }
