@@ -700,3 +700,107 @@ fn unix_socket_listener_serves_and_seals() {
         0o660
     );
 }
+
+#[test]
+fn a_stalled_body_gets_a_408_page_and_leaves_nothing() {
+    let server = Server::start(&["--body-idle-timeout", "1s"]);
+    let body = multipart_body(&[file_field("stall.bin", &vec![3u8; 200_000])]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(&post_head("/submit", body.len(), "")).unwrap();
+    s.write_all(&body[..100_000]).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let start = Instant::now();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let response = parse_response(&raw).expect("an answer, not a reset");
+    assert_eq!(response.status, 408);
+    assert!(response.text().contains("stalled"));
+    assert_eq!(server.store_names(), Vec::<String>::new());
+}
+
+#[test]
+fn connections_beyond_the_cap_get_a_503_page_and_close() {
+    let server = Server::start(&["--max-connections", "2", "--header-timeout", "5s"]);
+    // Let the start-up probe's connection close, then hold both slots.
+    std::thread::sleep(Duration::from_millis(500));
+    let idle: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let response = get(server.addr, "/");
+    assert_eq!(response.status, 503);
+    assert!(response.text().contains("try again"));
+    assert_hygiene(&response, "connection cap 503");
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        get(server.addr, "/").status,
+        200,
+        "slots are freed when connections close"
+    );
+}
+
+#[test]
+fn demo_serves_and_prints_a_command_that_decrypts_what_was_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(server_bin())
+        .current_dir(dir.path())
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let start = Instant::now();
+    let mut printed = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&printed).contains("Ctrl-C") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "demo printed: {}",
+            String::from_utf8_lossy(&printed)
+        );
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "demo exited: {}", String::from_utf8_lossy(&printed));
+        printed.extend_from_slice(&buf[..n]);
+    }
+    let printed = String::from_utf8(printed).unwrap();
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert_eq!(
+        submit(
+            addr,
+            &[
+                text_field("message", b"demo works"),
+                file_field("x.txt", b"x")
+            ]
+        )
+        .status,
+        303
+    );
+    let command = printed
+        .lines()
+        .find(|l| l.contains(" decrypt -i "))
+        .expect("a decrypt command")
+        .trim()
+        .to_owned();
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = run(Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .current_dir(dir.path()));
+    assert_success(&out, &command);
+    let opened = only_submission(&dir.path().join("sealdrop-demo/opened"));
+    assert_eq!(fs::read(opened.join("message.txt")).unwrap(), b"demo works");
+    let mode = fs::metadata(dir.path().join("sealdrop-demo/identity.txt"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
