@@ -26,6 +26,14 @@ struct Cli {
 enum Command {
     /// Serve the submission page and seal what sources send.
     Serve(Box<ServeArgs>),
+    /// Create a pickup token: prints the token for the editor and the hash for the server.
+    PickupToken {
+        /// Also write the token to this file (mode 0600, never overwritten).
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+    },
+    /// Move sealed submissions from the server's pickup API into a folder.
+    Pickup(super::pickup_client::PickupArgs),
     /// Try sealdrop locally: throwaway keys and store, served on 127.0.0.1:8080.
     Demo {
         /// Folder for the demo's keys, store and opened submissions.
@@ -104,6 +112,12 @@ pub struct ServeArgs {
     /// How long shutdown waits for uploads in progress [default: 60s].
     #[arg(long, value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
+    /// HOST:PORT or unix:PATH for the pickup API; repeatable [default: none, pickup off].
+    #[arg(long = "pickup-listen", value_name = "ADDR")]
+    pub pickup_listen: Vec<String>,
+    /// SHA-256 of an accepted pickup token (from `sealdrop pickup-token`); repeatable.
+    #[arg(long = "pickup-token-sha256", value_name = "HEX")]
+    pub pickup_token_sha256: Vec<String>,
 }
 
 fn pick<T>(
@@ -253,7 +267,35 @@ pub fn resolve(args: ServeArgs) -> Result<ServeConfig, String> {
     if tls_cert.is_some() != tls_key.is_some() {
         return Err("TLS needs both --tls-cert and --tls-key".into());
     }
+    let pickup_raw = if !args.pickup_listen.is_empty() {
+        args.pickup_listen
+    } else {
+        file.pickup_listen.unwrap_or_default()
+    };
+    let pickup_listen = pickup_raw
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<Vec<ListenAddr>, _>>()?;
+    let hashes_raw = if !args.pickup_token_sha256.is_empty() {
+        args.pickup_token_sha256
+    } else {
+        file.pickup_token_sha256.unwrap_or_default()
+    };
+    let pickup_token_hashes = hashes_raw
+        .iter()
+        .map(|h| super::pickup::parse_token_hash(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !pickup_listen.is_empty() && pickup_token_hashes.is_empty() {
+        return Err("--pickup-listen needs at least one --pickup-token-sha256; create one with `sealdrop pickup-token`".into());
+    }
+    if let Some(shared) = pickup_listen.iter().find(|a| listen.contains(a)) {
+        return Err(format!(
+            "{shared} is both a source and a pickup listener; pickup must have its own address"
+        ));
+    }
     Ok(ServeConfig {
+        pickup_listen,
+        pickup_token_hashes,
         recipients,
         store,
         listen,
@@ -262,6 +304,34 @@ pub fn resolve(args: ServeArgs) -> Result<ServeConfig, String> {
         socket_mode: pick(args.socket_mode, file.socket_mode, parse_mode, 0o660)?,
         limits,
     })
+}
+
+fn pickup_token(token_file: Option<PathBuf>) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let (token, hash) = super::pickup::new_token();
+    if let Some(path) = &token_file {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| {
+                format!(
+                    "cannot create {}: {e} (it is never overwritten)",
+                    path.display()
+                )
+            })?;
+        writeln!(file, "{token}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("Wrote the pickup token to {} (mode 0600). Give it to the editor who runs `sealdrop pickup`.", path.display());
+    } else {
+        eprintln!("Pickup token (give it to the editor; store it in a file only they can read):");
+        println!("{token}");
+    }
+    eprintln!("Add this line to the server's config file (the server keeps only this hash):");
+    println!("pickup_token_sha256 = [\"{hash}\"]");
+    eprintln!("(or pass --pickup-token-sha256 {hash})");
+    Ok(())
 }
 
 /// Process hardening that must happen before any secret-adjacent work.
@@ -294,7 +364,22 @@ pub async fn run_serve(config: ServeConfig, banner: Option<String>) -> Result<()
         _ => None,
     };
     let acceptor = certs.clone().map(tls::acceptor).transpose()?;
-    let listeners = super::bind_all(&config, acceptor).await?;
+    let source = super::router::router(app.clone());
+    let mut listeners: Vec<_> =
+        super::bind_all(&config.listen, config.socket_mode, acceptor.clone())
+            .await?
+            .into_iter()
+            .map(|l| (l, source.clone()))
+            .collect();
+    if !config.pickup_listen.is_empty() {
+        let pickup = super::pickup::router(super::pickup::PickupState::new(
+            app.clone(),
+            config.pickup_token_hashes.clone(),
+        ));
+        for l in super::bind_all(&config.pickup_listen, config.socket_mode, acceptor).await? {
+            listeners.push((l, pickup.clone()));
+        }
+    }
     if let Some(certs) = certs {
         tokio::spawn(async move {
             let Ok(mut hup) =
@@ -352,6 +437,8 @@ pub fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Demo { dir, listen } => runtime.block_on(super::demo::run(dir, listen)),
+        Command::PickupToken { token_file } => pickup_token(token_file),
+        Command::Pickup(args) => return runtime.block_on(super::pickup_client::main(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -109,6 +109,10 @@ pub struct ServeConfig {
     /// Mode of Unix sockets (Tor must be able to connect).
     pub socket_mode: u32,
     pub limits: Limits,
+    /// Where the pickup API listens (never on a source listener).
+    pub pickup_listen: Vec<ListenAddr>,
+    /// SHA-256 hashes of the accepted pickup tokens.
+    pub pickup_token_hashes: Vec<[u8; 32]>,
 }
 
 /// The TOML file: the same names as the flags, with `-` written as `_`.
@@ -135,6 +139,8 @@ pub struct FileConfig {
     pub time_granularity: Option<String>,
     pub touch_interval: Option<String>,
     pub shutdown_grace: Option<String>,
+    pub pickup_listen: Option<Vec<String>>,
+    pub pickup_token_sha256: Option<Vec<String>>,
 }
 
 impl FileConfig {

@@ -8,6 +8,8 @@ pub mod headers;
 pub mod listen;
 pub mod logging;
 pub mod pages;
+pub mod pickup;
+pub mod pickup_client;
 pub mod router;
 pub mod stats;
 pub mod store;
@@ -72,14 +74,15 @@ impl AppInner {
     }
 }
 
-/// Binds every configured listener (TLS on TCP listeners when configured).
+/// Binds `addrs` (TLS on TCP listeners when configured).
 pub async fn bind_all(
-    config: &ServeConfig,
+    addrs: &[ListenAddr],
+    socket_mode: u32,
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> Result<Vec<Listener>, StartError> {
     let mut listeners = Vec::new();
-    for addr in &config.listen {
-        let listener = Listener::bind(addr, tls.clone(), config.socket_mode)
+    for addr in addrs {
+        let listener = Listener::bind(addr, tls.clone(), socket_mode)
             .await
             .map_err(|source| StartError::Bind {
                 addr: addr.to_string(),
@@ -114,22 +117,21 @@ fn log_summary(app: &AppInner) {
     }
 }
 
-/// Serves the source-facing site on `listeners` until `shutdown` completes,
-/// then stops accepting, lets open requests finish for up to
-/// `limits.shutdown_grace`, and returns.
+/// Serves each listener with its router (the source site, or the pickup API
+/// on its own listeners) until `shutdown` completes, then stops accepting,
+/// lets open requests finish for up to `limits.shutdown_grace`, and returns.
 pub async fn serve(
-    listeners: Vec<Listener>,
+    listeners: Vec<(Listener, axum::Router)>,
     app: Arc<AppInner>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let router = router::router(app.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let max = app.limits.max_connections;
     let connections = Arc::new(Semaphore::new(max));
-    for listener in listeners {
+    for (listener, router) in listeners {
         tokio::spawn(listen::accept_loop(
             listener,
-            router.clone(),
+            router,
             app.clone(),
             connections.clone(),
             stop_rx.clone(),

@@ -6,14 +6,17 @@
 //! failure path, including a client that disconnects; start-up removes what a
 //! crash left.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 const PARTIAL_PREFIX: &str = ".incoming-";
 const PARTIAL_SUFFIX: &str = ".partial";
@@ -51,6 +54,36 @@ pub struct Store {
     quota: Option<u64>,
     /// Bytes of sealed files, kept up to date as files arrive or leave.
     stored_bytes: AtomicU64,
+    /// SHA-256 of sealed files (ciphertext), by file name: computed while
+    /// writing, or on first request for files from before a restart.
+    hashes: Mutex<HashMap<String, [u8; 32]>>,
+}
+
+/// Writes through to a file while hashing what is written (the ciphertext).
+pub struct HashingFile {
+    file: File,
+    sha256: Sha256,
+}
+
+impl HashingFile {
+    pub fn new(file: File) -> Self {
+        HashingFile {
+            file,
+            sha256: Sha256::new(),
+        }
+    }
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.sha256.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -112,6 +145,7 @@ impl Store {
             min_free_bytes,
             quota,
             stored_bytes: AtomicU64::new(0),
+            hashes: Mutex::new(HashMap::new()),
         };
         store.remove_partials().map_err(io_err)?;
         let total = store
@@ -202,10 +236,11 @@ impl Store {
     /// Its times are set to `coarse_time` so they do not record the arrival.
     pub fn commit(
         &self,
-        file: File,
+        written: HashingFile,
         mut guard: PartialGuard,
         coarse_time: SystemTime,
     ) -> io::Result<String> {
+        let HashingFile { file, sha256 } = written;
         let times = fs::FileTimes::new()
             .set_accessed(coarse_time)
             .set_modified(coarse_time);
@@ -229,7 +264,46 @@ impl Store {
         guard.path = None;
         self.sync_dir()?;
         self.stored_bytes.fetch_add(len, Ordering::Relaxed);
+        self.lock_hashes()
+            .insert(format!("{id}{SEALED_SUFFIX}"), sha256.finalize().into());
         Ok(id)
+    }
+
+    fn lock_hashes(&self) -> std::sync::MutexGuard<'_, HashMap<String, [u8; 32]>> {
+        self.hashes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// SHA-256 of a sealed file's bytes (blocking: may read the whole file).
+    pub fn sealed_sha256(&self, name: &str) -> io::Result<[u8; 32]> {
+        if !is_sealed_name(name) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "not a sealed file name",
+            ));
+        }
+        if let Some(hash) = self.lock_hashes().get(name) {
+            // The file may have been removed by another pickup meanwhile.
+            if self.dir.join(name).exists() {
+                return Ok(*hash);
+            }
+        }
+        let mut file = File::open(self.dir.join(name))?;
+        let mut sha256 = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            sha256.update(&buf[..n]);
+        }
+        let hash: [u8; 32] = sha256.finalize().into();
+        self.lock_hashes().insert(name.to_owned(), hash);
+        Ok(hash)
+    }
+
+    pub fn path_of(&self, name: &str) -> Option<PathBuf> {
+        is_sealed_name(name).then(|| self.dir.join(name))
     }
 
     fn sync_dir(&self) -> io::Result<()> {
@@ -248,6 +322,7 @@ impl Store {
         let len = fs::metadata(&path)?.len();
         fs::remove_file(&path)?;
         self.sync_dir()?;
+        self.lock_hashes().remove(name);
         let _ = self
             .stored_bytes
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
@@ -302,7 +377,6 @@ impl Drop for PartialGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     fn private_dir() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
@@ -349,10 +423,14 @@ mod tests {
     fn commit_renames_and_startup_cleans_leftovers() {
         let d = private_dir();
         let store = Store::open(d.path(), 0, None).unwrap();
-        let (mut f, guard) = store.create_partial().unwrap();
+        let (f, guard) = store.create_partial().unwrap();
+        let mut f = HashingFile::new(f);
         f.write_all(b"sealed").unwrap();
         let coarse = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_043_200);
         let id = store.commit(f, guard, coarse).unwrap();
+        let name = format!("{id}.age");
+        let expected: [u8; 32] = Sha256::digest(b"sealed").into();
+        assert_eq!(store.sealed_sha256(&name).unwrap(), expected);
         let path = d.path().join(format!("{id}.age"));
         assert_eq!(fs::read(&path).unwrap(), b"sealed");
         assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), coarse);
@@ -364,8 +442,17 @@ mod tests {
         assert_eq!(store.sealed_files().unwrap().len(), 1);
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
         assert_eq!(store.stored_bytes(), 6);
+        assert_eq!(
+            store.sealed_sha256(&name).unwrap(),
+            expected,
+            "recomputed after a restart"
+        );
         assert_eq!(store.check_capacity(10), Ok(()));
         let store = Store::open(d.path(), 0, Some(10)).unwrap();
         assert_eq!(store.check_capacity(5), Err(Full::Quota));
+        store.remove_sealed(&name).unwrap();
+        assert_eq!(store.stored_bytes(), 0);
+        assert_eq!(store.check_capacity(5), Ok(()));
+        assert!(store.sealed_sha256(&name).is_err());
     }
 }

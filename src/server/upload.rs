@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use zeroize::Zeroize;
 
 use super::pages::Problem;
+use super::store::HashingFile;
 use super::AppInner;
 use crate::seal::{SealError, SealOptions, SubmissionWriter};
 
@@ -106,7 +107,7 @@ fn seal_worker(
                 time_granularity_secs: app.limits.time_granularity.as_secs().max(1),
             };
             current = Some((
-                SubmissionWriter::new(&app.recipients, file, &options)?,
+                SubmissionWriter::new(&app.recipients, HashingFile::new(file), &options)?,
                 guard,
             ));
         }

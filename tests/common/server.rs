@@ -326,3 +326,14 @@ pub fn submit_with(addr: SocketAddr, fields: &[Field], extra_headers: &str) -> R
 pub fn submit(addr: SocketAddr, fields: &[Field]) -> Response {
     submit_with(addr, fields, "")
 }
+
+/// Sends raw bytes over a Unix socket and reads the answer until close.
+pub fn unix_exchange(path: &Path, request: &[u8]) -> Response {
+    let mut s = std::os::unix::net::UnixStream::connect(path).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let _ = s.write_all(request);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse_response(&raw)
+        .unwrap_or_else(|| panic!("no HTTP response in {:?}", String::from_utf8_lossy(&raw)))
+}
