@@ -120,6 +120,18 @@ pub struct ServeArgs {
     pub pickup_token_sha256: Vec<String>,
 }
 
+/// Config-file keys of every `serve` flag (for the tests that keep the flags,
+/// the file format and the sample config in step).
+pub fn serve_option_keys() -> Vec<String> {
+    let command = <ServeArgs as clap::Args>::augment_args(clap::Command::new("serve"));
+    command
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .filter(|long| *long != "config" && *long != "help")
+        .map(|long| long.replace('-', "_"))
+        .collect()
+}
+
 fn pick<T>(
     flag: Option<String>,
     file: Option<String>,

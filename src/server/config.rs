@@ -220,6 +220,44 @@ mod tests {
         assert!("localhost".parse::<ListenAddr>().is_err());
     }
 
+    /// The annotated sample configs parse, and mention every option.
+    #[test]
+    fn sample_configs_are_valid_and_complete() {
+        for (name, text) in [
+            (
+                "deploy/sealdrop.toml",
+                include_str!("../../deploy/sealdrop.toml"),
+            ),
+            (
+                "deploy/sealdrop-https.toml",
+                include_str!("../../deploy/sealdrop-https.toml"),
+            ),
+        ] {
+            let parsed: FileConfig = toml::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(parsed.recipients.is_some() && parsed.store.is_some());
+            for key in super::super::cli::serve_option_keys() {
+                assert!(
+                    text.contains(&format!("{key} = ")),
+                    "{name} does not document {key}"
+                );
+            }
+        }
+        // Every flag has a key in the file, and unknown keys are refused.
+        for key in super::super::cli::serve_option_keys() {
+            let err = toml::from_str::<FileConfig>(&format!("{key} = true"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !err.contains("unknown field"),
+                "{key} is a flag but not a config key: {err}"
+            );
+        }
+        let err = toml::from_str::<FileConfig>("no_such_option = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
     #[test]
     fn durations_and_modes_parse() {
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Checks deploy/: the torrc with the real tor, the systemd units with
+# systemd-analyze (verify, and an exposure score of at most 1.5 for the onion
+# unit). Usage: scripts/check-deploy.sh PATH-TO-SEALDROP-BINARY
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(realpath "${1:?path to the sealdrop binary}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "tor --verify-config deploy/torrc"
+sed -e "s#/var/lib/tor/#$work/tor/#" deploy/torrc > "$work/torrc"
+echo "DataDirectory $work/tor-data" >> "$work/torrc"
+mkdir -p "$work/tor" && chmod 700 "$work/tor"
+tor --verify-config -f "$work/torrc" | tail -n 1 | grep -qx "Configuration was valid" \
+  || { tor --verify-config -f "$work/torrc"; echo "FAIL: deploy/torrc"; exit 1; }
+
+for unit in sealdrop.service sealdrop-https.service; do
+  # Same unit, with ExecStart pointing at the binary under test.
+  sed -e "s#/usr/local/bin/sealdrop#$bin#" "deploy/$unit" > "$work/$unit"
+  echo "systemd-analyze verify $unit"
+  out=$(systemd-analyze verify "$work/$unit" 2>&1 || true)
+  if [ -n "$out" ]; then echo "$out"; echo "FAIL: systemd-analyze verify $unit"; exit 1; fi
+  score=$(systemd-analyze security --offline=true "$work/$unit" 2>&1 | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+  echo "exposure score of $unit: $score"
+  limit=1.5
+  [ "$unit" = sealdrop-https.service ] && limit=2.0  # needs TCP and CAP_NET_BIND_SERVICE
+  awk -v s="$score" -v l="$limit" 'BEGIN { exit !(s != "" && s <= l) }' \
+    || { echo "FAIL: exposure $score above $limit for $unit"; exit 1; }
+done
+echo "deploy/ ok"
