@@ -26,12 +26,22 @@ fn kill_points() -> usize {
     if std::env::var("SEALDROP_LONG_TESTS").is_ok_and(|v| v == "1") {
         return 2000;
     }
-    std::env::var("SEALDROP_CRASH_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+    std::env::var("SEALDROP_CRASH_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
 }
 
 fn spawn(recipients: &Path, store: &Path, addr: SocketAddr) -> Child {
     let child = Command::new(server_bin())
-        .args(["serve", "--min-free-disk", "1MiB", "--listen", &addr.to_string(), "--recipients"])
+        .args([
+            "serve",
+            "--min-free-disk",
+            "1MiB",
+            "--listen",
+            &addr.to_string(),
+            "--recipients",
+        ])
         .arg(recipients)
         .arg("--store")
         .arg(store)
@@ -41,7 +51,10 @@ fn spawn(recipients: &Path, store: &Path, addr: SocketAddr) -> Child {
         .unwrap();
     let start = Instant::now();
     while TcpStream::connect(addr).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "server did not restart");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not restart"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     child
@@ -50,9 +63,19 @@ fn spawn(recipients: &Path, store: &Path, addr: SocketAddr) -> Child {
 /// One upload, sent in slices with pauses so that a kill can land in the
 /// headers, the body, the sealing or around the rename. Returns the content
 /// if the server answered "received".
-fn upload(addr: SocketAddr, marker: String, size: usize, pause: Duration) -> Option<(String, Vec<u8>)> {
-    let data: Vec<u8> = (0..size).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1]).collect();
-    let body = multipart_body(&[text_field("message", marker.as_bytes()), file_field("f.bin", &data)]);
+fn upload(
+    addr: SocketAddr,
+    marker: String,
+    size: usize,
+    pause: Duration,
+) -> Option<(String, Vec<u8>)> {
+    let data: Vec<u8> = (0..size)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1])
+        .collect();
+    let body = multipart_body(&[
+        text_field("message", marker.as_bytes()),
+        file_field("f.bin", &data),
+    ]);
     let mut request = post_head("/submit", body.len(), "");
     request.extend_from_slice(&body);
     let mut s = TcpStream::connect(addr).ok()?;
@@ -68,11 +91,19 @@ fn upload(addr: SocketAddr, marker: String, size: usize, pause: Duration) -> Opt
 }
 
 /// Decrypts every sealed file not checked yet; panics on any corrupt one.
-fn check_store(store: &Path, key: &Key, checked: &mut HashSet<PathBuf>, found: &mut HashMap<String, Vec<u8>>) {
+fn check_store(
+    store: &Path,
+    key: &Key,
+    checked: &mut HashSet<PathBuf>,
+    found: &mut HashMap<String, Vec<u8>>,
+) {
     for entry in fs::read_dir(store).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.ends_with(".age"), "a leftover survived the restart: {name}");
+        assert!(
+            name.ends_with(".age"),
+            "a leftover survived the restart: {name}"
+        );
         if !checked.insert(path.clone()) {
             continue;
         }
@@ -90,7 +121,11 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
     fs::write(&recipients, format!("{}\n", key.recipient)).unwrap();
     let store = dir.path().join("store");
     private_dir(&store);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
 
     let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
@@ -125,7 +160,13 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
         }
         leftovers_seen += fs::read_dir(&store)
             .unwrap()
-            .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".age"))
+            .filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".age")
+            })
             .count();
     }
     let mut child = spawn(&recipients, &store, addr);
@@ -135,7 +176,9 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
 
     let received = received.lock().unwrap();
     for (marker, data) in received.iter() {
-        let stored = found.get(marker).unwrap_or_else(|| panic!("{marker} was received but is not in the store"));
+        let stored = found
+            .get(marker)
+            .unwrap_or_else(|| panic!("{marker} was received but is not in the store"));
         assert!(stored == data, "{marker} differs");
     }
     eprintln!(

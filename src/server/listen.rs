@@ -62,7 +62,9 @@ fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(64 * 1024)
         .max_headers(100)
-        .keep_alive(true);
+        .keep_alive(true)
+        // A client that half-closes after sending still gets its answer.
+        .half_close(true);
     builder
 }
 

@@ -33,7 +33,7 @@ use crate::seal::{SealError, SealOptions, SubmissionWriter};
 /// few hundred KiB per upload in flight at most.
 const QUEUE: usize = 4;
 /// Multipart framing allowed beyond the content: boundaries and part headers.
-const FRAMING_BASE: u64 = 256 * 1024;
+const FRAMING_BASE: u64 = 1024 * 1024;
 /// Re-check free disk space after this many bytes.
 const CAPACITY_CHECK_EVERY: u64 = 16 * 1024 * 1024;
 
@@ -152,7 +152,7 @@ fn seal_worker(
     Err(SealFailure::Aborted)
 }
 
-/// How the pump ended (for tests and debugging; the answer does not depend on it).
+/// How the pump ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PumpEnd {
     Complete,
@@ -283,6 +283,16 @@ async fn feed(
         if fields > limits.max_attachments + 2 {
             return Err(Problem::TooManyFiles.into());
         }
+        // Multer has already buffered these headers (the framing cap bounds
+        // that memory); a part whose headers exceed the limit is refused.
+        let header_bytes: usize = field
+            .headers()
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum();
+        if header_bytes as u64 > limits.max_part_header_bytes {
+            return Err(Problem::Malformed.into());
+        }
         let is_message = match field.name() {
             Some("message") if !has_message && field.file_name().is_none() => true,
             Some("attachment") => false,
@@ -356,11 +366,13 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 /// its final name.
 pub async fn ingest(app: Arc<AppInner>, headers: &HeaderMap, body: Body) -> Result<(), Problem> {
     let (body_tx, body_rx) = mpsc::channel(QUEUE);
-    let pump_task = tokio::spawn(pump(body, body_tx, app.clone()));
-    let result = ingest_stream(app.clone(), headers, body_rx).await;
+    let mut pump_task = Some(tokio::spawn(pump(body, body_tx, app.clone())));
+    let result = ingest_stream(app.clone(), headers, body_rx, &mut pump_task).await;
     // The receiving side is gone now, so the pump drains whatever the client
     // still sends; waiting for it lets the client read our answer.
-    let _ = pump_task.await;
+    if let Some(task) = pump_task {
+        let _ = task.await;
+    }
     result
 }
 
@@ -368,6 +380,7 @@ async fn ingest_stream(
     app: Arc<AppInner>,
     headers: &HeaderMap,
     body_rx: mpsc::Receiver<Result<Bytes, io::Error>>,
+    pump_task: &mut Option<tokio::task::JoinHandle<PumpEnd>>,
 ) -> Result<(), Problem> {
     let limits = &app.limits;
     let content_type = headers
@@ -429,8 +442,23 @@ async fn ingest_stream(
         tokio::task::spawn_blocking(move || seal_worker(app, rx))
     };
     let fed = feed(&app, multipart, &framing, &tx).await;
+    // The multipart stream is complete; the HTTP request must be too (a
+    // client that stops short of its Content-Length or final chunk is not a
+    // complete submission, whatever its multipart framing says).
     let fed = match fed {
-        Ok(()) => send(&tx, Command::Finish).await,
+        Ok(()) => {
+            let end = match pump_task.take() {
+                Some(task) => task.await.unwrap_or(PumpEnd::ClientGone),
+                None => PumpEnd::ClientGone,
+            };
+            match end {
+                PumpEnd::Complete => send(&tx, Command::Finish).await,
+                PumpEnd::TimedOut => Err(FeedError::Problem(Problem::Timeout)),
+                PumpEnd::ClientGone | PumpEnd::DrainCapReached => {
+                    Err(FeedError::Problem(Problem::Malformed))
+                }
+            }
+        }
         Err(e) => Err(e),
     };
     drop(tx);

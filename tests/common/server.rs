@@ -55,8 +55,15 @@ impl Server {
         key.write_identity(&identity);
         let recipients = dir.path().join("recipients.txt");
         fs::write(&recipients, format!("# test key\n{}\n", key.recipient)).unwrap();
-        let store = dir.path().join("store");
-        private_dir(&store);
+        // A test may bring its own store (`--store DIR` in `extra`).
+        let store = match extra.iter().position(|a| *a == "--store") {
+            Some(i) => PathBuf::from(extra[i + 1]),
+            None => {
+                let store = dir.path().join("store");
+                private_dir(&store);
+                store
+            }
+        };
         let tmp = dir.path().join("tmp");
         private_dir(&tmp);
         Self::launch(dir, key, identity, recipients, store, tmp, extra, env)
@@ -75,12 +82,11 @@ impl Server {
     ) -> Server {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut cmd = Command::new(server_bin());
-        cmd.arg("serve")
-            .arg("--recipients")
-            .arg(&recipients)
-            .arg("--store")
-            .arg(&store)
-            .arg("--listen")
+        cmd.arg("serve").arg("--recipients").arg(&recipients);
+        if !extra.contains(&"--store") {
+            cmd.arg("--store").arg(&store);
+        }
+        cmd.arg("--listen")
             .arg(addr.to_string())
             .args(extra)
             .args(if extra.contains(&"--min-free-disk") {
