@@ -128,7 +128,7 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
         .port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
 
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let received: Arc<Mutex<Files>> = Arc::default();
     let mut checked = HashSet::new();
     let mut found = HashMap::new();
     let mut rng = rand::thread_rng();
