@@ -22,12 +22,21 @@ const PEAK_RSS_BOUND_KIB: u64 = 128 * 1024;
 
 fn content(id: usize, size: usize) -> Vec<u8> {
     let seed = (id as u32).wrapping_mul(0x9e37_79b9);
-    (0..size).map(|i| ((i as u32).wrapping_mul(2_654_435_761) ^ seed).to_le_bytes()[2]).collect()
+    (0..size)
+        .map(|i| ((i as u32).wrapping_mul(2_654_435_761) ^ seed).to_le_bytes()[2])
+        .collect()
 }
 
 #[test]
 fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
-    let server = Server::start(&["--max-upload-size", "16MiB", "--max-concurrent-uploads", "12", "--header-timeout", "30s"]);
+    let server = Server::start(&[
+        "--max-upload-size",
+        "16MiB",
+        "--max-concurrent-uploads",
+        "12",
+        "--header-timeout",
+        "30s",
+    ]);
     let addr = server.addr;
     // Idle connections that trickle header bytes, holding sockets open.
     let idle: Vec<TcpStream> = (0..200)
@@ -38,7 +47,9 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
         })
         .collect();
 
-    let sizes = [0usize, 10, 1_000, 100_000, 1_000_000, 4_000_000, 12_000_000, 20_000_000];
+    let sizes = [
+        0usize, 10, 1_000, 100_000, 1_000_000, 4_000_000, 12_000_000, 20_000_000,
+    ];
     let uploads = 240;
     let threads = 60;
     let outcomes: Arc<Mutex<Vec<(usize, u16)>>> = Arc::default();
@@ -51,7 +62,10 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
                     let size = sizes[id % sizes.len()];
                     let data = content(id, size);
                     let marker = format!("load-{id}");
-                    let body = multipart_body(&[text_field("message", marker.as_bytes()), file_field("f.bin", &data)]);
+                    let body = multipart_body(&[
+                        text_field("message", marker.as_bytes()),
+                        file_field("f.bin", &data),
+                    ]);
                     let mut request = post_head("/submit", body.len(), "");
                     request.extend_from_slice(&body);
                     let mut s = TcpStream::connect(addr).unwrap();
@@ -59,9 +73,13 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
                     let _ = s.write_all(&request);
                     let mut raw = Vec::new();
                     let _ = s.read_to_end(&mut raw);
-                    let response = parse_response(&raw).unwrap_or_else(|| panic!("upload {id} got no answer"));
+                    let response =
+                        parse_response(&raw).unwrap_or_else(|| panic!("upload {id} got no answer"));
                     if response.status != 303 {
-                        assert!(response.text().contains("<html"), "a page, not a bare error");
+                        assert!(
+                            response.text().contains("<html"),
+                            "a page, not a bare error"
+                        );
                     }
                     outcomes.lock().unwrap().push((id, response.status));
                 }
@@ -87,8 +105,14 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
         *by_status.entry(*status).or_default() += 1;
         let size = sizes[id % sizes.len()];
         match status {
-            303 => assert!(size <= 16 << 20, "upload {id} of {size} bytes was accepted over the limit"),
-            413 => assert!(size > 16 << 20, "upload {id} of {size} bytes refused as too large"),
+            303 => assert!(
+                size <= 16 << 20,
+                "upload {id} of {size} bytes was accepted over the limit"
+            ),
+            413 => assert!(
+                size > 16 << 20,
+                "upload {id} of {size} bytes refused as too large"
+            ),
             503 => {}
             other => panic!("upload {id}: unexpected status {other}"),
         }
@@ -97,13 +121,29 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
     let mut stored = HashMap::new();
     for file in server.sealed_files() {
         let (message, files) = open(&std::fs::read(&file).unwrap(), &server.key);
-        stored.insert(String::from_utf8(message.unwrap()).unwrap(), files.into_iter().next().unwrap().1);
+        stored.insert(
+            String::from_utf8(message.unwrap()).unwrap(),
+            files.into_iter().next().unwrap().1,
+        );
     }
-    let accepted: Vec<usize> = outcomes.iter().filter(|(_, s)| *s == 303).map(|(id, _)| *id).collect();
-    assert_eq!(stored.len(), accepted.len(), "exactly the accepted uploads are stored");
+    let accepted: Vec<usize> = outcomes
+        .iter()
+        .filter(|(_, s)| *s == 303)
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(
+        stored.len(),
+        accepted.len(),
+        "exactly the accepted uploads are stored"
+    );
     for id in &accepted {
-        let data = stored.get(&format!("load-{id}")).unwrap_or_else(|| panic!("upload {id} accepted but missing"));
-        assert!(*data == content(*id, sizes[id % sizes.len()]), "upload {id} differs");
+        let data = stored
+            .get(&format!("load-{id}"))
+            .unwrap_or_else(|| panic!("upload {id} accepted but missing"));
+        assert!(
+            *data == content(*id, sizes[id % sizes.len()]),
+            "upload {id} differs"
+        );
     }
     let bytes: usize = accepted.iter().map(|id| sizes[id % sizes.len()]).sum();
     eprintln!(
@@ -112,6 +152,12 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
         bytes >> 20,
         peak_kib
     );
-    assert!(by_status.get(&303).copied().unwrap_or(0) > uploads / 2, "most uploads must get through: {by_status:?}");
-    assert!(peak_kib < PEAK_RSS_BOUND_KIB, "peak RSS {peak_kib} KiB over the documented bound");
+    assert!(
+        by_status.get(&303).copied().unwrap_or(0) > uploads / 2,
+        "most uploads must get through: {by_status:?}"
+    );
+    assert!(
+        peak_kib < PEAK_RSS_BOUND_KIB,
+        "peak RSS {peak_kib} KiB over the documented bound"
+    );
 }

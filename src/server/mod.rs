@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod headers;
+pub mod i18n;
 pub mod listen;
 pub mod logging;
 pub mod pages;

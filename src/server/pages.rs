@@ -7,43 +7,40 @@ use axum::http::StatusCode;
 
 use super::config::Limits;
 
-const PAGE: &str = include_str!("../../static/page.html");
 pub const CSS: &str = include_str!("../../static/style.css");
 
-/// A language the pages are available in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    En,
+/// Page templates: markup only; every word comes from the message files
+/// (`{t:message-id}`), the rest from `{name}` values computed here.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "layout.html",
+        include_str!("../../static/templates/layout.html"),
+    ),
+    (
+        "index.html",
+        include_str!("../../static/templates/index.html"),
+    ),
+    (
+        "received.html",
+        include_str!("../../static/templates/received.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../static/templates/error.html"),
+    ),
+];
+
+fn template(name: &str) -> &'static str {
+    TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .expect("known template")
 }
 
-impl Lang {
-    pub const ALL: &'static [Lang] = &[Lang::En];
-
-    pub fn from_tag(tag: &str) -> Option<Lang> {
-        Lang::ALL.iter().copied().find(|l| l.tag() == tag)
-    }
-
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-        }
-    }
-
-    pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-        }
-    }
-
-    pub fn is_rtl(self) -> bool {
-        false
-    }
-
-    /// URL prefix of this language's pages ("" for the default language).
-    pub fn prefix(self) -> String {
-        format!("/{}", self.tag())
-    }
-}
+use super::i18n::text;
+pub use super::i18n::Lang;
+use fluent_bundle::FluentValue;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -61,75 +58,129 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn size_for_people(bytes: u64) -> String {
+/// Escaped text with Fluent's bidi isolates turned into `<bdi>` elements.
+pub fn html_text(text: &str) -> String {
+    escape(text)
+        .replace('\u{2068}', "<bdi>")
+        .replace('\u{2069}', "</bdi>")
+}
+
+/// Text for places where markup is not allowed (`<title>`).
+fn plain_text(text: &str) -> String {
+    escape(&text.replace(['\u{2068}', '\u{2069}'], ""))
+}
+
+/// Fills `{t:id}` with escaped translations and `{name}` with `values`
+/// (already HTML).
+fn render(template: &str, lang: Lang, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let key = &after[..close];
+        if let Some(id) = key.strip_prefix("t:") {
+            out.push_str(&html_text(&text(lang, id, &[])));
+        } else if let Some((_, value)) = values.iter().find(|(k, _)| *k == key) {
+            out.push_str(value);
+        } else {
+            panic!("template placeholder {{{key}}} has no value");
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A size as people read it, in the page's language ("500 MB", "500 ميغابايت").
+fn size_for_people(lang: Lang, bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
-        format!("{} MB", bytes / MIB)
-    } else if bytes >= MIB {
-        format!("{:.1} MB", bytes as f64 / MIB as f64)
+    if bytes >= MIB {
+        let n = if bytes % MIB == 0 {
+            format!("{}", bytes / MIB)
+        } else {
+            format!("{:.1}", bytes as f64 / MIB as f64)
+        };
+        text(lang, "size-mb", &[("n", FluentValue::from(n))])
     } else {
-        format!("{} KB", bytes.div_ceil(1024))
+        text(
+            lang,
+            "size-kb",
+            &[("n", FluentValue::from(bytes.div_ceil(1024).to_string()))],
+        )
     }
 }
 
 fn layout(lang: Lang, title: &str, body: &str) -> String {
     let mut languages = String::new();
     for l in Lang::ALL {
+        let current = if *l == lang {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
         let _ = write!(
             languages,
-            "<li><a href=\"{}/\" lang=\"{}\" hreflang=\"{}\">{}</a></li>",
+            "<li><a href=\"{}/\" lang=\"{}\" hreflang=\"{}\" dir=\"{}\"{current}>{}</a></li>",
             l.prefix(),
             l.tag(),
             l.tag(),
+            if l.is_rtl() { "rtl" } else { "ltr" },
             escape(l.native_name())
         );
     }
-    PAGE.replace("{lang}", lang.tag())
-        .replace("{dir}", if lang.is_rtl() { "rtl" } else { "ltr" })
-        .replace("{title}", &escape(title))
-        .replace("{languages_label}", "Languages")
-        .replace("{languages}", &languages)
-        .replace("{body}", body)
+    render(
+        template("layout.html"),
+        lang,
+        &[
+            ("lang", lang.tag()),
+            ("dir", if lang.is_rtl() { "rtl" } else { "ltr" }),
+            ("title", &plain_text(title)),
+            ("body", body),
+            ("languages", &languages),
+        ],
+    )
 }
 
 /// The submission form.
 pub fn index(lang: Lang, limits: &Limits) -> String {
-    let limit = size_for_people(limits.max_upload_bytes);
-    let body = format!(
-        "<h1>Send us information safely</h1>\n\
-<p>Your message and files are encrypted the moment they reach us. Only our editors, on a computer \
-that is never connected to the internet, can read them. We do not record who you are.</p>\n\
-<div class=\"box\"><p><strong>Before you send</strong></p><ul>\n\
-<li>Photos, videos and documents can contain hidden details: the place a photo was taken, \
-the phone or computer used, the author's name. Remove them first, for example by taking a \
-screenshot of a photo or document and sending the screenshot instead.</li>\n\
-<li>Do not write your name or anything that identifies you unless you want us to know it.</li>\n\
-<li>Nothing is stored in your browser. To send more later, come back to this address.</li>\n\
-</ul></div>\n\
-<form method=\"post\" action=\"{prefix}/submit\" enctype=\"multipart/form-data\" accept-charset=\"utf-8\">\n\
-<label for=\"message\">Your message</label>\n\
-<textarea id=\"message\" name=\"message\" rows=\"10\"></textarea>\n\
-<label for=\"attachment\">Files (optional)</label>\n\
-<input id=\"attachment\" type=\"file\" name=\"attachment\" multiple aria-describedby=\"limit\">\n\
-<p id=\"limit\" class=\"hint\">Up to {limit} in total, at most {files} files.</p>\n\
-<button type=\"submit\">Send securely</button>\n\
-</form>\n",
-        prefix = lang.prefix(),
-        files = limits.max_attachments,
+    let hint = text(
+        lang,
+        "limit-hint",
+        &[
+            (
+                "size",
+                FluentValue::from(size_for_people(lang, limits.max_upload_bytes)),
+            ),
+            (
+                "files",
+                FluentValue::from(limits.max_attachments.to_string()),
+            ),
+        ],
     );
-    layout(lang, "Send us information safely", &body)
+    let body = render(
+        template("index.html"),
+        lang,
+        &[
+            ("prefix", &lang.prefix()),
+            ("limit-hint", &html_text(&hint)),
+        ],
+    );
+    layout(lang, &text(lang, "page-title", &[]), &body)
 }
 
 /// Shown after a submission was sealed and stored.
 pub fn received(lang: Lang) -> String {
-    let body = format!(
-        "<h1>Received</h1>\n\
-<p>Your submission was received and encrypted. Thank you.</p>\n\
-<p>Nothing about it is stored in your browser. You can close this page now, \
-or <a href=\"{}/\">send something else</a>.</p>\n",
-        lang.prefix()
+    let body = render(
+        template("received.html"),
+        lang,
+        &[("prefix", &lang.prefix())],
     );
-    layout(lang, "Received", &body)
+    layout(lang, &text(lang, "received-title", &[]), &body)
 }
 
 /// What went wrong, for an error page.
@@ -163,68 +214,62 @@ impl Problem {
         }
     }
 
-    fn text(self, limits: &Limits) -> (String, String) {
-        let (title, detail) = match self {
-            Problem::TooLarge => (
-                "Too large".to_owned(),
-                format!(
-                    "Your submission is larger than {}. Nothing was kept. Please send fewer or smaller files, or split them over several submissions.",
-                    size_for_people(limits.max_upload_bytes)
-                ),
-            ),
-            Problem::TooManyFiles => (
-                "Too many files".to_owned(),
-                format!(
-                    "You can send at most {} files at once. Nothing was kept. Please send the rest in another submission.",
-                    limits.max_attachments
-                ),
-            ),
-            Problem::MessageTooLong => (
-                "Message too long".to_owned(),
-                format!(
-                    "Your message is longer than {}. Nothing was kept. Please attach long texts as a file.",
-                    size_for_people(limits.max_message_bytes)
-                ),
-            ),
-            Problem::Malformed => (
-                "Something went wrong".to_owned(),
-                "Your browser sent something we could not read. Nothing was kept. Please go back and try again.".to_owned(),
-            ),
-            Problem::Empty => (
-                "Nothing to send".to_owned(),
-                "Please write a message or choose at least one file.".to_owned(),
-            ),
-            Problem::Busy => (
-                "Busy, please try again".to_owned(),
-                "Too many people are sending at this moment. Nothing was kept. Please try again in a few minutes.".to_owned(),
-            ),
-            Problem::Full => (
-                "Please try again later".to_owned(),
-                "We cannot accept submissions right now. Nothing was kept. Please try again in a few hours.".to_owned(),
-            ),
-            Problem::Timeout => (
-                "Connection too slow".to_owned(),
-                "The upload stalled for too long. Nothing was kept. Please try again, perhaps with smaller files.".to_owned(),
-            ),
-            Problem::NotFound => ("Page not found".to_owned(), "There is no page at this address.".to_owned()),
-            Problem::MethodNotAllowed => ("Not allowed".to_owned(), "This page cannot be used that way.".to_owned()),
-            Problem::Internal => (
-                "Something went wrong".to_owned(),
-                "Your submission could not be stored. Nothing was kept. Please try again later.".to_owned(),
-            ),
-        };
-        (title, detail)
+    /// Message ids of the title and body of this problem's page.
+    fn message(self) -> &'static str {
+        match self {
+            Problem::TooLarge => "error-too-large",
+            Problem::TooManyFiles => "error-too-many-files",
+            Problem::MessageTooLong => "error-message-too-long",
+            Problem::Malformed => "error-malformed",
+            Problem::Empty => "error-empty",
+            Problem::Busy => "error-busy",
+            Problem::Full => "error-full",
+            Problem::Timeout => "error-timeout",
+            Problem::NotFound => "error-not-found",
+            Problem::MethodNotAllowed => "error-method",
+            Problem::Internal => "error-internal",
+        }
     }
+
+    pub const ALL: &'static [Problem] = &[
+        Problem::TooLarge,
+        Problem::TooManyFiles,
+        Problem::MessageTooLong,
+        Problem::Malformed,
+        Problem::Empty,
+        Problem::Busy,
+        Problem::Full,
+        Problem::Timeout,
+        Problem::NotFound,
+        Problem::MethodNotAllowed,
+        Problem::Internal,
+    ];
 }
 
 /// An error page.
 pub fn error(lang: Lang, problem: Problem, limits: &Limits) -> String {
-    let (title, detail) = problem.text(limits);
-    let body = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"{}/\">Back to the form</a></p>\n",
-        escape(&title),
-        escape(&detail),
-        lang.prefix()
+    let size = match problem {
+        Problem::MessageTooLong => size_for_people(lang, limits.max_message_bytes),
+        _ => size_for_people(lang, limits.max_upload_bytes),
+    };
+    let args = [
+        ("size", FluentValue::from(size)),
+        (
+            "files",
+            FluentValue::from(limits.max_attachments.to_string()),
+        ),
+    ];
+    let id = problem.message();
+    let title = text(lang, &format!("{id}-title"), &args);
+    let detail = text(lang, &format!("{id}-body"), &args);
+    let body = render(
+        template("error.html"),
+        lang,
+        &[
+            ("title", &html_text(&title)),
+            ("detail", &html_text(&detail)),
+            ("prefix", &lang.prefix()),
+        ],
     );
     layout(lang, &title, &body)
 }
@@ -252,5 +297,136 @@ mod tests {
         assert!(!page.to_lowercase().contains("<script"));
         assert!(page.contains("500 MB"));
         assert!(!page.contains('{'), "unfilled placeholder");
+    }
+}
+
+/// Completeness of the translations and of the templates (issue: a test fails
+/// when any message id is missing from a shipped language, or a template holds
+/// text not taken from the message files).
+#[cfg(test)]
+mod completeness {
+    use super::super::i18n::{message_ids, Lang};
+    use super::*;
+
+    #[test]
+    fn every_language_has_exactly_the_reference_messages() {
+        let mut reference = message_ids(Lang::En);
+        reference.sort();
+        assert!(reference.len() >= 40);
+        for &lang in Lang::ALL {
+            let mut ids = message_ids(lang);
+            ids.sort();
+            assert_eq!(
+                ids,
+                reference,
+                "{}.ftl differs from en.ftl in its message ids",
+                lang.tag()
+            );
+        }
+    }
+
+    #[test]
+    fn every_message_formats_without_fluent_errors_in_every_language() {
+        use fluent_bundle::{FluentArgs, FluentResource};
+        for &lang in Lang::ALL {
+            let resource = FluentResource::try_new(lang.source().to_owned()).unwrap();
+            let mut bundle = fluent_bundle::FluentBundle::new(vec![lang.tag().parse().unwrap()]);
+            bundle.add_resource(resource).unwrap();
+            let mut args = FluentArgs::new();
+            for name in ["size", "files", "n"] {
+                args.set(name, "1");
+            }
+            for id in message_ids(lang) {
+                let pattern = bundle.get_message(&id).and_then(|m| m.value()).unwrap();
+                let mut errors = Vec::new();
+                let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
+                assert!(errors.is_empty(), "{}: {id}: {errors:?}", lang.tag());
+                assert!(!text.trim().is_empty(), "{}: {id} is empty", lang.tag());
+            }
+        }
+    }
+
+    #[test]
+    fn templates_hold_no_text_of_their_own() {
+        for (name, template) in TEMPLATES {
+            let mut visible = String::new();
+            let mut depth_tag = false;
+            let mut depth_placeholder = false;
+            for c in template.chars() {
+                match c {
+                    '<' if !depth_placeholder => depth_tag = true,
+                    '>' if depth_tag => depth_tag = false,
+                    '{' if !depth_tag => depth_placeholder = true,
+                    '}' if depth_placeholder => depth_placeholder = false,
+                    c if !depth_tag && !depth_placeholder => visible.push(c),
+                    _ => {}
+                }
+            }
+            assert!(
+                !visible.chars().any(char::is_alphanumeric),
+                "{name} has text outside the message files: {:?}",
+                visible.split_whitespace().collect::<Vec<_>>()
+            );
+        }
+    }
+
+    fn assert_page(lang: Lang, page: &str, what: &str) {
+        assert!(
+            page.contains(&format!(
+                "<html lang=\"{}\" dir=\"{}\">",
+                lang.tag(),
+                if lang.is_rtl() { "rtl" } else { "ltr" }
+            )),
+            "{what}"
+        );
+        for other in Lang::ALL {
+            assert!(
+                page.contains(&format!("href=\"/{}/\"", other.tag())),
+                "{what}: no link to {}",
+                other.tag()
+            );
+        }
+        assert!(
+            !page.contains("{t:") && !page.contains('\u{2068}'),
+            "{what}: unfilled or raw isolate"
+        );
+        assert!(
+            page.len() + CSS.len() < 20_000,
+            "{what}: {} bytes with CSS",
+            page.len() + CSS.len()
+        );
+        assert!(!page.to_lowercase().contains("<script"));
+    }
+
+    #[test]
+    fn each_language_renders_every_page() {
+        let limits = Limits::default();
+        for &lang in Lang::ALL {
+            assert_page(
+                lang,
+                &index(lang, &limits),
+                &format!("{} index", lang.tag()),
+            );
+            assert_page(lang, &received(lang), &format!("{} received", lang.tag()));
+            for &problem in Problem::ALL {
+                let page = error(lang, problem, &limits);
+                assert_page(lang, &page, &format!("{} {problem:?}", lang.tag()));
+                if lang != Lang::En {
+                    assert_ne!(
+                        page,
+                        error(Lang::En, problem, &limits),
+                        "{} {problem:?} is not translated",
+                        lang.tag()
+                    );
+                }
+            }
+        }
+        // Right-to-left pages isolate the Latin size inside Arabic text.
+        let ar = index(Lang::Ar, &limits);
+        assert!(
+            ar.contains("<bdi>500 ميغابايت</bdi>")
+                || ar.contains("<bdi><bdi>500</bdi> ميغابايت</bdi>"),
+            "{ar}"
+        );
     }
 }

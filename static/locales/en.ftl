@@ -1,0 +1,43 @@
+# sealdrop source pages, English (reference language).
+# Translators: see docs/TRANSLATING.md. Keep { $variables } as they are.
+
+page-title = Send us information safely
+intro = Your message and files are encrypted the moment they reach us. Only our editors, on a computer that is never connected to the internet, can read them. We do not record who you are.
+before-title = Before you send
+advice-metadata = Photos, videos and documents can hide details about you: where a photo was taken, which phone or computer was used, the author's name. Remove them before sending, for example by taking a screenshot of the photo or document and sending the screenshot instead.
+advice-identity = Do not write your name or anything that identifies you, unless you want us to know it.
+advice-return = Nothing is stored in your browser. To send more later, come back to this address with Tor Browser set to its "Safest" security level.
+message-label = Your message
+files-label = Files (optional)
+limit-hint = Up to { $size } in total, at most { $files } files.
+send-button = Send securely
+languages-label = Languages
+size-mb = { $n } MB
+size-kb = { $n } KB
+received-title = Received
+received-body = Your submission was received and encrypted. Thank you.
+received-next = Nothing about it is stored in your browser. You can close this page now.
+send-more = Send something else
+back-to-form = Back to the form
+error-too-large-title = Too large
+error-too-large-body = Your submission is larger than { $size }. Nothing was kept. Please send fewer or smaller files, or split them over several submissions.
+error-too-many-files-title = Too many files
+error-too-many-files-body = You can send at most { $files } files at once. Nothing was kept. Please send the rest in another submission.
+error-message-too-long-title = Message too long
+error-message-too-long-body = Your message is longer than { $size }. Nothing was kept. Please attach long texts as a file.
+error-malformed-title = Something went wrong
+error-malformed-body = Your browser sent something we could not read. Nothing was kept. Please go back and try again.
+error-empty-title = Nothing to send
+error-empty-body = Please write a message or choose at least one file.
+error-busy-title = Busy, please try again
+error-busy-body = Too many people are sending at this moment. Nothing was kept. Please try again in a few minutes.
+error-full-title = Please try again later
+error-full-body = We cannot accept submissions right now. Nothing was kept. Please try again in a few hours.
+error-timeout-title = Connection too slow
+error-timeout-body = The upload stalled for too long. Nothing was kept. Please try again, perhaps with smaller files.
+error-not-found-title = Page not found
+error-not-found-body = There is no page at this address.
+error-method-title = Not allowed
+error-method-body = This page cannot be used that way.
+error-internal-title = Something went wrong
+error-internal-body = Your submission could not be stored. Nothing was kept. Please try again later.
