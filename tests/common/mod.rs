@@ -3,6 +3,8 @@
 
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+pub mod webdriver;
 
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,162 @@
+//! Debian's chromium, headless, JavaScript disabled, driven over WebDriver:
+//! a source fills the form in several languages, attaches files and submits;
+//! the test decrypts what landed. Also checks the right-to-left layout and
+//! takes the screenshots kept in docs/screenshots (refreshed with
+//! `SEALDROP_UPDATE_SCREENSHOTS=1`).
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::server::*;
+use common::webdriver::Driver;
+use common::*;
+use sealdrop::server::i18n::{text, Lang};
+
+fn wait_for_url(driver: &Driver, suffix: &str) {
+    let start = Instant::now();
+    while !driver.url().ends_with(suffix) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "still at {}",
+            driver.url()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sources_submit_in_several_languages_without_javascript() {
+    let server = Server::start(&[]);
+    let driver = Driver::start();
+
+    // JavaScript really is off: <noscript> content is rendered as elements.
+    driver.goto("data:text/html,<noscript><p id=off>js-off</p></noscript>");
+    assert_eq!(
+        driver.text(&driver.find("#off")),
+        "js-off",
+        "JavaScript must be disabled"
+    );
+
+    let files_dir = server.dir.path().join("source-files");
+    fs::create_dir(&files_dir).unwrap();
+    let mut sent = Vec::new();
+    for (lang, message) in [
+        (Lang::En, "Browser test: the documents are attached."),
+        (Lang::Ar, "اختبار المتصفح: الوثائق مرفقة. report.pdf"),
+        (Lang::Fa, "آزمایش مرورگر: اسناد پیوست شده‌اند."),
+        (Lang::Ku, "Ceribandina gerokê: belge hatine pêvekirin."),
+        (Lang::Ru, "Проверка браузера: документы приложены."),
+    ] {
+        let a = files_dir.join(format!("{}-notes.txt", lang.tag()));
+        let b = files_dir.join(format!("{}-photo.bin", lang.tag()));
+        fs::write(&a, format!("notes for {}\n", lang.tag())).unwrap();
+        fs::write(
+            &b,
+            (0..50_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let base = format!("http://{}/{}/", server.addr, lang.tag());
+        driver.goto(&base);
+        assert_eq!(driver.title(), text(lang, "page-title", &[]));
+        driver.send_keys(&driver.find("#message"), message);
+        driver.send_keys(
+            &driver.find("#attachment"),
+            &format!("{}\n{}", a.display(), b.display()),
+        );
+        driver.click(&driver.find("button[type=submit]"));
+        wait_for_url(&driver, &format!("/{}/received", lang.tag()));
+        assert_eq!(driver.title(), text(lang, "received-title", &[]));
+        sent.push((
+            message.to_owned(),
+            fs::read(&a).unwrap(),
+            fs::read(&b).unwrap(),
+        ));
+    }
+
+    // What landed decrypts to exactly what the browser sent.
+    let sealed = server.sealed_files();
+    assert_eq!(sealed.len(), sent.len());
+    let mut found: Vec<(String, Vec<Vec<u8>>)> = sealed
+        .iter()
+        .map(|f| {
+            let (message, files) = open(&fs::read(f).unwrap(), &server.key);
+            (
+                String::from_utf8(message.unwrap()).unwrap(),
+                files.into_iter().map(|(_, d)| d).collect(),
+            )
+        })
+        .collect();
+    found.sort();
+    sent.sort();
+    for ((message, files), (sent_message, a, b)) in found.iter().zip(&sent) {
+        // Browsers normalize line breaks in textareas to CRLF; there are none here.
+        assert_eq!(message, sent_message);
+        assert_eq!(files, &vec![a.clone(), b.clone()]);
+    }
+}
+
+/// Right edge of an element.
+fn right(r: (f64, f64, f64, f64)) -> f64 {
+    r.0 + r.2
+}
+
+#[test]
+fn right_to_left_layout_mirrors_and_screenshots_are_taken() {
+    let server = Server::start(&[]);
+    let driver = Driver::start();
+    let out_dir = if std::env::var("SEALDROP_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
+    } else {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
+    };
+    fs::create_dir_all(&out_dir).unwrap();
+    for (width, height, label) in [(390, 844, "phone"), (1280, 900, "desktop")] {
+        driver.set_window(width, height);
+        for lang in [Lang::En, Lang::Ar] {
+            driver.goto(&format!("http://{}/{}/", server.addr, lang.tag()));
+            let label_rect = driver.rect(&driver.find("label[for=message]"));
+            let textarea = driver.rect(&driver.find("#message"));
+            let heading = driver.rect(&driver.find("h1"));
+            let button = driver.rect(&driver.find("button[type=submit]"));
+            if lang.is_rtl() {
+                // Text starts at the right: label and button hug the textarea's right edge.
+                assert!(
+                    (right(label_rect) - right(textarea)).abs() < 2.0,
+                    "{label}: label {label_rect:?} textarea {textarea:?}"
+                );
+                assert!(
+                    (right(button) - right(textarea)).abs() < 2.0,
+                    "{label}: button {button:?}"
+                );
+                assert!(
+                    label_rect.0 > textarea.0 + 10.0,
+                    "{label}: label not at the right"
+                );
+                assert!(
+                    (right(heading) - right(textarea)).abs() < 2.0 || heading.2 >= textarea.2 - 1.0
+                );
+            } else {
+                assert!(
+                    (label_rect.0 - textarea.0).abs() < 2.0,
+                    "{label}: label {label_rect:?} textarea {textarea:?}"
+                );
+                assert!((button.0 - textarea.0).abs() < 2.0);
+            }
+            // Fits the width: no horizontal scrolling on a phone.
+            assert!(
+                right(textarea) <= width as f64,
+                "{label}: textarea overflows {textarea:?}"
+            );
+            let png = driver.screenshot();
+            assert!(
+                png.starts_with(b"\x89PNG") && png.len() > 5_000,
+                "a real screenshot"
+            );
+            fs::write(out_dir.join(format!("{}-{label}.png", lang.tag())), png).unwrap();
+        }
+    }
+}
