@@ -3,6 +3,7 @@
 //! submissions on an air-gapped machine with `sealdrop-open`.
 #![forbid(unsafe_code)]
 
+pub mod fsutil;
 pub mod keys;
 pub mod open;
 pub mod seal;

@@ -49,16 +49,9 @@ pub fn extract(
     }
     create_private_dir(&staging).map_err(ToolError::io(&staging))?;
     let result = extract_into(input, identities, &staging, bar, base).and_then(|manifest| {
-        rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            &staging,
-            rustix::fs::CWD,
-            &dir,
-            rustix::fs::RenameFlags::NOREPLACE,
-        )
-        .map_err(|e| ToolError::Io {
+        crate::fsutil::rename_no_replace(&staging, &dir).map_err(|e| ToolError::Io {
             path: dir.clone(),
-            source: e.into(),
+            source: e,
         })?;
         Ok(manifest)
     });

@@ -216,10 +216,6 @@ async fn file_sha256(path: &Path) -> io::Result<String> {
     .map_err(io::Error::other)?
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
-}
-
 /// What became of one pending submission.
 enum Fetched {
     Downloaded,
@@ -252,22 +248,16 @@ async fn fetch(
         let _ = fs::remove_file(&partial);
         return Err(e);
     }
-    match rustix::fs::renameat_with(
-        rustix::fs::CWD,
-        &partial,
-        rustix::fs::CWD,
-        &final_path,
-        rustix::fs::RenameFlags::NOREPLACE,
-    ) {
+    match crate::fsutil::rename_no_replace(&partial, &final_path) {
         Ok(()) => {
-            sync_dir(dir).map_err(io_err(dir))?;
+            crate::fsutil::sync_dir(dir).map_err(io_err(dir))?;
             Ok(Fetched::Downloaded)
         }
         Err(e) => {
             let _ = fs::remove_file(&partial);
             Err(PickupError::Io {
                 path: final_path,
-                source: e.into(),
+                source: e,
             })
         }
     }

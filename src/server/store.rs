@@ -254,13 +254,7 @@ impl Store {
             .expect("guard holds a path until committed");
         let id = random_hex(16);
         let final_path = self.dir.join(format!("{id}{SEALED_SUFFIX}"));
-        rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            &partial,
-            rustix::fs::CWD,
-            &final_path,
-            rustix::fs::RenameFlags::NOREPLACE,
-        )?;
+        crate::fsutil::rename_no_replace(&partial, &final_path)?;
         guard.path = None;
         self.sync_dir()?;
         self.stored_bytes.fetch_add(len, Ordering::Relaxed);
@@ -307,7 +301,7 @@ impl Store {
     }
 
     fn sync_dir(&self) -> io::Result<()> {
-        File::open(&self.dir)?.sync_all()
+        crate::fsutil::sync_dir(&self.dir)
     }
 
     /// Deletes a sealed file for good (unlink, then sync the folder).
@@ -368,7 +362,7 @@ impl Drop for PartialGuard {
         if let Some(path) = self.path.take() {
             let _ = fs::remove_file(&path);
             if let Some(dir) = path.parent() {
-                let _ = File::open(dir).and_then(|d| d.sync_all());
+                let _ = crate::fsutil::sync_dir(dir);
             }
         }
     }
