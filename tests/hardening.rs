@@ -89,3 +89,41 @@ fn the_server_makes_itself_non_dumpable() {
         "/proc entry owned by the process's user (uid {uid}): the process is dumpable"
     );
 }
+
+/// A store folder the server's user cannot write is refused at start-up with
+/// advice. As root (CI) the server runs as nobody against a root-owned folder;
+/// otherwise the folder is made read-only for its owner.
+#[test]
+fn an_unwritable_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let key = Key::new();
+    let recipients = dir.path().join("r.txt");
+    fs::write(&recipients, format!("{}\n", key.recipient)).unwrap();
+    fs::set_permissions(&recipients, fs::Permissions::from_mode(0o644)).unwrap();
+    let store = dir.path().join("store");
+    fs::create_dir(&store).unwrap();
+    let mut cmd = if rustix::process::geteuid().is_root() {
+        fs::set_permissions(&store, fs::Permissions::from_mode(0o700)).unwrap();
+        let bin = dir.path().join("sealdrop");
+        fs::copy(server_bin(), &bin).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
+        c
+    } else {
+        fs::set_permissions(&store, fs::Permissions::from_mode(0o500)).unwrap();
+        Command::new(server_bin())
+    };
+    let out = cmd
+        .args(["serve", "--listen", "127.0.0.1:0", "--recipients"])
+        .arg(&recipients)
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not writable by this user"), "{stderr}");
+}
