@@ -731,6 +731,11 @@ fn connections_beyond_the_cap_get_a_503_page_and_close() {
     let response = get(server.addr, "/");
     assert_eq!(response.status, 503);
     assert!(response.text().contains("try again"));
+    assert!(
+        response.text().contains("lang=\"ar\" dir=\"rtl\""),
+        "in every language: {}",
+        response.text()
+    );
     assert_hygiene(&response, "connection cap 503");
     drop(idle);
     std::thread::sleep(Duration::from_millis(300));

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use super::config::{Limits, ListenAddr};
-use super::pages::{self, Lang, Problem};
+use super::pages;
 use super::AppInner;
 
 /// A bound listener, optionally with TLS (TCP only).
@@ -94,23 +94,28 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopping| *stopping).await;
 }
 
-/// Answer for a connection beyond the cap: a complete 503 page, then close.
-fn refusal(app: &AppInner) -> Vec<u8> {
-    let page = pages::error(Lang::En, Problem::Busy, &app.limits);
-    let mut head = String::from("HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/html; charset=utf-8\r\n");
-    for (name, value) in super::headers::FIXED {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("content-length: {}\r\n\r\n", page.len()));
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(page.as_bytes());
-    bytes
+/// Answer for a connection beyond the cap: a complete 503 page in every
+/// language, then close. Built once: refusals happen under load.
+fn refusal() -> &'static [u8] {
+    static REFUSAL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    REFUSAL.get_or_init(|| {
+        let page = pages::busy_in_every_language();
+        let mut head = String::from(
+            "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/html; charset=utf-8\r\n",
+        );
+        for (name, value) in super::headers::FIXED {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!("content-length: {}\r\n\r\n", page.len()));
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(page.as_bytes());
+        bytes
+    })
 }
 
 async fn refuse<IO: AsyncWrite + Unpin>(mut io: IO, app: &AppInner) {
-    let answer = refusal(app);
     let _ = tokio::time::timeout(app.limits.header_timeout, async {
-        let _ = io.write_all(&answer).await;
+        let _ = io.write_all(refusal()).await;
         let _ = io.shutdown().await;
     })
     .await;

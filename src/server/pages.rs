@@ -274,6 +274,23 @@ pub fn error(lang: Lang, problem: Problem, limits: &Limits) -> String {
     layout(lang, &title, &body)
 }
 
+/// The "busy" page in every language at once, for connections beyond the cap,
+/// which are answered before any URL (and so any language) is known.
+pub fn busy_in_every_language() -> String {
+    let mut body = String::new();
+    for &lang in Lang::ALL {
+        let _ = write!(
+            body,
+            "<section lang=\"{}\" dir=\"{}\"><h1>{}</h1><p>{}</p></section>\n",
+            lang.tag(),
+            if lang.is_rtl() { "rtl" } else { "ltr" },
+            html_text(&text(lang, "error-busy-title", &[])),
+            html_text(&text(lang, "error-busy-body", &[]))
+        );
+    }
+    layout(Lang::En, &text(Lang::En, "error-busy-title", &[]), &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
