@@ -279,9 +279,9 @@ pub fn error(lang: Lang, problem: Problem, limits: &Limits) -> String {
 pub fn busy_in_every_language() -> String {
     let mut body = String::new();
     for &lang in Lang::ALL {
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<section lang=\"{}\" dir=\"{}\"><h1>{}</h1><p>{}</p></section>\n",
+            "<section lang=\"{}\" dir=\"{}\"><h1>{}</h1><p>{}</p></section>",
             lang.tag(),
             if lang.is_rtl() { "rtl" } else { "ltr" },
             html_text(&text(lang, "error-busy-title", &[])),
