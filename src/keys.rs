@@ -34,7 +34,7 @@ pub enum KeyError {
         line: usize,
         reason: String,
     },
-    #[error("{path} holds no identity: expected lines starting with AGE-SECRET-KEY-1 (from `sealdrop-open keygen`)")]
+    #[error("{path} holds no identity: expected lines starting with AGE-SECRET-KEY- (from `sealdrop-open keygen`)")]
     NoIdentities { path: PathBuf },
     #[error("cannot use identity file {path}: {reason}")]
     BadIdentity { path: PathBuf, reason: String },

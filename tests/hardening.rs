@@ -11,12 +11,8 @@ use std::time::{Duration, Instant};
 use common::server::server_bin;
 use common::Key;
 
-/// proc(5): the files under /proc/PID are owned by root:root when the process
-/// is not dumpable, and by the process's user otherwise. Run the server as an
-/// unprivileged user (dropping from root with setpriv when the test runs as
-/// root) and look at who owns its /proc entry.
-#[test]
-fn the_server_makes_itself_non_dumpable() {
+/// A world-traversable folder with a recipients file and an empty store.
+fn fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let key = Key::new();
@@ -26,12 +22,18 @@ fn the_server_makes_itself_non_dumpable() {
     let store = dir.path().join("store");
     fs::create_dir(&store).unwrap();
     fs::set_permissions(&store, fs::Permissions::from_mode(0o700)).unwrap();
-    let running_as_root = rustix::process::geteuid().is_root();
-    let unprivileged = 65534; // nobody
-    let mut cmd = if running_as_root {
-        chown(&store, Some(unprivileged), Some(unprivileged)).unwrap();
+    (dir, recipients, store)
+}
+
+fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The server binary, run as nobody (via setpriv) when the test runs as root.
+fn server_command(dir: &std::path::Path) -> Command {
+    if running_as_root() {
         // The binary must be reachable by nobody.
-        let bin = dir.path().join("sealdrop");
+        let bin = dir.join("sealdrop");
         fs::copy(server_bin(), &bin).unwrap();
         fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
         let mut c = Command::new("setpriv");
@@ -40,7 +42,20 @@ fn the_server_makes_itself_non_dumpable() {
         c
     } else {
         Command::new(server_bin())
-    };
+    }
+}
+
+/// proc(5): the files under /proc/PID are owned by root:root when the process
+/// is not dumpable, and by the process's user otherwise. Run the server as an
+/// unprivileged user (dropping from root with setpriv when the test runs as
+/// root) and look at who owns its /proc entry.
+#[test]
+fn the_server_makes_itself_non_dumpable() {
+    let (dir, recipients, store) = fixture();
+    if running_as_root() {
+        chown(&store, Some(65534), Some(65534)).unwrap();
+    }
+    let mut cmd = server_command(dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -95,27 +110,11 @@ fn the_server_makes_itself_non_dumpable() {
 /// otherwise the folder is made read-only for its owner.
 #[test]
 fn an_unwritable_store_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let key = Key::new();
-    let recipients = dir.path().join("r.txt");
-    fs::write(&recipients, format!("{}\n", key.recipient)).unwrap();
-    fs::set_permissions(&recipients, fs::Permissions::from_mode(0o644)).unwrap();
-    let store = dir.path().join("store");
-    fs::create_dir(&store).unwrap();
-    let mut cmd = if rustix::process::geteuid().is_root() {
-        fs::set_permissions(&store, fs::Permissions::from_mode(0o700)).unwrap();
-        let bin = dir.path().join("sealdrop");
-        fs::copy(server_bin(), &bin).unwrap();
-        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(bin);
-        c
-    } else {
+    let (dir, recipients, store) = fixture();
+    if !running_as_root() {
         fs::set_permissions(&store, fs::Permissions::from_mode(0o500)).unwrap();
-        Command::new(server_bin())
-    };
+    }
+    let mut cmd = server_command(dir.path());
     let out = cmd
         .args(["serve", "--listen", "127.0.0.1:0", "--recipients"])
         .arg(&recipients)
