@@ -59,7 +59,7 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
 }
 
 /// True if `line` holds something shaped like an age secret key
-/// (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`), even inside a comment; a
+/// (the `AGE-SECRET-KEY-` prefix, classic or post-quantum, then a long Bech32 body), even inside a comment; a
 /// mere mention of the prefix is not one.
 fn contains_secret_key(line: &str) -> bool {
     line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
