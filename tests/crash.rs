@@ -33,7 +33,7 @@ fn kill_points() -> usize {
 }
 
 fn spawn(recipients: &Path, store: &Path, addr: SocketAddr) -> Child {
-    let child = Command::new(server_bin())
+    let mut child = Command::new(server_bin())
         .args([
             "serve",
             "--min-free-disk",
@@ -49,14 +49,7 @@ fn spawn(recipients: &Path, store: &Path, addr: SocketAddr) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server did not restart"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_listening(addr, &mut child);
     child
 }
 

@@ -6,9 +6,8 @@ mod common;
 use std::fs;
 use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::server::server_bin;
+use common::server::{free_port, server_bin, wait_listening};
 use common::Key;
 
 /// A world-traversable folder with a recipients file and an empty store.
@@ -56,11 +55,7 @@ fn the_server_makes_itself_non_dumpable() {
         chown(&store, Some(65534), Some(65534)).unwrap();
     }
     let mut cmd = server_command(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = cmd
         .args([
             "serve",
@@ -77,15 +72,7 @@ fn the_server_makes_itself_non_dumpable() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the server (setpriv is in util-linux)");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "server exited early");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    wait_listening(format!("127.0.0.1:{port}").parse().unwrap(), &mut child);
     let status = fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     let uid: u32 = status
         .lines()

@@ -105,6 +105,18 @@ fn decrypt_dir(d: &TestDrop, dir: &Path) -> Vec<Vec<u8>> {
     contents
 }
 
+/// Id and SHA-256 of the first pending submission, from the listing.
+fn first_pending(d: &TestDrop) -> (String, String) {
+    let listing = api(d, "GET", "/v1/submissions", Some(&d.token), "");
+    assert_eq!(listing.status, 200);
+    let parsed: serde_json::Value = serde_json::from_slice(&listing.body).unwrap();
+    let first = &parsed["submissions"][0];
+    (
+        first["id"].as_str().unwrap().to_owned(),
+        first["sha256"].as_str().unwrap().to_owned(),
+    )
+}
+
 #[test]
 fn a_full_pickup_moves_everything_and_empties_the_store() {
     let d = start(&[]);
@@ -293,10 +305,7 @@ fn wrong_missing_or_old_tokens_get_401_and_learn_nothing() {
 fn the_source_listener_never_answers_pickup_routes() {
     let d = start(&[]);
     submit_n(&d, 1);
-    let parsed: serde_json::Value =
-        serde_json::from_slice(&api(&d, "GET", "/v1/submissions", Some(&d.token), "").body)
-            .unwrap();
-    let id = parsed["submissions"][0]["id"].as_str().unwrap().to_owned();
+    let (id, _) = first_pending(&d);
     let auth = format!("Authorization: Bearer {}\r\n", d.token);
     for (method, path) in [
         ("GET", "/v1/submissions".to_owned()),
@@ -321,14 +330,7 @@ fn the_source_listener_never_answers_pickup_routes() {
 fn an_acknowledgement_with_a_wrong_hash_deletes_nothing() {
     let d = start(&[]);
     submit_n(&d, 1);
-    let parsed: serde_json::Value =
-        serde_json::from_slice(&api(&d, "GET", "/v1/submissions", Some(&d.token), "").body)
-            .unwrap();
-    let id = parsed["submissions"][0]["id"].as_str().unwrap().to_owned();
-    let sha = parsed["submissions"][0]["sha256"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (id, sha) = first_pending(&d);
     let wrong = format!(
         "{}{}",
         if sha.starts_with('0') { "1" } else { "0" },

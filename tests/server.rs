@@ -591,11 +591,7 @@ fn an_upload_interrupted_mid_stream_leaves_nothing_and_startup_cleans_leftovers(
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     assert!(server.store_names().iter().any(|n| n.ends_with(".partial")));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut restarted = Command::new(server_bin())
         .args([
             "serve",
@@ -612,12 +608,7 @@ fn an_upload_interrupted_mid_stream_leaves_nothing_and_startup_cleans_leftovers(
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err()
-        && start.elapsed() < Duration::from_secs(10)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_listening(format!("127.0.0.1:{port}").parse().unwrap(), &mut restarted);
     let _ = restarted.kill();
     let _ = restarted.wait();
     let names = server.store_names();

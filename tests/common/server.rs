@@ -28,12 +28,26 @@ pub struct Server {
     pub output: Arc<Mutex<Vec<u8>>>,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Waits until `addr` accepts connections. Panics if `child` exits first or
+/// nothing listens within 20 s.
+pub fn wait_listening(addr: SocketAddr, child: &mut Child) {
+    let start = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "server exited early");
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// A private folder, as the server requires for its store.
@@ -246,16 +260,21 @@ pub fn parse_response(raw: &[u8]) -> Option<Response> {
     })
 }
 
-/// Sends raw bytes and reads the answer until the server closes.
-pub fn exchange(addr: SocketAddr, request: &[u8]) -> Response {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+/// Writes `request` and reads the answer until the peer closes.
+fn exchange_over<S: Read + Write>(mut s: S, request: &[u8]) -> Response {
     // The server may answer early and close; a failed write is not the test's concern.
     let _ = s.write_all(request);
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     parse_response(&raw)
         .unwrap_or_else(|| panic!("no HTTP response in {:?}", String::from_utf8_lossy(&raw)))
+}
+
+/// Sends raw bytes and reads the answer until the server closes.
+pub fn exchange(addr: SocketAddr, request: &[u8]) -> Response {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    exchange_over(s, request)
 }
 
 pub fn get(addr: SocketAddr, path: &str) -> Response {
@@ -335,11 +354,7 @@ pub fn submit(addr: SocketAddr, fields: &[Field]) -> Response {
 
 /// Sends raw bytes over a Unix socket and reads the answer until close.
 pub fn unix_exchange(path: &Path, request: &[u8]) -> Response {
-    let mut s = std::os::unix::net::UnixStream::connect(path).unwrap();
+    let s = std::os::unix::net::UnixStream::connect(path).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let _ = s.write_all(request);
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    parse_response(&raw)
-        .unwrap_or_else(|| panic!("no HTTP response in {:?}", String::from_utf8_lossy(&raw)))
+    exchange_over(s, request)
 }
