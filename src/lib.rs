@@ -3,9 +3,12 @@
 //! submissions on an air-gapped machine with `sealdrop-open`.
 #![forbid(unsafe_code)]
 
+pub mod agefile;
 pub mod fsutil;
 pub mod keys;
 pub mod open;
+#[cfg(feature = "pq")]
+pub mod pq;
 pub mod seal;
 #[cfg(feature = "server")]
 pub mod server;

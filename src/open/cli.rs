@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand};
 
 use super::extract::{extract, Outcome};
 use super::inputs::{collect, Input};
+use super::keygen::{self, KeyKind};
 use super::list::{format_listing, read_listing, HEADER};
-use super::{human_size, keygen, progress, ToolError};
+use super::{human_size, progress, ToolError};
 use crate::keys::{load_identity_file, Identities, TerminalPrompt};
 use crate::seal::names::display_safe;
 
@@ -37,6 +38,10 @@ enum Command {
             default_value = "sealdrop-identity.txt"
         )]
         output: PathBuf,
+        /// Make a post-quantum key pair (age1pq1…, MLKEM768-X25519, age v1.3): recommended for
+        /// new newsrooms. Opens with sealdrop-open and age >= 1.3, not with age 1.1.
+        #[arg(long)]
+        pq: bool,
     },
     /// Decrypt and unpack submissions, each into its own folder under OUTDIR.
     Decrypt {
@@ -64,7 +69,14 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Keygen { output } => run_keygen(output),
+        Command::Keygen { output, pq } => run_keygen(
+            output,
+            if pq {
+                KeyKind::PostQuantum
+            } else {
+                KeyKind::Classic
+            },
+        ),
         Command::Decrypt {
             identities,
             output,
@@ -81,13 +93,21 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run_keygen(output: PathBuf) -> Result<ExitCode, ToolError> {
-    let recipient = keygen::keygen(&output)?;
+fn run_keygen(output: PathBuf, kind: KeyKind) -> Result<ExitCode, ToolError> {
+    let recipient = keygen::keygen(&output, kind)?;
     eprintln!(
         "Wrote the newsroom's SECRET key to {} (mode 0600). It never leaves this machine; \
-         keep an offline backup.\nPut this PUBLIC key into the server's recipients file:",
+         keep an offline backup.",
         output.display()
     );
+    match kind {
+        KeyKind::PostQuantum => eprintln!(
+            "This is a post-quantum key: a recipients file holds either only age1pq1… keys \
+             or only classic age1… keys, never both.\n\
+             Put this PUBLIC key (one long line) into the server's recipients file:"
+        ),
+        KeyKind::Classic => eprintln!("Put this PUBLIC key into the server's recipients file:"),
+    }
     println!("{recipient}");
     Ok(ExitCode::SUCCESS)
 }

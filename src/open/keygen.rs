@@ -5,16 +5,47 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use age::secrecy::ExposeSecret;
+use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::ToolError;
 
-/// Writes a new X25519 identity to `path` (mode 0600, refusing to overwrite)
-/// in the standard age identity-file format; returns the public recipient.
-pub fn keygen(path: &Path) -> Result<String, ToolError> {
-    let identity = age::x25519::Identity::generate();
-    let recipient = identity.to_public().to_string();
+/// Which kind of key pair to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// X25519: opens with every age, not safe against a future quantum computer.
+    Classic,
+    /// MLKEM768-X25519 (age v1.3): safe against a future quantum computer.
+    PostQuantum,
+}
+
+fn generate(kind: KeyKind) -> Result<(String, SecretString), ToolError> {
+    match kind {
+        KeyKind::Classic => {
+            let identity = age::x25519::Identity::generate();
+            Ok((identity.to_public().to_string(), identity.to_string()))
+        }
+        #[cfg(feature = "pq")]
+        KeyKind::PostQuantum => {
+            let identity = crate::pq::Identity::generate();
+            Ok((
+                identity.to_public().to_string(),
+                identity.to_secret_string(),
+            ))
+        }
+        #[cfg(not(feature = "pq"))]
+        KeyKind::PostQuantum => Err(ToolError::Usage(
+            "this build of sealdrop-open has no post-quantum support; rebuild it with the \
+             default `pq` feature"
+                .into(),
+        )),
+    }
+}
+
+/// Writes a new identity to `path` (mode 0600, refusing to overwrite) in the
+/// standard age identity-file format; returns the public recipient.
+pub fn keygen(path: &Path, kind: KeyKind) -> Result<String, ToolError> {
+    let (recipient, secret) = generate(kind)?;
     let created = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
@@ -23,7 +54,6 @@ pub fn keygen(path: &Path) -> Result<String, ToolError> {
                 .ok()
         })
         .unwrap_or_default();
-    let secret = identity.to_string();
     let contents = Zeroizing::new(format!(
         "# created: {created}\n# public key: {recipient}\n{}\n",
         secret.expose_secret()

@@ -3,7 +3,7 @@
 //! and refuses anything that does not match its manifest.
 
 use std::collections::HashSet;
-use std::io::{self, BufRead, Read, Seek};
+use std::io::{self, Read, Seek};
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -48,11 +48,11 @@ impl From<age::DecryptError> for OpenError {
     }
 }
 
-type Plaintext<R> = age::stream::StreamReader<R>;
+use crate::agefile::{AgeFile, Plaintext};
 
 /// An open sealed submission. Nothing is written anywhere; parts are read on
 /// demand and verified against the manifest as they are read.
-pub struct SubmissionReader<R: BufRead + Seek> {
+pub struct SubmissionReader<R: Read + Seek> {
     archive: zip::ZipArchive<Plaintext<R>>,
     manifest: Manifest,
 }
@@ -67,20 +67,20 @@ pub fn is_safe_relative_path(path: &str) -> bool {
             .all(|c| !c.is_empty() && sanitize_name(c) == c)
 }
 
-impl<R: BufRead + Seek> SubmissionReader<R> {
+impl<R: Read + Seek> SubmissionReader<R> {
     /// Decrypts `input` with the first identity that matches and checks the
     /// archive against its manifest.
     pub fn open<'a>(
         input: R,
         identities: impl Iterator<Item = &'a dyn age::Identity>,
     ) -> Result<Self, OpenError> {
-        let decryptor = age::Decryptor::new_buffered(input)?;
-        if decryptor.is_scrypt() {
+        let file = AgeFile::open(input)?;
+        if file.is_passphrase_protected() {
             return Err(OpenError::Manifest(
                 "it is passphrase-encrypted, not a sealdrop submission".into(),
             ));
         }
-        let plaintext = decryptor.decrypt(identities)?;
+        let plaintext = file.decrypt(identities)?;
         let mut archive = zip::ZipArchive::new(plaintext)?;
         let manifest = read_manifest(&mut archive)?;
         check_archive(&mut archive, &manifest)?;
@@ -254,7 +254,7 @@ fn check_archive<R: Read + Seek>(
 /// Reads one part and verifies it. A read that ends early, goes past the
 /// declared size, or whose SHA-256 differs returns an `InvalidData` error instead
 /// of end-of-file.
-pub struct PartReader<'a, R: BufRead + Seek> {
+pub struct PartReader<'a, R: Read + Seek> {
     inner: io::Take<zip::read::ZipFile<'a, Plaintext<R>>>,
     path: String,
     hasher: Sha256,
@@ -264,7 +264,7 @@ pub struct PartReader<'a, R: BufRead + Seek> {
     verified: bool,
 }
 
-impl<R: BufRead + Seek> PartReader<'_, R> {
+impl<R: Read + Seek> PartReader<'_, R> {
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -291,7 +291,7 @@ impl<R: BufRead + Seek> PartReader<'_, R> {
     }
 }
 
-impl<R: BufRead + Seek> Read for PartReader<'_, R> {
+impl<R: Read + Seek> Read for PartReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.verified || buf.is_empty() {
             return Ok(0);

@@ -52,7 +52,8 @@ pub struct ServeArgs {
     /// TOML file with any of the options below.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// File of newsroom public keys (age1…), one per line. Required.
+    /// File of newsroom public keys, one per line: all post-quantum (age1pq1…) or all
+    /// classic (age1…), never mixed. Required.
     #[arg(long, value_name = "FILE")]
     pub recipients: Option<PathBuf>,
     /// Folder for sealed submissions (mode 0700). Required.
@@ -160,7 +161,7 @@ pub fn resolve(args: ServeArgs) -> Result<ServeConfig, String> {
     };
     let d = Limits::default();
     let recipients = args.recipients.or(file.recipients).ok_or(
-        "--recipients FILE is required: the newsroom's public keys (age1…), from `sealdrop-open keygen`",
+        "--recipients FILE is required: the newsroom's public keys (age1pq1… or age1…), from `sealdrop-open keygen [--pq]`",
     )?;
     let store = args
         .store
@@ -410,8 +411,9 @@ pub async fn run_serve(config: ServeConfig, banner: Option<String>) -> Result<()
         });
     }
     tracing::info!(
-        "sealing to {} recipient(s); serving on {}",
+        "sealing to {} {} recipient(s); serving on {}",
         app.recipients.len(),
+        app.recipients.kind(),
         config
             .listen
             .iter()

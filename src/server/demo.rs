@@ -5,6 +5,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use super::cli::{resolve, run_serve, ServeArgs};
+use crate::open::keygen::KeyKind;
 
 fn private_dir(path: &Path) -> Result<(), String> {
     if path.is_dir() {
@@ -30,13 +31,20 @@ fn open_command() -> String {
     }
 }
 
+/// The demo shows what we recommend for new newsrooms.
+#[cfg(feature = "pq")]
+const DEMO_KEY_KIND: KeyKind = KeyKind::PostQuantum;
+#[cfg(not(feature = "pq"))]
+const DEMO_KEY_KIND: KeyKind = KeyKind::Classic;
+
 pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
     private_dir(&dir)?;
     let identity = dir.join("identity.txt");
     let recipients = dir.join("recipients.txt");
     let store = dir.join("store");
     if !identity.exists() {
-        let recipient = crate::open::keygen::keygen(&identity).map_err(|e| e.to_string())?;
+        let recipient =
+            crate::open::keygen::keygen(&identity, DEMO_KEY_KIND).map_err(|e| e.to_string())?;
         fs::write(
             &recipients,
             format!("# demo key, made by `sealdrop demo`\n{recipient}\n"),

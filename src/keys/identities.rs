@@ -1,0 +1,196 @@
+//! Identity files: the newsroom's secret keys, read only by `sealdrop-open`.
+//!
+//! We parse them ourselves rather than with `age::IdentityFile`, which knows no
+//! post-quantum identities, neither in plain files nor inside
+//! passphrase-protected ones.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use age::DecryptError;
+
+use super::{read_limited, KeyError, MAX_KEY_FILE_BYTES};
+use crate::agefile::{read_small, AgeFile, MAX_SCRYPT_WORK_FACTOR};
+
+pub type Identities = Vec<Box<dyn age::Identity + Send + Sync>>;
+
+const CLASSIC_PREFIX: &str = "AGE-SECRET-KEY-1";
+const PQ_PREFIX: &str = "AGE-SECRET-KEY-PQ-1";
+
+fn is_age_file(data: &[u8]) -> bool {
+    let start = data.iter().position(|b| !b.is_ascii_whitespace());
+    let data = &data[start.unwrap_or(data.len())..];
+    data.starts_with(b"age-encryption.org/")
+        || data.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+}
+
+fn starts_with_ignore_case(line: &str, prefix: &str) -> bool {
+    line.len() >= prefix.len()
+        && line.is_char_boundary(prefix.len())
+        && line[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// Parses the text of an identity file: one `AGE-SECRET-KEY-PQ-1…` or
+/// `AGE-SECRET-KEY-1…` per line, `#` comments and blank lines ignored. Errors
+/// name the line, never its content.
+pub fn parse_identities(text: &str, path: &Path) -> Result<Identities, KeyError> {
+    let bad = |line: usize, reason: String| KeyError::BadIdentity {
+        path: path.to_owned(),
+        reason: format!("line {line}: {reason}"),
+    };
+    let mut identities = Identities::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let line_no = i + 1;
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if starts_with_ignore_case(line, PQ_PREFIX) {
+            #[cfg(feature = "pq")]
+            identities.push(Box::new(line.parse::<crate::pq::Identity>().map_err(
+                |e| bad(line_no, format!("damaged post-quantum identity: {e}")),
+            )?));
+            #[cfg(not(feature = "pq"))]
+            return Err(bad(
+                line_no,
+                "a post-quantum identity, but this build of sealdrop-open has no post-quantum \
+                 support (rebuild with the default `pq` feature)"
+                    .into(),
+            ));
+        } else if starts_with_ignore_case(line, CLASSIC_PREFIX) {
+            identities
+                .push(Box::new(line.parse::<age::x25519::Identity>().map_err(
+                    |e| bad(line_no, format!("damaged X25519 identity: {e}")),
+                )?));
+        } else {
+            return Err(bad(
+                line_no,
+                "not an age identity (expected AGE-SECRET-KEY-PQ-1… or AGE-SECRET-KEY-1…; \
+                 is this a recipients file?)"
+                    .into(),
+            ));
+        }
+    }
+    if identities.is_empty() {
+        return Err(KeyError::NoIdentities {
+            path: path.to_owned(),
+        });
+    }
+    Ok(identities)
+}
+
+/// Loads the identities of one identity file: a plain identity file, or a
+/// passphrase-protected one (an age file made with `age -p`, binary or
+/// armored), for which the passphrase is asked through `prompt` right away.
+pub fn load_identity_file<C: age::Callbacks>(
+    path: &Path,
+    prompt: C,
+) -> Result<Identities, KeyError> {
+    let data = read_limited(path)?;
+    let bad = |reason: String| KeyError::BadIdentity {
+        path: path.to_owned(),
+        reason,
+    };
+    if !is_age_file(&data) {
+        let text = std::str::from_utf8(&data)
+            .map_err(|_| bad("it is neither UTF-8 text nor an age file".into()))?;
+        return parse_identities(text, path);
+    }
+    let file = AgeFile::open(Cursor::new(&data[..])).map_err(|e| bad(e.to_string()))?;
+    if !file.is_passphrase_protected() {
+        return Err(bad(
+            "it is an age file sealed to keys, not a passphrase-protected identity file".into(),
+        ));
+    }
+    let passphrase = prompt
+        .request_passphrase(&format!("Passphrase for {}:", path.display()))
+        .ok_or_else(|| {
+            bad(
+                "no terminal to ask for its passphrase on (run sealdrop-open from a terminal)"
+                    .into(),
+            )
+        })?;
+    let plaintext = file
+        .decrypt_with_passphrase(passphrase)
+        .map_err(|e| match e {
+            DecryptError::DecryptionFailed | DecryptError::NoMatchingKeys => {
+                bad("wrong passphrase".into())
+            }
+            DecryptError::ExcessiveWork { required, .. } => bad(format!(
+                "its passphrase protection asks for scrypt work factor {required}, above the \
+                 limit of {MAX_SCRYPT_WORK_FACTOR}; re-protect it with `age -p`"
+            )),
+            e => bad(e.to_string()),
+        })?;
+    let text = read_small(plaintext, MAX_KEY_FILE_BYTES)
+        .map_err(|e| bad(format!("decrypting it failed: {e}")))?;
+    let text = std::str::from_utf8(&text)
+        .map_err(|_| bad("its decrypted content is not UTF-8 text".into()))?;
+    parse_identities(text, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use age::secrecy::ExposeSecret;
+
+    #[test]
+    fn classic_identities_parse_with_comments() {
+        let key = age::x25519::Identity::generate();
+        let text = format!(
+            "# created: today\n\n  {}  \n",
+            key.to_string().expose_secret()
+        );
+        assert_eq!(parse_identities(&text, Path::new("k")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn recipients_file_given_as_identity_is_refused_without_echo() {
+        let public = age::x25519::Identity::generate().to_public().to_string();
+        let e = parse_identities(&format!("{public}\n"), Path::new("k"))
+            .err()
+            .unwrap();
+        let text = e.to_string();
+        assert!(
+            text.contains("line 1") && text.contains("recipients file"),
+            "{text}"
+        );
+        assert!(!text.contains(&public));
+    }
+
+    #[test]
+    fn empty_identity_file_is_refused() {
+        let e = parse_identities("# nothing\n", Path::new("k"))
+            .err()
+            .unwrap();
+        assert!(matches!(e, KeyError::NoIdentities { .. }), "{e}");
+    }
+
+    #[cfg(feature = "pq")]
+    #[test]
+    fn post_quantum_and_classic_identities_share_a_file_and_damage_is_reported() {
+        let pq = crate::pq::Identity::generate().to_secret_string();
+        let classic = age::x25519::Identity::generate();
+        let text = format!(
+            "{}\n{}\n",
+            pq.expose_secret(),
+            classic.to_string().expose_secret()
+        );
+        assert_eq!(parse_identities(&text, Path::new("k")).unwrap().len(), 2);
+
+        let mut damaged = pq.expose_secret().to_owned();
+        let swap = if damaged.as_bytes()[30] == b'Q' {
+            "P"
+        } else {
+            "Q"
+        };
+        damaged.replace_range(30..31, swap);
+        let e = parse_identities(&damaged, Path::new("k")).err().unwrap();
+        let text = e.to_string();
+        assert!(text.contains("post-quantum"), "{text}");
+        assert!(
+            !text.contains(&damaged[20..]),
+            "the error must not echo the key"
+        );
+    }
+}
