@@ -26,8 +26,9 @@ impl fmt::Display for RecipientKind {
 #[derive(Clone)]
 enum RecipientKey {
     Classic(age::x25519::Recipient),
+    /// Boxed: an expanded ML-KEM key is 1.6 KB.
     #[cfg(feature = "pq")]
-    PostQuantum(crate::pq::Recipient),
+    PostQuantum(Box<crate::pq::Recipient>),
 }
 
 impl RecipientKey {
@@ -36,7 +37,7 @@ impl RecipientKey {
             #[cfg(feature = "pq")]
             return line
                 .parse::<crate::pq::Recipient>()
-                .map(RecipientKey::PostQuantum)
+                .map(|k| RecipientKey::PostQuantum(Box::new(k)))
                 .map_err(|e| format!("post-quantum key: {e}"));
             #[cfg(not(feature = "pq"))]
             return Err(
@@ -62,7 +63,7 @@ impl RecipientKey {
         match self {
             RecipientKey::Classic(k) => k,
             #[cfg(feature = "pq")]
-            RecipientKey::PostQuantum(k) => k,
+            RecipientKey::PostQuantum(k) => k.as_ref(),
         }
     }
 }
@@ -157,7 +158,10 @@ impl Recipients {
     #[cfg(feature = "pq")]
     pub fn from_pq_keys(keys: Vec<crate::pq::Recipient>) -> Self {
         Recipients {
-            keys: keys.into_iter().map(RecipientKey::PostQuantum).collect(),
+            keys: keys
+                .into_iter()
+                .map(|k| RecipientKey::PostQuantum(Box::new(k)))
+                .collect(),
         }
     }
 

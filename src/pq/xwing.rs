@@ -384,6 +384,43 @@ mod tests {
         assert!(EncappedKey::from_bytes(&[0; ENC_LEN - 1]).is_err());
     }
 
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// draft-connolly-cfrg-xwing-kem-08, appendix C, vector 1: key expansion,
+    /// derandomized encapsulation and decapsulation give the published bytes.
+    #[test]
+    fn known_answer_from_the_x_wing_draft() {
+        let text =
+            include_str!("../../tests/testdata/xwing/draft-connolly-cfrg-xwing-kem-08-C1.txt");
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+                .map(hex)
+                .unwrap()
+        };
+        let seed: [u8; SEED_LEN] = field("sk").try_into().unwrap();
+        let sk = PrivateKey::from_seed(Zeroizing::new(seed));
+        let pk = XWing::sk_to_pk(&sk);
+        assert_eq!(pk.to_bytes().to_vec(), field("pk"));
+        assert_eq!(PublicKey::parse(&field("pk")).unwrap(), pk);
+
+        let eseed: [u8; 64] = field("eseed").try_into().unwrap();
+        let (ss, ct) = encapsulate_derand(&pk, &eseed);
+        assert_eq!(ct.to_bytes().to_vec(), field("ct"));
+        assert_eq!(ss.0.to_vec(), field("ss"));
+
+        let ct = EncappedKey::from_bytes(&field("ct")).unwrap();
+        assert_eq!(
+            XWing::decap(&sk, None, &ct).unwrap().0.to_vec(),
+            field("ss")
+        );
+    }
+
     fn hex32(s: &str) -> [u8; 32] {
         let mut out = [0u8; 32];
         for (i, byte) in out.iter_mut().enumerate() {

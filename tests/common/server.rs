@@ -63,12 +63,30 @@ impl Server {
     }
 
     pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::start_sealing_to(None, extra, env)
+    }
+
+    /// Starts a server whose recipients file is `recipients` (for example
+    /// post-quantum keys) instead of the generated classic `key`.
+    pub fn start_with_recipients(recipients: &str, extra: &[&str]) -> Server {
+        Self::start_sealing_to(Some(recipients), extra, &[])
+    }
+
+    fn start_sealing_to(
+        recipients_text: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let key = Key::new();
         let identity = dir.path().join("identity.txt");
         key.write_identity(&identity);
         let recipients = dir.path().join("recipients.txt");
-        fs::write(&recipients, format!("# test key\n{}\n", key.recipient)).unwrap();
+        let text = match recipients_text {
+            Some(text) => text.to_owned(),
+            None => format!("# test key\n{}\n", key.recipient),
+        };
+        fs::write(&recipients, text).unwrap();
         // A test may bring its own store (`--store DIR` in `extra`).
         let store = match extra.iter().position(|a| *a == "--store") {
             Some(i) => PathBuf::from(extra[i + 1]),
