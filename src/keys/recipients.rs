@@ -205,15 +205,12 @@ mod tests {
         assert_eq!(r.kind(), RecipientKind::Classic);
     }
 
+    #[cfg(feature = "pq")]
     #[test]
-    fn keys_example_is_a_valid_recipients_file() {
+    fn keys_example_is_a_valid_post_quantum_recipients_file() {
         let text = include_str!("../../keys.example");
-        assert_eq!(
-            Recipients::parse(text, Path::new("keys.example"))
-                .unwrap()
-                .len(),
-            2
-        );
+        let r = Recipients::parse(text, Path::new("keys.example")).unwrap();
+        assert_eq!((r.len(), r.kind()), (2, RecipientKind::PostQuantum));
     }
 
     #[test]
