@@ -125,8 +125,8 @@ impl age::Recipient for Recipient {
     }
 }
 
-/// An `AGE-SECRET-KEY-PQ-1…` identity: a 32-byte seed, zeroized on drop.
-#[derive(Clone)]
+/// An `AGE-SECRET-KEY-PQ-1…` identity: a 32-byte seed, zeroized on drop. Not
+/// `Clone`, so that no stray copies of the secret are made.
 pub struct Identity(PrivateKey);
 
 impl Identity {

@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod listen;
 pub mod logging;
 pub mod pages;
+pub mod partial;
 pub mod pickup;
 pub mod pickup_client;
 pub mod router;

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +17,9 @@ use std::time::SystemTime;
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+use super::partial::Flusher;
+pub use super::partial::PartialFile;
 
 const PARTIAL_PREFIX: &str = ".incoming-";
 const PARTIAL_SUFFIX: &str = ".partial";
@@ -54,36 +57,16 @@ pub struct Store {
     quota: Option<u64>,
     /// Bytes of sealed files, kept up to date as files arrive or leave.
     stored_bytes: AtomicU64,
-    /// SHA-256 of sealed files (ciphertext), by file name: computed while
-    /// writing, or on first request for files from before a restart.
+    /// SHA-256 of sealed files (ciphertext), by file name, for pickup: computed
+    /// in the background right after a commit (off the source's critical path),
+    /// or on first request for files from before a restart.
     hashes: Mutex<HashMap<String, [u8; 32]>>,
+    flusher: Flusher,
 }
 
-/// Writes through to a file while hashing what is written (the ciphertext).
-pub struct HashingFile {
-    file: File,
-    sha256: Sha256,
-}
-
-impl HashingFile {
-    pub fn new(file: File) -> Self {
-        HashingFile {
-            file,
-            sha256: Sha256::new(),
-        }
-    }
-}
-
-impl Write for HashingFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.sha256.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
+/// The file name of sealed submission `id`.
+pub fn sealed_name(id: &str) -> String {
+    format!("{id}{SEALED_SUFFIX}")
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -146,6 +129,7 @@ impl Store {
             quota,
             stored_bytes: AtomicU64::new(0),
             hashes: Mutex::new(HashMap::new()),
+            flusher: Flusher::start().map_err(io_err)?,
         };
         store.remove_partials().map_err(io_err)?;
         let total = store
@@ -219,7 +203,7 @@ impl Store {
     }
 
     /// Creates a new partial file, removed when the guard drops uncommitted.
-    pub fn create_partial(&self) -> io::Result<(File, PartialGuard)> {
+    pub fn create_partial(&self) -> io::Result<(PartialFile, PartialGuard)> {
         let path = self.dir.join(format!(
             "{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}",
             random_hex(16)
@@ -229,18 +213,24 @@ impl Store {
             .create_new(true)
             .mode(0o600)
             .open(&path)?;
-        Ok((file, PartialGuard { path: Some(path) }))
+        let guard = PartialGuard { path: Some(path) };
+        let partial = PartialFile::start(
+            file,
+            guard.path.as_deref().expect("just set"),
+            &self.flusher,
+        )?;
+        Ok((partial, guard))
     }
 
     /// Makes a finished partial file durable and gives it its final name.
     /// Its times are set to `coarse_time` so they do not record the arrival.
     pub fn commit(
         &self,
-        written: HashingFile,
+        written: PartialFile,
         mut guard: PartialGuard,
         coarse_time: SystemTime,
     ) -> io::Result<String> {
-        let HashingFile { file, sha256 } = written;
+        let file = written.finish()?;
         let times = fs::FileTimes::new()
             .set_accessed(coarse_time)
             .set_modified(coarse_time);
@@ -253,13 +243,11 @@ impl Store {
             .clone()
             .expect("guard holds a path until committed");
         let id = random_hex(16);
-        let final_path = self.dir.join(format!("{id}{SEALED_SUFFIX}"));
+        let final_path = self.dir.join(sealed_name(&id));
         crate::fsutil::rename_no_replace(&partial, &final_path)?;
         guard.path = None;
         self.sync_dir()?;
         self.stored_bytes.fetch_add(len, Ordering::Relaxed);
-        self.lock_hashes()
-            .insert(format!("{id}{SEALED_SUFFIX}"), sha256.finalize().into());
         Ok(id)
     }
 
@@ -371,6 +359,7 @@ impl Drop for PartialGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn private_dir() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
@@ -417,8 +406,7 @@ mod tests {
     fn commit_renames_and_startup_cleans_leftovers() {
         let d = private_dir();
         let store = Store::open(d.path(), 0, None).unwrap();
-        let (f, guard) = store.create_partial().unwrap();
-        let mut f = HashingFile::new(f);
+        let (mut f, guard) = store.create_partial().unwrap();
         f.write_all(b"sealed").unwrap();
         let coarse = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_043_200);
         let id = store.commit(f, guard, coarse).unwrap();

@@ -25,7 +25,6 @@ use tokio::time::Instant;
 use zeroize::Zeroize;
 
 use super::pages::Problem;
-use super::store::HashingFile;
 use super::AppInner;
 use crate::seal::{SealError, SealOptions, SubmissionWriter};
 
@@ -85,6 +84,21 @@ fn wipe(chunk: Bytes) {
     }
 }
 
+/// A plaintext chunk handed to the sealer, wiped when the sealer is done with it.
+struct PlainChunk(Bytes);
+
+impl AsRef<[u8]> for PlainChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for PlainChunk {
+    fn drop(&mut self) {
+        wipe(std::mem::take(&mut self.0));
+    }
+}
+
 /// The sealer stage, on a blocking thread. Returns the stored id.
 fn seal_worker(
     app: Arc<AppInner>,
@@ -106,10 +120,9 @@ fn seal_worker(
                 arrival,
                 time_granularity_secs: app.limits.time_granularity.as_secs().max(1),
             };
-            current = Some((
-                SubmissionWriter::new(&app.recipients, HashingFile::new(file), &options)?,
-                guard,
-            ));
+            let mut writer = SubmissionWriter::new(&app.recipients, file, &options)?;
+            writer.hash_in_parallel()?;
+            current = Some((writer, guard));
         }
         match command {
             Command::BeginMessage => current
@@ -126,9 +139,8 @@ fn seal_worker(
             }
             Command::Data(chunk) => {
                 let writer = &mut current.as_mut().ok_or(SealFailure::Failed)?.0;
-                writer.write_part(&chunk)?;
                 since_check += chunk.len() as u64;
-                wipe(chunk);
+                writer.write_part_owned(Box::new(PlainChunk(chunk)))?;
                 if since_check >= CAPACITY_CHECK_EVERY {
                     since_check = 0;
                     app.store.check_capacity(0).map_err(|_| SealFailure::Full)?;
@@ -464,8 +476,14 @@ async fn ingest_stream(
     drop(tx);
     let sealed = worker.await.unwrap_or(Err(SealFailure::Failed));
     match (fed, sealed) {
-        (Ok(()), Ok(_id)) => {
+        (Ok(()), Ok(id)) => {
             app.stats.sealed.fetch_add(1, Ordering::Relaxed);
+            // The ciphertext hash serves pickup only: compute it after the
+            // source has its answer, while the file is still in the page cache.
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = app.store.sealed_sha256(&super::store::sealed_name(&id));
+            });
             Ok(())
         }
         (Err(FeedError::Problem(problem)), _) => Err(problem),

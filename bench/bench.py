@@ -1,0 +1,692 @@
+#!/usr/bin/env python3
+"""sealdrop benchmarks, each against a baseline measured in the same run.
+
+Run through bench/run.sh, which installs the baselines (Debian's age, wrk,
+nginx; OnionShare from PyPI in a throwaway virtualenv) and builds the release
+binaries. Prints a Markdown report; --write also replaces docs/BENCHMARKS.md's
+results and the plot docs/benchmarks/seal-time.png.
+
+Every upload goes through one small HTTP client (below): sendfile() of the
+request body from the page cache over loopback TCP, timed from connect to the
+status line, so sealdrop and OnionShare see the same client. Peak RSS is
+VmHWM of a server started fresh for each measurement.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE = ROOT / "target" / "release"
+WORK = ROOT / "target" / "bench-work"
+KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+
+
+def human(n):
+    for unit, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
+        if n >= size:
+            value = n / size
+            return f"{value:g} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=30):
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early: {proc.args}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def peak_rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM")
+
+
+def median(values):
+    return statistics.median(values)
+
+
+# ---------------------------------------------------------------- the client
+
+BOUNDARY = "sealdropbenchboundary7f3a9c"
+
+
+def multipart_parts(field, filename):
+    head = (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    return head, tail
+
+
+def upload(port, path, file_path, field):
+    """POSTs file_path as one multipart file field; returns (status, seconds)."""
+    size = os.path.getsize(file_path)
+    head, tail = multipart_parts(field, "upload.bin")
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        f"Content-Length: {len(head) + size + len(tail)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as sock, open(file_path, "rb") as f:
+        sock.sendall(request + head)
+        if size:
+            sock.sendfile(f)
+        sock.sendall(tail)
+        response = b""
+        while b"\r\n" not in response:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+    elapsed = time.monotonic() - start
+    match = re.match(rb"HTTP/1\.[01] (\d{3})", response)
+    return (int(match.group(1)) if match else 0), elapsed
+
+
+def concurrent_uploads(port, path, file_path, field, count):
+    """count uploads at once; returns (statuses, wall seconds)."""
+    results = [None] * count
+    barrier = threading.Barrier(count + 1)
+
+    def one(i):
+        barrier.wait()
+        results[i] = upload(port, path, file_path, field)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    start = time.monotonic()
+    barrier.wait()
+    for t in threads:
+        t.join()
+    return [r[0] for r in results], time.monotonic() - start
+
+
+# ----------------------------------------------------------- the programs
+
+class Sealdrop:
+    """A fresh `sealdrop serve` on loopback with its own empty store."""
+
+    def __init__(self, recipients, extra=()):
+        self.store = WORK / f"store-{time.monotonic_ns()}"
+        self.store.mkdir(mode=0o700)
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [str(RELEASE / "sealdrop"), "serve", "--recipients", str(recipients),
+             "--store", str(self.store), "--listen", f"127.0.0.1:{self.port}",
+             "--min-free-disk", "1MiB", "--max-upload-size", "2GiB", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "RUST_LOG": "warn"},
+        )
+        wait_port(self.port, self.proc)
+
+    def submit(self, file_path):
+        status, seconds = upload(self.port, "/submit", file_path, "attachment")
+        if status != 303:
+            raise RuntimeError(f"sealdrop answered {status}")
+        return seconds
+
+    def sealed(self):
+        return sorted(self.store.glob("*.age"))
+
+    def clear(self):
+        for f in self.sealed():
+            f.unlink()
+
+    def rss_kib(self):
+        return peak_rss_kib(self.proc.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.store, ignore_errors=True)
+
+
+class OnionShare:
+    """`onionshare-cli --receive --local-only`: plaintext to disk, no encryption."""
+
+    def __init__(self, venv):
+        self.data = WORK / f"onionshare-{time.monotonic_ns()}"
+        self.data.mkdir()
+        self.proc = subprocess.Popen(
+            [str(venv / "bin" / "onionshare-cli"), "--receive", "--local-only",
+             "--data-dir", str(self.data)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.port = None
+        deadline = time.monotonic() + 60
+        while self.port is None and time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+        if self.port is None:
+            raise RuntimeError("onionshare-cli did not print its address")
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+        wait_port(self.port, self.proc)
+
+    def submit(self, file_path):
+        status, seconds = upload(self.port, "/upload", file_path, "file[]")
+        return status, seconds
+
+    def clear(self):
+        for d in self.data.iterdir():
+            shutil.rmtree(d, ignore_errors=True)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def timed(cmd, **kwargs):
+    """Runs cmd; returns (seconds, peak RSS KiB of that child)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd} failed: {proc.stderr.read().decode()}")
+    proc.stderr.close()
+    return elapsed, usage.ru_maxrss
+
+
+def fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def age_encrypt(recipients, src, dst, durable=False):
+    start = time.monotonic()
+    timed(["age", "-e", "-R", str(recipients), "-o", str(dst), str(src)])
+    if durable:
+        fsync_path(dst)
+        fsync_path(Path(dst).parent)
+    elapsed = time.monotonic() - start
+    os.unlink(dst)
+    return elapsed
+
+
+# -------------------------------------------------------------- set-up
+
+def make_file(path, size):
+    if path.exists() and path.stat().st_size == size:
+        return path
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 16 * MIB)
+            f.write(os.urandom(n))
+            left -= n
+    return path
+
+
+def keys():
+    classic_identity = WORK / "classic.key"
+    pq_identity = WORK / "pq.key"
+    for p in (classic_identity, pq_identity):
+        if p.exists():
+            p.unlink()
+    out = subprocess.run([str(RELEASE / "sealdrop-open"), "keygen", "-o", str(classic_identity)],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    (WORK / "classic.recipients").write_text(out + "\n")
+    out = subprocess.run([str(RELEASE / "sealdrop-open"), "keygen", "--pq", "-o", str(pq_identity)],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    (WORK / "pq.recipients").write_text(out + "\n")
+    return {
+        "classic": (classic_identity, WORK / "classic.recipients"),
+        "pq": (pq_identity, WORK / "pq.recipients"),
+    }
+
+
+def machine():
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    df = subprocess.run(["df", "-hT", str(WORK)], capture_output=True, text=True).stdout.splitlines()[-1].split()
+    age_version = subprocess.run(["age", "--version"], capture_output=True, text=True).stdout.strip()
+    nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    sealdrop_version = subprocess.run([str(RELEASE / "sealdrop"), "--version"], capture_output=True,
+                                      text=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": f"{int(mem) // 1024} MiB",
+        "disk": f"{df[1]} on {df[0]}",
+        "kernel": platform.release(),
+        "sealdrop": f"{sealdrop_version} (commit {commit}, release build)",
+        "age": age_version,
+        "nginx": nginx_version,
+        "wrk": wrk_version,
+    }
+
+
+# ----------------------------------------------------------- benchmarks
+
+class Report:
+    def __init__(self):
+        self.sections = []
+        self.data = {}
+
+    def table(self, title, header, rows, note=None):
+        lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
+                 "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+        if note:
+            lines += ["", note]
+        self.sections.append("\n".join(lines))
+        print("\n" + self.sections[-1] + "\n", flush=True)
+
+
+def ratio(baseline_seconds, seconds):
+    """Throughput relative to the baseline: > 1 means faster than it."""
+    return f"{baseline_seconds / seconds:.2f}×"
+
+
+def mbps(size, seconds):
+    return f"{size / seconds / 1e6:.0f} MB/s"
+
+
+def bench_ingest(report, k, files, runs):
+    rows = []
+    for name in ("64m", "1g"):
+        path = files[name]
+        size = path.stat().st_size
+        n = runs if size < GIB else max(3, runs // 2)
+        results = {}
+        for kind in ("classic", "pq"):
+            server = Sealdrop(k[kind][1])
+            times = []
+            for _ in range(n):
+                times.append(server.submit(path))
+                server.clear()
+            server.stop()
+            results[kind] = median(times)
+        age_plain = median([age_encrypt(k["classic"][1], path, WORK / "age.out") for _ in range(n)])
+        age_durable = median([age_encrypt(k["classic"][1], path, WORK / "age.out", durable=True)
+                              for _ in range(n)])
+        rows.append([human(size), "stock `age -e` (baseline)", f"{age_plain:.2f} s",
+                     mbps(size, age_plain), "1.00×"])
+        rows.append([human(size), "stock `age -e`, then fsync", f"{age_durable:.2f} s",
+                     mbps(size, age_durable), ratio(age_plain, age_durable)])
+        for kind, label in (("classic", "sealdrop, X25519"), ("pq", "sealdrop, post-quantum")):
+            rows.append([human(size), f"{label}: upload until \"received\"", f"{results[kind]:.2f} s",
+                         mbps(size, results[kind]), ratio(age_plain, results[kind])])
+        report.data.setdefault("ingest", {})[name] = {
+            "age": age_plain, "age_fsync": age_durable, **results}
+    report.table(
+        "1. Ingest throughput (target: sealdrop ≥ 0.9× stock age)",
+        ["size", "what", f"median of {runs} (1 GiB: {max(3, runs // 2)})", "throughput", "vs age -e"],
+        rows,
+        "sealdrop's time covers the whole HTTP upload over loopback, multipart parsing, "
+        "SHA-256 of the plaintext and of the ciphertext, ZIP framing, Padmé padding, age "
+        "encryption, and fsync of file and folder before the 303 answer. `age -e` reads a "
+        "file and writes one, without fsync; the second row adds the fsync sealdrop must do.")
+
+
+def bench_peer(report, k, files, venv, runs):
+    rows = []
+    for name in ("64m", "1000m", "1g"):
+        path = files[name]
+        size = path.stat().st_size
+        n = runs if size < 512 * MIB else max(3, runs // 2)
+        share = OnionShare(venv)
+        os_times, os_status = [], None
+        for _ in range(n):
+            status, seconds = share.submit(path)
+            share.clear()
+            if status not in (200, 302):
+                os_status = status
+                break
+            os_times.append(seconds)
+        share.stop()
+        server = Sealdrop(k["classic"][1])
+        sd_times = []
+        for _ in range(n):
+            sd_times.append(server.submit(path))
+            server.clear()
+        server.stop()
+        sd = median(sd_times)
+        if os_status:
+            rows.append([human(size), f"refused: HTTP {os_status}", "—",
+                         f"{sd:.2f} s ({mbps(size, sd)})", "—"])
+        else:
+            osm = median(os_times)
+            rows.append([human(size), f"{osm:.2f} s", mbps(size, osm),
+                         f"{sd:.2f} s ({mbps(size, sd)})", ratio(osm, sd)])
+        report.data.setdefault("peer", {})[name] = {
+            "onionshare": None if os_status else median(os_times), "sealdrop": sd}
+    report.table(
+        "2. Against OnionShare's receive mode (target: sealdrop faster while encrypting)",
+        ["size", "OnionShare 2.7 (plaintext, no fsync)", "throughput", "sealdrop X25519", "sealdrop vs OnionShare"],
+        rows,
+        "`onionshare-cli --receive --local-only`, same client and file. OnionShare serves "
+        "through waitress, whose default request cap (1 GiB) refuses a 1 GiB upload outright; "
+        "the 1000 MiB row compares the largest size both accept.")
+
+
+def bench_memory(report, k, files):
+    rows = []
+    for kind in ("classic", "pq"):
+        for name in ("1k", "64m", "1g"):
+            server = Sealdrop(k[kind][1])
+            server.submit(files[name])
+            rows.append([kind if kind == "pq" else "X25519", f"one upload of {human(files[name].stat().st_size)}",
+                         f"{server.rss_kib() / 1024:.1f} MiB", "≤ 32 MiB"])
+            report.data.setdefault("rss", {})[f"{kind}-{name}"] = server.rss_kib()
+            server.stop()
+    server = Sealdrop(k["classic"][1], ["--max-concurrent-uploads", "64"])
+    statuses, _ = concurrent_uploads(server.port, "/submit", files["16m"], "attachment", 64)
+    assert statuses.count(303) == 64, statuses
+    rss = server.rss_kib()
+    report.data["rss"]["64x16m"] = rss
+    server.stop()
+    rows.append(["X25519", "64 concurrent uploads of 16 MiB", f"{rss / 1024:.1f} MiB", "≤ 128 MiB"])
+    report.table("3. Server peak RSS (VmHWM of a fresh server)", ["keys", "load", "peak RSS", "target"], rows,
+                 "The same server needs the same memory for 1 KiB and for 1 GiB: memory does not "
+                 "grow with upload size. Section 6 gives RSS by concurrency.")
+
+
+def bench_open(report, k, files, runs):
+    rows = []
+    for kind in ("classic", "pq"):
+        server = Sealdrop(k[kind][1])
+        server.submit(files["1g"])
+        sealed = server.sealed()[0]
+        kept = WORK / f"sealed-{kind}.age"
+        shutil.copyfile(sealed, kept)
+        server.stop()
+        open_times, open_rss, age_times = [], 0, []
+        n = max(3, runs // 2)
+        for _ in range(n):
+            out = WORK / "opened"
+            shutil.rmtree(out, ignore_errors=True)
+            seconds, rss = timed([str(RELEASE / "sealdrop-open"), "decrypt", "-i", str(k[kind][0]),
+                                  "-o", str(out), str(kept)])
+            open_times.append(seconds)
+            open_rss = max(open_rss, rss)
+            shutil.rmtree(out)
+            if kind == "classic":
+                seconds, _ = timed(["age", "-d", "-i", str(k[kind][0]), "-o", str(WORK / "age.zip"), str(kept)])
+                age_times.append(seconds)
+                os.unlink(WORK / "age.zip")
+        kept.unlink()
+        report.data.setdefault("open", {})[kind] = median(open_times)
+        if kind == "classic":
+            report.data["open"]["age"] = median(age_times)
+            rows.append(["stock `age -d` → .zip (baseline)", f"{median(age_times):.2f} s",
+                         mbps(GIB, median(age_times)), "1.00×", ""])
+        base = report.data["open"]["age"]
+        label = "X25519" if kind == "classic" else "post-quantum"
+        rows.append([f"`sealdrop-open decrypt` ({label}): decrypt, unpack, verify SHA-256",
+                     f"{median(open_times):.2f} s", mbps(GIB, median(open_times)),
+                     ratio(base, median(open_times)), f"{open_rss / 1024:.0f} MiB"])
+    report.table("4. Opening a 1 GiB submission (target ≥ 0.9× stock age -d)",
+                 ["what", f"median of {max(3, runs // 2)}", "throughput", "vs age -d", "peak RSS"], rows,
+                 "`age -d` only decrypts to a ZIP file. `sealdrop-open` also checks the archive "
+                 "against the manifest, extracts every part, verifies its size, SHA-256 and CRC-32, "
+                 "and fsyncs before renaming the folder into place.")
+
+
+def nginx_config(port, html_dir, headers):
+    add = "\n".join(f'            add_header {name} "{value}" always;' for name, value in headers
+                    if name not in ("content-type", "content-length", "date"))
+    return f"""
+worker_processes {os.cpu_count()};
+daemon off;
+pid {WORK}/nginx.pid;
+error_log {WORK}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    server_tokens off;
+    client_body_temp_path {WORK}/nginx-tmp;
+    proxy_temp_path {WORK}/nginx-tmp;
+    fastcgi_temp_path {WORK}/nginx-tmp;
+    uwsgi_temp_path {WORK}/nginx-tmp;
+    scgi_temp_path {WORK}/nginx-tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        location = / {{
+            root {html_dir};
+            try_files /index.html =404;
+            default_type "text/html; charset=utf-8";
+            types {{ }}
+            etag off;
+            if_modified_since off;
+{add}
+        }}
+    }}
+}}
+"""
+
+
+def wrk(url, seconds):
+    out = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", url], capture_output=True,
+                         text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def fetch(port, path):
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    headers = [tuple(h.split(": ", 1)) for h in head.decode().split("\r\n")[1:]]
+    return [(n.lower(), v) for n, v in headers], body
+
+
+def bench_page(report, k, runs, seconds):
+    server = Sealdrop(k["classic"][1])
+    headers, body = fetch(server.port, "/")
+    _, css = fetch(server.port, "/static/style.css")
+    html_dir = WORK / "www"
+    html_dir.mkdir(exist_ok=True)
+    (html_dir / "index.html").write_bytes(body)
+    (WORK / "nginx-tmp").mkdir(exist_ok=True)
+    nginx_port = free_port()
+    conf = WORK / "nginx.conf"
+    conf.write_text(nginx_config(nginx_port, html_dir, headers))
+    nginx = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(nginx_port, nginx)
+    nginx_headers, nginx_body = fetch(nginx_port, "/")
+    assert nginx_body == body
+    sealdrop_rps, nginx_rps = [], []
+    for _ in range(runs):
+        sealdrop_rps.append(wrk(f"http://127.0.0.1:{server.port}/", seconds))
+        nginx_rps.append(wrk(f"http://127.0.0.1:{nginx_port}/", seconds))
+    nginx.send_signal(signal.SIGQUIT)
+    nginx.wait()
+    rss = server.rss_kib()
+    server.stop()
+    s, n = median(sealdrop_rps), median(nginx_rps)
+    report.data["page"] = {"sealdrop": s, "nginx": n, "html": len(body), "css": len(css)}
+    same = sorted(h for h, _ in headers if h != "date") == sorted(h for h, _ in nginx_headers
+                                                                 if h not in ("date", "server", "connection"))
+    report.table(
+        "5. Serving the submission page (GET /)",
+        ["server", f"requests/s, median of {runs} × {seconds} s", "vs nginx"],
+        [["nginx 1.22, same bytes and headers (baseline)", f"{n:,.0f}", "1.00×"],
+         ["sealdrop", f"{s:,.0f}", f"{s / n:.2f}×"]],
+        f"`wrk -t2 -c64` on loopback, sharing the 2 cores with the server. Page weight: "
+        f"{len(body):,} bytes of HTML + {len(css):,} bytes of CSS, no scripts, fonts or images. "
+        f"nginx sends the same security headers{'' if same else ' (header sets differ slightly)'} "
+        f"plus its own `Server`, `Connection` and `Last-Modified`. sealdrop's peak RSS under this "
+        f"load: {rss / 1024:.1f} MiB.")
+
+
+def bench_scaling(report, k, files, sizes):
+    rows = []
+    for count in (1, 8, 64, 256):
+        server = Sealdrop(k["classic"][1], ["--max-concurrent-uploads", str(count),
+                                            "--max-connections", "1024"])
+        statuses, wall = concurrent_uploads(server.port, "/submit", files["16m"], "attachment", count)
+        ok = statuses.count(303)
+        rss = server.rss_kib()
+        server.stop()
+        total = ok * files["16m"].stat().st_size
+        rows.append([count, f"{ok}/{count}", f"{wall:.2f} s", mbps(total, wall), f"{rss / 1024:.1f} MiB"])
+        report.data.setdefault("scaling", {})[count] = {"wall": wall, "ok": ok, "rss": rss}
+    report.table("6a. Concurrent uploads of 16 MiB each (X25519)",
+                 ["concurrent", "received", "wall time", "aggregate throughput", "peak RSS"], rows,
+                 "`--max-concurrent-uploads` raised to the concurrency; all uploads start together.")
+
+    series = {"sealdrop X25519": [], "sealdrop post-quantum": [], "stock age -e": []}
+    servers = {"sealdrop X25519": Sealdrop(k["classic"][1]), "sealdrop post-quantum": Sealdrop(k["pq"][1])}
+    rows = []
+    for name, size in sizes:
+        path = files[name]
+        n = 5 if size <= 64 * MIB else 3
+        row = [human(size)]
+        for label, server in servers.items():
+            times = []
+            for _ in range(n):
+                times.append(server.submit(path))
+                server.clear()
+            series[label].append((size, median(times)))
+            row.append(f"{median(times) * 1000:.1f} ms")
+        age_time = median([age_encrypt(k["classic"][1], path, WORK / "age.out") for _ in range(n)])
+        series["stock age -e"].append((size, age_time))
+        row.append(f"{age_time * 1000:.1f} ms")
+        rows.append(row)
+    rss = {label: server.rss_kib() for label, server in servers.items()}
+    for server in servers.values():
+        server.stop()
+    report.data["series"] = series
+    report.table("6b. Seal time by upload size (median of 5; 3 above 64 MiB)",
+                 ["size", "sealdrop X25519", "sealdrop post-quantum", "stock age -e"], rows,
+                 f"One server per key kind handled every size in turn; its peak RSS afterwards: "
+                 f"X25519 {rss['sealdrop X25519'] / 1024:.1f} MiB, post-quantum "
+                 f"{rss['sealdrop post-quantum'] / 1024:.1f} MiB. Plot: "
+                 "![seal time by size](benchmarks/seal-time.png)")
+    return series
+
+
+def plot(series, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for label, points in series.items():
+        xs = [p[0] for p in points]
+        ys = [p[1] * 1000 for p in points]
+        ax.plot(xs, ys, marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("upload size (bytes)")
+    ax.set_ylabel("time until received / encrypted (ms)")
+    ax.set_title("Seal time by size, loopback, median of runs")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+
+
+def write_doc(report, info, elapsed):
+    doc = ROOT / "docs" / "BENCHMARKS.md"
+    text = doc.read_text() if doc.exists() else "<!-- results -->\n<!-- /results -->\n"
+    body = [
+        f"Measured {time.strftime('%Y-%m-%d')} with `bench/run.sh` in {elapsed / 60:.0f} min.",
+        "",
+        "| machine | |",
+        "|---|---|",
+    ]
+    body += [f"| {k} | {v} |" for k, v in info.items()]
+    body += [""] + ["\n\n".join(report.sections)]
+    start, end = "<!-- results -->", "<!-- /results -->"
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    doc.write_text(before + start + "\n" + "\n".join(body) + "\n" + end + after)
+    (ROOT / "docs" / "benchmarks" / "results.json").write_text(json.dumps(report.data, indent=1))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--venv", type=Path, required=True, help="virtualenv with onionshare-cli and matplotlib")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (1 GiB: half, at least 3)")
+    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md and the plot")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="sections to run: ingest peer memory open page scaling")
+    args = parser.parse_args()
+    start = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    size_names = {"1k": KIB, "32k": 32 * KIB, "1m": MIB, "16m": 16 * MIB, "64m": 64 * MIB,
+                  "256m": 256 * MIB, "1000m": 1000 * MIB, "1g": GIB}
+    print("preparing random input files…", flush=True)
+    files = {name: make_file(WORK / f"input-{name}.bin", size) for name, size in size_names.items()}
+    sizes = [(n, size_names[n]) for n in ("1k", "32k", "1m", "16m", "64m", "256m", "1g")]
+    k = keys()
+    info = machine()
+    report = Report()
+    chosen = set(args.only or ["ingest", "peer", "memory", "open", "page", "scaling"])
+    if "ingest" in chosen:
+        bench_ingest(report, k, files, args.runs)
+    if "peer" in chosen:
+        bench_peer(report, k, files, args.venv, args.runs)
+    if "memory" in chosen:
+        bench_memory(report, k, files)
+    if "open" in chosen:
+        bench_open(report, k, files, args.runs)
+    if "page" in chosen:
+        bench_page(report, k, 3, 10)
+    series = bench_scaling(report, k, files, sizes) if "scaling" in chosen else None
+    elapsed = time.monotonic() - start
+    if args.write:
+        if series:
+            plot(series, ROOT / "docs" / "benchmarks" / "seal-time.png")
+        write_doc(report, info, elapsed)
+        print(f"wrote docs/BENCHMARKS.md ({elapsed / 60:.1f} min)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
