@@ -5,7 +5,7 @@
 //! Input may be binary or ASCII-armored (RFC 7468 strict PEM). Whitespace
 //! before an armored file is skipped, as the age spec allows.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use age::armor::ArmoredReader;
 use age::secrecy::SecretString;
@@ -17,11 +17,52 @@ use age::{DecryptError, Decryptor};
 pub const MAX_SCRYPT_WORK_FACTOR: u8 = 22;
 
 const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
+/// Room for a whole age chunk (64 KiB + tag) and the header of most files.
+const INPUT_BUFFER: usize = 128 * 1024;
 
-/// The armor layer brings its own buffer; ours only looks ahead for leading
-/// whitespace. Reads of whole 64 KiB age chunks pass through both unbuffered.
-pub type AgeInput<R> = ArmoredReader<BufReader<BufReader<R>>>;
+/// The file as age reads it: binary files straight from one buffer; armored
+/// ones through age's armor decoder, which costs time on every byte and is
+/// therefore not in the way of the (usual) binary files.
+pub enum AgeInput<R> {
+    Binary(BufReader<R>),
+    Armored(ArmoredReader<BufReader<BufReader<R>>>),
+}
+
 pub type Plaintext<R> = age::stream::StreamReader<AgeInput<R>>;
+
+impl<R: Read> Read for AgeInput<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            AgeInput::Binary(r) => r.read(buf),
+            AgeInput::Armored(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: Read> BufRead for AgeInput<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            AgeInput::Binary(r) => r.fill_buf(),
+            AgeInput::Armored(r) => r.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amt: usize) {
+        match self {
+            AgeInput::Binary(r) => r.consume(amt),
+            AgeInput::Armored(r) => r.consume(amt),
+        }
+    }
+}
+
+impl<R: Read + Seek> Seek for AgeInput<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            AgeInput::Binary(r) => r.seek(pos),
+            AgeInput::Armored(r) => r.seek(pos),
+        }
+    }
+}
 
 /// An age file whose header has been read and checked, not yet decrypted.
 pub struct AgeFile<R: Read> {
@@ -30,9 +71,13 @@ pub struct AgeFile<R: Read> {
 
 impl<R: Read> AgeFile<R> {
     pub fn open(input: R) -> Result<Self, DecryptError> {
-        let mut input = BufReader::new(input);
-        skip_whitespace_before_armor(&mut input)?;
-        let decryptor = Decryptor::new_buffered(ArmoredReader::new(input))?;
+        let mut input = BufReader::with_capacity(INPUT_BUFFER, input);
+        let input = if skip_whitespace_before_armor(&mut input)? {
+            AgeInput::Armored(ArmoredReader::new(input))
+        } else {
+            AgeInput::Binary(input)
+        };
+        let decryptor = Decryptor::new_buffered(input)?;
         Ok(AgeFile { decryptor })
     }
 
@@ -79,16 +124,17 @@ pub fn read_small<R: Read>(
     Ok(out)
 }
 
-/// age's armor detection looks at the very first bytes, so whitespace before
-/// `-----BEGIN` would hide the armor. A binary age file never starts with
-/// whitespace, so nothing is skipped unless the armor marker follows.
-fn skip_whitespace_before_armor<R: BufRead>(input: &mut R) -> io::Result<()> {
+/// Returns true if the input is armored (starts with the armor's begin line,
+/// after optional whitespace, which is then skipped). A binary age file never
+/// starts with whitespace, so nothing is skipped unless the armor follows.
+fn skip_whitespace_before_armor<R: BufRead>(input: &mut R) -> io::Result<bool> {
     let buf = input.fill_buf()?;
     let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    if blank > 0 && buf[blank..].starts_with(ARMOR_BEGIN) {
+    if buf[blank..].starts_with(ARMOR_BEGIN) {
         input.consume(blank);
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -98,11 +144,11 @@ mod tests {
     #[test]
     fn whitespace_is_skipped_only_before_armor() {
         let mut armored = &b"\n \t-----BEGIN AGE ENCRYPTED FILE-----\n"[..];
-        skip_whitespace_before_armor(&mut armored).unwrap();
+        assert!(skip_whitespace_before_armor(&mut armored).unwrap());
         assert!(armored.starts_with(ARMOR_BEGIN));
 
         let mut binary = &b"\nage-encryption.org/v1\n"[..];
-        skip_whitespace_before_armor(&mut binary).unwrap();
+        assert!(!skip_whitespace_before_armor(&mut binary).unwrap());
         assert_eq!(binary, b"\nage-encryption.org/v1\n");
     }
 

@@ -102,8 +102,7 @@ fn extract_into(
             .open(&target)
             .map_err(ToolError::io(&target))?;
         let mut out = BufWriter::with_capacity(IO_BUFFER, out);
-        let mut part_reader = submission.part_reader(index).map_err(open_err)?;
-        io::copy(&mut part_reader, &mut out).map_err(|e| {
+        submission.copy_part(index, &mut out).map_err(|e| {
             if e.kind() == io::ErrorKind::InvalidData {
                 ToolError::Open {
                     path: input.path.clone(),

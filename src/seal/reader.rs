@@ -3,7 +3,9 @@
 //! and refuses anything that does not match its manifest.
 
 use std::collections::HashSet;
-use std::io::{self, Read, Seek};
+use std::io::{self, Read, Seek, Write};
+use std::sync::mpsc;
+use std::thread;
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -113,6 +115,89 @@ impl<R: Read + Seek> SubmissionReader<R> {
             verified: false,
         })
     }
+
+    /// Copies part `index` into `out` and verifies it like [`PartReader`]
+    /// (`InvalidData` on any mismatch). A helper thread writes while this one
+    /// decrypts and hashes: on a large part the two cost about the same.
+    /// Returns the part's size.
+    pub fn copy_part<W: Write + Send>(&mut self, index: usize, out: &mut W) -> io::Result<u64> {
+        let reader = self
+            .part_reader(index)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        let PartReader {
+            mut inner,
+            path,
+            expected_size,
+            expected_sha256,
+            ..
+        } = reader;
+        let mismatch =
+            |what: String| io::Error::new(io::ErrorKind::InvalidData, format!("{path}: {what}"));
+        let (jobs, queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
+        let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE + 1);
+        thread::scope(|scope| {
+            let writer = scope.spawn(move || -> io::Result<()> {
+                for buf in queue {
+                    out.write_all(&buf)?;
+                    let _ = give_back.try_send(buf);
+                }
+                out.flush()
+            });
+            let mut sha256 = Sha256::new();
+            let mut copied = 0u64;
+            let read = (|| loop {
+                let mut buf = spare.try_recv().unwrap_or_default();
+                buf.resize(COPY_BUFFER, 0);
+                let n = read_up_to(&mut inner, &mut buf)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                copied += n as u64;
+                if copied > expected_size {
+                    return Err(mismatch("more data than the manifest declares".into()));
+                }
+                buf.truncate(n);
+                sha256.update(&buf);
+                if jobs.send(buf).is_err() {
+                    // The writer stopped; its error is reported below.
+                    return Ok(());
+                }
+            })();
+            drop(jobs);
+            let written = writer
+                .join()
+                .map_err(|_| io::Error::other("the writing thread panicked"))?;
+            read?;
+            written?;
+            if copied != expected_size {
+                return Err(mismatch(format!(
+                    "size {copied} differs from the manifest's {expected_size}"
+                )));
+            }
+            if hex(&sha256.finalize()) != expected_sha256 {
+                return Err(mismatch("SHA-256 differs from the manifest".into()));
+            }
+            Ok(copied)
+        })
+    }
+}
+
+/// Chunks handed to the writing thread by [`SubmissionReader::copy_part`].
+const COPY_BUFFER: usize = 256 * 1024;
+const COPY_QUEUE: usize = 4;
+
+/// Reads until `buf` is full or the input ends.
+fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn read_manifest<R: Read + Seek>(archive: &mut zip::ZipArchive<R>) -> Result<Manifest, OpenError> {

@@ -12,6 +12,7 @@ pub mod pages;
 pub mod partial;
 pub mod pickup;
 pub mod pickup_client;
+pub mod rendered;
 pub mod router;
 pub mod stats;
 pub mod store;
@@ -55,6 +56,7 @@ pub struct AppInner {
     pub store: Store,
     pub uploads: Arc<Semaphore>,
     pub stats: stats::Stats,
+    pub pages: rendered::Rendered,
 }
 
 impl AppInner {
@@ -68,6 +70,7 @@ impl AppInner {
         )?;
         Ok(Arc::new(AppInner {
             uploads: Arc::new(Semaphore::new(config.limits.max_concurrent_uploads)),
+            pages: rendered::Rendered::new(&config.limits),
             limits: config.limits.clone(),
             recipients,
             store,

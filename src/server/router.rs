@@ -15,8 +15,8 @@ use super::AppInner;
 
 type App = State<Arc<AppInner>>;
 
-fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn html(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -35,12 +35,12 @@ fn unknown_language(app: &AppInner) -> Response {
 }
 
 async fn index(State(app): App) -> Response {
-    html(StatusCode::OK, pages::index(Lang::En, &app.limits))
+    html(StatusCode::OK, app.pages.index(Lang::En))
 }
 
 async fn index_lang(State(app): App, Path(tag): Path<String>) -> Response {
     match Lang::from_tag(&tag) {
-        Some(lang) => html(StatusCode::OK, pages::index(lang, &app.limits)),
+        Some(lang) => html(StatusCode::OK, app.pages.index(lang)),
         None => unknown_language(&app),
     }
 }
@@ -52,13 +52,13 @@ async fn lang_root_redirect(State(app): App, Path(tag): Path<String>) -> Respons
     }
 }
 
-async fn received(State(_app): App) -> Response {
-    html(StatusCode::OK, pages::received(Lang::En))
+async fn received(State(app): App) -> Response {
+    html(StatusCode::OK, app.pages.received(Lang::En))
 }
 
 async fn received_lang(State(app): App, Path(tag): Path<String>) -> Response {
     match Lang::from_tag(&tag) {
-        Some(lang) => html(StatusCode::OK, pages::received(lang)),
+        Some(lang) => html(StatusCode::OK, app.pages.received(lang)),
         None => unknown_language(&app),
     }
 }

@@ -1,0 +1,43 @@
+//! Pages that never change while the server runs, rendered once at start-up
+//! for every language, so that serving one is a reference-count increment
+//! rather than a round of Fluent formatting.
+
+use bytes::Bytes;
+
+use super::config::Limits;
+use super::pages::{self, Lang};
+
+pub struct Rendered {
+    index: Vec<Bytes>,
+    received: Vec<Bytes>,
+}
+
+fn position(lang: Lang) -> usize {
+    Lang::ALL
+        .iter()
+        .position(|&l| l == lang)
+        .expect("every language is in Lang::ALL")
+}
+
+impl Rendered {
+    pub fn new(limits: &Limits) -> Rendered {
+        Rendered {
+            index: Lang::ALL
+                .iter()
+                .map(|&lang| Bytes::from(pages::index(lang, limits)))
+                .collect(),
+            received: Lang::ALL
+                .iter()
+                .map(|&lang| Bytes::from(pages::received(lang)))
+                .collect(),
+        }
+    }
+
+    pub fn index(&self, lang: Lang) -> Bytes {
+        self.index[position(lang)].clone()
+    }
+
+    pub fn received(&self, lang: Lang) -> Bytes {
+        self.received[position(lang)].clone()
+    }
+}
