@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RELEASE = ROOT / "target" / "release"
+RELEASE = ROOT / "target" / "release"  # --bin-dir replaces it
 WORK = ROOT / "target" / "bench-work"
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 
@@ -95,6 +95,11 @@ def settle():
 
 def median(values):
     return statistics.median(values)
+
+
+def spread(values):
+    """'median s (min–max)' for a table cell."""
+    return f"{median(values):.2f} s ({min(values):.2f}–{max(values):.2f})"
 
 
 # ---------------------------------------------------------------- the client
@@ -165,6 +170,15 @@ def concurrent_uploads(port, path, file_path, field, count):
 
 # ----------------------------------------------------------- the programs
 
+LIVE_SERVERS = set()
+
+
+def wait_all_idle():
+    """Every running server may still hash an earlier upload's ciphertext."""
+    for pid in list(LIVE_SERVERS):
+        wait_idle(pid)
+
+
 class Sealdrop:
     """A fresh `sealdrop serve` on loopback with its own empty store."""
 
@@ -180,9 +194,10 @@ class Sealdrop:
             env={**os.environ, "RUST_LOG": "warn"},
         )
         wait_port(self.port, self.proc)
+        LIVE_SERVERS.add(self.proc.pid)
 
     def submit(self, file_path):
-        wait_idle(self.proc.pid)
+        wait_all_idle()
         settle()
         status, seconds = upload(self.port, "/submit", file_path, "attachment")
         if status != 303:
@@ -200,6 +215,7 @@ class Sealdrop:
         return peak_rss_kib(self.proc.pid)
 
     def stop(self):
+        LIVE_SERVERS.discard(self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=90)
@@ -235,6 +251,7 @@ class OnionShare:
         wait_port(self.port, self.proc)
 
     def submit(self, file_path):
+        wait_all_idle()
         wait_idle(self.proc.pid)
         settle()
         status, seconds = upload(self.port, "/upload", file_path, "file[]")
@@ -255,6 +272,7 @@ class OnionShare:
 
 def timed(cmd, **kwargs):
     """Runs cmd; returns (seconds, peak RSS KiB of that child)."""
+    wait_all_idle()
     settle()
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
@@ -276,6 +294,7 @@ def fsync_path(path):
 
 
 def age_encrypt(recipients, src, dst, durable=False):
+    wait_all_idle()
     settle()
     start = time.monotonic()
     timed(["age", "-e", "-R", str(recipients), "-o", str(dst), str(src)])
@@ -388,7 +407,7 @@ def bench_ingest(report, k, files, runs):
     for name in ("64m", "1g"):
         path = files[name]
         size = path.stat().st_size
-        n = runs if size < GIB else max(3, runs // 2)
+        n = runs
         servers = {"classic": Sealdrop(k["classic"][1]), "pq": Sealdrop(k["pq"][1])}
         if shm:
             servers["tmpfs"] = Sealdrop(k["classic"][1], store_parent=shm)
@@ -405,25 +424,25 @@ def bench_ingest(report, k, files, runs):
         for server in servers.values():
             server.stop()
         m = {key: median(v) for key, v in times.items() if v}
-        rows.append([human(size), "stock `age -e` (baseline)", f"{m['age']:.2f} s", mbps(size, m["age"]),
+        rows.append([human(size), "stock `age -e` (baseline)", spread(times["age"]), mbps(size, m["age"]),
                      "1.00×", ratio(m["age_fsync"], m["age"])])
-        rows.append([human(size), "stock `age -e`, then fsync (durable baseline)", f"{m['age_fsync']:.2f} s",
+        rows.append([human(size), "stock `age -e`, then fsync (durable baseline)", spread(times["age_fsync"]),
                      mbps(size, m["age_fsync"]), ratio(m["age"], m["age_fsync"]), "1.00×"])
         for key, label in (("classic", "sealdrop, X25519"), ("pq", "sealdrop, post-quantum")):
-            rows.append([human(size), f"**{label}**: upload until \"received\"", f"{m[key]:.2f} s",
+            rows.append([human(size), f"**{label}**: upload until \"received\"", spread(times[key]),
                          mbps(size, m[key]), ratio(m["age"], m[key]), ratio(m["age_fsync"], m[key])])
         if shm:
-            rows.append([human(size), "on tmpfs (no disk): stock `age -e`", f"{m['age_tmpfs']:.2f} s",
+            rows.append([human(size), "on tmpfs (no disk): stock `age -e`", spread(times["age_tmpfs"]),
                          mbps(size, m["age_tmpfs"]), "", ""])
-            rows.append([human(size), "on tmpfs (no disk): sealdrop, X25519", f"{m['tmpfs']:.2f} s",
+            rows.append([human(size), "on tmpfs (no disk): sealdrop, X25519", spread(times["tmpfs"]),
                          mbps(size, m["tmpfs"]), f"{m['age_tmpfs'] / m['tmpfs']:.2f}× of age on tmpfs", ""])
         report.data.setdefault("ingest", {})[name] = m
     if shm:
         shutil.rmtree(shm, ignore_errors=True)
     report.table(
         "1. Ingest throughput (target: sealdrop ≥ 0.9× stock age)",
-        ["size", "what", f"median of {runs} (1 GiB: {max(3, runs // 2)})", "throughput", "vs age -e",
-         "vs age -e + fsync"],
+        ["size", "what", f"median (min–max) of {runs}", "throughput",
+         "vs age -e", "vs age -e + fsync"],
         rows,
         "sealdrop's time covers the whole HTTP upload over loopback (same client for every "
         "server), multipart parsing, SHA-256 of the plaintext, ZIP framing, Padmé padding, age "
@@ -507,7 +526,7 @@ def bench_open(report, k, files, runs):
         shutil.copyfile(sealed, kept)
         server.stop()
         open_times, open_rss, age_times = [], 0, []
-        n = max(3, runs // 2)
+        n = runs
         for _ in range(n):
             out = WORK / "opened"
             shutil.rmtree(out, ignore_errors=True)
@@ -524,15 +543,15 @@ def bench_open(report, k, files, runs):
         report.data.setdefault("open", {})[kind] = median(open_times)
         if kind == "classic":
             report.data["open"]["age"] = median(age_times)
-            rows.append(["stock `age -d` → .zip (baseline)", f"{median(age_times):.2f} s",
+            rows.append(["stock `age -d` → .zip (baseline)", spread(age_times),
                          mbps(GIB, median(age_times)), "1.00×", ""])
         base = report.data["open"]["age"]
         label = "X25519" if kind == "classic" else "post-quantum"
         rows.append([f"`sealdrop-open decrypt` ({label}): decrypt, unpack, verify SHA-256",
-                     f"{median(open_times):.2f} s", mbps(GIB, median(open_times)),
+                     spread(open_times), mbps(GIB, median(open_times)),
                      ratio(base, median(open_times)), f"{open_rss / 1024:.0f} MiB"])
     report.table("4. Opening a 1 GiB submission (target ≥ 0.9× stock age -d)",
-                 ["what", f"median of {max(3, runs // 2)}", "throughput", "vs age -d", "peak RSS"], rows,
+                 ["what", f"median (min–max) of {runs}", "throughput", "vs age -d", "peak RSS"], rows,
                  "`age -d` only decrypts to a ZIP file. `sealdrop-open` also checks the archive "
                  "against the manifest, extracts every part, verifies its size, SHA-256 and CRC-32, "
                  "and fsyncs before renaming the folder into place.")
@@ -649,7 +668,8 @@ def bench_scaling(report, k, files, sizes):
                  ["concurrent", "received", "wall time", "aggregate throughput", "peak RSS"], rows,
                  "`--max-concurrent-uploads` raised to the concurrency; all uploads start together.")
 
-    series = {"sealdrop X25519": [], "sealdrop post-quantum": [], "stock age -e": []}
+    series = {"sealdrop X25519": [], "sealdrop post-quantum": [], "stock age -e": [],
+              "stock age -e, then fsync": []}
     servers = {"sealdrop X25519": Sealdrop(k["classic"][1]), "sealdrop post-quantum": Sealdrop(k["pq"][1])}
     rows = []
     for name, size in sizes:
@@ -663,16 +683,18 @@ def bench_scaling(report, k, files, sizes):
                 server.clear()
             series[label].append((size, median(times)))
             row.append(f"{median(times) * 1000:.1f} ms")
-        age_time = median([age_encrypt(k["classic"][1], path, WORK / "age.out") for _ in range(n)])
-        series["stock age -e"].append((size, age_time))
-        row.append(f"{age_time * 1000:.1f} ms")
+        for label, durable in (("stock age -e", False), ("stock age -e, then fsync", True)):
+            age_time = median([age_encrypt(k["classic"][1], path, WORK / "age.out", durable=durable)
+                               for _ in range(n)])
+            series[label].append((size, age_time))
+            row.append(f"{age_time * 1000:.1f} ms")
         rows.append(row)
     rss = {label: server.rss_kib() for label, server in servers.items()}
     for server in servers.values():
         server.stop()
     report.data["series"] = series
     report.table("6b. Seal time by upload size (median of 5; 3 above 64 MiB)",
-                 ["size", "sealdrop X25519", "sealdrop post-quantum", "stock age -e"], rows,
+                 ["size", "sealdrop X25519", "sealdrop post-quantum", "stock age -e", "age -e + fsync"], rows,
                  f"One server per key kind handled every size in turn; its peak RSS afterwards: "
                  f"X25519 {rss['sealdrop X25519'] / 1024:.1f} MiB, post-quantum "
                  f"{rss['sealdrop post-quantum'] / 1024:.1f} MiB. Plot: "
@@ -724,9 +746,14 @@ def main():
     parser.add_argument("--venv", type=Path, required=True, help="virtualenv with onionshare-cli and matplotlib")
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (1 GiB: half, at least 3)")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md and the plot")
+    parser.add_argument("--bin-dir", type=Path, default=None,
+                        help="take sealdrop and sealdrop-open from here (e.g. an older build, for before/after)")
     parser.add_argument("--only", nargs="*", default=None,
                         help="sections to run: ingest peer memory open page scaling")
     args = parser.parse_args()
+    global RELEASE
+    if args.bin_dir:
+        RELEASE = args.bin_dir.resolve()
     start = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)
     size_names = {"1k": KIB, "32k": 32 * KIB, "1m": MIB, "16m": 16 * MIB, "64m": 64 * MIB,

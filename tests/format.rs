@@ -186,19 +186,46 @@ fn small_submissions_are_indistinguishable_by_size() {
     );
 }
 
+/// Opens a hand-built archive through both ways of reading parts (the
+/// streaming `PartReader`, and `copy_part` as `sealdrop-open decrypt` uses
+/// it), which must agree; returns the first's result.
 fn open_raw(zip: Vec<u8>, key: &Key) -> Result<(), OpenError> {
     let sealed = age_encrypt(&zip, key);
-    let mut r = SubmissionReader::open(
-        BufReader::new(Cursor::new(sealed)),
-        std::iter::once(&key.identity as &dyn age::Identity),
-    )?;
-    for i in 0..r.manifest().parts.len() {
-        let mut sink = Vec::new();
-        r.part_reader(i)?
-            .read_to_end(&mut sink)
-            .map_err(OpenError::Io)?;
+    let open = || {
+        SubmissionReader::open(
+            BufReader::new(Cursor::new(sealed.clone())),
+            std::iter::once(&key.identity as &dyn age::Identity),
+        )
+    };
+    let streamed = (|| {
+        let mut r = open()?;
+        for i in 0..r.manifest().parts.len() {
+            let mut sink = Vec::new();
+            r.part_reader(i)?
+                .read_to_end(&mut sink)
+                .map_err(OpenError::Io)?;
+        }
+        Ok::<(), OpenError>(())
+    })();
+    let copied = (|| {
+        let mut r = open()?;
+        for i in 0..r.manifest().parts.len() {
+            r.copy_part(i, &mut Vec::new()).map_err(OpenError::Io)?;
+        }
+        Ok::<(), OpenError>(())
+    })();
+    match (&streamed, &copied) {
+        (Ok(()), Ok(())) => {}
+        (Err(a), Err(b)) => {
+            for phrase in ["SHA-256", "more data than", "size"] {
+                if a.to_string().contains(phrase) {
+                    assert!(b.to_string().contains(phrase), "{a} / {b}");
+                }
+            }
+        }
+        _ => panic!("the two ways of reading disagree: {streamed:?} / {copied:?}"),
     }
-    Ok(())
+    streamed
 }
 
 #[test]

@@ -117,8 +117,9 @@ impl<R: Read + Seek> SubmissionReader<R> {
     }
 
     /// Copies part `index` into `out` and verifies it like [`PartReader`]
-    /// (`InvalidData` on any mismatch). A helper thread writes while this one
-    /// decrypts and hashes: on a large part the two cost about the same.
+    /// (`InvalidData` on any mismatch). Decrypting, writing and hashing each
+    /// cost about as much on a large part, so each has a thread: buffers go
+    /// from this one (decrypt) to a writer, then to a hasher, then back.
     /// Returns the part's size.
     pub fn copy_part<W: Write + Send>(&mut self, index: usize, out: &mut W) -> io::Result<u64> {
         let reader = self
@@ -133,17 +134,27 @@ impl<R: Read + Seek> SubmissionReader<R> {
         } = reader;
         let mismatch =
             |what: String| io::Error::new(io::ErrorKind::InvalidData, format!("{path}: {what}"));
-        let (jobs, queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
-        let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE + 1);
+        let (to_writer, writer_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
+        let (to_hasher, hasher_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
+        let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(2 * COPY_QUEUE + 2);
         thread::scope(|scope| {
             let writer = scope.spawn(move || -> io::Result<()> {
-                for buf in queue {
+                for buf in writer_queue {
                     out.write_all(&buf)?;
-                    let _ = give_back.try_send(buf);
+                    if to_hasher.send(buf).is_err() {
+                        break;
+                    }
                 }
                 out.flush()
             });
-            let mut sha256 = Sha256::new();
+            let hasher = scope.spawn(move || {
+                let mut sha256 = Sha256::new();
+                for buf in hasher_queue {
+                    sha256.update(&buf);
+                    let _ = give_back.try_send(buf);
+                }
+                sha256.finalize()
+            });
             let mut copied = 0u64;
             let read = (|| loop {
                 let mut buf = spare.try_recv().unwrap_or_default();
@@ -157,16 +168,18 @@ impl<R: Read + Seek> SubmissionReader<R> {
                     return Err(mismatch("more data than the manifest declares".into()));
                 }
                 buf.truncate(n);
-                sha256.update(&buf);
-                if jobs.send(buf).is_err() {
+                if to_writer.send(buf).is_err() {
                     // The writer stopped; its error is reported below.
                     return Ok(());
                 }
             })();
-            drop(jobs);
+            drop(to_writer);
             let written = writer
                 .join()
                 .map_err(|_| io::Error::other("the writing thread panicked"))?;
+            let digest = hasher
+                .join()
+                .map_err(|_| io::Error::other("the hashing thread panicked"))?;
             read?;
             written?;
             if copied != expected_size {
@@ -174,7 +187,7 @@ impl<R: Read + Seek> SubmissionReader<R> {
                     "size {copied} differs from the manifest's {expected_size}"
                 )));
             }
-            if hex(&sha256.finalize()) != expected_sha256 {
+            if hex(&digest) != expected_sha256 {
                 return Err(mismatch("SHA-256 differs from the manifest".into()));
             }
             Ok(copied)
@@ -182,7 +195,7 @@ impl<R: Read + Seek> SubmissionReader<R> {
     }
 }
 
-/// Chunks handed to the writing thread by [`SubmissionReader::copy_part`].
+/// Buffers passed between the threads of [`SubmissionReader::copy_part`].
 const COPY_BUFFER: usize = 256 * 1024;
 const COPY_QUEUE: usize = 4;
 
