@@ -17,8 +17,9 @@ use age::{DecryptError, Decryptor};
 pub const MAX_SCRYPT_WORK_FACTOR: u8 = 22;
 
 const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
-/// Room for a whole age chunk (64 KiB + tag) and the header of most files.
-const INPUT_BUFFER: usize = 128 * 1024;
+/// Enough for the header's lines; smaller than an age chunk, so that age's
+/// 64 KiB chunk reads bypass it instead of being copied through it.
+const INPUT_BUFFER: usize = 8 * 1024;
 
 /// The file as age reads it: binary files straight from one buffer; armored
 /// ones through age's armor decoder, which costs time on every byte and is

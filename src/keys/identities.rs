@@ -14,7 +14,8 @@ use crate::agefile::{read_small, AgeFile, MAX_SCRYPT_WORK_FACTOR};
 
 pub type Identities = Vec<Box<dyn age::Identity + Send + Sync>>;
 
-const CLASSIC_PREFIX: &str = "AGE-SECRET-KEY-1";
+/// Classic identities use the same HRP without the `PQ-` part.
+const CLASSIC_HRP: &str = "AGE-SECRET-KEY-";
 const PQ_PREFIX: &str = "AGE-SECRET-KEY-PQ-1";
 
 fn is_age_file(data: &[u8]) -> bool {
@@ -31,7 +32,7 @@ fn starts_with_ignore_case(line: &str, prefix: &str) -> bool {
 }
 
 /// Parses the text of an identity file: one `AGE-SECRET-KEY-PQ-1…` or
-/// `AGE-SECRET-KEY-1…` per line, `#` comments and blank lines ignored. Errors
+/// classic `AGE-SECRET-KEY-…` identity per line, `#` comments and blank lines ignored. Errors
 /// name the line, never its content.
 pub fn parse_identities(text: &str, path: &Path) -> Result<Identities, KeyError> {
     let bad = |line: usize, reason: String| KeyError::BadIdentity {
@@ -57,7 +58,7 @@ pub fn parse_identities(text: &str, path: &Path) -> Result<Identities, KeyError>
                  support (rebuild with the default `pq` feature)"
                     .into(),
             ));
-        } else if starts_with_ignore_case(line, CLASSIC_PREFIX) {
+        } else if starts_with_ignore_case(line, CLASSIC_HRP) {
             identities
                 .push(Box::new(line.parse::<age::x25519::Identity>().map_err(
                     |e| bad(line_no, format!("damaged X25519 identity: {e}")),
@@ -65,7 +66,7 @@ pub fn parse_identities(text: &str, path: &Path) -> Result<Identities, KeyError>
         } else {
             return Err(bad(
                 line_no,
-                "not an age identity (expected AGE-SECRET-KEY-PQ-1… or AGE-SECRET-KEY-1…; \
+                "not an age identity (expected AGE-SECRET-KEY-PQ-1… or AGE-SECRET-KEY-…; \
                  is this a recipients file?)"
                     .into(),
             ));

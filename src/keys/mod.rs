@@ -54,7 +54,7 @@ pub enum KeyError {
         pq_line: usize,
         classic_line: usize,
     },
-    #[error("{path} holds no identity: expected lines starting with AGE-SECRET-KEY-PQ-1… or AGE-SECRET-KEY-1… (from `sealdrop-open keygen`)")]
+    #[error("{path} holds no identity: expected lines starting with AGE-SECRET-KEY-PQ-1… or AGE-SECRET-KEY-… (from `sealdrop-open keygen`)")]
     NoIdentities { path: PathBuf },
     #[error("cannot use identity file {path}: {reason}")]
     BadIdentity { path: PathBuf, reason: String },

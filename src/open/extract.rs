@@ -1,7 +1,7 @@
 //! Decrypting one sealed file into its own folder, verified, never overwriting.
 
 use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -76,7 +76,8 @@ fn extract_into(
         source,
     };
     let file = fs::File::open(&input.path).map_err(ToolError::io(&input.path))?;
-    let reader = BufReader::with_capacity(IO_BUFFER, ProgressReader::new(file, base, bar.clone()));
+    // Unbuffered here: the age layer buffers, and copies nothing it need not.
+    let reader = ProgressReader::new(file, base, bar.clone());
     let mut submission = SubmissionReader::open(
         reader,
         identities.iter().map(|i| i.as_ref() as &dyn age::Identity),
