@@ -11,96 +11,72 @@ use sha2::{Digest, Sha256};
 
 const TOTAL: usize = 512 << 20;
 const CHUNK: usize = 64 << 10;
+const ROUNDS: usize = 4;
 
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap()
+/// One way of pushing the same 512 MiB through, timed as a whole.
+type Variant<'a> = Box<dyn FnMut() + 'a>;
+
+fn timed(f: &mut dyn FnMut()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
 }
 
-fn report(what: &str, took: Duration, baseline: Duration) {
-    println!(
-        "| {what} | {:.0} MB/s | {:.2}× |",
-        TOTAL as f64 / took.as_secs_f64() / 1e6,
-        baseline.as_secs_f64() / took.as_secs_f64()
-    );
+fn mb_per_s(took: Duration) -> f64 {
+    TOTAL as f64 / took.as_secs_f64() / 1e6
+}
+
+/// A 64 KiB chunk shared by every write, handed over as an owned chunk the
+/// way the server hands over multipart chunks.
+struct Shared(std::sync::Arc<[u8]>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 fn main() {
     let mut data = vec![0u8; CHUNK];
     rand::Rng::fill(&mut rand::thread_rng(), &mut data[..]);
+    let shared: std::sync::Arc<[u8]> = data.clone().into();
     let classic = Recipients::from_keys(vec![age::x25519::Identity::generate().to_public()]);
+    #[cfg(feature = "pq")]
+    let pq = Recipients::from_pq_keys(vec![sealdrop::pq::Identity::generate().to_public()]);
 
-    // Warm the heap and the caches first: on this VM, the first large
-    // seal of a process runs faster than all later ones.
-    for _ in 0..2 {
+    let age_alone = || {
         let e = age::Encryptor::with_recipients(classic.iter()).unwrap();
         let mut w = e.wrap_output(io::sink()).unwrap();
         for _ in 0..TOTAL / CHUNK {
             w.write_all(&data).unwrap();
         }
         w.finish().unwrap();
-    }
-    let age_alone = best_of(3, || {
-        let e = age::Encryptor::with_recipients(classic.iter()).unwrap();
-        let mut w = e.wrap_output(io::sink()).unwrap();
-        for _ in 0..TOTAL / CHUNK {
-            w.write_all(&data).unwrap();
-        }
-        w.finish().unwrap();
-    });
-    let sha256 = best_of(3, || {
+    };
+    let sha256 = || {
         let mut h = Sha256::new();
         for _ in 0..TOTAL / CHUNK {
             h.update(&data);
         }
         std::hint::black_box(h.finalize());
-    });
-    let crc32 = best_of(3, || {
+    };
+    let crc32 = || {
         let mut h = crc32fast::Hasher::new();
         for _ in 0..TOTAL / CHUNK {
             h.update(&data);
         }
         std::hint::black_box(h.finalize());
-    });
-    let seal = |recipients: &Recipients| {
-        best_of(3, || {
-            let mut w =
-                SubmissionWriter::new(recipients, io::sink(), &SealOptions::default()).unwrap();
-            w.begin_attachment("data.bin", None).unwrap();
-            for _ in 0..TOTAL / CHUNK {
-                w.write_part(&data).unwrap();
-            }
-            w.end_part().unwrap();
-            w.finish().unwrap();
-        })
     };
-    println!(
-        "| in memory, {} MiB in 64 KiB chunks | throughput | vs age crate |",
-        TOTAL >> 20
-    );
-    println!("|---|---|---|");
-    report(
-        "age crate alone (StreamWriter → sink), the baseline",
-        age_alone,
-        age_alone,
-    );
-    report("SHA-256 alone", sha256, age_alone);
-    report("CRC-32 alone", crc32, age_alone);
-    let shared: std::sync::Arc<[u8]> = data.clone().into();
-    struct Shared(std::sync::Arc<[u8]>);
-    impl AsRef<[u8]> for Shared {
-        fn as_ref(&self) -> &[u8] {
-            &self.0
+    let inline = |recipients: &Recipients| {
+        let mut w = SubmissionWriter::new(recipients, io::sink(), &SealOptions::default()).unwrap();
+        w.begin_attachment("data.bin", None).unwrap();
+        for _ in 0..TOTAL / CHUNK {
+            w.write_part(&data).unwrap();
         }
-    }
-    let parallel = best_of(3, || {
-        let mut w = SubmissionWriter::new(&classic, io::sink(), &SealOptions::default()).unwrap();
+        w.end_part().unwrap();
+        w.finish().unwrap();
+    };
+    let parallel = |recipients: &Recipients| {
+        let mut w = SubmissionWriter::new(recipients, io::sink(), &SealOptions::default()).unwrap();
         w.hash_in_parallel().unwrap();
         w.begin_attachment("data.bin", None).unwrap();
         for _ in 0..TOTAL / CHUNK {
@@ -109,25 +85,61 @@ fn main() {
         }
         w.end_part().unwrap();
         w.finish().unwrap();
-    });
-    report(
-        "SubmissionWriter, X25519, SHA-256 on a second thread (as the server runs it)",
-        parallel,
-        age_alone,
-    );
-    // Alternated, each the best of three: the first seal in a fresh heap runs
-    // faster than later ones on this VM, whatever the key type.
-    #[cfg(feature = "pq")]
-    let pq = Recipients::from_pq_keys(vec![sealdrop::pq::Identity::generate().to_public()]);
-    for _ in 0..2 {
-        report(
+    };
+
+    let mut variants: Vec<(&str, Variant)> = vec![
+        (
+            "age crate alone (StreamWriter → sink), the baseline",
+            Box::new(age_alone),
+        ),
+        ("SHA-256 alone", Box::new(sha256)),
+        ("CRC-32 alone", Box::new(crc32)),
+        (
+            "SubmissionWriter, X25519, SHA-256 on a second thread (as the server runs it)",
+            Box::new(|| parallel(&classic)),
+        ),
+        (
             "SubmissionWriter, X25519, SHA-256 inline",
-            seal(&classic),
-            age_alone,
-        );
-        #[cfg(feature = "pq")]
-        report("SubmissionWriter, post-quantum", seal(&pq), age_alone);
+            Box::new(|| inline(&classic)),
+        ),
+    ];
+    #[cfg(feature = "pq")]
+    variants.extend([
+        (
+            "SubmissionWriter, post-quantum, SHA-256 on a second thread",
+            Box::new(|| parallel(&pq)) as Variant,
+        ),
+        (
+            "SubmissionWriter, post-quantum, SHA-256 inline",
+            Box::new(|| inline(&pq)),
+        ),
+    ]);
+
+    // One warm-up round, then rounds in which every variant runs once, so
+    // that drift in this VM's speed hits baseline and variants alike; each
+    // variant's best round counts.
+    for (_, run) in variants.iter_mut() {
+        run();
     }
+    let mut best = vec![Duration::MAX; variants.len()];
+    for _ in 0..ROUNDS {
+        for ((_, run), best) in variants.iter_mut().zip(best.iter_mut()) {
+            *best = (*best).min(timed(run.as_mut()));
+        }
+    }
+    println!(
+        "| in memory, {} MiB in 64 KiB chunks | throughput, best of {ROUNDS} | vs age crate |",
+        TOTAL >> 20
+    );
+    println!("|---|---|---|");
+    for ((what, _), took) in variants.iter().zip(&best) {
+        println!(
+            "| {what} | {:.0} MB/s | {:.2}× |",
+            mb_per_s(*took),
+            best[0].as_secs_f64() / took.as_secs_f64()
+        );
+    }
+    drop(variants);
 
     // The fixed cost of one submission: header (one stanza per recipient),
     // manifest, padding to the 64 KiB floor, for a one-byte message.
