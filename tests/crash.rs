@@ -32,25 +32,26 @@ fn kill_points() -> usize {
         .unwrap_or(200)
 }
 
-fn spawn(recipients: &Path, store: &Path, addr: SocketAddr) -> Child {
+/// Starts a server on `listen` and returns it with the address it bound.
+fn spawn(recipients: &Path, store: &Path, listen: &str) -> (Child, SocketAddr) {
     let mut child = Command::new(server_bin())
         .args([
             "serve",
             "--min-free-disk",
             "1MiB",
             "--listen",
-            &addr.to_string(),
+            listen,
             "--recipients",
         ])
         .arg(recipients)
         .arg("--store")
         .arg(store)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_listening(addr, &mut child);
-    child
+    let addr = wait_serving(&mut child);
+    (child, addr)
 }
 
 /// One upload, sent in slices with pauses so that a kill can land in the
@@ -114,12 +115,10 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
     fs::write(&recipients, format!("{}\n", key.recipient)).unwrap();
     let store = dir.path().join("store");
     private_dir(&store);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // The first start picks a free port; restarts take the same one, as a
+    // restarted service would.
+    let (first, addr) = spawn(&recipients, &store, "127.0.0.1:0");
+    let mut first = Some(first);
 
     let received: Arc<Mutex<Files>> = Arc::default();
     let mut checked = HashSet::new();
@@ -129,7 +128,10 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
     let points = kill_points();
     let started = Instant::now();
     for point in 0..points {
-        let mut child = spawn(&recipients, &store, addr);
+        let mut child = match first.take() {
+            Some(child) => child,
+            None => spawn(&recipients, &store, &addr.to_string()).0,
+        };
         // The restart must have removed whatever the last kill left.
         check_store(&store, &key, &mut checked, &mut found);
         let clients: Vec<_> = (0..3)
@@ -162,7 +164,7 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
             })
             .count();
     }
-    let mut child = spawn(&recipients, &store, addr);
+    let (mut child, _) = spawn(&recipients, &store, &addr.to_string());
     check_store(&store, &key, &mut checked, &mut found);
     child.kill().unwrap();
     child.wait().unwrap();

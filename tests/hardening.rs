@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
 use std::process::{Command, Stdio};
 
-use common::server::{free_port, server_bin, wait_listening};
+use common::server::{server_bin, wait_serving};
 use common::Key;
 
 /// A world-traversable folder with a recipients file and an empty store.
@@ -55,14 +55,13 @@ fn the_server_makes_itself_non_dumpable() {
         chown(&store, Some(65534), Some(65534)).unwrap();
     }
     let mut cmd = server_command(dir.path());
-    let port = free_port();
     let mut child = cmd
         .args([
             "serve",
             "--min-free-disk",
             "1MiB",
             "--listen",
-            &format!("127.0.0.1:{port}"),
+            "127.0.0.1:0",
             "--recipients",
         ])
         .arg(&recipients)
@@ -72,7 +71,7 @@ fn the_server_makes_itself_non_dumpable() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the server (setpriv is in util-linux)");
-    wait_listening(format!("127.0.0.1:{port}").parse().unwrap(), &mut child);
+    wait_serving(&mut child);
     let status = fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     let uid: u32 = status
         .lines()

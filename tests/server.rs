@@ -591,24 +591,23 @@ fn an_upload_interrupted_mid_stream_leaves_nothing_and_startup_cleans_leftovers(
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     assert!(server.store_names().iter().any(|n| n.ends_with(".partial")));
-    let port = free_port();
     let mut restarted = Command::new(server_bin())
         .args([
             "serve",
             "--min-free-disk",
             "1MiB",
             "--listen",
-            &format!("127.0.0.1:{port}"),
+            "127.0.0.1:0",
             "--recipients",
         ])
         .arg(server.dir.path().join("recipients.txt"))
         .arg("--store")
         .arg(&server.store)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_listening(format!("127.0.0.1:{port}").parse().unwrap(), &mut restarted);
+    wait_serving(&mut restarted);
     let _ = restarted.kill();
     let _ = restarted.wait();
     let names = server.store_names();
@@ -740,14 +739,9 @@ fn connections_beyond_the_cap_get_a_503_page_and_close() {
 #[test]
 fn demo_serves_and_prints_a_command_that_decrypts_what_was_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let mut child = Command::new(server_bin())
         .current_dir(dir.path())
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["demo", "--listen", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -767,7 +761,14 @@ fn demo_serves_and_prints_a_command_that_decrypts_what_was_sent() {
         printed.extend_from_slice(&buf[..n]);
     }
     let printed = String::from_utf8(printed).unwrap();
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    // The banner names the address bound, not port 0.
+    let addr: std::net::SocketAddr = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("1. Open http://"))
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(addr, _)| addr.parse().expect("a TCP address"))
+        .expect("the banner names the address");
+    assert_ne!(addr.port(), 0);
     assert_eq!(
         submit(
             addr,

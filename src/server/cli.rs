@@ -39,7 +39,7 @@ enum Command {
         /// Folder for the demo's keys, store and opened submissions.
         #[arg(long, value_name = "DIR", default_value = "sealdrop-demo")]
         dir: PathBuf,
-        /// Address to serve on.
+        /// Address to serve on (port 0: a free port, shown in the printed URL).
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: String,
     },
@@ -59,7 +59,8 @@ pub struct ServeArgs {
     /// Folder for sealed submissions (mode 0700). Required.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
-    /// HOST:PORT or unix:PATH; repeat for several [default: 127.0.0.1:8080].
+    /// HOST:PORT or unix:PATH; repeat for several [default: 127.0.0.1:8080]. Port 0 takes
+    /// a free port, named in the start-up log line ("serving on …").
     #[arg(long = "listen", value_name = "ADDR")]
     pub listen: Vec<String>,
     /// PEM certificate chain: serve TLS 1.3 on TCP listeners (reloaded on SIGHUP).
@@ -369,8 +370,12 @@ fn harden_process() {
     }
 }
 
+/// What `demo` prints once the server listens, given the first address it
+/// serves on.
+pub type Banner = Box<dyn FnOnce(&str) -> String>;
+
 /// Starts the server and runs until SIGTERM/SIGINT.
-pub async fn run_serve(config: ServeConfig, banner: Option<String>) -> Result<(), StartError> {
+pub async fn run_serve(config: ServeConfig, banner: Option<Banner>) -> Result<(), StartError> {
     let app = AppInner::new(&config)?;
     let certs = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::CertReloader::new(cert, key)?),
@@ -384,6 +389,16 @@ pub async fn run_serve(config: ServeConfig, banner: Option<String>) -> Result<()
             .into_iter()
             .map(|l| (l, source.clone()))
             .collect();
+    // The bound addresses, not the configured ones: port 0 becomes a real port.
+    let serving: Vec<String> = listeners
+        .iter()
+        .zip(&config.listen)
+        .map(|((l, _), configured)| {
+            l.local_addr()
+                .unwrap_or_else(|_| configured.clone())
+                .to_string()
+        })
+        .collect();
     if !config.pickup_listen.is_empty() {
         let pickup = super::pickup::router(super::pickup::PickupState::new(
             app.clone(),
@@ -414,15 +429,10 @@ pub async fn run_serve(config: ServeConfig, banner: Option<String>) -> Result<()
         "sealing to {} {} recipient(s); serving on {}",
         app.recipients.len(),
         app.recipients.kind(),
-        config
-            .listen
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        serving.join(", ")
     );
     if let Some(banner) = banner {
-        println!("{banner}");
+        println!("{}", banner(&serving[0]));
     }
     super::serve(listeners, app, super::termination_signal()).await;
     tracing::info!("stopped");

@@ -55,31 +55,35 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
     let config = resolve(ServeArgs {
         recipients: Some(recipients),
         store: Some(store.clone()),
-        listen: vec![listen.clone()],
+        listen: vec![listen],
         ..ServeArgs::default()
     })?;
-    let banner = [
-        String::new(),
-        format!(
-            "sealdrop demo: a throwaway drop with keys in {} (never use them for real sources).",
-            dir.display()
-        ),
-        String::new(),
-        format!("  1. Open http://{listen}/ in a browser and send a message or files."),
-        "  2. Decrypt what arrived, as an editor would on the air-gapped machine:".to_owned(),
-        String::new(),
-        format!(
-            "     {} decrypt -i {} -o {} {}",
-            open_command(),
-            identity.display(),
-            dir.join("opened").display(),
-            store.display()
-        ),
-        String::new(),
-        "Stop with Ctrl-C.".to_owned(),
-    ]
-    .join("\n");
-    run_serve(config, Some(banner))
+    let opened = dir.join("opened");
+    let banner = move |serving: &str| {
+        [
+            String::new(),
+            format!(
+                "sealdrop demo: a throwaway drop with keys in {} {}",
+                dir.display(),
+                "(never use them for real sources)."
+            ),
+            String::new(),
+            format!("  1. Open http://{serving}/ in a browser and send a message or files."),
+            "  2. Decrypt what arrived, as an editor would on the air-gapped machine:".to_owned(),
+            String::new(),
+            format!(
+                "     {} decrypt -i {} -o {} {}",
+                open_command(),
+                identity.display(),
+                opened.display(),
+                store.display()
+            ),
+            String::new(),
+            "Stop with Ctrl-C.".to_owned(),
+        ]
+        .join("\n")
+    };
+    run_serve(config, Some(Box::new(banner)))
         .await
         .map_err(|e| e.to_string())
 }

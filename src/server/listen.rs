@@ -25,6 +25,18 @@ pub enum Listener {
 }
 
 impl Listener {
+    /// The address actually bound: for port 0, the one the kernel picked.
+    pub fn local_addr(&self) -> io::Result<ListenAddr> {
+        match self {
+            Listener::Tcp(l, _) => l.local_addr().map(ListenAddr::Tcp),
+            Listener::Unix(l) => l
+                .local_addr()?
+                .as_pathname()
+                .map(|path| ListenAddr::Unix(path.to_owned()))
+                .ok_or_else(|| io::Error::other("the Unix socket has no path")),
+        }
+    }
+
     /// Binds `addr`. A stale Unix socket file is replaced; any other file at
     /// that path is an error.
     pub async fn bind(

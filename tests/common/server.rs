@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,25 +28,52 @@ pub struct Server {
     pub output: Arc<Mutex<Vec<u8>>>,
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The first address in the server's start-up line ("… serving on ADDR, …"),
+/// which names the addresses actually bound. Servers in tests listen on port
+/// 0 and are found through this line: a port picked by the test and then
+/// freed could be taken by another test's server, and polling it with
+/// `connect` could reach that server (or the client itself, by a TCP
+/// self-connect) before the right one listens.
+pub fn serving_addr(output: &str) -> Option<String> {
+    let rest = output
+        .lines()
+        .find_map(|line| line.split_once("serving on ").map(|(_, rest)| rest))?;
+    rest.split(", ").next().map(|a| a.trim().to_owned())
 }
 
-/// Waits until `addr` accepts connections. Panics if `child` exits first or
-/// nothing listens within 20 s.
-pub fn wait_listening(addr: SocketAddr, child: &mut Child) {
-    let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "server exited early");
-        std::thread::sleep(Duration::from_millis(2));
+/// Reads `child`'s piped stderr until the start-up line and returns the TCP
+/// address it serves on; stderr is drained in the background afterwards.
+/// Panics with the server's output if it exits first or is silent for 20 s.
+pub fn wait_serving(child: &mut Child) -> SocketAddr {
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            // The receiver is gone once the address is known: keep draining.
+            let _ = lines_tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines_rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+                if let Some(addr) = serving_addr(&line) {
+                    return addr.parse().expect("a TCP address");
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("server exited at start: {seen}")
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("server did not start within 20 s: {seen}")
+            }
+        }
     }
 }
 
@@ -112,14 +139,13 @@ impl Server {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Server {
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut cmd = Command::new(server_bin());
         cmd.arg("serve").arg("--recipients").arg(&recipients);
         if !extra.contains(&"--store") {
             cmd.arg("--store").arg(&store);
         }
         cmd.arg("--listen")
-            .arg(addr.to_string())
+            .arg("127.0.0.1:0")
             .args(extra)
             .args(if extra.contains(&"--min-free-disk") {
                 &[][..]
@@ -155,7 +181,7 @@ impl Server {
         }
         let mut server = Server {
             child,
-            addr,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             dir,
             store,
             tmp,
@@ -163,21 +189,26 @@ impl Server {
             identity,
             output,
         };
-        server.wait_ready();
+        server.addr = server.wait_ready();
         server
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits for the start-up line (see `serving_addr`) and returns the
+    /// address it names.
+    fn wait_ready(&mut self) -> SocketAddr {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(20) {
+            let output = self.output_text();
+            // Only whole lines: a line still being read could end mid-port.
+            let whole_lines = &output[..output.rfind('\n').map_or(0, |end| end + 1)];
+            if let Some(addr) = serving_addr(whole_lines) {
+                return addr.parse().expect("a TCP address");
+            }
             if self.child.try_wait().unwrap().is_some() {
                 std::thread::sleep(Duration::from_millis(100));
                 panic!("server exited at start: {}", self.output_text());
             }
-            if TcpStream::connect(self.addr).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
+            std::thread::sleep(Duration::from_millis(10));
         }
         panic!("server did not start: {}", self.output_text());
     }

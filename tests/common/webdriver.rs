@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -56,28 +56,38 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
         .unwrap_or_else(|e| panic!("bad WebDriver answer to {method} {path}: {e}: {text}"))
 }
 
+/// Reads chromedriver's stdout up to "… started successfully on port N." and
+/// returns N; the rest of its output is drained in the background.
+fn reported_port(child: &mut Child) -> u16 {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout piped")).lines();
+    let mut seen = String::new();
+    while let Some(Ok(line)) = lines.next() {
+        let port = line
+            .split_once("started successfully on port ")
+            .and_then(|(_, rest)| rest.trim_end_matches('.').trim().parse().ok());
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(port) = port {
+            std::thread::spawn(move || lines.for_each(drop));
+            return port;
+        }
+    }
+    panic!("chromedriver did not start: {seen}");
+}
+
 impl Driver {
     /// Starts chromedriver and a headless chromium with JavaScript disabled.
     pub fn start() -> Driver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        // Port 0, then the port chromedriver reports: a port picked here and
+        // freed could be taken by a server another test starts meanwhile.
+        let mut child = Command::new("chromedriver")
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver (Debian package chromium-driver) must be installed; .ci/run installs it");
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "chromedriver did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let port = reported_port(&mut child);
         let profile = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
