@@ -101,17 +101,17 @@ impl<R: Read + Seek> SubmissionReader<R> {
             .parts
             .get(index)
             .ok_or_else(|| OpenError::Manifest(format!("no part number {index}")))?;
-        let expected_size = part.size;
-        let expected_sha256 = part.sha256.clone();
-        let path = part.path.clone();
-        let file = self.archive.by_name(&path)?;
+        let declared = Declared {
+            path: part.path.clone(),
+            size: part.size,
+            sha256: part.sha256.clone(),
+        };
+        let file = self.archive.by_name(&declared.path)?;
         Ok(PartReader {
-            inner: file.take(expected_size + 1),
-            path,
+            inner: file.take(declared.size + 1),
+            declared,
             hasher: Sha256::new(),
             read: 0,
-            expected_size,
-            expected_sha256,
             verified: false,
         })
     }
@@ -127,13 +127,9 @@ impl<R: Read + Seek> SubmissionReader<R> {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
         let PartReader {
             mut inner,
-            path,
-            expected_size,
-            expected_sha256,
+            declared,
             ..
         } = reader;
-        let mismatch =
-            |what: String| io::Error::new(io::ErrorKind::InvalidData, format!("{path}: {what}"));
         let (to_writer, writer_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
         let (to_hasher, hasher_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
         let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(2 * COPY_QUEUE + 2);
@@ -153,43 +149,36 @@ impl<R: Read + Seek> SubmissionReader<R> {
                     sha256.update(&buf);
                     let _ = give_back.try_send(buf);
                 }
-                sha256.finalize()
+                sha256
             });
             let mut copied = 0u64;
-            let read = (|| loop {
-                let mut buf = spare.try_recv().unwrap_or_default();
-                buf.resize(COPY_BUFFER, 0);
-                let n = read_up_to(&mut inner, &mut buf)?;
-                if n == 0 {
-                    return Ok(());
-                }
-                copied += n as u64;
-                if copied > expected_size {
-                    return Err(mismatch("more data than the manifest declares".into()));
-                }
-                buf.truncate(n);
-                if to_writer.send(buf).is_err() {
-                    // The writer stopped; its error is reported below.
-                    return Ok(());
+            let read = (|| -> io::Result<()> {
+                loop {
+                    let mut buf = spare.try_recv().unwrap_or_default();
+                    buf.resize(COPY_BUFFER, 0);
+                    let n = read_up_to(&mut inner, &mut buf)?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    copied += n as u64;
+                    declared.check_so_far(copied)?;
+                    buf.truncate(n);
+                    if to_writer.send(buf).is_err() {
+                        // The writer stopped; its error is reported below.
+                        return Ok(());
+                    }
                 }
             })();
             drop(to_writer);
             let written = writer
                 .join()
                 .map_err(|_| io::Error::other("the writing thread panicked"))?;
-            let digest = hasher
+            let sha256 = hasher
                 .join()
                 .map_err(|_| io::Error::other("the hashing thread panicked"))?;
             read?;
             written?;
-            if copied != expected_size {
-                return Err(mismatch(format!(
-                    "size {copied} differs from the manifest's {expected_size}"
-                )));
-            }
-            if hex(&digest) != expected_sha256 {
-                return Err(mismatch("SHA-256 differs from the manifest".into()));
-            }
+            declared.check_end(copied, sha256)?;
             Ok(copied)
         })
     }
@@ -354,38 +343,51 @@ fn check_archive<R: Read + Seek>(
 /// of end-of-file.
 pub struct PartReader<'a, R: Read + Seek> {
     inner: io::Take<zip::read::ZipFile<'a, Plaintext<R>>>,
-    path: String,
+    declared: Declared,
     hasher: Sha256,
     read: u64,
-    expected_size: u64,
-    expected_sha256: String,
     verified: bool,
+}
+
+/// A part's path, size and SHA-256 as its manifest declares them, and the
+/// checks of what was read against them (`InvalidData` on any mismatch).
+struct Declared {
+    path: String,
+    size: u64,
+    sha256: String,
+}
+
+impl Declared {
+    fn mismatch(&self, what: std::fmt::Arguments) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", self.path))
+    }
+
+    /// After each read: more than declared is refused at once.
+    fn check_so_far(&self, read: u64) -> io::Result<()> {
+        if read > self.size {
+            return Err(self.mismatch(format_args!("more data than the manifest declares")));
+        }
+        Ok(())
+    }
+
+    /// At the end of the part.
+    fn check_end(&self, read: u64, sha256: Sha256) -> io::Result<()> {
+        if read != self.size {
+            return Err(self.mismatch(format_args!(
+                "size {read} differs from the manifest's {}",
+                self.size
+            )));
+        }
+        if hex(&sha256.finalize()) != self.sha256 {
+            return Err(self.mismatch(format_args!("SHA-256 differs from the manifest")));
+        }
+        Ok(())
+    }
 }
 
 impl<R: Read + Seek> PartReader<'_, R> {
     pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    fn verify(&mut self) -> io::Result<()> {
-        if self.read != self.expected_size {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{}: size {} differs from the manifest's {}",
-                    self.path, self.read, self.expected_size
-                ),
-            ));
-        }
-        let actual = hex(&std::mem::take(&mut self.hasher).finalize());
-        if actual != self.expected_sha256 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: SHA-256 differs from the manifest", self.path),
-            ));
-        }
-        self.verified = true;
-        Ok(())
+        &self.declared.path
     }
 }
 
@@ -396,16 +398,13 @@ impl<R: Read + Seek> Read for PartReader<'_, R> {
         }
         let n = self.inner.read(buf)?;
         if n == 0 {
-            self.verify()?;
+            self.declared
+                .check_end(self.read, std::mem::take(&mut self.hasher))?;
+            self.verified = true;
             return Ok(0);
         }
         self.read += n as u64;
-        if self.read > self.expected_size {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: more data than the manifest declares", self.path),
-            ));
-        }
+        self.declared.check_so_far(self.read)?;
         self.hasher.update(&buf[..n]);
         Ok(n)
     }
