@@ -245,33 +245,31 @@ impl<W: Write> SubmissionWriter<W> {
                 "parallel hashing takes chunks through write_part_owned",
             ));
         }
-        let part = self
-            .open
-            .as_mut()
-            .ok_or(SealError::State("no part is open"))?;
-        part.sha256.update(data);
-        part.size += data.len() as u64;
-        self.zip.write_data(data)?;
-        Ok(())
+        self.append(data, true)
     }
 
     /// Appends an owned chunk to the open part: encrypted here, hashed on the
     /// helper thread if [`Self::hash_in_parallel`] was called, then dropped.
     pub fn write_part_owned(&mut self, chunk: OwnedChunk) -> Result<(), SealError> {
+        self.append((*chunk).as_ref(), self.helper.is_none())?;
+        match &self.helper {
+            Some(helper) => helper.send(HashJob::Data(chunk)),
+            None => Ok(()),
+        }
+    }
+
+    /// Encrypts `data` into the open part, hashing it here if `hash_here`.
+    fn append(&mut self, data: &[u8], hash_here: bool) -> Result<(), SealError> {
         let part = self
             .open
             .as_mut()
             .ok_or(SealError::State("no part is open"))?;
-        let data = (*chunk).as_ref();
+        if hash_here {
+            part.sha256.update(data);
+        }
         part.size += data.len() as u64;
         self.zip.write_data(data)?;
-        match &self.helper {
-            Some(helper) => helper.send(HashJob::Data(chunk)),
-            None => {
-                part.sha256.update(data);
-                Ok(())
-            }
-        }
+        Ok(())
     }
 
     /// Closes the open part; returns its size.
