@@ -67,8 +67,8 @@ impl PartialFile {
     }
 
     /// The file, for the commit's fsync and rename.
-    pub fn finish(self) -> io::Result<File> {
-        Ok(self.file)
+    pub fn into_file(self) -> File {
+        self.file
     }
 }
 

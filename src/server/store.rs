@@ -230,7 +230,7 @@ impl Store {
         mut guard: PartialGuard,
         coarse_time: SystemTime,
     ) -> io::Result<String> {
-        let file = written.finish()?;
+        let file = written.into_file();
         let times = fs::FileTimes::new()
             .set_accessed(coarse_time)
             .set_modified(coarse_time);
