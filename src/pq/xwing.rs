@@ -351,7 +351,9 @@ mod tests {
                 one[0] = 1;
                 one
             },
-            hex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+            hex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
+                .try_into()
+                .unwrap(),
         ] {
             let mut bad = bytes.to_vec();
             bad[MLKEM_EK_LEN..].copy_from_slice(&low);
@@ -419,13 +421,5 @@ mod tests {
             XWing::decap(&sk, None, &ct).unwrap().0.to_vec(),
             field("ss")
         );
-    }
-
-    fn hex32(s: &str) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
-        }
-        out
     }
 }
