@@ -431,8 +431,8 @@ pub async fn run_serve(config: ServeConfig, banner: Option<Banner>) -> Result<()
         app.recipients.kind(),
         serving.join(", ")
     );
-    if let Some(banner) = banner {
-        println!("{}", banner(&serving[0]));
+    if let (Some(banner), Some(first)) = (banner, serving.first()) {
+        println!("{}", banner(first));
     }
     super::serve(listeners, app, super::termination_signal()).await;
     tracing::info!("stopped");
