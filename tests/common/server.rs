@@ -41,40 +41,62 @@ pub fn serving_addr(output: &str) -> Option<String> {
     rest.split(", ").next().map(|a| a.trim().to_owned())
 }
 
-/// Reads `child`'s piped stderr until the start-up line and returns the TCP
-/// address it serves on; stderr is drained in the background afterwards.
-/// Panics with the server's output if it exits first or is silent for 20 s.
-pub fn wait_serving(child: &mut Child) -> SocketAddr {
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            // The receiver is gone once the address is known: keep draining.
-            let _ = lines_tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = String::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines_rx.recv_timeout(left) {
-            Ok(line) => {
-                seen.push_str(&line);
-                seen.push('\n');
-                if let Some(addr) = serving_addr(&line) {
-                    return addr.parse().expect("a TCP address");
+/// Collects what `child` writes to its piped stdout and stderr (whichever
+/// are piped), in the background.
+pub fn collect_output(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let stdout = child
+        .stdout
+        .take()
+        .map(|s| Box::new(s) as Box<dyn Read + Send>);
+    let stderr = child
+        .stderr
+        .take()
+        .map(|s| Box::new(s) as Box<dyn Read + Send>);
+    for mut stream in stdout.into_iter().chain(stderr) {
+        let output = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
                 }
+                output.lock().unwrap().extend_from_slice(&buf[..n]);
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                panic!("server exited at start: {seen}")
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("server did not start within 20 s: {seen}")
-            }
-        }
+        });
     }
+    output
+}
+
+fn text(output: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&output.lock().unwrap()).into_owned()
+}
+
+/// Waits until `output` (see `collect_output`) holds the start-up line and
+/// returns the TCP address it names. Panics with the output if `child` exits
+/// first or nothing comes within 20 s.
+pub fn wait_serving_line(child: &mut Child, output: &Mutex<Vec<u8>>) -> SocketAddr {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        let seen = text(output);
+        // Only whole lines: a line still being read could end mid-port.
+        let whole_lines = &seen[..seen.rfind('\n').map_or(0, |end| end + 1)];
+        if let Some(addr) = serving_addr(whole_lines) {
+            return addr.parse().expect("a TCP address");
+        }
+        if child.try_wait().unwrap().is_some() {
+            std::thread::sleep(Duration::from_millis(100));
+            panic!("server exited at start: {}", text(output));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("server did not start within 20 s: {}", text(output));
+}
+
+/// `wait_serving_line` for a child whose output the caller does not keep.
+pub fn wait_serving(child: &mut Child) -> SocketAddr {
+    let output = collect_output(child);
+    wait_serving_line(child, &output)
 }
 
 /// A private folder, as the server requires for its store.
@@ -162,59 +184,22 @@ impl Server {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("start sealdrop");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let output = output.clone();
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    output.lock().unwrap().extend_from_slice(&buf[..n]);
-                }
-            });
-        }
-        let mut server = Server {
+        let output = collect_output(&mut child);
+        let addr = wait_serving_line(&mut child, &output);
+        Server {
             child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            addr,
             dir,
             store,
             tmp,
             key,
             identity,
             output,
-        };
-        server.addr = server.wait_ready();
-        server
-    }
-
-    /// Waits for the start-up line (see `serving_addr`) and returns the
-    /// address it names.
-    fn wait_ready(&mut self) -> SocketAddr {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
-            let output = self.output_text();
-            // Only whole lines: a line still being read could end mid-port.
-            let whole_lines = &output[..output.rfind('\n').map_or(0, |end| end + 1)];
-            if let Some(addr) = serving_addr(whole_lines) {
-                return addr.parse().expect("a TCP address");
-            }
-            if self.child.try_wait().unwrap().is_some() {
-                std::thread::sleep(Duration::from_millis(100));
-                panic!("server exited at start: {}", self.output_text());
-            }
-            std::thread::sleep(Duration::from_millis(10));
         }
-        panic!("server did not start: {}", self.output_text());
     }
 
     pub fn output_text(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+        text(&self.output)
     }
 
     /// Names of everything in the store folder.
