@@ -1,6 +1,7 @@
-//! The online server; all logic lives in `sealdrop::server`.
+//! The online server and the transfer laptop's pickup client; all logic lives
+//! in `sealdrop::cli`.
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    sealdrop::server::cli::main()
+    sealdrop::cli::main()
 }

@@ -3,6 +3,7 @@
 //! classic X25519 keys and, with the `pq` feature, age v1.3's post-quantum
 //! hybrid keys (`age1pq1…`).
 
+mod generate;
 mod identities;
 mod recipients;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
+pub use generate::{write_new_identity, KeyKind};
 pub use identities::{load_identity_file, parse_identities, Identities};
 pub use recipients::{RecipientKind, Recipients};
 
@@ -58,6 +60,11 @@ pub enum KeyError {
     NoIdentities { path: PathBuf },
     #[error("cannot use identity file {path}: {reason}")]
     BadIdentity { path: PathBuf, reason: String },
+    #[error("{path} already exists; keygen never overwrites a key. Choose another name with -o")]
+    IdentityExists { path: PathBuf },
+    #[cfg(not(feature = "pq"))]
+    #[error("this build has no post-quantum support; rebuild it with the default `pq` feature")]
+    NoPostQuantumSupport,
 }
 
 fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {

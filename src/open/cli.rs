@@ -1,7 +1,5 @@
 //! Command-line interface of `sealdrop-open`.
 
-use std::fs::DirBuilder;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,11 +7,10 @@ use clap::{Parser, Subcommand};
 
 use super::extract::{extract, Outcome};
 use super::inputs::{collect, Input};
-use super::keygen::{self, KeyKind};
 use super::list::{format_listing, read_listing, HEADER};
-use super::{human_size, progress, ToolError};
-use crate::keys::{load_identity_file, Identities, TerminalPrompt};
-use crate::seal::names::display_safe;
+use super::ToolError;
+use crate::keys::{load_identity_file, write_new_identity, Identities, KeyKind, TerminalPrompt};
+use crate::terminal::{display_safe, human_size, progress_bar};
 
 #[derive(Parser)]
 #[command(
@@ -94,7 +91,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run_keygen(output: PathBuf, kind: KeyKind) -> Result<ExitCode, ToolError> {
-    let recipient = keygen::keygen(&output, kind)?;
+    let recipient = write_new_identity(&output, kind)?;
     eprintln!(
         "Wrote the newsroom's SECRET key to {} (mode 0600). It never leaves this machine; \
          keep an offline backup.",
@@ -135,11 +132,7 @@ fn run_decrypt(
     let identities = load_identities(identity_paths)?;
     let (inputs, mut failures) = collect(args);
     if outdir.symlink_metadata().is_err() {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&outdir)
-            .map_err(ToolError::io(&outdir))?;
+        crate::fsutil::create_private_dir_all(&outdir).map_err(ToolError::io(&outdir))?;
     } else if !outdir.is_dir() {
         return Err(ToolError::Usage(format!(
             "{} exists and is not a folder",
@@ -147,7 +140,7 @@ fn run_decrypt(
         )));
     }
     let total: u64 = inputs.iter().map(|i| i.len).sum();
-    let bar = progress::bar(total);
+    let bar = progress_bar(total);
     let (mut opened, mut skipped, mut bytes) = (0usize, 0usize, 0u64);
     let mut base = 0;
     for input in &inputs {

@@ -1,18 +1,18 @@
 //! Decrypting one sealed file into its own folder, verified, never overwriting.
 
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 
 use super::inputs::Input;
-use super::progress::ProgressReader;
 use super::ToolError;
+use crate::fsutil::{create_new_private_file, create_private_dir, create_private_dir_all};
 use crate::keys::Identities;
 use crate::seal::manifest::MANIFEST_PATH;
 use crate::seal::{Manifest, SubmissionReader};
+use crate::terminal::ProgressReader;
 
 /// What happened to one input.
 #[derive(Debug)]
@@ -23,10 +23,6 @@ pub enum Outcome {
 
 /// Buffer between the decrypting reader and the file system.
 const IO_BUFFER: usize = 256 * 1024;
-
-fn create_private_dir(path: &Path) -> io::Result<()> {
-    DirBuilder::new().mode(0o700).create(path)
-}
 
 /// Opens `input` into `outdir/<id>/`. Works in a hidden staging folder and
 /// renames it into place only when every part has been verified, so a folder
@@ -89,19 +85,10 @@ fn extract_into(
         let target = staging.join(&part.path);
         if let Some(parent) = target.parent() {
             if parent != staging && parent.symlink_metadata().is_err() {
-                DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(parent)
-                    .map_err(ToolError::io(parent))?;
+                create_private_dir_all(parent).map_err(ToolError::io(parent))?;
             }
         }
-        let out = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&target)
-            .map_err(ToolError::io(&target))?;
+        let out = create_new_private_file(&target).map_err(ToolError::io(&target))?;
         let mut out = BufWriter::with_capacity(IO_BUFFER, out);
         submission.copy_part(index, &mut out).map_err(|e| {
             if e.kind() == io::ErrorKind::InvalidData {
@@ -123,12 +110,7 @@ fn extract_into(
     }
     let manifest_path = staging.join(MANIFEST_PATH);
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ToolError::Usage(e.to_string()))?;
-    let mut out = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&manifest_path)
-        .map_err(ToolError::io(&manifest_path))?;
+    let mut out = create_new_private_file(&manifest_path).map_err(ToolError::io(&manifest_path))?;
     out.write_all(&json)
         .map_err(ToolError::io(&manifest_path))?;
     Ok(manifest)

@@ -4,10 +4,10 @@ use std::fs;
 use std::io::{BufReader, Read};
 
 use super::inputs::Input;
-use super::{human_size, ToolError};
+use super::ToolError;
 use crate::keys::Identities;
-use crate::seal::names::display_safe;
 use crate::seal::{Manifest, SubmissionReader};
+use crate::terminal::{display_safe, human_size};
 
 const PREVIEW_CHARS: usize = 60;
 

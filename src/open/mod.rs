@@ -1,12 +1,11 @@
-//! `sealdrop-open`: the offline tool for the air-gapped machine. It must never
-//! depend on a network stack (checked in CI with `cargo tree`).
+//! Runs on the air-gapped laptop: `sealdrop-open`, which makes the newsroom's
+//! keys and decrypts, lists and unpacks sealed submissions. It must never
+//! depend on a network stack (checked in CI by scripts/check-offline-deps.sh).
 
 pub mod cli;
 pub mod extract;
 pub mod inputs;
-pub mod keygen;
 pub mod list;
-pub mod progress;
 
 use std::io;
 use std::path::PathBuf;
@@ -31,21 +30,5 @@ impl ToolError {
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> ToolError {
         let path = path.into();
         move |source| ToolError::Io { path, source }
-    }
-}
-
-/// "1.5 MiB"-style size for people.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }

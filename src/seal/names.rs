@@ -153,22 +153,6 @@ impl UniqueNames {
     }
 }
 
-/// Makes untrusted text safe to print on an editor's terminal: control characters
-/// (ANSI escapes), bidi overrides and invisible characters are replaced.
-pub fn display_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c == '\n' || c == '\t' {
-                ' '
-            } else if c.is_control() || is_invisible_or_bidi(c) {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,11 +230,5 @@ mod tests {
         let second = names.assign(&long);
         assert_ne!(first, second);
         assert!(second.len() <= MAX_NAME_BYTES);
-    }
-
-    #[test]
-    fn display_safe_neutralizes_terminal_escapes() {
-        assert_eq!(display_safe("a\x1b]0;pwn\x07b"), "a\u{FFFD}]0;pwn\u{FFFD}b");
-        assert_eq!(display_safe("x\u{202E}y"), "x\u{FFFD}y");
     }
 }

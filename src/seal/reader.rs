@@ -14,7 +14,7 @@ use super::manifest::{
     Manifest, FORMAT_NAME, FORMAT_VERSION, MANIFEST_PATH, MAX_MANIFEST_BYTES, PADDING_PATH,
 };
 use super::names::sanitize_name;
-use super::writer::hex;
+use crate::hex::encode as hex;
 
 /// Deflate cannot expand data by more than 1032:1; a larger claim is a bomb.
 const MAX_DEFLATE_RATIO: u64 = 1032;

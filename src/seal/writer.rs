@@ -18,6 +18,7 @@ use super::names::UniqueNames;
 use super::padme::padded_len;
 use super::zipstream::{DosDateTime, ZipStreamWriter};
 use super::{coarse_time, SealError};
+use crate::hex::encode as hex;
 use crate::keys::Recipients;
 
 /// Default granularity of the arrival time recorded in the manifest.
@@ -360,16 +361,6 @@ fn padding_len<W: Write>(zip: &ZipStreamWriter<W>) -> u64 {
         }
         target = padded_len(target + 1);
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 0xF) as usize] as char);
-    }
-    s
 }
 
 #[cfg(test)]

@@ -1,14 +1,161 @@
-//! Server configuration: command-line flags, an optional TOML file mirroring
-//! them (flags win), and the defaults that matter under attack.
+//! Server configuration, in one place: every option of `sealdrop serve` is
+//! declared once, in [`ServeOptions`], which is both the command line (clap)
+//! and the TOML file (serde, same names with `_` for `-`). Flags override the
+//! file; [`ServeConfig::from_options`] then applies the defaults and refuses
+//! what is unsafe. Every default is documented in README.md and
+//! deploy/sealdrop.toml; change them together.
 
+use std::ffi::OsString;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
+use clap::{ArgMatches, Args, FromArgMatches};
 use serde::Deserialize;
 
-/// Limits and timeouts. Every default is documented in README.md and
-/// deploy/sealdrop.toml; change both together.
+use crate::bytesize::{ByteSize, KIB, MIB};
+use crate::pickup::TokenHash;
+
+/// A configuration that cannot be used; the message says how to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl From<clap::Error> for ConfigError {
+    fn from(e: clap::Error) -> Self {
+        ConfigError(e.to_string())
+    }
+}
+
+/// The options of `sealdrop serve`. Each is a flag and a key of the TOML file
+/// given with `--config`; unset ones take the defaults of [`Limits`].
+#[derive(Args, Deserialize, Default, Debug, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeOptions {
+    /// TOML file with any of the options below.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// File of newsroom public keys, one per line: all post-quantum (age1pq1…) or all
+    /// classic (age1…), never mixed. Required.
+    #[arg(long, value_name = "FILE")]
+    pub recipients: Option<PathBuf>,
+    /// Folder for sealed submissions (mode 0700). Required.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// HOST:PORT or unix:PATH; repeat for several [default: 127.0.0.1:8080]. Port 0 takes
+    /// a free port, named in the start-up log line ("serving on …").
+    #[arg(long = "listen", value_name = "ADDR")]
+    pub listen: Vec<ListenAddr>,
+    /// PEM certificate chain: serve TLS 1.3 on TCP listeners (reloaded on SIGHUP).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Mode of Unix sockets, octal [default: 0660].
+    #[arg(long, value_name = "MODE")]
+    pub socket_mode: Option<FileMode>,
+    /// Largest submission, message and files together [default: 500MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_upload_size: Option<ByteSize>,
+    /// Largest message [default: 1MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_message_size: Option<ByteSize>,
+    /// Most files in one submission [default: 50].
+    #[arg(long, value_name = "N")]
+    pub max_attachments: Option<usize>,
+    /// Most bytes of multipart headers per part [default: 16KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_part_header_size: Option<ByteSize>,
+    /// Uploads sealed at once; more get a 503 page [default: 32].
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_uploads: Option<usize>,
+    /// Open connections; more get a 503 and are closed [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Time to send request headers [default: 20s].
+    #[arg(long, value_name = "DURATION")]
+    pub header_timeout: Option<HumanDuration>,
+    /// Longest pause while a body is sent [default: 2m].
+    #[arg(long, value_name = "DURATION")]
+    pub body_idle_timeout: Option<HumanDuration>,
+    /// Longest time for one whole upload [default: 4h].
+    #[arg(long, value_name = "DURATION")]
+    pub upload_deadline: Option<HumanDuration>,
+    /// Free disk space to keep; below it uploads get a 503 page [default: 1GiB].
+    #[arg(long, value_name = "SIZE")]
+    pub min_free_disk: Option<ByteSize>,
+    /// Cap on the sealed files kept in the store [default: none].
+    #[arg(long, value_name = "SIZE")]
+    pub store_quota: Option<ByteSize>,
+    /// Rounding of the arrival time sealed inside each submission [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub time_granularity: Option<HumanDuration>,
+    /// How often file times in the store are reset to a coarse time [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub touch_interval: Option<HumanDuration>,
+    /// How long shutdown waits for uploads in progress [default: 60s].
+    #[arg(long, value_name = "DURATION")]
+    pub shutdown_grace: Option<HumanDuration>,
+    /// HOST:PORT or unix:PATH for the pickup API; repeatable [default: none, pickup off].
+    #[arg(long = "pickup-listen", value_name = "ADDR")]
+    pub pickup_listen: Vec<ListenAddr>,
+    /// SHA-256 of an accepted pickup token (from `sealdrop pickup-token`); repeatable.
+    #[arg(long = "pickup-token-sha256", value_name = "HEX")]
+    pub pickup_token_sha256: Vec<TokenHash>,
+}
+
+impl ServeOptions {
+    /// The options given on a command line (`matches` of the `serve`
+    /// subcommand) over those of the file named by `--config`, if any.
+    pub fn from_matches(matches: &ArgMatches) -> Result<ServeOptions, ConfigError> {
+        let flags = ServeOptions::from_arg_matches(matches)?;
+        let Some(path) = &flags.config else {
+            return Ok(flags);
+        };
+        let mut merged = ServeOptions::load_file(path)?;
+        // Only the flags that were given replace the file's values.
+        merged.update_from_arg_matches(matches)?;
+        Ok(merged)
+    }
+
+    /// Parses the arguments of `sealdrop serve` (without the program and
+    /// subcommand names): for the demo, and for tests that start the real
+    /// server in-process.
+    pub fn parse_args<I, T>(args: I) -> Result<ServeOptions, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let command = ServeOptions::augment_args(clap::Command::new("serve").no_binary_name(true));
+        let matches = command.try_get_matches_from(args)?;
+        ServeOptions::from_matches(&matches)
+    }
+
+    pub fn load_file(path: &Path) -> Result<ServeOptions, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
+        toml::from_str(&text)
+            .map_err(|e| ConfigError(format!("config {} is invalid: {e}", path.display())))
+    }
+
+    /// Config-file keys of every option (for the tests that keep the flags,
+    /// the file format and the sample configs in step).
+    pub fn keys() -> Vec<String> {
+        let command = ServeOptions::augment_args(clap::Command::new("serve"));
+        command
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .filter(|long| *long != "config" && *long != "help")
+            .map(|long| long.replace('-', "_"))
+            .collect()
+    }
+}
+
+/// Limits and timeouts.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Largest submission (message plus files), in bytes.
@@ -41,15 +188,13 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
-pub const MIB: u64 = 1024 * 1024;
-
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_upload_bytes: 500 * MIB,
             max_message_bytes: MIB,
             max_attachments: 50,
-            max_part_header_bytes: 16 * 1024,
+            max_part_header_bytes: 16 * KIB,
             max_concurrent_uploads: 32,
             max_connections: 1024,
             header_timeout: Duration::from_secs(20),
@@ -64,14 +209,123 @@ impl Default for Limits {
     }
 }
 
+/// Where sources connect when no `--listen` is given.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Mode of Unix sockets when no `--socket-mode` is given.
+pub const DEFAULT_SOCKET_MODE: u32 = 0o660;
+/// The longest header timeout allowed: slow headers are how a few clients
+/// hold every connection.
+pub const MAX_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything `serve` needs, after merging flags, file and defaults.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub recipients: PathBuf,
+    pub store: PathBuf,
+    pub listen: Vec<ListenAddr>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Mode of Unix sockets (Tor must be able to connect).
+    pub socket_mode: u32,
+    pub limits: Limits,
+    /// Where the pickup API listens (never on a source listener).
+    pub pickup_listen: Vec<ListenAddr>,
+    /// SHA-256 hashes of the accepted pickup tokens.
+    pub pickup_token_hashes: Vec<TokenHash>,
+}
+
+fn positive(
+    d: Option<HumanDuration>,
+    default: Duration,
+    name: &str,
+) -> Result<Duration, ConfigError> {
+    let d = d.map_or(default, |d| d.0);
+    if d.is_zero() {
+        return Err(ConfigError(format!("{name} must be longer than zero")));
+    }
+    Ok(d)
+}
+
+impl ServeConfig {
+    /// Applies the defaults and refuses unsafe or contradictory options.
+    pub fn from_options(o: ServeOptions) -> Result<ServeConfig, ConfigError> {
+        let d = Limits::default();
+        let recipients = o.recipients.ok_or_else(|| ConfigError(
+            "--recipients FILE is required: the newsroom's public keys (age1pq1… or age1…), from `sealdrop-open keygen [--pq]`".into(),
+        ))?;
+        let store = o.store.ok_or_else(|| {
+            ConfigError(
+                "--store DIR is required: a folder of mode 0700 for sealed submissions".into(),
+            )
+        })?;
+        let listen = if o.listen.is_empty() {
+            vec![DEFAULT_LISTEN.parse().map_err(ConfigError)?]
+        } else {
+            o.listen
+        };
+        let size = |v: Option<ByteSize>, default: u64| v.map_or(default, |s| s.0);
+        let limits = Limits {
+            max_upload_bytes: size(o.max_upload_size, d.max_upload_bytes),
+            max_message_bytes: size(o.max_message_size, d.max_message_bytes),
+            max_attachments: o.max_attachments.unwrap_or(d.max_attachments),
+            max_part_header_bytes: size(o.max_part_header_size, d.max_part_header_bytes),
+            max_concurrent_uploads: o
+                .max_concurrent_uploads
+                .unwrap_or(d.max_concurrent_uploads)
+                .max(1),
+            max_connections: o.max_connections.unwrap_or(d.max_connections).max(1),
+            header_timeout: positive(o.header_timeout, d.header_timeout, "header-timeout")?,
+            body_idle_timeout: positive(
+                o.body_idle_timeout,
+                d.body_idle_timeout,
+                "body-idle-timeout",
+            )?,
+            upload_deadline: positive(o.upload_deadline, d.upload_deadline, "upload-deadline")?,
+            min_free_bytes: size(o.min_free_disk, d.min_free_bytes),
+            store_quota: o.store_quota.map(|s| s.0),
+            time_granularity: positive(o.time_granularity, d.time_granularity, "time-granularity")?,
+            touch_interval: positive(o.touch_interval, d.touch_interval, "touch-interval")?,
+            shutdown_grace: o.shutdown_grace.map_or(d.shutdown_grace, |g| g.0),
+        };
+        if limits.header_timeout > MAX_HEADER_TIMEOUT {
+            return Err(ConfigError("header-timeout may not exceed 30s: slow headers are how a few clients hold every connection".into()));
+        }
+        if o.tls_cert.is_some() != o.tls_key.is_some() {
+            return Err(ConfigError(
+                "TLS needs both --tls-cert and --tls-key".into(),
+            ));
+        }
+        if !o.pickup_listen.is_empty() && o.pickup_token_sha256.is_empty() {
+            return Err(ConfigError("--pickup-listen needs at least one --pickup-token-sha256; create one with `sealdrop pickup-token`".into()));
+        }
+        if let Some(shared) = o.pickup_listen.iter().find(|a| listen.contains(a)) {
+            return Err(ConfigError(format!(
+                "{shared} is both a source and a pickup listener; pickup must have its own address"
+            )));
+        }
+        Ok(ServeConfig {
+            recipients,
+            store,
+            listen,
+            tls_cert: o.tls_cert,
+            tls_key: o.tls_key,
+            socket_mode: o.socket_mode.map_or(DEFAULT_SOCKET_MODE, |m| m.0),
+            limits,
+            pickup_listen: o.pickup_listen,
+            pickup_token_hashes: o.pickup_token_sha256,
+        })
+    }
+}
+
 /// Where to listen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum ListenAddr {
     Tcp(SocketAddr),
     Unix(PathBuf),
 }
 
-impl std::str::FromStr for ListenAddr {
+impl FromStr for ListenAddr {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
@@ -89,8 +343,16 @@ impl std::str::FromStr for ListenAddr {
     }
 }
 
-impl std::fmt::Display for ListenAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl TryFrom<String> for ListenAddr {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ListenAddr::Tcp(a) => write!(f, "{a}"),
             ListenAddr::Unix(p) => write!(f, "unix:{}", p.display()),
@@ -98,114 +360,57 @@ impl std::fmt::Display for ListenAddr {
     }
 }
 
-/// Everything `serve` needs, after merging flags, file and defaults.
-#[derive(Clone, Debug)]
-pub struct ServeConfig {
-    pub recipients: PathBuf,
-    pub store: PathBuf,
-    pub listen: Vec<ListenAddr>,
-    pub tls_cert: Option<PathBuf>,
-    pub tls_key: Option<PathBuf>,
-    /// Mode of Unix sockets (Tor must be able to connect).
-    pub socket_mode: u32,
-    pub limits: Limits,
-    /// Where the pickup API listens (never on a source listener).
-    pub pickup_listen: Vec<ListenAddr>,
-    /// SHA-256 hashes of the accepted pickup tokens.
-    pub pickup_token_hashes: Vec<[u8; 32]>,
-}
+/// A duration as people write it: "30s", "2h", "1h 30m" (humantime syntax).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct HumanDuration(pub Duration);
 
-/// The TOML file: the same names as the flags, with `-` written as `_`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub recipients: Option<PathBuf>,
-    pub store: Option<PathBuf>,
-    pub listen: Option<Vec<String>>,
-    pub tls_cert: Option<PathBuf>,
-    pub tls_key: Option<PathBuf>,
-    pub socket_mode: Option<String>,
-    pub max_upload_size: Option<String>,
-    pub max_message_size: Option<String>,
-    pub max_attachments: Option<usize>,
-    pub max_part_header_size: Option<String>,
-    pub max_concurrent_uploads: Option<usize>,
-    pub max_connections: Option<usize>,
-    pub header_timeout: Option<String>,
-    pub body_idle_timeout: Option<String>,
-    pub upload_deadline: Option<String>,
-    pub min_free_disk: Option<String>,
-    pub store_quota: Option<String>,
-    pub time_granularity: Option<String>,
-    pub touch_interval: Option<String>,
-    pub shutdown_grace: Option<String>,
-    pub pickup_listen: Option<Vec<String>>,
-    pub pickup_token_sha256: Option<Vec<String>>,
-}
+impl FromStr for HumanDuration {
+    type Err = String;
 
-impl FileConfig {
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("config {} is invalid: {e}", path.display()))
+    fn from_str(s: &str) -> Result<Self, String> {
+        humantime::parse_duration(s.trim())
+            .map(HumanDuration)
+            .map_err(|e| format!("{s:?} is not a duration (examples: 30s, 10m, 4h): {e}"))
     }
 }
 
-/// Parses "500MiB", "1 GiB", "64k", "1048576" into bytes (binary units; KB/MB/GB
-/// are decimal).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (examples: 500MiB, 2GiB, 65536)"))?;
-    let mult = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        "t" | "tib" => 1 << 40,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        "tb" => 1_000_000_000_000,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown size unit (use B, KiB, MiB, GiB, TiB)"
-            ))
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("{s:?} is too large"))
+impl TryFrom<String> for HumanDuration {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
 }
 
-/// Parses "30s", "2h", "1h 30m" (humantime syntax).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("{s:?} is not a duration (examples: 30s, 10m, 4h): {e}"))
+/// An octal file mode such as 0660.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct FileMode(pub u32);
+
+impl FromStr for FileMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        u32::from_str_radix(s.trim().trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+            .map(FileMode)
+            .ok_or_else(|| format!("{s:?} is not an octal file mode such as 0660"))
+    }
 }
 
-pub fn parse_mode(s: &str) -> Result<u32, String> {
-    u32::from_str_radix(s.trim().trim_start_matches("0o"), 8)
-        .ok()
-        .filter(|m| *m <= 0o777)
-        .ok_or_else(|| format!("{s:?} is not an octal file mode such as 0660"))
+impl TryFrom<String> for FileMode {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("500MiB").unwrap(), 500 * MIB);
-        assert_eq!(parse_size("1 GiB").unwrap(), 1 << 30);
-        assert_eq!(parse_size("65536").unwrap(), 65536);
-        assert_eq!(parse_size("2MB").unwrap(), 2_000_000);
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("5 parsecs").is_err());
-    }
 
     #[test]
     fn listen_addresses_parse() {
@@ -233,9 +438,10 @@ mod tests {
                 include_str!("../../deploy/sealdrop-https.toml"),
             ),
         ] {
-            let parsed: FileConfig = toml::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let parsed: ServeOptions =
+                toml::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(parsed.recipients.is_some() && parsed.store.is_some());
-            for key in super::super::cli::serve_option_keys() {
+            for key in ServeOptions::keys() {
                 assert!(
                     text.contains(&format!("{key} = ")),
                     "{name} does not document {key}"
@@ -243,8 +449,8 @@ mod tests {
             }
         }
         // Every flag has a key in the file, and unknown keys are refused.
-        for key in super::super::cli::serve_option_keys() {
-            let err = toml::from_str::<FileConfig>(&format!("{key} = true"))
+        for key in ServeOptions::keys() {
+            let err = toml::from_str::<ServeOptions>(&format!("{key} = true"))
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -252,7 +458,11 @@ mod tests {
                 "{key} is a flag but not a config key: {err}"
             );
         }
-        let err = toml::from_str::<FileConfig>("no_such_option = 1")
+        let err = toml::from_str::<ServeOptions>("no_such_option = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field"), "{err}");
+        let err = toml::from_str::<ServeOptions>("config = \"x.toml\"")
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field"), "{err}");
@@ -260,8 +470,74 @@ mod tests {
 
     #[test]
     fn durations_and_modes_parse() {
-        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_mode("0660").unwrap(), 0o660);
-        assert!(parse_mode("999").is_err());
+        assert_eq!(
+            "2h".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(7200)
+        );
+        assert_eq!("0660".parse::<FileMode>().unwrap().0, 0o660);
+        assert!("999".parse::<FileMode>().is_err());
+    }
+
+    #[test]
+    fn flags_override_the_file_and_the_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "recipients = \"/r\"\nstore = \"/s\"\nmax_upload_size = \"2MiB\"\nmax_attachments = 3\n\
+             listen = [\"127.0.0.1:1\"]\nheader_timeout = \"5s\"\nmax_message_size = 4096\n",
+        )
+        .unwrap();
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["--config", file.to_str().unwrap()];
+            args.extend_from_slice(extra);
+            ServeConfig::from_options(ServeOptions::parse_args(args).unwrap()).unwrap()
+        };
+        let from_file = parse(&[]);
+        assert_eq!(from_file.limits.max_upload_bytes, 2 * MIB);
+        assert_eq!(from_file.limits.max_attachments, 3);
+        assert_eq!(from_file.limits.max_message_bytes, 4096);
+        assert_eq!(from_file.limits.header_timeout, Duration::from_secs(5));
+        assert_eq!(from_file.listen, vec!["127.0.0.1:1".parse().unwrap()]);
+        assert_eq!(
+            from_file.limits.touch_interval,
+            Limits::default().touch_interval
+        );
+        let flagged = parse(&[
+            "--max-upload-size",
+            "1KiB",
+            "--listen",
+            "127.0.0.1:2",
+            "--store",
+            "/t",
+        ]);
+        assert_eq!(flagged.limits.max_upload_bytes, 1024);
+        assert_eq!(flagged.limits.max_attachments, 3);
+        assert_eq!(flagged.listen, vec!["127.0.0.1:2".parse().unwrap()]);
+        assert_eq!(flagged.store, PathBuf::from("/t"));
+        assert_eq!(flagged.recipients, PathBuf::from("/r"));
+    }
+
+    #[test]
+    fn unsafe_or_incomplete_options_are_refused() {
+        let refuse = |args: &[&str], expect: &str| {
+            let e = ServeOptions::parse_args(args.iter().copied())
+                .map_err(|e| e.0)
+                .and_then(|o| ServeConfig::from_options(o).map_err(|e| e.0))
+                .unwrap_err();
+            assert!(e.contains(expect), "{args:?}: {e}");
+        };
+        refuse(&["--store", "/s"], "--recipients FILE is required");
+        refuse(&["--recipients", "/r"], "--store DIR is required");
+        let base = ["--recipients", "/r", "--store", "/s"];
+        let with = |extra: &[&'static str]| [&base[..], extra].concat();
+        refuse(&with(&["--header-timeout", "31s"]), "may not exceed 30s");
+        refuse(&with(&["--touch-interval", "0s"]), "longer than zero");
+        refuse(
+            &with(&["--pickup-listen", "127.0.0.1:9"]),
+            "pickup-token-sha256",
+        );
+        refuse(&with(&["--max-upload-size", "lots"]), "is not a size");
+        refuse(&with(&["--listen", "localhost"]), "is not an address");
     }
 }

@@ -14,9 +14,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use super::config::{Limits, ListenAddr};
-use super::pages;
-use super::AppInner;
+use super::config::{Limits, ListenAddr, ServeConfig};
+use super::{pages, App, StartError};
 
 /// A bound listener, optionally with TLS (TCP only).
 pub enum Listener {
@@ -65,6 +64,43 @@ impl Listener {
     }
 }
 
+/// The bound listeners of a server: the source site's, and the pickup API's
+/// (which never share an address).
+pub struct Listeners {
+    pub source: Vec<Listener>,
+    pub pickup: Vec<Listener>,
+}
+
+impl Listeners {
+    /// Binds every configured address (TLS on TCP listeners when given).
+    pub async fn bind(
+        config: &ServeConfig,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Result<Listeners, StartError> {
+        async fn all(
+            addrs: &[ListenAddr],
+            socket_mode: u32,
+            tls: &Option<tokio_rustls::TlsAcceptor>,
+        ) -> Result<Vec<Listener>, StartError> {
+            let mut listeners = Vec::new();
+            for addr in addrs {
+                let listener = Listener::bind(addr, tls.clone(), socket_mode)
+                    .await
+                    .map_err(|source| StartError::Bind {
+                        addr: addr.to_string(),
+                        source,
+                    })?;
+                listeners.push(listener);
+            }
+            Ok(listeners)
+        }
+        Ok(Listeners {
+            source: all(&config.listen, config.socket_mode, &tls).await?,
+            pickup: all(&config.pickup_listen, config.socket_mode, &tls).await?,
+        })
+    }
+}
+
 /// HTTP/1.1 only: sources use Tor Browser over an onion service, where HTTP/2
 /// brings attack surface and nothing else.
 fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
@@ -83,7 +119,7 @@ fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
 async fn serve_connection<IO>(
     io: IO,
     router: Router,
-    app: Arc<AppInner>,
+    app: Arc<App>,
     mut stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 ) where
@@ -125,7 +161,7 @@ fn refusal() -> &'static [u8] {
     })
 }
 
-async fn refuse<IO: AsyncWrite + Unpin>(mut io: IO, app: &AppInner) {
+async fn refuse<IO: AsyncWrite + Unpin>(mut io: IO, app: &App) {
     let _ = tokio::time::timeout(app.limits.header_timeout, async {
         let _ = io.write_all(refusal()).await;
         let _ = io.shutdown().await;
@@ -136,7 +172,7 @@ async fn refuse<IO: AsyncWrite + Unpin>(mut io: IO, app: &AppInner) {
 pub(super) async fn accept_loop(
     listener: Listener,
     router: Router,
-    app: Arc<AppInner>,
+    app: Arc<App>,
     connections: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -157,7 +193,7 @@ pub(super) async fn accept_loop(
                             }
                         }
                         (conn, Err(_)) => {
-                            app.stats.connections_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            app.stats.add(super::stats::Counter::ConnectionsRefused);
                             match conn {
                                 Accepted::Plain(io) => refuse(io, &app).await,
                                 Accepted::Unix(io) => refuse(io, &app).await,

@@ -1,19 +1,26 @@
-//! The online server. Holds only public keys; seals each submission as it
-//! streams in; keeps nothing that identifies a source.
+//! Runs on the online server: `sealdrop serve`. It holds only public keys,
+//! seals each submission as it streams in, and keeps nothing that identifies
+//! a source.
+//!
+//! Where to start reading:
+//! - [`run`]: start-up and signals, what the binary calls;
+//! - [`serve`]: the entry point that takes bound listeners and a shutdown
+//!   future (tests start the real server in-process through it);
+//! - [`listen`]: connections (timeouts, caps) → [`router`]: the source site →
+//!   [`upload`]: a submission's bytes, in the order they flow, down to the
+//!   sealed file in the [`store`];
+//! - [`problem`]: the one place an outcome becomes a page and is counted;
+//! - [`pickup_api`]: the editors' side door, on its own listeners.
 
-pub mod cli;
 pub mod config;
-pub mod demo;
 pub mod headers;
-pub mod i18n;
 pub mod listen;
 pub mod logging;
 pub mod pages;
-pub mod partial;
-pub mod pickup;
-pub mod pickup_client;
-pub mod rendered;
+pub mod pickup_api;
+pub mod problem;
 pub mod router;
+pub mod run;
 pub mod stats;
 pub mod store;
 pub mod tls;
@@ -25,8 +32,8 @@ use std::time::SystemTime;
 
 use tokio::sync::{watch, Semaphore};
 
-pub use config::{Limits, ListenAddr, ServeConfig};
-pub use listen::Listener;
+pub use config::{ConfigError, Limits, ListenAddr, ServeConfig, ServeOptions};
+pub use listen::{Listener, Listeners};
 
 use crate::keys::{KeyError, Recipients};
 use store::{Store, StoreError};
@@ -45,62 +52,47 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
-/// Shared state of the source-facing server.
-pub struct AppInner {
+/// What every request of the running server shares.
+pub struct App {
     pub limits: Limits,
     pub recipients: Recipients,
     pub store: Store,
+    /// One permit per upload being sealed.
     pub uploads: Arc<Semaphore>,
     pub stats: stats::Stats,
-    pub pages: rendered::Rendered,
+    pub pages: pages::FixedPages,
+    /// Hashes of the accepted pickup tokens.
+    pub pickup_tokens: Vec<crate::pickup::TokenHash>,
 }
 
-impl AppInner {
+impl App {
     /// Runs the start-up checks: recipients, store folder, leftovers.
-    pub fn new(config: &ServeConfig) -> Result<Arc<AppInner>, StartError> {
+    pub fn new(config: &ServeConfig) -> Result<Arc<App>, StartError> {
         let recipients = Recipients::from_file(&config.recipients)?;
         let store = Store::open(
             &config.store,
             config.limits.min_free_bytes,
             config.limits.store_quota,
         )?;
-        Ok(Arc::new(AppInner {
+        Ok(Arc::new(App {
             uploads: Arc::new(Semaphore::new(config.limits.max_concurrent_uploads)),
-            pages: rendered::Rendered::new(&config.limits),
+            pages: pages::FixedPages::new(&config.limits),
             limits: config.limits.clone(),
             recipients,
             store,
             stats: stats::Stats::default(),
+            pickup_tokens: config.pickup_token_hashes.clone(),
         }))
     }
 }
 
-/// Binds `addrs` (TLS on TCP listeners when configured).
-pub async fn bind_all(
-    addrs: &[ListenAddr],
-    socket_mode: u32,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-) -> Result<Vec<Listener>, StartError> {
-    let mut listeners = Vec::new();
-    for addr in addrs {
-        let listener = Listener::bind(addr, tls.clone(), socket_mode)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: addr.to_string(),
-                source,
-            })?;
-        listeners.push(listener);
-    }
-    Ok(listeners)
-}
-
 /// Every `touch_interval`: normalize file times in the store, log aggregate
 /// counters.
-async fn maintenance(app: Arc<AppInner>) {
+async fn maintenance(app: Arc<App>) {
     let mut ticks = tokio::time::interval(app.limits.touch_interval);
     loop {
         ticks.tick().await;
@@ -116,24 +108,27 @@ async fn maintenance(app: Arc<AppInner>) {
     }
 }
 
-fn log_summary(app: &AppInner) {
+fn log_summary(app: &App) {
     if let Some(summary) = app.stats.take_summary() {
         tracing::info!("since last report: {summary}");
     }
 }
 
-/// Serves each listener with its router (the source site, or the pickup API
-/// on its own listeners) until `shutdown` completes, then stops accepting,
-/// lets open requests finish for up to `limits.shutdown_grace`, and returns.
-pub async fn serve(
-    listeners: Vec<(Listener, axum::Router)>,
-    app: Arc<AppInner>,
-    shutdown: impl Future<Output = ()>,
-) {
+/// Serves the source site on `listeners.source` and the pickup API on
+/// `listeners.pickup` until `shutdown` completes, then stops accepting, lets
+/// open requests finish for up to `limits.shutdown_grace`, and returns.
+pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let max = app.limits.max_connections;
     let connections = Arc::new(Semaphore::new(max));
-    for (listener, router) in listeners {
+    let source = router::router(app.clone());
+    let pickup = pickup_api::router(app.clone());
+    let routed = listeners
+        .source
+        .into_iter()
+        .map(|l| (l, source.clone()))
+        .chain(listeners.pickup.into_iter().map(|l| (l, pickup.clone())));
+    for (listener, router) in routed {
         tokio::spawn(listen::accept_loop(
             listener,
             router,
@@ -154,20 +149,4 @@ pub async fn serve(
     }
     maintenance.abort();
     log_summary(&app);
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub async fn termination_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
 }

@@ -1,89 +1,62 @@
-//! Routes of the source-facing listener. Nothing else is served on it.
+//! Routes of the source-facing listener; nothing else is served on it. Every
+//! page exists at `/…` (English) and `/<lang>/…`: one handler serves both,
+//! with the language taken from the URL by the [`Lang`] extractor.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::headers::security_headers;
-use super::pages::{self, Lang, Problem};
-use super::AppInner;
+use super::pages::{self, Lang};
+use super::problem::{answer_submission, html, problem_page, Problem};
+use super::App;
 
-type App = State<Arc<AppInner>>;
+type AppState = State<Arc<App>>;
 
-fn html(status: StatusCode, body: impl Into<Body>) -> Response {
-    let mut response = (status, body.into()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response
-}
+/// The page language: the `{lang}` segment of the route, or English on
+/// routes without one. An unknown language is a 404 page.
+impl FromRequestParts<Arc<App>> for Lang {
+    type Rejection = Response;
 
-/// The one place a problem becomes a response: a readable page in the
-/// source's language, with the matching status.
-pub fn problem_page(app: &AppInner, lang: Lang, problem: Problem) -> Response {
-    html(problem.status(), pages::error(lang, problem, &app.limits))
-}
-
-fn unknown_language(app: &AppInner) -> Response {
-    problem_page(app, Lang::En, Problem::NotFound)
-}
-
-async fn index(State(app): App) -> Response {
-    html(StatusCode::OK, app.pages.index(Lang::En))
-}
-
-async fn index_lang(State(app): App, Path(tag): Path<String>) -> Response {
-    match Lang::from_tag(&tag) {
-        Some(lang) => html(StatusCode::OK, app.pages.index(lang)),
-        None => unknown_language(&app),
-    }
-}
-
-async fn lang_root_redirect(State(app): App, Path(tag): Path<String>) -> Response {
-    match Lang::from_tag(&tag) {
-        Some(lang) => Redirect::permanent(&format!("{}/", lang.prefix())).into_response(),
-        None => unknown_language(&app),
-    }
-}
-
-async fn received(State(app): App) -> Response {
-    html(StatusCode::OK, app.pages.received(Lang::En))
-}
-
-async fn received_lang(State(app): App, Path(tag): Path<String>) -> Response {
-    match Lang::from_tag(&tag) {
-        Some(lang) => html(StatusCode::OK, app.pages.received(lang)),
-        None => unknown_language(&app),
-    }
-}
-
-async fn submit_in(app: Arc<AppInner>, lang: Lang, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    match super::upload::ingest(app.clone(), &parts.headers, Body::new(body)).await {
-        // Post/Redirect/Get: reloading the "received" page never resubmits.
-        Ok(()) => Redirect::to(&format!("{}/received", lang.prefix())).into_response(),
-        Err(problem) => {
-            app.stats.count_rejection(problem);
-            problem_page(&app, lang, problem)
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Lang, Response> {
+        let Ok(Path(params)) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, app).await
+        else {
+            return Ok(Lang::En);
+        };
+        match params.get("lang") {
+            None => Ok(Lang::En),
+            Some(tag) => {
+                Lang::from_tag(tag).ok_or_else(|| problem_page(app, Lang::En, Problem::NotFound))
+            }
         }
     }
 }
 
-async fn submit(State(app): App, request: Request) -> Response {
-    submit_in(app, Lang::En, request).await
+async fn index(State(app): AppState, lang: Lang) -> Response {
+    html(StatusCode::OK, app.pages.index(lang))
 }
 
-async fn submit_lang(State(app): App, Path(tag): Path<String>, request: Request) -> Response {
-    match Lang::from_tag(&tag) {
-        Some(lang) => submit_in(app, lang, request).await,
-        None => unknown_language(&app),
-    }
+/// `/ar` → `/ar/`.
+async fn lang_root_redirect(lang: Lang) -> Response {
+    Redirect::permanent(&format!("{}/", lang.prefix())).into_response()
+}
+
+async fn received(State(app): AppState, lang: Lang) -> Response {
+    html(StatusCode::OK, app.pages.received(lang))
+}
+
+async fn submit(State(app): AppState, lang: Lang, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let outcome = super::upload::ingest(app.clone(), &parts.headers, Body::new(body)).await;
+    answer_submission(&app, lang, outcome)
 }
 
 async fn css() -> Response {
@@ -95,24 +68,24 @@ async fn css() -> Response {
     response
 }
 
-async fn not_found(State(app): App) -> Response {
+async fn not_found(State(app): AppState) -> Response {
     problem_page(&app, Lang::En, Problem::NotFound)
 }
 
-async fn method_not_allowed(State(app): App) -> Response {
+async fn method_not_allowed(State(app): AppState) -> Response {
     problem_page(&app, Lang::En, Problem::MethodNotAllowed)
 }
 
-pub fn router(app: Arc<AppInner>) -> Router {
+pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(index))
-        .route("/submit", post(submit))
-        .route("/received", get(received))
-        .route("/static/style.css", get(css))
+        .route("/{lang}/", get(index))
         .route("/{lang}", get(lang_root_redirect))
-        .route("/{lang}/", get(index_lang))
-        .route("/{lang}/submit", post(submit_lang))
-        .route("/{lang}/received", get(received_lang))
+        .route("/submit", post(submit))
+        .route("/{lang}/submit", post(submit))
+        .route("/received", get(received))
+        .route("/{lang}/received", get(received))
+        .route("/static/style.css", get(css))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(security_headers))

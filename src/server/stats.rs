@@ -4,62 +4,115 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::pages::Problem;
+/// What the interval summary counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    Sealed,
+    TooLarge,
+    Malformed,
+    Busy,
+    StoreFull,
+    TimedOut,
+    Aborted,
+    Failed,
+    ConnectionsRefused,
+}
+
+impl Counter {
+    pub const ALL: [Counter; 9] = [
+        Counter::Sealed,
+        Counter::TooLarge,
+        Counter::Malformed,
+        Counter::Busy,
+        Counter::StoreFull,
+        Counter::TimedOut,
+        Counter::Aborted,
+        Counter::Failed,
+        Counter::ConnectionsRefused,
+    ];
+
+    /// The name in the summary line (`sealed=3 too_large=1 …`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::Sealed => "sealed",
+            Counter::TooLarge => "too_large",
+            Counter::Malformed => "malformed",
+            Counter::Busy => "busy",
+            Counter::StoreFull => "store_full",
+            Counter::TimedOut => "timed_out",
+            Counter::Aborted => "aborted",
+            Counter::Failed => "failed",
+            Counter::ConnectionsRefused => "connections_refused",
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct Stats {
-    pub sealed: AtomicU64,
-    pub too_large: AtomicU64,
-    pub malformed: AtomicU64,
-    pub busy: AtomicU64,
-    pub full: AtomicU64,
-    pub timeout: AtomicU64,
-    pub aborted: AtomicU64,
-    pub failed: AtomicU64,
-    pub connections_refused: AtomicU64,
+    counts: [AtomicU64; Counter::ALL.len()],
 }
 
 impl Stats {
-    pub fn count_rejection(&self, problem: Problem) {
-        let counter = match problem {
-            Problem::TooLarge | Problem::TooManyFiles | Problem::MessageTooLong => &self.too_large,
-            Problem::Malformed | Problem::Empty => &self.malformed,
-            Problem::Busy => &self.busy,
-            Problem::Full => &self.full,
-            Problem::Timeout => &self.timeout,
-            Problem::Internal => &self.failed,
-            Problem::NotFound | Problem::MethodNotAllowed => return,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub fn add(&self, counter: Counter) {
+        self.counts[counter as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Takes the counts since the last call, as a log-ready summary, or None if
     /// nothing happened.
     pub fn take_summary(&self) -> Option<String> {
-        let fields = [
-            ("sealed", &self.sealed),
-            ("too_large", &self.too_large),
-            ("malformed", &self.malformed),
-            ("busy", &self.busy),
-            ("store_full", &self.full),
-            ("timed_out", &self.timeout),
-            ("aborted", &self.aborted),
-            ("failed", &self.failed),
-            ("connections_refused", &self.connections_refused),
-        ];
-        let counts: Vec<(&str, u64)> = fields
+        let counts: Vec<(&str, u64)> = Counter::ALL
             .iter()
-            .map(|(n, c)| (*n, c.swap(0, Ordering::Relaxed)))
+            .map(|&c| (c.name(), self.counts[c as usize].swap(0, Ordering::Relaxed)))
             .collect();
-        if counts.iter().all(|(_, c)| *c == 0) {
+        if counts.iter().all(|(_, n)| *n == 0) {
             return None;
         }
         Some(
             counts
                 .iter()
-                .map(|(n, c)| format!("{n}={c}"))
+                .map(|(name, n)| format!("{name}={n}"))
                 .collect::<Vec<_>>()
                 .join(" "),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::problem::Problem;
+
+    #[test]
+    fn every_counter_is_reported_once_and_reset() {
+        let stats = Stats::default();
+        assert_eq!(stats.take_summary(), None);
+        for (i, &c) in Counter::ALL.iter().enumerate() {
+            assert_eq!(c as usize, i, "ALL is in declaration order");
+            for _ in 0..=i {
+                stats.add(c);
+            }
+        }
+        let summary = stats.take_summary().unwrap();
+        for (i, c) in Counter::ALL.iter().enumerate() {
+            assert!(
+                summary.contains(&format!("{}={}", c.name(), i + 1)),
+                "{summary}"
+            );
+        }
+        assert_eq!(stats.take_summary(), None);
+    }
+
+    /// Every outcome of an upload has a counter, and the ones that share a
+    /// counter are the ones meant to.
+    #[test]
+    fn every_upload_outcome_is_counted() {
+        for &p in Problem::ALL {
+            let counted = p.counter();
+            match p {
+                Problem::NotFound | Problem::MethodNotAllowed => assert_eq!(counted, None),
+                Problem::Aborted => assert_eq!(counted, Some(Counter::Aborted)),
+                _ => assert!(counted.is_some(), "{p:?} is not counted"),
+            }
+        }
     }
 }

@@ -1,11 +1,12 @@
-//! `sealdrop pickup`: the editor's side of the pickup API. Downloads every
-//! pending submission into a folder (temporary name, fsync, SHA-256 verified,
-//! atomic rename), and only then acknowledges it so the server deletes it.
-//! Safe to interrupt and to run again; a lock serializes runs into one folder.
+//! Runs on the editors' transfer laptop: `sealdrop pickup`, the client side
+//! of the pickup API. Downloads every pending submission into a folder
+//! (temporary name, fsync, SHA-256 verified, atomic rename), and only then
+//! acknowledges it so the server deletes it. Safe to interrupt and to run
+//! again; a lock serializes runs into one folder.
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,13 +14,17 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::pickup::{Ack, Listing, Pending};
-use crate::open::human_size;
-use crate::seal::writer::hex;
+use super::{ack_path, download_path, Ack, Listing, Pending, LIST_PATH};
+use crate::hex;
+use crate::id::{random_hex, SubmissionId};
+use crate::terminal::{human_size, progress_bar};
+
+/// Marks a download in progress: `.<id>.age.partial-<random>`. Such files are
+/// never complete and are removed by the next run.
+const PARTIAL_MARK: &str = ".age.partial-";
 
 #[derive(clap::Args)]
 pub struct PickupArgs {
@@ -197,23 +202,19 @@ impl Client {
     }
 }
 
-fn is_valid_id(id: &str) -> bool {
-    id.len() == 32
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 async fn file_sha256(path: &Path) -> io::Result<String> {
     let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut file = fs::File::open(path)?;
-        let mut sha = Sha256::new();
-        io::copy(&mut file, &mut sha)?;
-        Ok(hex(&sha.finalize()))
-    })
-    .await
-    .map_err(io::Error::other)?
+    tokio::task::spawn_blocking(move || crate::fsutil::sha256_file(&path).map(|h| hex::encode(&h)))
+        .await
+        .map_err(io::Error::other)?
+}
+
+/// A pending submission whose id is well formed (the server's listing is
+/// not trusted: an id becomes a file name here).
+struct Item {
+    id: SubmissionId,
+    size: u64,
+    sha256: String,
 }
 
 /// What became of one pending submission.
@@ -225,10 +226,10 @@ enum Fetched {
 async fn fetch(
     client: &Client,
     dir: &Path,
-    item: &Pending,
+    item: &Item,
     bar: &indicatif::ProgressBar,
 ) -> Result<Fetched, PickupError> {
-    let final_path = dir.join(format!("{}.age", item.id));
+    let final_path = dir.join(item.id.file_name());
     if final_path.exists() {
         let existing = file_sha256(&final_path)
             .await
@@ -240,9 +241,7 @@ async fn fetch(
             Err(PickupError::Clash { path: final_path })
         };
     }
-    let mut random = [0u8; 8];
-    rand::thread_rng().fill_bytes(&mut random);
-    let partial = dir.join(format!(".{}.age.partial-{}", item.id, hex(&random)));
+    let partial = dir.join(format!(".{}{PARTIAL_MARK}{}", item.id, random_hex(8)));
     let result = download_to(client, &partial, item, bar).await;
     if let Err(e) = result {
         let _ = fs::remove_file(&partial);
@@ -266,24 +265,20 @@ async fn fetch(
 async fn download_to(
     client: &Client,
     partial: &Path,
-    item: &Pending,
+    item: &Item,
     bar: &indicatif::ProgressBar,
 ) -> Result<(), PickupError> {
     let response = client
-        .send(Method::GET, &format!("/v1/submissions/{}", item.id), None)
+        .send(Method::GET, &download_path(&item.id), None)
         .await?;
     if !response.status().is_success() {
         return Client::json::<serde_json::Value>(response)
             .await
             .map(|_| ());
     }
-    let mut out = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(partial)
-        .await
-        .map_err(io_err(partial))?;
+    let mut out = tokio::fs::File::from_std(
+        crate::fsutil::create_new_private_file(partial).map_err(io_err(partial))?,
+    );
     let mut body = response.into_body();
     let mut sha = Sha256::new();
     let mut size = 0u64;
@@ -294,7 +289,7 @@ async fn download_to(
             size += data.len() as u64;
             if size > item.size {
                 return Err(PickupError::Corrupt {
-                    id: item.id.clone(),
+                    id: item.id.to_string(),
                 });
             }
             sha.update(&data);
@@ -304,25 +299,21 @@ async fn download_to(
     }
     out.flush().await.map_err(io_err(partial))?;
     out.sync_all().await.map_err(io_err(partial))?;
-    if size != item.size || hex(&sha.finalize()) != item.sha256 {
+    if size != item.size || hex::encode(&sha.finalize()) != item.sha256 {
         return Err(PickupError::Corrupt {
-            id: item.id.clone(),
+            id: item.id.to_string(),
         });
     }
     Ok(())
 }
 
-async fn acknowledge(client: &Client, item: &Pending) -> Result<bool, PickupError> {
+async fn acknowledge(client: &Client, item: &Item) -> Result<bool, PickupError> {
     let body = serde_json::to_vec(&Ack {
         sha256: item.sha256.clone(),
     })
     .map_err(|e| PickupError::Http(e.to_string()))?;
     let response = client
-        .send(
-            Method::POST,
-            &format!("/v1/submissions/{}/ack", item.id),
-            Some(body),
-        )
+        .send(Method::POST, &ack_path(&item.id), Some(body))
         .await?;
     match response.status() {
         StatusCode::NO_CONTENT => Ok(true),
@@ -399,31 +390,24 @@ pub async fn run(args: &PickupArgs) -> Result<Summary, PickupError> {
         target: Target::parse(&args.from)?,
         token: read_token(&args.token_file)?,
     };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&args.to)
-        .map_err(io_err(&args.to))?;
+    crate::fsutil::create_private_dir_all(&args.to).map_err(io_err(&args.to))?;
     let _lock = lock_dir(&args.to).await?;
     // Leftovers of an interrupted run (we hold the lock, so they are not live).
     for entry in fs::read_dir(&args.to).map_err(io_err(&args.to))?.flatten() {
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .contains(".age.partial-")
-        {
+        if entry.file_name().to_string_lossy().contains(PARTIAL_MARK) {
             let _ = fs::remove_file(entry.path());
         }
     }
-    let listing: Listing =
-        Client::json(client.send(Method::GET, "/v1/submissions", None).await?).await?;
-    let pending: Vec<Pending> = listing
+    let listing: Listing = Client::json(client.send(Method::GET, LIST_PATH, None).await?).await?;
+    let pending: Vec<Item> = listing
         .submissions
         .into_iter()
-        .filter(|p| is_valid_id(&p.id))
+        .filter_map(|Pending { id, size, sha256 }| {
+            SubmissionId::parse(&id).map(|id| Item { id, size, sha256 })
+        })
         .collect();
     let total: u64 = pending.iter().map(|p| p.size).sum();
-    let bar = crate::open::progress::bar(total);
+    let bar = progress_bar(total);
     let mut summary = Summary {
         downloaded: 0,
         already_here: 0,

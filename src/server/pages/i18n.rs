@@ -66,6 +66,15 @@ impl Lang {
         matches!(self, Lang::Ar | Lang::Fa)
     }
 
+    /// The HTML `dir` value of text in this language.
+    pub fn dir(self) -> &'static str {
+        if self.is_rtl() {
+            "rtl"
+        } else {
+            "ltr"
+        }
+    }
+
     pub fn prefix(self) -> String {
         format!("/{}", self.tag())
     }
@@ -73,14 +82,14 @@ impl Lang {
     /// The message file of this language.
     pub fn source(self) -> &'static str {
         match self {
-            Lang::En => include_str!("../../static/locales/en.ftl"),
-            Lang::Ar => include_str!("../../static/locales/ar.ftl"),
-            Lang::Fa => include_str!("../../static/locales/fa.ftl"),
-            Lang::Ku => include_str!("../../static/locales/ku.ftl"),
-            Lang::Tr => include_str!("../../static/locales/tr.ftl"),
-            Lang::Fr => include_str!("../../static/locales/fr.ftl"),
-            Lang::Es => include_str!("../../static/locales/es.ftl"),
-            Lang::Ru => include_str!("../../static/locales/ru.ftl"),
+            Lang::En => include_str!("../../../static/locales/en.ftl"),
+            Lang::Ar => include_str!("../../../static/locales/ar.ftl"),
+            Lang::Fa => include_str!("../../../static/locales/fa.ftl"),
+            Lang::Ku => include_str!("../../../static/locales/ku.ftl"),
+            Lang::Tr => include_str!("../../../static/locales/tr.ftl"),
+            Lang::Fr => include_str!("../../../static/locales/fr.ftl"),
+            Lang::Es => include_str!("../../../static/locales/es.ftl"),
+            Lang::Ru => include_str!("../../../static/locales/ru.ftl"),
         }
     }
 }

@@ -1,11 +1,17 @@
-//! Progress on large inputs: a bar on a terminal, nothing otherwise.
+//! What both command-line programs show on an editor's terminal: progress
+//! bars on large transfers, and text from untrusted sources (names, messages,
+//! a hostile server's error text) made safe to print.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::seal::names::is_invisible_or_bidi;
+
+pub use crate::bytesize::human as human_size;
+
 /// A byte-count bar on stderr; hidden when stderr is not a terminal.
-pub fn bar(total: u64) -> ProgressBar {
+pub fn progress_bar(total: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
@@ -48,5 +54,34 @@ impl<R: Seek> Seek for ProgressReader<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         self.pos = self.inner.seek(to)?;
         Ok(self.pos)
+    }
+}
+
+/// Makes untrusted text safe to print on an editor's terminal: control
+/// characters (ANSI escapes, C1 controls such as the 8-bit CSI U+009B), bidi
+/// overrides and invisible characters are replaced.
+pub fn display_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '\n' || c == '\t' {
+                ' '
+            } else if c.is_control() || is_invisible_or_bidi(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_safe_neutralizes_terminal_escapes() {
+        assert_eq!(display_safe("a\x1b]0;pwn\x07b"), "a\u{FFFD}]0;pwn\u{FFFD}b");
+        assert_eq!(display_safe("x\u{202E}y"), "x\u{FFFD}y");
+        assert_eq!(display_safe("\u{9b}2J\r"), "\u{FFFD}2J\u{FFFD}");
     }
 }

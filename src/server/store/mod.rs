@@ -6,24 +6,24 @@
 //! failure path, including a client that disconnects; start-up removes what a
 //! crash left.
 
+mod partial;
+
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-
-use super::partial::Flusher;
-pub use super::partial::PartialFile;
+use crate::fsutil::create_new_private_file;
+use crate::id::{random_hex, SubmissionId};
+use partial::Flusher;
+pub use partial::PartialFile;
 
 const PARTIAL_PREFIX: &str = ".incoming-";
 const PARTIAL_SUFFIX: &str = ".partial";
-pub const SEALED_SUFFIX: &str = ".age";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,28 +60,8 @@ pub struct Store {
     /// SHA-256 of sealed files (ciphertext), by file name, for pickup: computed
     /// in the background right after a commit (off the source's critical path),
     /// or on first request for files from before a restart.
-    hashes: Mutex<HashMap<String, [u8; 32]>>,
+    hashes: Mutex<HashMap<SubmissionId, [u8; 32]>>,
     flusher: Flusher,
-}
-
-/// The file name of sealed submission `id`.
-pub fn sealed_name(id: &str) -> String {
-    format!("{id}{SEALED_SUFFIX}")
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut buf);
-    crate::seal::writer::hex(&buf)
-}
-
-pub fn is_sealed_name(name: &str) -> bool {
-    name.strip_suffix(SEALED_SUFFIX).is_some_and(|id| {
-        id.len() == 32
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    })
 }
 
 impl Store {
@@ -112,15 +92,10 @@ impl Store {
             "{PARTIAL_PREFIX}probe-{}{PARTIAL_SUFFIX}",
             random_hex(8)
         ));
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&probe)
-            .map_err(|source| StoreError::NotWritable {
-                path: dir.to_owned(),
-                source,
-            })?;
+        create_new_private_file(&probe).map_err(|source| StoreError::NotWritable {
+            path: dir.to_owned(),
+            source,
+        })?;
         fs::remove_file(&probe).map_err(io_err)?;
 
         let store = Store {
@@ -163,14 +138,13 @@ impl Store {
         Ok(removed)
     }
 
-    /// Sealed files as (file name, length), sorted by name.
-    pub fn sealed_files(&self) -> io::Result<Vec<(String, u64)>> {
+    /// Sealed files as (id, length), sorted by id.
+    pub fn sealed_files(&self) -> io::Result<Vec<(SubmissionId, u64)>> {
         let mut files = Vec::new();
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if is_sealed_name(&name) {
-                files.push((name, entry.metadata()?.len()));
+            if let Some(id) = SubmissionId::from_file_name(&entry.file_name().to_string_lossy()) {
+                files.push((id, entry.metadata()?.len()));
             }
         }
         files.sort();
@@ -208,11 +182,7 @@ impl Store {
             "{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}",
             random_hex(16)
         ));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)?;
+        let file = create_new_private_file(&path)?;
         let guard = PartialGuard { path: Some(path) };
         let partial = PartialFile::start(
             file,
@@ -229,7 +199,7 @@ impl Store {
         written: PartialFile,
         mut guard: PartialGuard,
         coarse_time: SystemTime,
-    ) -> io::Result<String> {
+    ) -> io::Result<SubmissionId> {
         let file = written.into_file();
         let times = fs::FileTimes::new()
             .set_accessed(coarse_time)
@@ -242,8 +212,8 @@ impl Store {
             .path
             .clone()
             .expect("guard holds a path until committed");
-        let id = random_hex(16);
-        let final_path = self.dir.join(sealed_name(&id));
+        let id = SubmissionId::random();
+        let final_path = self.path_of(&id);
         crate::fsutil::rename_no_replace(&partial, &final_path)?;
         guard.path = None;
         self.sync_dir()?;
@@ -251,41 +221,27 @@ impl Store {
         Ok(id)
     }
 
-    fn lock_hashes(&self) -> std::sync::MutexGuard<'_, HashMap<String, [u8; 32]>> {
+    fn lock_hashes(&self) -> std::sync::MutexGuard<'_, HashMap<SubmissionId, [u8; 32]>> {
         self.hashes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// SHA-256 of a sealed file's bytes (blocking: may read the whole file).
-    pub fn sealed_sha256(&self, name: &str) -> io::Result<[u8; 32]> {
-        if !is_sealed_name(name) {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "not a sealed file name",
-            ));
-        }
-        if let Some(hash) = self.lock_hashes().get(name) {
+    pub fn sealed_sha256(&self, id: &SubmissionId) -> io::Result<[u8; 32]> {
+        let path = self.path_of(id);
+        if let Some(hash) = self.lock_hashes().get(id) {
             // The file may have been removed by another pickup meanwhile.
-            if self.dir.join(name).exists() {
+            if path.exists() {
                 return Ok(*hash);
             }
         }
-        let mut file = File::open(self.dir.join(name))?;
-        let mut sha256 = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            sha256.update(&buf[..n]);
-        }
-        let hash: [u8; 32] = sha256.finalize().into();
-        self.lock_hashes().insert(name.to_owned(), hash);
+        let hash = crate::fsutil::sha256_file(&path)?;
+        self.lock_hashes().insert(id.clone(), hash);
         Ok(hash)
     }
 
-    pub fn path_of(&self, name: &str) -> Option<PathBuf> {
-        is_sealed_name(name).then(|| self.dir.join(name))
+    /// Where sealed submission `id` is (or would be) stored.
+    pub fn path_of(&self, id: &SubmissionId) -> PathBuf {
+        self.dir.join(id.file_name())
     }
 
     fn sync_dir(&self) -> io::Result<()> {
@@ -293,18 +249,12 @@ impl Store {
     }
 
     /// Deletes a sealed file for good (unlink, then sync the folder).
-    pub fn remove_sealed(&self, name: &str) -> io::Result<()> {
-        if !is_sealed_name(name) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a sealed file name",
-            ));
-        }
-        let path = self.dir.join(name);
+    pub fn remove_sealed(&self, id: &SubmissionId) -> io::Result<()> {
+        let path = self.path_of(id);
         let len = fs::metadata(&path)?.len();
         fs::remove_file(&path)?;
         self.sync_dir()?;
-        self.lock_hashes().remove(name);
+        self.lock_hashes().remove(id);
         let _ = self
             .stored_bytes
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
@@ -319,8 +269,8 @@ impl Store {
     pub fn normalize_times(&self, t: SystemTime) -> io::Result<usize> {
         let times = fs::FileTimes::new().set_accessed(t).set_modified(t);
         let mut touched = 0;
-        for (name, _) in self.sealed_files()? {
-            match File::open(self.dir.join(&name)) {
+        for (id, _) in self.sealed_files()? {
+            match File::open(self.path_of(&id)) {
                 Ok(f) => {
                     f.set_times(times)?;
                     touched += 1;
@@ -359,6 +309,7 @@ impl Drop for PartialGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use std::io::Write;
 
     fn private_dir() -> tempfile::TempDir {
@@ -410,9 +361,8 @@ mod tests {
         f.write_all(b"sealed").unwrap();
         let coarse = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_043_200);
         let id = store.commit(f, guard, coarse).unwrap();
-        let name = format!("{id}.age");
         let expected: [u8; 32] = Sha256::digest(b"sealed").into();
-        assert_eq!(store.sealed_sha256(&name).unwrap(), expected);
+        assert_eq!(store.sealed_sha256(&id).unwrap(), expected);
         let path = d.path().join(format!("{id}.age"));
         assert_eq!(fs::read(&path).unwrap(), b"sealed");
         assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), coarse);
@@ -425,16 +375,16 @@ mod tests {
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
         assert_eq!(store.stored_bytes(), 6);
         assert_eq!(
-            store.sealed_sha256(&name).unwrap(),
+            store.sealed_sha256(&id).unwrap(),
             expected,
             "recomputed after a restart"
         );
         assert_eq!(store.check_capacity(10), Ok(()));
         let store = Store::open(d.path(), 0, Some(10)).unwrap();
         assert_eq!(store.check_capacity(5), Err(Full::Quota));
-        store.remove_sealed(&name).unwrap();
+        store.remove_sealed(&id).unwrap();
         assert_eq!(store.stored_bytes(), 0);
         assert_eq!(store.check_capacity(5), Ok(()));
-        assert!(store.sealed_sha256(&name).is_err());
+        assert!(store.sealed_sha256(&id).is_err());
     }
 }

@@ -1,14 +1,13 @@
-//! `sealdrop-open keygen`: a new newsroom key pair.
+//! New newsroom key pairs: `sealdrop-open keygen` on the air-gapped machine,
+//! and the throwaway pair of `sealdrop demo`.
 
-use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::ToolError;
+use super::KeyError;
 
 /// Which kind of key pair to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +18,7 @@ pub enum KeyKind {
     PostQuantum,
 }
 
-fn generate(kind: KeyKind) -> Result<(String, SecretString), ToolError> {
+fn generate(kind: KeyKind) -> Result<(String, SecretString), KeyError> {
     match kind {
         KeyKind::Classic => {
             let identity = age::x25519::Identity::generate();
@@ -34,17 +33,13 @@ fn generate(kind: KeyKind) -> Result<(String, SecretString), ToolError> {
             ))
         }
         #[cfg(not(feature = "pq"))]
-        KeyKind::PostQuantum => Err(ToolError::Usage(
-            "this build of sealdrop-open has no post-quantum support; rebuild it with the \
-             default `pq` feature"
-                .into(),
-        )),
+        KeyKind::PostQuantum => Err(KeyError::NoPostQuantumSupport),
     }
 }
 
 /// Writes a new identity to `path` (mode 0600, refusing to overwrite) in the
 /// standard age identity-file format; returns the public recipient.
-pub fn keygen(path: &Path, kind: KeyKind) -> Result<String, ToolError> {
+pub fn write_new_identity(path: &Path, kind: KeyKind) -> Result<String, KeyError> {
     let (recipient, secret) = generate(kind)?;
     let created = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -58,23 +53,17 @@ pub fn keygen(path: &Path, kind: KeyKind) -> Result<String, ToolError> {
         "# created: {created}\n# public key: {recipient}\n{}\n",
         secret.expose_secret()
     ));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => ToolError::Usage(format!(
-                "{} already exists; keygen never overwrites a key. Choose another name with -o",
-                path.display()
-            )),
-            _ => ToolError::Io {
-                path: path.to_owned(),
-                source: e,
-            },
-        })?;
-    file.write_all(contents.as_bytes())
-        .map_err(ToolError::io(path))?;
-    file.sync_all().map_err(ToolError::io(path))?;
+    let io_err = |source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = crate::fsutil::create_new_private_file(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => KeyError::IdentityExists {
+            path: path.to_owned(),
+        },
+        _ => io_err(e),
+    })?;
+    file.write_all(contents.as_bytes()).map_err(io_err)?;
+    file.sync_all().map_err(io_err)?;
     Ok(recipient)
 }

@@ -1,32 +1,38 @@
 //! Server-rendered pages. No JavaScript, no external resources, one small CSS
 //! file. Language comes from the URL (`/en/`), never from cookies or headers.
 
+mod fixed;
+mod i18n;
+
 use std::fmt::Write as _;
 
-use axum::http::StatusCode;
-
 use super::config::Limits;
+use super::problem::Problem;
+use crate::bytesize::MIB;
 
-pub const CSS: &str = include_str!("../../static/style.css");
+pub use fixed::FixedPages;
+pub use i18n::{message_ids, text, Lang};
+
+pub const CSS: &str = include_str!("../../../static/style.css");
 
 /// Page templates: markup only; every word comes from the message files
 /// (`{t:message-id}`), the rest from `{name}` values computed here.
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "layout.html",
-        include_str!("../../static/templates/layout.html"),
+        include_str!("../../../static/templates/layout.html"),
     ),
     (
         "index.html",
-        include_str!("../../static/templates/index.html"),
+        include_str!("../../../static/templates/index.html"),
     ),
     (
         "received.html",
-        include_str!("../../static/templates/received.html"),
+        include_str!("../../../static/templates/received.html"),
     ),
     (
         "error.html",
-        include_str!("../../static/templates/error.html"),
+        include_str!("../../../static/templates/error.html"),
     ),
 ];
 
@@ -38,8 +44,6 @@ fn template(name: &str) -> &'static str {
         .expect("known template")
 }
 
-use super::i18n::text;
-pub use super::i18n::Lang;
 use fluent_bundle::FluentValue;
 
 /// Escapes text for HTML element content and attribute values.
@@ -98,7 +102,6 @@ fn render(template: &str, lang: Lang, values: &[(&str, &str)]) -> String {
 
 /// A size as people read it, in the page's language ("500 MB", "500 ميغابايت").
 fn size_for_people(lang: Lang, bytes: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
     if bytes >= MIB {
         let n = if bytes % MIB == 0 {
             format!("{}", bytes / MIB)
@@ -129,7 +132,7 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
             l.prefix(),
             l.tag(),
             l.tag(),
-            if l.is_rtl() { "rtl" } else { "ltr" },
+            l.dir(),
             escape(l.native_name())
         );
     }
@@ -138,7 +141,7 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
         lang,
         &[
             ("lang", lang.tag()),
-            ("dir", if lang.is_rtl() { "rtl" } else { "ltr" }),
+            ("dir", lang.dir()),
             ("title", &plain_text(title)),
             ("body", body),
             ("languages", &languages),
@@ -183,69 +186,6 @@ pub fn received(lang: Lang) -> String {
     layout(lang, &text(lang, "received-title", &[]), &body)
 }
 
-/// What went wrong, for an error page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Problem {
-    TooLarge,
-    TooManyFiles,
-    MessageTooLong,
-    Malformed,
-    Empty,
-    Busy,
-    Full,
-    Timeout,
-    NotFound,
-    MethodNotAllowed,
-    Internal,
-}
-
-impl Problem {
-    pub fn status(self) -> StatusCode {
-        match self {
-            Problem::TooLarge | Problem::TooManyFiles | Problem::MessageTooLong => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            Problem::Malformed | Problem::Empty => StatusCode::BAD_REQUEST,
-            Problem::Busy | Problem::Full => StatusCode::SERVICE_UNAVAILABLE,
-            Problem::Timeout => StatusCode::REQUEST_TIMEOUT,
-            Problem::NotFound => StatusCode::NOT_FOUND,
-            Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Problem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// Message ids of the title and body of this problem's page.
-    fn message(self) -> &'static str {
-        match self {
-            Problem::TooLarge => "error-too-large",
-            Problem::TooManyFiles => "error-too-many-files",
-            Problem::MessageTooLong => "error-message-too-long",
-            Problem::Malformed => "error-malformed",
-            Problem::Empty => "error-empty",
-            Problem::Busy => "error-busy",
-            Problem::Full => "error-full",
-            Problem::Timeout => "error-timeout",
-            Problem::NotFound => "error-not-found",
-            Problem::MethodNotAllowed => "error-method",
-            Problem::Internal => "error-internal",
-        }
-    }
-
-    pub const ALL: &'static [Problem] = &[
-        Problem::TooLarge,
-        Problem::TooManyFiles,
-        Problem::MessageTooLong,
-        Problem::Malformed,
-        Problem::Empty,
-        Problem::Busy,
-        Problem::Full,
-        Problem::Timeout,
-        Problem::NotFound,
-        Problem::MethodNotAllowed,
-        Problem::Internal,
-    ];
-}
-
 /// An error page.
 pub fn error(lang: Lang, problem: Problem, limits: &Limits) -> String {
     let size = match problem {
@@ -259,7 +199,7 @@ pub fn error(lang: Lang, problem: Problem, limits: &Limits) -> String {
             FluentValue::from(limits.max_attachments.to_string()),
         ),
     ];
-    let id = problem.message();
+    let id = problem.message_id();
     let title = text(lang, &format!("{id}-title"), &args);
     let detail = text(lang, &format!("{id}-body"), &args);
     let body = render(
@@ -283,7 +223,7 @@ pub fn busy_in_every_language() -> String {
             body,
             "<section lang=\"{}\" dir=\"{}\"><h1>{}</h1><p>{}</p></section>",
             lang.tag(),
-            if lang.is_rtl() { "rtl" } else { "ltr" },
+            lang.dir(),
             html_text(&text(lang, "error-busy-title", &[])),
             html_text(&text(lang, "error-busy-body", &[]))
         );
@@ -322,7 +262,6 @@ mod tests {
 /// text not taken from the message files).
 #[cfg(test)]
 mod completeness {
-    use super::super::i18n::{message_ids, Lang};
     use super::*;
 
     #[test]
@@ -392,7 +331,7 @@ mod completeness {
             page.contains(&format!(
                 "<html lang=\"{}\" dir=\"{}\">",
                 lang.tag(),
-                if lang.is_rtl() { "rtl" } else { "ltr" }
+                lang.dir()
             )),
             "{what}"
         );

@@ -1,20 +1,13 @@
 //! `sealdrop demo`: a working drop in one command, with throwaway keys.
 
-use std::fs::{self, DirBuilder};
-use std::os::unix::fs::DirBuilderExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::cli::{resolve, run_serve, ServeArgs};
-use crate::open::keygen::KeyKind;
+use crate::keys::{write_new_identity, KeyKind};
+use crate::server::{run, ServeConfig, ServeOptions};
 
 fn private_dir(path: &Path) -> Result<(), String> {
-    if path.is_dir() {
-        return Ok(());
-    }
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
+    crate::fsutil::create_private_dir_all(path)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))
 }
 
@@ -43,8 +36,7 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
     let recipients = dir.join("recipients.txt");
     let store = dir.join("store");
     if !identity.exists() {
-        let recipient =
-            crate::open::keygen::keygen(&identity, DEMO_KEY_KIND).map_err(|e| e.to_string())?;
+        let recipient = write_new_identity(&identity, DEMO_KEY_KIND).map_err(|e| e.to_string())?;
         fs::write(
             &recipients,
             format!("# demo key, made by `sealdrop demo`\n{recipient}\n"),
@@ -52,12 +44,13 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", recipients.display()))?;
     }
     private_dir(&store)?;
-    let config = resolve(ServeArgs {
+    let config = ServeConfig::from_options(ServeOptions {
         recipients: Some(recipients),
         store: Some(store.clone()),
-        listen: vec![listen],
-        ..ServeArgs::default()
-    })?;
+        listen: vec![listen.parse()?],
+        ..ServeOptions::default()
+    })
+    .map_err(|e| e.to_string())?;
     let opened = dir.join("opened");
     let banner = move |serving: &str| {
         [
@@ -83,7 +76,7 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
         ]
         .join("\n")
     };
-    run_serve(config, Some(Box::new(banner)))
+    run::run(config, Some(Box::new(banner)))
         .await
         .map_err(|e| e.to_string())
 }

@@ -1,11 +1,8 @@
-//! The pickup API, served only on its own listener (docs/PICKUP.md).
-//!
-//! `GET /v1/submissions` lists pending files (id, size, SHA-256 of the
-//! ciphertext; nothing else); `GET /v1/submissions/{id}` streams one;
-//! `POST /v1/submissions/{id}/ack` with `{"sha256": "…"}` deletes it, only if
-//! the hash matches. Every route, unknown ones included, needs the bearer
-//! token; the server keeps only SHA-256 hashes of tokens and compares them in
-//! constant time. Failed attempts are serialized and slowed down globally.
+//! The server side of the pickup protocol (`crate::pickup`, docs/PICKUP.md),
+//! served only on its own listeners. Every route, unknown ones included,
+//! needs the bearer token; the server keeps only SHA-256 hashes of tokens and
+//! compares them in constant time. Failed attempts are serialized and slowed
+//! down globally.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,69 +14,31 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rand::RngCore;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::store::SEALED_SUFFIX;
-use super::AppInner;
-use crate::seal::writer::hex;
+use super::App;
+use crate::hex;
+use crate::id::SubmissionId;
+use crate::pickup::{Ack, Listing, Pending, TokenHash, LIST_PATH};
 
-/// Tokens look like `sealdrop-pickup-v1-<64 hex digits>` (256 random bits).
-pub const TOKEN_PREFIX: &str = "sealdrop-pickup-v1-";
 /// Each failed authentication holds the global gate this long.
 pub const FAILURE_DELAY: Duration = Duration::from_secs(1);
 
-/// A new token and the hex SHA-256 that the server stores.
-pub fn new_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = format!("{TOKEN_PREFIX}{}", hex(&bytes));
-    let hash = hex(&Sha256::digest(token.as_bytes()));
-    (token, hash)
-}
-
-/// Parses a configured token hash (64 hex digits).
-pub fn parse_token_hash(text: &str) -> Result<[u8; 32], String> {
-    let text = text.trim();
-    let bad = || {
-        format!("{text:?} is not a pickup token hash (64 hex digits from `sealdrop pickup-token`)")
-    };
-    if text.len() != 64 {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-        let s = std::str::from_utf8(pair).map_err(|_| bad())?;
-        out[i] = u8::from_str_radix(s, 16).map_err(|_| bad())?;
-    }
-    Ok(out)
-}
-
 pub struct PickupState {
-    pub app: Arc<AppInner>,
-    token_hashes: Vec<[u8; 32]>,
+    pub app: Arc<App>,
     failures: tokio::sync::Mutex<()>,
 }
 
 impl PickupState {
-    pub fn new(app: Arc<AppInner>, token_hashes: Vec<[u8; 32]>) -> Arc<Self> {
-        Arc::new(PickupState {
-            app,
-            token_hashes,
-            failures: tokio::sync::Mutex::new(()),
-        })
-    }
-
     fn accepts(&self, presented: Option<&str>) -> bool {
         let Some(token) = presented else { return false };
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let digest = TokenHash::of(token);
         // Compare against every hash, without early exit.
-        self.token_hashes
+        self.app
+            .pickup_tokens
             .iter()
             .fold(subtle::Choice::from(0u8), |found, known| {
-                found | known.ct_eq(&digest)
+                found | known.0.ct_eq(&digest.0)
             })
             .into()
     }
@@ -115,37 +74,16 @@ async fn authenticate(
     response
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
-    pub id: String,
-    pub size: u64,
-    pub sha256: String,
-}
-
-#[derive(Serialize, Deserialize, Debug)]
-pub struct Listing {
-    pub submissions: Vec<Pending>,
-}
-
-#[derive(Serialize, Deserialize, Debug)]
-pub struct Ack {
-    pub sha256: String,
-}
-
-fn file_name(id: &str) -> String {
-    format!("{id}{SEALED_SUFFIX}")
-}
-
 async fn list(State(state): State<Arc<PickupState>>) -> Response {
     let app = state.app.clone();
     let listed = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<Pending>> {
         let mut pending = Vec::new();
-        for (name, size) in app.store.sealed_files()? {
-            match app.store.sealed_sha256(&name) {
+        for (id, size) in app.store.sealed_files()? {
+            match app.store.sealed_sha256(&id) {
                 Ok(hash) => pending.push(Pending {
-                    id: name.trim_end_matches(SEALED_SUFFIX).to_owned(),
+                    id: id.to_string(),
                     size,
-                    sha256: hex(&hash),
+                    sha256: hex::encode(&hash),
                 }),
                 // Removed by a concurrent acknowledgement.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -162,9 +100,10 @@ async fn list(State(state): State<Arc<PickupState>>) -> Response {
 }
 
 async fn download(State(state): State<Arc<PickupState>>, Path(id): Path<String>) -> Response {
-    let Some(path) = state.app.store.path_of(&file_name(&id)) else {
+    let Some(id) = SubmissionId::parse(&id) else {
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
+    let path = state.app.store.path_of(&id);
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
         Err(_) => return json_error(StatusCode::NOT_FOUND, "no such submission"),
@@ -206,20 +145,22 @@ async fn acknowledge(
             "send {\"sha256\": \"<hex>\"} as JSON",
         );
     };
-    let name = file_name(&id);
+    let Some(id) = SubmissionId::parse(&id) else {
+        return json_error(StatusCode::NOT_FOUND, "no such submission");
+    };
     let app = state.app.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<(), (StatusCode, &'static str)> {
         let actual = app
             .store
-            .sealed_sha256(&name)
+            .sealed_sha256(&id)
             .map_err(|_| (StatusCode::NOT_FOUND, "no such submission"))?;
-        if !hex(&actual).eq_ignore_ascii_case(ack.sha256.trim()) {
+        if !hex::encode(&actual).eq_ignore_ascii_case(ack.sha256.trim()) {
             return Err((
                 StatusCode::CONFLICT,
                 "sha256 does not match; nothing was deleted",
             ));
         }
-        app.store.remove_sealed(&name).map_err(|e| match e.kind() {
+        app.store.remove_sealed(&id).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => (StatusCode::NOT_FOUND, "no such submission"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "could not delete"),
         })
@@ -236,11 +177,15 @@ async fn not_found() -> Response {
     json_error(StatusCode::NOT_FOUND, "no such route")
 }
 
-pub fn router(state: Arc<PickupState>) -> Router {
+pub fn router(app: Arc<App>) -> Router {
+    let state = Arc::new(PickupState {
+        app,
+        failures: tokio::sync::Mutex::new(()),
+    });
     Router::new()
-        .route("/v1/submissions", get(list))
-        .route("/v1/submissions/{id}", get(download))
-        .route("/v1/submissions/{id}/ack", post(acknowledge))
+        .route(LIST_PATH, get(list))
+        .route(&format!("{LIST_PATH}/{{id}}"), get(download))
+        .route(&format!("{LIST_PATH}/{{id}}/ack"), post(acknowledge))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -250,23 +195,4 @@ pub fn router(state: Arc<PickupState>) -> Router {
             super::headers::security_headers,
         ))
         .with_state(state)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_long_random_and_hash_as_printed() {
-        let (a, hash) = new_token();
-        let (b, _) = new_token();
-        assert_ne!(a, b);
-        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 64);
-        assert_eq!(
-            parse_token_hash(&hash).unwrap(),
-            <[u8; 32]>::from(Sha256::digest(a.as_bytes()))
-        );
-        assert!(parse_token_hash("abc").is_err());
-        assert!(parse_token_hash(&"g".repeat(64)).is_err());
-    }
 }

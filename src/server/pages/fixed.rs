@@ -4,10 +4,11 @@
 
 use bytes::Bytes;
 
-use super::config::Limits;
-use super::pages::{self, Lang};
+use super::Lang;
+use crate::server::config::Limits;
 
-pub struct Rendered {
+/// The form and the "received" page, by language.
+pub struct FixedPages {
     index: Vec<Bytes>,
     received: Vec<Bytes>,
 }
@@ -19,16 +20,16 @@ fn position(lang: Lang) -> usize {
         .expect("every language is in Lang::ALL")
 }
 
-impl Rendered {
-    pub fn new(limits: &Limits) -> Rendered {
-        Rendered {
+impl FixedPages {
+    pub fn new(limits: &Limits) -> FixedPages {
+        FixedPages {
             index: Lang::ALL
                 .iter()
-                .map(|&lang| Bytes::from(pages::index(lang, limits)))
+                .map(|&lang| Bytes::from(super::index(lang, limits)))
                 .collect(),
             received: Lang::ALL
                 .iter()
-                .map(|&lang| Bytes::from(pages::received(lang)))
+                .map(|&lang| Bytes::from(super::received(lang)))
                 .collect(),
         }
     }

@@ -1,0 +1,126 @@
+//! What can go wrong for a source, and the one place where the outcome of a
+//! request becomes the page the source sees and the count the server logs.
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::pages::{self, Lang};
+use super::stats::Counter;
+use super::App;
+
+/// Every error a source can meet, each with its own localized page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    TooLarge,
+    TooManyFiles,
+    MessageTooLong,
+    Malformed,
+    Empty,
+    /// The client went away before its upload was complete (nobody sees the
+    /// page; the outcome is counted).
+    Aborted,
+    Busy,
+    Full,
+    Timeout,
+    NotFound,
+    MethodNotAllowed,
+    Internal,
+}
+
+impl Problem {
+    pub const ALL: &'static [Problem] = &[
+        Problem::TooLarge,
+        Problem::TooManyFiles,
+        Problem::MessageTooLong,
+        Problem::Malformed,
+        Problem::Empty,
+        Problem::Aborted,
+        Problem::Busy,
+        Problem::Full,
+        Problem::Timeout,
+        Problem::NotFound,
+        Problem::MethodNotAllowed,
+        Problem::Internal,
+    ];
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Problem::TooLarge | Problem::TooManyFiles | Problem::MessageTooLong => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            Problem::Malformed | Problem::Empty | Problem::Aborted => StatusCode::BAD_REQUEST,
+            Problem::Busy | Problem::Full => StatusCode::SERVICE_UNAVAILABLE,
+            Problem::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Problem::NotFound => StatusCode::NOT_FOUND,
+            Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Problem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message id of this problem's page (`<id>-title`, `<id>-body`).
+    pub fn message_id(self) -> &'static str {
+        match self {
+            Problem::TooLarge => "error-too-large",
+            Problem::TooManyFiles => "error-too-many-files",
+            Problem::MessageTooLong => "error-message-too-long",
+            Problem::Malformed | Problem::Aborted => "error-malformed",
+            Problem::Empty => "error-empty",
+            Problem::Busy => "error-busy",
+            Problem::Full => "error-full",
+            Problem::Timeout => "error-timeout",
+            Problem::NotFound => "error-not-found",
+            Problem::MethodNotAllowed => "error-method",
+            Problem::Internal => "error-internal",
+        }
+    }
+
+    /// The counter of this outcome in the interval summary; requests that
+    /// never reached an upload are not counted.
+    pub fn counter(self) -> Option<Counter> {
+        Some(match self {
+            Problem::TooLarge | Problem::TooManyFiles | Problem::MessageTooLong => {
+                Counter::TooLarge
+            }
+            Problem::Malformed | Problem::Empty => Counter::Malformed,
+            Problem::Aborted => Counter::Aborted,
+            Problem::Busy => Counter::Busy,
+            Problem::Full => Counter::StoreFull,
+            Problem::Timeout => Counter::TimedOut,
+            Problem::Internal => Counter::Failed,
+            Problem::NotFound | Problem::MethodNotAllowed => return None,
+        })
+    }
+}
+
+pub fn html(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// A problem's page in the source's language, with its status.
+pub fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response {
+    html(problem.status(), pages::error(lang, problem, &app.limits))
+}
+
+/// The answer to a submission, counted: the "received" page (by
+/// Post/Redirect/Get, so that reloading it never resubmits) or the problem's
+/// page.
+pub fn answer_submission(app: &App, lang: Lang, outcome: Result<(), Problem>) -> Response {
+    match outcome {
+        Ok(()) => {
+            app.stats.add(Counter::Sealed);
+            Redirect::to(&format!("{}/received", lang.prefix())).into_response()
+        }
+        Err(problem) => {
+            if let Some(counter) = problem.counter() {
+                app.stats.add(counter);
+            }
+            problem_page(app, lang, problem)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Start-up and signals of `sealdrop serve`: process hardening, the start-up
+//! checks, binding, the start-up log line, TLS reload on SIGHUP, and a
+//! graceful stop on SIGTERM or SIGINT.
+
+use super::{serve, tls, App, Listeners, ServeConfig, StartError};
+
+/// Process hardening that must happen before any secret-adjacent work.
+pub fn harden_process() {
+    // No core dumps and no ptrace by other processes of the same user:
+    // uploads pass through this process's memory in plaintext.
+    if let Err(e) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        eprintln!("sealdrop: warning: could not make the process non-dumpable: {e}");
+    }
+    // Room for many open connections: raise the soft file limit to the hard one.
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    if let Some(hard) = limit.maximum {
+        let _ = rustix::process::setrlimit(
+            rustix::process::Resource::Nofile,
+            rustix::process::Rlimit {
+                current: Some(hard),
+                maximum: Some(hard),
+            },
+        );
+    }
+}
+
+/// What `demo` prints once the server listens, given the first address it
+/// serves on.
+pub type Banner = Box<dyn FnOnce(&str) -> String>;
+
+/// Starts the server and runs until SIGTERM/SIGINT.
+pub async fn run(config: ServeConfig, banner: Option<Banner>) -> Result<(), StartError> {
+    let app = App::new(&config)?;
+    let certs = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::CertReloader::new(cert, key)?),
+        _ => None,
+    };
+    let acceptor = certs.clone().map(tls::acceptor).transpose()?;
+    let listeners = Listeners::bind(&config, acceptor).await?;
+    // The bound addresses, not the configured ones: port 0 becomes a real port.
+    let serving: Vec<String> = listeners
+        .source
+        .iter()
+        .zip(&config.listen)
+        .map(|(l, configured)| {
+            l.local_addr()
+                .unwrap_or_else(|_| configured.clone())
+                .to_string()
+        })
+        .collect();
+    if let Some(certs) = certs {
+        tokio::spawn(reload_on_hangup(certs));
+    }
+    tracing::info!(
+        "sealing to {} {} recipient(s); serving on {}",
+        app.recipients.len(),
+        app.recipients.kind(),
+        serving.join(", ")
+    );
+    if let (Some(banner), Some(first)) = (banner, serving.first()) {
+        println!("{}", banner(first));
+    }
+    serve(app, listeners, termination_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reloads the TLS certificate on each SIGHUP; a broken one keeps the old.
+async fn reload_on_hangup(certs: std::sync::Arc<tls::CertReloader>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match certs.reload() {
+            Ok(()) => tracing::info!("TLS certificate reloaded"),
+            Err(e) => tracing::warn!("TLS certificate not reloaded, keeping the old one: {e}"),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn termination_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

@@ -1,0 +1,201 @@
+//! Step 2 of an upload: the multipart form, parsed by multer while it streams.
+//! Every limit is enforced here, byte by byte: axum's extractor does not pass
+//! multer's per-field limits through, so we count ourselves. Parts and chunks
+//! go on to the sealer as [`Command`]s.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tokio::sync::mpsc;
+
+use super::sealer::Command;
+use crate::bytesize::MIB;
+use crate::server::config::Limits;
+use crate::server::problem::Problem;
+
+/// Multipart framing allowed beyond the content: boundaries and part headers.
+const FRAMING_BASE: u64 = MIB;
+
+/// The most multipart framing a whole request may carry.
+pub fn framing_allowance(limits: &Limits) -> u64 {
+    FRAMING_BASE + (limits.max_attachments as u64 + 2) * limits.max_part_header_bytes
+}
+
+/// Byte accounting shared between multer's input and our field loop: multer's
+/// buffer holds at most `pulled - consumed` bytes, which must stay within the
+/// framing allowance of the fields seen so far.
+#[derive(Default)]
+pub struct Framing {
+    consumed: AtomicU64,
+    fields: AtomicU64,
+}
+
+/// Why feeding the sealer stopped early.
+#[derive(Debug)]
+pub enum FeedError {
+    Problem(Problem),
+    /// The sealer stopped; its result says why.
+    SealerGone,
+}
+
+impl From<Problem> for FeedError {
+    fn from(p: Problem) -> Self {
+        FeedError::Problem(p)
+    }
+}
+
+fn multer_problem(e: multer::Error) -> Problem {
+    match e {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            Problem::TooLarge
+        }
+        multer::Error::StreamReadFailed(inner) => match inner.downcast_ref::<io::Error>() {
+            Some(io) if io.kind() == io::ErrorKind::TimedOut => Problem::Timeout,
+            Some(io) if io.kind() == io::ErrorKind::ConnectionAborted => Problem::Aborted,
+            _ => Problem::Malformed,
+        },
+        _ => Problem::Malformed,
+    }
+}
+
+/// The multipart parser over the body chunks, with the framing cap that
+/// bounds multer's buffer.
+pub fn parser(
+    body: mpsc::Receiver<Result<Bytes, io::Error>>,
+    boundary: String,
+    limits: &Limits,
+    framing: Arc<Framing>,
+) -> multer::Multipart<'static> {
+    let per_field = limits.max_part_header_bytes;
+    let input = bounded_input(body, framing, per_field);
+    let constraints = multer::Constraints::new()
+        .allowed_fields(vec!["message", "attachment"])
+        .size_limit(
+            multer::SizeLimit::new()
+                .whole_stream(limits.max_upload_bytes + framing_allowance(limits)),
+        );
+    multer::Multipart::with_constraints(input, boundary, constraints)
+}
+
+/// The body chunks as multer reads them, cut off with an error once more has
+/// been pulled than the fields seen so far can account for.
+fn bounded_input(
+    body: mpsc::Receiver<Result<Bytes, io::Error>>,
+    framing: Arc<Framing>,
+    per_field: u64,
+) -> impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static {
+    futures_util::stream::unfold((body, 0u64), move |(mut rx, mut pulled)| {
+        let framing = framing.clone();
+        async move {
+            let item = rx.recv().await?;
+            if let Ok(chunk) = &item {
+                pulled += chunk.len() as u64;
+                let allowed = framing.consumed.load(Ordering::Relaxed)
+                    + FRAMING_BASE
+                    + (framing.fields.load(Ordering::Relaxed) + 1) * per_field;
+                if pulled > allowed {
+                    let err =
+                        io::Error::new(io::ErrorKind::InvalidData, "multipart framing too large");
+                    return Some((Err(err), (rx, pulled)));
+                }
+            }
+            Some((item, (rx, pulled)))
+        }
+    })
+}
+
+async fn send(tx: &mpsc::Sender<Command>, command: Command) -> Result<(), FeedError> {
+    tx.send(command).await.map_err(|_| FeedError::SealerGone)
+}
+
+/// Walks the multipart fields, enforcing every limit while streaming, and
+/// hands parts and chunks to the sealer.
+pub async fn feed(
+    limits: &Limits,
+    mut multipart: multer::Multipart<'static>,
+    framing: &Framing,
+    tx: &mpsc::Sender<Command>,
+) -> Result<(), FeedError> {
+    let mut content = 0u64;
+    let mut attachments = 0usize;
+    let mut fields = 0usize;
+    let mut has_message = false;
+    while let Some(mut field) = multipart.next_field().await.map_err(multer_problem)? {
+        fields += 1;
+        framing.fields.store(fields as u64, Ordering::Relaxed);
+        // A message, the attachments, and one empty file input.
+        if fields > limits.max_attachments + 2 {
+            return Err(Problem::TooManyFiles.into());
+        }
+        // Multer has already buffered these headers (the framing cap bounds
+        // that memory); a part whose headers exceed the limit is refused.
+        let header_bytes: usize = field
+            .headers()
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum();
+        if header_bytes as u64 > limits.max_part_header_bytes {
+            return Err(Problem::Malformed.into());
+        }
+        let is_message = match field.name() {
+            Some("message") if !has_message && field.file_name().is_none() => true,
+            Some("attachment") => false,
+            _ => return Err(Problem::Malformed.into()),
+        };
+        has_message |= is_message;
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        let content_type = field.content_type().map(|m| m.to_string());
+        let mut begin = Some(if is_message {
+            Command::BeginMessage
+        } else {
+            Command::BeginAttachment {
+                name: file_name.clone(),
+                content_type,
+            }
+        });
+        let mut part_bytes = 0u64;
+        while let Some(chunk) = field.chunk().await.map_err(multer_problem)? {
+            if chunk.is_empty() {
+                continue;
+            }
+            let len = chunk.len() as u64;
+            framing.consumed.fetch_add(len, Ordering::Relaxed);
+            part_bytes += len;
+            content += len;
+            if is_message && part_bytes > limits.max_message_bytes {
+                return Err(Problem::MessageTooLong.into());
+            }
+            if content > limits.max_upload_bytes {
+                return Err(Problem::TooLarge.into());
+            }
+            if let Some(command) = begin.take() {
+                if !is_message {
+                    attachments += 1;
+                    if attachments > limits.max_attachments {
+                        return Err(Problem::TooManyFiles.into());
+                    }
+                }
+                send(tx, command).await?;
+            }
+            send(tx, Command::Data(chunk)).await?;
+        }
+        // An empty file the source chose on purpose still counts; the empty
+        // file input a browser sends when no file was chosen does not.
+        if let Some(command) = begin.take() {
+            if !is_message && !file_name.is_empty() {
+                attachments += 1;
+                if attachments > limits.max_attachments {
+                    return Err(Problem::TooManyFiles.into());
+                }
+                send(tx, command).await?;
+                send(tx, Command::EndPart).await?;
+            }
+        } else {
+            send(tx, Command::EndPart).await?;
+        }
+    }
+    Ok(())
+}
