@@ -30,15 +30,37 @@ pub fn harden_process() {
 /// serves on.
 pub type Banner = Box<dyn FnOnce(&str) -> String>;
 
-/// Starts the server and runs until SIGTERM/SIGINT.
-pub async fn run(config: ServeConfig, banner: Option<Banner>) -> Result<(), StartError> {
-    let app = App::new(&config)?;
+/// A server that passed its start-up checks and holds its listeners, ready
+/// for [`serve`].
+pub struct Started {
+    pub app: std::sync::Arc<App>,
+    pub listeners: Listeners,
+    pub certs: Option<std::sync::Arc<tls::CertReloader>>,
+}
+
+/// The start-up checks (keys, store, TLS files) and the listeners.
+pub async fn start(config: &ServeConfig) -> Result<Started, StartError> {
+    let app = App::new(config)?;
     let certs = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::CertReloader::new(cert, key)?),
         _ => None,
     };
     let acceptor = certs.clone().map(tls::acceptor).transpose()?;
-    let listeners = Listeners::bind(&config, acceptor).await?;
+    let listeners = Listeners::bind(config, acceptor).await?;
+    Ok(Started {
+        app,
+        listeners,
+        certs,
+    })
+}
+
+/// Starts the server and runs until SIGTERM/SIGINT.
+pub async fn run(config: ServeConfig, banner: Option<Banner>) -> Result<(), StartError> {
+    let Started {
+        app,
+        listeners,
+        certs,
+    } = start(&config).await?;
     // The bound addresses, not the configured ones: port 0 becomes a real port.
     let serving: Vec<String> = listeners
         .source

@@ -17,15 +17,30 @@ pub fn server_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sealdrop"))
 }
 
+/// A running server with a fresh key and store. `start` runs it in this
+/// process (through `sealdrop::server::serve`, on a runtime of its own);
+/// `spawn` runs the `sealdrop` binary, for tests that need a process: signals,
+/// crashes, logging, memory, the environment.
 pub struct Server {
-    pub child: Child,
     pub addr: SocketAddr,
     pub dir: tempfile::TempDir,
     pub store: PathBuf,
     pub tmp: PathBuf,
     pub key: Key,
     pub identity: PathBuf,
-    pub output: Arc<Mutex<Vec<u8>>>,
+    running: Running,
+}
+
+enum Running {
+    Process {
+        child: Child,
+        output: Arc<Mutex<Vec<u8>>>,
+    },
+    InProcess {
+        app: Arc<sealdrop::server::App>,
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        runtime: Option<tokio::runtime::Runtime>,
+    },
 }
 
 /// The first address in the server's start-up line ("… serving on ADDR, …"),
@@ -105,27 +120,18 @@ pub fn private_dir(path: &Path) {
     fs::set_permissions(path, fs::Permissions::from_mode(0o700)).unwrap();
 }
 
-impl Server {
-    /// Starts `sealdrop serve` with a fresh key and store plus `extra` flags.
-    pub fn start(extra: &[&str]) -> Server {
-        Self::start_with_env(extra, &[])
-    }
+/// What a test server is made of before it runs.
+struct Fixture {
+    dir: tempfile::TempDir,
+    key: Key,
+    identity: PathBuf,
+    recipients: PathBuf,
+    store: PathBuf,
+    tmp: PathBuf,
+}
 
-    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
-        Self::start_sealing_to(None, extra, env)
-    }
-
-    /// Starts a server whose recipients file is `recipients` (for example
-    /// post-quantum keys) instead of the generated classic `key`.
-    pub fn start_with_recipients(recipients: &str, extra: &[&str]) -> Server {
-        Self::start_sealing_to(Some(recipients), extra, &[])
-    }
-
-    fn start_sealing_to(
-        recipients_text: Option<&str>,
-        extra: &[&str],
-        env: &[(&str, &str)],
-    ) -> Server {
+impl Fixture {
+    fn new(recipients_text: Option<&str>, extra: &[&str]) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let key = Key::new();
         let identity = dir.path().join("identity.txt");
@@ -147,35 +153,80 @@ impl Server {
         };
         let tmp = dir.path().join("tmp");
         private_dir(&tmp);
-        Self::launch(dir, key, identity, recipients, store, tmp, extra, env)
+        Fixture {
+            dir,
+            key,
+            identity,
+            recipients,
+            store,
+            tmp,
+        }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn launch(
-        dir: tempfile::TempDir,
-        key: Key,
-        identity: PathBuf,
-        recipients: PathBuf,
-        store: PathBuf,
-        tmp: PathBuf,
-        extra: &[&str],
-        env: &[(&str, &str)],
-    ) -> Server {
-        let mut cmd = Command::new(server_bin());
-        cmd.arg("serve").arg("--recipients").arg(&recipients);
+    /// The arguments of `sealdrop serve` for this fixture plus `extra`.
+    fn serve_args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = vec!["--recipients".into(), path_arg(&self.recipients)];
         if !extra.contains(&"--store") {
-            cmd.arg("--store").arg(&store);
+            args.extend(["--store".into(), path_arg(&self.store)]);
         }
-        cmd.arg("--listen")
-            .arg("127.0.0.1:0")
-            .args(extra)
-            .args(if extra.contains(&"--min-free-disk") {
-                &[][..]
-            } else {
-                // Test machines may have little free disk; the floor has its own test.
-                &["--min-free-disk", "1MiB"][..]
-            })
-            .env("TMPDIR", &tmp)
+        args.extend(["--listen".into(), "127.0.0.1:0".into()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        if !extra.contains(&"--min-free-disk") {
+            // Test machines may have little free disk; the floor has its own test.
+            args.extend(["--min-free-disk".into(), "1MiB".into()]);
+        }
+        args
+    }
+
+    fn into_server(self, addr: SocketAddr, running: Running) -> Server {
+        Server {
+            addr,
+            dir: self.dir,
+            store: self.store,
+            tmp: self.tmp,
+            key: self.key,
+            identity: self.identity,
+            running,
+        }
+    }
+}
+
+fn path_arg(path: &Path) -> String {
+    path.to_str().expect("test paths are UTF-8").to_owned()
+}
+
+impl Server {
+    /// Starts the real server in this process with a fresh key and store plus
+    /// `extra` flags of `sealdrop serve`.
+    pub fn start(extra: &[&str]) -> Server {
+        Self::start_in_process(Fixture::new(None, extra), extra)
+    }
+
+    /// Starts a server in this process whose recipients file is `recipients`
+    /// (for example post-quantum keys) instead of the generated classic `key`.
+    pub fn start_with_recipients(recipients: &str, extra: &[&str]) -> Server {
+        Self::start_in_process(Fixture::new(Some(recipients), extra), extra)
+    }
+
+    /// Runs the `sealdrop serve` binary with a fresh key and store.
+    pub fn spawn(extra: &[&str]) -> Server {
+        Self::spawn_with_env(extra, &[])
+    }
+
+    pub fn spawn_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_fixture(Fixture::new(None, extra), extra, env)
+    }
+
+    /// `spawn` with `recipients` as the recipients file.
+    pub fn spawn_with_recipients(recipients: &str, extra: &[&str]) -> Server {
+        Self::spawn_fixture(Fixture::new(Some(recipients), extra), extra, &[])
+    }
+
+    fn spawn_fixture(fixture: Fixture, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(server_bin());
+        cmd.arg("serve")
+            .args(fixture.serve_args(extra))
+            .env("TMPDIR", &fixture.tmp)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -186,20 +237,69 @@ impl Server {
         let mut child = cmd.spawn().expect("start sealdrop");
         let output = collect_output(&mut child);
         let addr = wait_serving_line(&mut child, &output);
-        Server {
-            child,
+        fixture.into_server(addr, Running::Process { child, output })
+    }
+
+    fn start_in_process(fixture: Fixture, extra: &[&str]) -> Server {
+        use sealdrop::server::{run, serve, ServeConfig, ServeOptions};
+        let options = ServeOptions::parse_args(fixture.serve_args(extra)).expect("valid flags");
+        let config = ServeConfig::from_options(options).expect("valid configuration");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = runtime
+            .block_on(run::start(&config))
+            .unwrap_or_else(|e| panic!("server did not start: {e}"));
+        let addr = match started.listeners.source[0].local_addr().unwrap() {
+            sealdrop::server::ListenAddr::Tcp(addr) => addr,
+            other => panic!("test servers listen on TCP, not {other}"),
+        };
+        let app = started.app.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        runtime.spawn(serve(started.app, started.listeners, async move {
+            let _ = stopped.await;
+        }));
+        fixture.into_server(
             addr,
-            dir,
-            store,
-            tmp,
-            key,
-            identity,
-            output,
+            Running::InProcess {
+                app,
+                stop: Some(stop),
+                runtime: Some(runtime),
+            },
+        )
+    }
+
+    /// The server's process (for servers run with `spawn`).
+    pub fn child(&mut self) -> &mut Child {
+        match &mut self.running {
+            Running::Process { child, .. } => child,
+            Running::InProcess { .. } => panic!("an in-process server has no child: use spawn"),
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        match &self.running {
+            Running::Process { child, .. } => child.id(),
+            Running::InProcess { .. } => panic!("an in-process server has no pid: use spawn"),
+        }
+    }
+
+    /// The running server's shared state (for servers run with `start`).
+    pub fn app(&self) -> &sealdrop::server::App {
+        match &self.running {
+            Running::InProcess { app, .. } => app,
+            Running::Process { .. } => panic!("a spawned server's state is in its own process"),
+        }
+    }
+
+    /// What a spawned server printed so far.
     pub fn output_text(&self) -> String {
-        text(&self.output)
+        match &self.running {
+            Running::Process { output, .. } => text(output),
+            Running::InProcess { .. } => panic!("an in-process server prints nothing: use spawn"),
+        }
     }
 
     /// Names of everything in the store folder.
@@ -222,7 +322,7 @@ impl Server {
 
     pub fn signal(&self, sig: &str) {
         let status = Command::new("kill")
-            .args(["-s", sig, &self.child.id().to_string()])
+            .args(["-s", sig, &self.pid().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -231,7 +331,7 @@ impl Server {
     pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let start = Instant::now();
         while start.elapsed() < within {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.child().try_wait().unwrap() {
                 return Some(status);
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -242,8 +342,21 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.running {
+            Running::Process { child, .. } => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Running::InProcess { stop, runtime, .. } => {
+                if let Some(stop) = stop.take() {
+                    let _ = stop.send(());
+                }
+                // Connections a test left open must not hold the test up.
+                if let Some(runtime) = runtime.take() {
+                    runtime.shutdown_timeout(Duration::from_millis(200));
+                }
+            }
+        }
     }
 }
 

@@ -1,9 +1,6 @@
 //! The admin's path from docs/DEPLOY.md, scripted: keys made with
 //! sealdrop-open, the shipped sample config with local paths, the server on a
 //! Unix socket, a submission, a pickup over the pickup socket, and decryption.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -11,8 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::*;
+use crate::common::server::*;
+use crate::common::*;
 
 #[test]
 fn deploy_guide_path_works_on_unix_sockets() {
@@ -48,7 +45,7 @@ fn deploy_guide_path_works_on_unix_sockets() {
     // The sample config, with this test's paths.
     let source_sock = r.join("source.sock");
     let pickup_sock = r.join("pickup.sock");
-    let config = include_str!("../deploy/sealdrop.toml")
+    let config = include_str!("../../deploy/sealdrop.toml")
         .replace(
             "/etc/sealdrop/recipients.txt",
             r.join("recipients.txt").to_str().unwrap(),

@@ -1,8 +1,5 @@
 //! The real server on a real socket: submissions, limits, headers, logging,
 //! start-up refusals, interruption and shutdown.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -12,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::*;
+use crate::common::server::*;
+use crate::common::*;
 
 /// Decrypts every sealed file of `server` with sealdrop-open into a new folder;
 /// returns that folder.
@@ -172,7 +169,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn markers_appear_nowhere_on_disk_or_in_logs_even_at_trace_level() {
-    let server = Server::start_with_env(&[], &[("RUST_LOG", "trace")]);
+    let server = Server::spawn_with_env(&[], &[("RUST_LOG", "trace")]);
     let markers = [
         "MSGMARKER7f3a",
         "FILEMARKER9b2c",
@@ -552,7 +549,7 @@ fn bad_configurations_are_refused_with_advice() {
 
 #[test]
 fn an_upload_interrupted_mid_stream_leaves_nothing_and_startup_cleans_leftovers() {
-    let server = Server::start(&[]);
+    let server = Server::spawn(&[]);
     let body = multipart_body(&[
         text_field("message", b"partial"),
         file_field("cut.bin", &vec![9u8; 500_000]),
@@ -588,8 +585,8 @@ fn an_upload_interrupted_mid_stream_leaves_nothing_and_startup_cleans_leftovers(
     s.write_all(&post_head("/submit", body.len(), "")).unwrap();
     s.write_all(&body[..300_000]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.child().kill().unwrap();
+    server.child().wait().unwrap();
     assert!(server.store_names().iter().any(|n| n.ends_with(".partial")));
     let mut restarted = Command::new(server_bin())
         .args([
@@ -617,7 +614,7 @@ fn an_upload_interrupted_mid_stream_leaves_nothing_and_startup_cleans_leftovers(
 
 #[test]
 fn sigterm_lets_an_upload_in_flight_finish() {
-    let mut server = Server::start(&["--shutdown-grace", "20s"]);
+    let mut server = Server::spawn(&["--shutdown-grace", "20s"]);
     let body = multipart_body(&[file_field("inflight.bin", &vec![5u8; 400_000])]);
     let mut s = TcpStream::connect(server.addr).unwrap();
     s.write_all(&post_head("/submit", body.len(), "")).unwrap();
@@ -627,7 +624,7 @@ fn sigterm_lets_an_upload_in_flight_finish() {
     std::thread::sleep(Duration::from_millis(300));
     // New connections are no longer accepted...
     assert!(
-        server.child.try_wait().unwrap().is_none(),
+        server.child().try_wait().unwrap().is_none(),
         "still finishing the upload"
     );
     s.write_all(&body[200_000..]).unwrap();

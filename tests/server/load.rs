@@ -3,9 +3,6 @@
 //! decrypts to what was sent, every refused one got a 503 or 413 page, and
 //! the server's peak memory stays under the bound documented in
 //! docs/RELIABILITY.md.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -13,8 +10,8 @@ use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::*;
+use crate::common::server::*;
+use crate::common::*;
 
 /// Documented in docs/RELIABILITY.md: peak RSS with 12 uploads being sealed at
 /// once, hundreds queued, and 200 idle connections.
@@ -29,7 +26,7 @@ fn content(id: usize, size: usize) -> Vec<u8> {
 
 #[test]
 fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
-    let server = Server::start(&[
+    let server = Server::spawn(&[
         "--max-upload-size",
         "16MiB",
         "--max-concurrent-uploads",
@@ -92,7 +89,7 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
     let elapsed = started.elapsed();
     drop(idle);
 
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
     let peak_kib: u64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

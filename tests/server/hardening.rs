@@ -1,14 +1,11 @@
 //! Process hardening of the running server.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::fs;
 use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
 use std::process::{Command, Stdio};
 
-use common::server::{server_bin, wait_serving};
-use common::Key;
+use crate::common::server::{server_bin, wait_serving};
+use crate::common::Key;
 
 /// A world-traversable folder with a recipients file and an empty store.
 fn fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {

@@ -4,8 +4,6 @@
 //! what stock `age` makes of PQ files.
 #![cfg(feature = "pq")]
 
-mod common;
-
 use std::collections::HashSet;
 use std::fs;
 use std::io::Cursor;
@@ -21,14 +19,14 @@ use sealdrop::keys::{load_identity_file, Recipients};
 use sealdrop::pq::{self, PqKeyError};
 use sealdrop::seal::{SealOptions, SubmissionReader, SubmissionWriter};
 
-use common::*;
+use crate::common::*;
 
 const ENC_LEN: usize = 1120;
 const MLKEM_CT_LEN: usize = 1088;
 const PUBLIC_KEY_LEN: usize = 1216;
 
 fn spec_example() -> (String, String) {
-    let text = include_str!("testdata/c2sp-age/pq-example.txt");
+    let text = include_str!("../testdata/c2sp-age/pq-example.txt");
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
@@ -515,7 +513,7 @@ proptest! {
 #[cfg(feature = "server")]
 mod through_the_server {
     use super::*;
-    use common::server::*;
+    use crate::common::server::*;
     use std::path::Path;
 
     fn keygen_pq(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
@@ -553,7 +551,7 @@ mod through_the_server {
                 .iter()
                 .map(|(_, r)| format!("{r}\n"))
                 .collect::<String>();
-            let server = Server::start_with_recipients(&recipients_text, &[]);
+            let server = Server::spawn_with_recipients(&recipients_text, &[]);
             let message = format!("sealed for {count} post-quantum keys");
             let response = submit(
                 server.addr,

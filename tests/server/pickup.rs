@@ -1,16 +1,13 @@
 //! The pickup path against the real server on real sockets.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::*;
-use sealdrop::server::pickup::new_token;
+use crate::common::server::*;
+use crate::common::*;
+use sealdrop::pickup::new_token;
 
 struct TestDrop {
     server: Server,
@@ -21,6 +18,7 @@ struct TestDrop {
 
 fn start(extra: &[&str]) -> TestDrop {
     let (token, hash) = new_token();
+    let hash = hash.to_string();
     let sockets = tempfile::tempdir().unwrap().keep();
     let socket = sockets.join("pickup.sock");
     let listen = format!("unix:{}", socket.display());

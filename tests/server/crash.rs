@@ -5,9 +5,6 @@
 //!
 //! CI runs `SEALDROP_CRASH_POINTS` kill points (default 200); set
 //! `SEALDROP_LONG_TESTS=1` for 2000.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -18,8 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::*;
+use crate::common::server::*;
+use crate::common::*;
 use rand::Rng;
 
 fn kill_points() -> usize {

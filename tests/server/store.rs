@@ -1,8 +1,5 @@
 //! The server's store under pressure (disk floor, quota), its time
 //! normalization, and native TLS with certificate reload.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -10,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::*;
+use crate::common::server::*;
+use crate::common::*;
 
 #[test]
 fn below_the_disk_floor_sources_get_a_503_page_and_pages_still_load() {
@@ -122,7 +119,7 @@ fn tls_13_only_and_the_certificate_reloads_on_sighup() {
     let live_key = certs.path().join("live.key");
     fs::copy(&cert1, &live_cert).unwrap();
     fs::copy(&key1, &live_key).unwrap();
-    let server = Server::start(&[
+    let server = Server::spawn(&[
         "--tls-cert",
         live_cert.to_str().unwrap(),
         "--tls-key",

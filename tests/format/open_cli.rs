@@ -1,14 +1,12 @@
 //! `sealdrop-open` end to end, and interoperability with Debian's stock `age`,
 //! `unzip` and `zip` (installed by .ci/run).
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn open_cmd() -> Command {
     Command::new(bin("sealdrop-open"))

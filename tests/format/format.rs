@@ -1,10 +1,8 @@
 //! The sealed format: round trips, padding buckets, hostile archives.
 
-mod common;
-
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use sealdrop::seal::names::{sanitize_name, MAX_NAME_BYTES};
 use sealdrop::seal::padme::{padme, MIN_PADDED_LEN};

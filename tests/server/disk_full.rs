@@ -1,16 +1,13 @@
 //! The store on a small file system that fills up: sources get the 503 page,
 //! nothing partial remains, and the server recovers by itself once space is
 //! freed. Needs root to mount a tmpfs (CI runs as root).
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::server::*;
-use common::*;
+use crate::common::server::*;
+use crate::common::*;
 
 struct Tmpfs(std::path::PathBuf);
 

@@ -1,16 +1,13 @@
 //! A corpus of malformed and abusive requests. Each gets a clean answer or a
 //! closed connection; the server stays up, its memory stays bounded, and a
 //! normal submission right after succeeds.
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::*;
+use crate::common::server::*;
+use crate::common::*;
 
 /// What the server answered: the status codes of every response it sent
 /// (pipelining may give several), or none if it closed without answering.
@@ -31,7 +28,7 @@ fn answers(addr: SocketAddr, request: &[u8], pause_after: Option<Duration>) -> V
 }
 
 fn peak_rss_kib(server: &Server) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -55,7 +52,7 @@ fn multipart_ct() -> String {
 
 #[test]
 fn the_corpus_gets_clean_answers_and_the_server_stays_healthy() {
-    let mut server = Server::start(&[
+    let mut server = Server::spawn(&[
         "--header-timeout",
         "2s",
         "--body-idle-timeout",
@@ -198,7 +195,7 @@ fn the_corpus_gets_clean_answers_and_the_server_stays_healthy() {
             assert_eq!(got, vec![200, 200], "both pipelined requests answered");
         }
         assert!(
-            server.child.try_wait().unwrap().is_none(),
+            server.child().try_wait().unwrap().is_none(),
             "server died on: {name}"
         );
         report.push(format!("{name}: {got:?}"));

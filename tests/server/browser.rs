@@ -3,18 +3,15 @@
 //! the test decrypts what landed. Also checks the right-to-left layout and
 //! takes the screenshots kept in docs/screenshots (refreshed with
 //! `SEALDROP_UPDATE_SCREENSHOTS=1`).
-#![cfg(feature = "server")]
-
-mod common;
 
 use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::server::*;
-use common::webdriver::Driver;
-use common::*;
-use sealdrop::server::i18n::{text, Lang};
+use crate::common::server::*;
+use crate::common::webdriver::Driver;
+use crate::common::*;
+use sealdrop::server::pages::{text, Lang};
 
 fn wait_for_url(driver: &Driver, suffix: &str) {
     let start = Instant::now();

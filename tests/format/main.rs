@@ -1,0 +1,11 @@
+//! The sealed format and the offline tool: what editors rely on. These tests
+//! need no network code (`cargo test --no-default-features --features pq`
+//! runs them), except the post-quantum round trips through the real server.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cctv;
+mod format;
+mod open_cli;
+mod pq;

@@ -1,0 +1,19 @@
+//! The real server on real sockets. Behaviour tests run it in-process through
+//! `sealdrop::server::serve` (common::server::Server::start); tests that need
+//! a process of its own (signals, crashes, hardening, logging, memory, the
+//! command line) run the `sealdrop` binary (Server::spawn).
+#![cfg(feature = "server")]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod browser;
+mod crash;
+mod deploy;
+mod disk_full;
+mod hardening;
+mod hostile;
+mod http;
+mod load;
+mod pickup;
+mod store;
