@@ -7,5 +7,6 @@ mod common;
 
 mod cctv;
 mod format;
+mod golden;
 mod open_cli;
 mod pq;
