@@ -2,7 +2,7 @@
 //! the ZIP's central directory can be read without holding the file in memory)
 //! and refuses anything that does not match its manifest.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, Write};
 use std::sync::mpsc;
 use std::thread;
@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::manifest::{
-    Manifest, FORMAT_NAME, FORMAT_VERSION, MANIFEST_PATH, MAX_MANIFEST_BYTES, PADDING_PATH,
+    Manifest, Part, FORMAT_NAME, FORMAT_VERSION, MANIFEST_PATH, MAX_MANIFEST_BYTES, PADDING_PATH,
 };
 use super::names::sanitize_name;
 use crate::hex::encode as hex;
@@ -239,8 +239,10 @@ fn check_archive<R: Read + Seek>(
     archive: &mut zip::ZipArchive<R>,
     manifest: &Manifest,
 ) -> Result<(), OpenError> {
-    let mut listed = HashSet::new();
-    let mut listed_folded = HashSet::new();
+    // Parts by path; every lookup below is a hash lookup, so the check is
+    // linear in the number of entries.
+    let mut listed: HashMap<&str, &Part> = HashMap::with_capacity(manifest.parts.len());
+    let mut listed_folded = HashSet::with_capacity(manifest.parts.len());
     for part in &manifest.parts {
         if !is_safe_relative_path(&part.path) {
             return Err(OpenError::UnsafePath(part.path.clone()));
@@ -252,21 +254,16 @@ fn check_archive<R: Read + Seek>(
                 part.path
             )));
         }
-        if part.sha256.len() != 64
-            || !part
-                .sha256
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if !crate::hex::is_lower_hex(&part.sha256, 64) {
             return Err(OpenError::Manifest(format!(
                 "part {:?} has a malformed sha256",
                 part.path
             )));
         }
-        listed.insert(part.path.as_str());
+        listed.insert(part.path.as_str(), part);
     }
 
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(archive.len());
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i)?;
         let name = entry.name()?.into_owned();
@@ -278,17 +275,12 @@ fn check_archive<R: Read + Seek>(
         if name == MANIFEST_PATH || name == PADDING_PATH {
             continue;
         }
-        if !listed.contains(name.as_str()) {
+        let Some(part) = listed.remove(name.as_str()) else {
             if !is_safe_relative_path(&name) {
                 return Err(OpenError::UnsafePath(name));
             }
             return Err(OpenError::UnexpectedEntry(name));
-        }
-        let part = manifest
-            .parts
-            .iter()
-            .find(|p| p.path == name)
-            .expect("listed");
+        };
         if entry.encrypted() {
             return Err(OpenError::Integrity {
                 path: name,
@@ -327,9 +319,8 @@ fn check_archive<R: Read + Seek>(
                 reason: "compressed size does not fit the declared size".into(),
             });
         }
-        listed.remove(name.as_str());
     }
-    if let Some(missing) = listed.into_iter().next() {
+    if let Some(missing) = listed.into_keys().next() {
         return Err(OpenError::Integrity {
             path: missing.to_owned(),
             reason: "listed in the manifest but missing from the archive".into(),

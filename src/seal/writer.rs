@@ -35,6 +35,11 @@ pub struct SealOptions {
     pub arrival: SystemTime,
     /// Rounding of the stored arrival time, in seconds (at least 1).
     pub time_granularity_secs: u64,
+    /// The most bytes any one part may hold (the server's upload limit). A
+    /// bound below 4 GiB lets every part be written so that streaming ZIP
+    /// readers (Java's `ZipInputStream`) read it; without one, parts are ZIP64
+    /// entries. Writing past it fails.
+    pub max_part_size: Option<u64>,
 }
 
 impl Default for SealOptions {
@@ -42,6 +47,7 @@ impl Default for SealOptions {
         SealOptions {
             arrival: SystemTime::now(),
             time_granularity_secs: DEFAULT_TIME_GRANULARITY_SECS,
+            max_part_size: None,
         }
     }
 }
@@ -170,7 +176,11 @@ impl<W: Write> SubmissionWriter<W> {
         names.reserve(MANIFEST_PATH);
         names.reserve(MESSAGE_PATH);
         Ok(SubmissionWriter {
-            zip: ZipStreamWriter::new(stream, DosDateTime::from_utc(arrival)),
+            zip: ZipStreamWriter::new(
+                stream,
+                DosDateTime::from_utc(arrival),
+                options.max_part_size,
+            ),
             manifest: Manifest::new(received, options.time_granularity_secs.max(1)),
             names,
             open: None,
@@ -312,23 +322,13 @@ impl<W: Write> SubmissionWriter<W> {
             serde_json::to_vec_pretty(&self.manifest)
                 .map_err(|e| SealError::Internal(format!("encoding manifest: {e}")))?,
         );
-        self.zip.start_entry(MANIFEST_PATH)?;
-        self.zip.write_data(&manifest_json)?;
-        self.zip.finish_entry()?;
+        self.zip.add_known_entry(MANIFEST_PATH, &manifest_json)?;
 
         let padding = padding_len(&self.zip);
         let padded_plaintext_bytes = self
             .zip
-            .projected_len_with_entry(PADDING_PATH.len(), padding);
-        self.zip.start_entry(PADDING_PATH)?;
-        let zeros = [0u8; 16 * 1024];
-        let mut left = padding;
-        while left > 0 {
-            let n = left.min(zeros.len() as u64) as usize;
-            self.zip.write_data(&zeros[..n])?;
-            left -= n as u64;
-        }
-        self.zip.finish_entry()?;
+            .projected_len_with_known_entry(PADDING_PATH.len(), padding);
+        self.zip.add_zero_entry(PADDING_PATH, padding)?;
         let stream = self.zip.finish()?;
         let output = stream.finish()?;
         let summary = SealSummary {
@@ -344,13 +344,13 @@ impl<W: Write> SubmissionWriter<W> {
 /// a Padmé bucket boundary.
 fn padding_len<W: Write>(zip: &ZipStreamWriter<W>) -> u64 {
     let name_len = PADDING_PATH.len();
-    let mut target = padded_len(zip.projected_len_with_entry(name_len, 0));
+    let mut target = padded_len(zip.projected_len_with_known_entry(name_len, 0));
     loop {
         // The trailer can grow by a few bytes when the padding pushes a field past
         // a 32-bit limit; converge on the exact figure, or move to the next bucket.
-        let mut data = target - zip.projected_len_with_entry(name_len, 0);
+        let mut data = target - zip.projected_len_with_known_entry(name_len, 0);
         for _ in 0..4 {
-            let total = zip.projected_len_with_entry(name_len, data);
+            let total = zip.projected_len_with_known_entry(name_len, data);
             if total == target {
                 return data;
             }

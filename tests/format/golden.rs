@@ -49,17 +49,29 @@ fn golden_submission() -> (Vec<u8>, Vec<(&'static str, &'static str, Vec<u8>)>) 
 /// The golden files: (sealed file, its identity file, what it is).
 fn golden_files() -> Vec<(PathBuf, PathBuf, &'static str)> {
     let dir = golden_dir();
-    let mut files = vec![(
-        dir.join("v1-stored-zip64-x25519.age"),
-        dir.join("TEST-ONLY-x25519-identity.txt"),
-        "v1 layout of 6e4763a and before: stored entries, ZIP64 local extras",
-    )];
-    if cfg!(feature = "pq") {
+    let mut files = Vec::new();
+    for (layout, what) in [
+        (
+            "stored-zip64",
+            "v1 layout of 6e4763a and before: stored entries, ZIP64 local extras",
+        ),
+        (
+            "deflate-stored-blocks",
+            "v1 layout since: deflated with stored blocks, classic data descriptors",
+        ),
+    ] {
         files.push((
-            dir.join("v1-stored-zip64-mlkem768x25519.age"),
-            dir.join("TEST-ONLY-mlkem768x25519-identity.txt"),
-            "the same layout, post-quantum recipient",
+            dir.join(format!("v1-{layout}-x25519.age")),
+            dir.join("TEST-ONLY-x25519-identity.txt"),
+            what,
         ));
+        if cfg!(feature = "pq") {
+            files.push((
+                dir.join(format!("v1-{layout}-mlkem768x25519.age")),
+                dir.join("TEST-ONLY-mlkem768x25519-identity.txt"),
+                what,
+            ));
+        }
     }
     for (sealed, _, what) in &files {
         assert!(sealed.exists(), "{} ({what}) is missing", sealed.display());
@@ -214,6 +226,8 @@ fn write_golden_files() {
         let options = SealOptions {
             arrival: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_043_200 + 1234),
             time_granularity_secs: 3600,
+            // What the server passes with its default upload limit.
+            max_part_size: Some(500 << 20),
         };
         let mut w = SubmissionWriter::new(&recipients, Vec::new(), &options).unwrap();
         w.begin_message().unwrap();

@@ -8,5 +8,7 @@ mod common;
 mod cctv;
 mod format;
 mod golden;
+mod interop;
 mod open_cli;
 mod pq;
+mod zip64;

@@ -103,6 +103,7 @@ pub fn seal_worker(
             let options = SealOptions {
                 arrival,
                 time_granularity_secs: app.limits.time_granularity.as_secs().max(1),
+                max_part_size: Some(app.limits.max_upload_bytes),
             };
             let mut writer = SubmissionWriter::new(&app.recipients, file, &options)?;
             writer.hash_in_parallel()?;
