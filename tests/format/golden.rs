@@ -22,8 +22,11 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR)
 }
 
-/// What every golden file holds: (original name, content type, bytes).
-fn golden_submission() -> (Vec<u8>, Vec<(&'static str, &'static str, Vec<u8>)>) {
+/// An attachment: (original name, content type, bytes).
+type Attachment = (&'static str, &'static str, Vec<u8>);
+
+/// What every golden file holds: a message and attachments.
+fn golden_submission() -> (Vec<u8>, Vec<Attachment>) {
     let message = "Golden message. رسالة ذهبية. Золотое сообщение.\n"
         .as_bytes()
         .to_vec();
