@@ -5,7 +5,7 @@ use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
 use std::process::{Command, Stdio};
 
 use crate::common::server::{server_bin, wait_serving};
-use crate::common::Key;
+use crate::common::{assert_success, run, Key};
 
 /// A world-traversable folder with a recipients file and an empty store.
 fn fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
@@ -28,10 +28,20 @@ fn running_as_root() -> bool {
 /// The server binary, run as nobody (via setpriv) when the test runs as root.
 fn server_command(dir: &std::path::Path) -> Command {
     if running_as_root() {
-        // The binary must be reachable by nobody.
+        // The binary must be reachable by nobody, so it is copied out of a
+        // target folder nobody may not enter. The copy is made by `install`,
+        // in a process of its own: had this process opened the copy for
+        // writing, a child forked meanwhile by another test thread would
+        // inherit that descriptor until its own exec, and running the copy
+        // would fail with ETXTBSY ("Text file busy").
         let bin = dir.join("sealdrop");
-        fs::copy(server_bin(), &bin).unwrap();
-        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+        assert_success(
+            &run(Command::new("install")
+                .args(["-m", "0755"])
+                .arg(server_bin())
+                .arg(&bin)),
+            "install the server binary",
+        );
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(bin);
