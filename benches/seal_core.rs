@@ -66,8 +66,14 @@ fn main() {
         }
         std::hint::black_box(h.finalize());
     };
+    // The server's options: its upload limit bounds each part, which selects
+    // the deflated (stored-block) layout that streaming ZIP readers need.
+    let server_options = SealOptions {
+        max_part_size: Some(500 << 20),
+        ..SealOptions::default()
+    };
     let inline = |recipients: &Recipients| {
-        let mut w = SubmissionWriter::new(recipients, io::sink(), &SealOptions::default()).unwrap();
+        let mut w = SubmissionWriter::new(recipients, io::sink(), &server_options).unwrap();
         w.begin_attachment("data.bin", None).unwrap();
         for _ in 0..TOTAL / CHUNK {
             w.write_part(&data).unwrap();
@@ -75,8 +81,8 @@ fn main() {
         w.end_part().unwrap();
         w.finish().unwrap();
     };
-    let parallel = |recipients: &Recipients| {
-        let mut w = SubmissionWriter::new(recipients, io::sink(), &SealOptions::default()).unwrap();
+    let parallel_with = |recipients: &Recipients, options: &SealOptions| {
+        let mut w = SubmissionWriter::new(recipients, io::sink(), options).unwrap();
         w.hash_in_parallel().unwrap();
         w.begin_attachment("data.bin", None).unwrap();
         for _ in 0..TOTAL / CHUNK {
@@ -86,6 +92,9 @@ fn main() {
         w.end_part().unwrap();
         w.finish().unwrap();
     };
+    let parallel = |recipients: &Recipients| parallel_with(recipients, &server_options);
+    // No bound: every part a ZIP64 stored entry (the layout before 2026-11).
+    let unbounded = SealOptions::default();
 
     let mut variants: Vec<(&str, Variant)> = vec![
         (
@@ -101,6 +110,10 @@ fn main() {
         (
             "SubmissionWriter, X25519, SHA-256 inline",
             Box::new(|| inline(&classic)),
+        ),
+        (
+            "SubmissionWriter, X25519, second thread, ZIP64 stored layout (no part bound)",
+            Box::new(|| parallel_with(&classic, &unbounded)),
         ),
     ];
     #[cfg(feature = "pq")]

@@ -12,14 +12,14 @@ use axum::body::Body;
 use axum::http::Request;
 use libfuzzer_sys::fuzz_target;
 use sealdrop::seal::SubmissionReader;
-use sealdrop::server::{AppInner, Limits, ListenAddr, ServeConfig};
+use sealdrop::server::{App, Limits, ListenAddr, ServeConfig};
 use tower::ServiceExt;
 
 const BOUNDARY: &str = "fuzzboundary";
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    app: Arc<AppInner>,
+    app: Arc<App>,
     store: PathBuf,
     identity: age::x25519::Identity,
 }
@@ -53,7 +53,7 @@ fn fixture() -> &'static Fixture {
             pickup_listen: Vec::new(),
             pickup_token_hashes: Vec::new(),
         };
-        let app = AppInner::new(&config).unwrap();
+        let app = App::new(&config).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         Fixture { runtime, app, store, identity }
     })

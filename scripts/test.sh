@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The whole test suite, set up on a fresh Debian machine: installs the tools
+# the tests use as oracles and peers (as root; otherwise it says exactly what
+# to install and stops), then runs `cargo test --locked` with any arguments
+# given. `.ci/run` runs this same command.
+#
+#   scripts/test.sh                 # everything
+#   scripts/test.sh --test format   # one test binary (cargo test arguments)
+#   scripts/test.sh --install-only  # the packages, no tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian package → a command it provides that the tests run.
+packages=(
+  "age:age"                          # stock age: interoperability
+  "unzip:unzip"                      # Info-ZIP unzip
+  "zip:zip"                          # Info-ZIP zip builds archives sealdrop-open must read
+  "libarchive-tools:bsdtar"          # bsdtar
+  "7zip:7zz"                         # 7-Zip
+  "default-jdk-headless:java"        # JDK ZipFile and ZipInputStream
+  "python3:python3"                  # Python's zipfile; pty driving
+  "curl:curl"                        # TLS checks
+  "openssl:openssl"                  # test certificates
+  "util-linux:setpriv"               # run the server as nobody
+  "tor:tor"                          # deploy checks
+  "systemd:systemd-analyze"          # deploy checks
+  "chromium:chromium"                # browser tests
+  "chromium-driver:chromedriver"     # browser tests
+)
+
+install_only=false
+if [ "${1:-}" = "--install-only" ]; then
+  install_only=true
+  shift
+fi
+
+missing=()
+for entry in "${packages[@]}"; do
+  command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "== installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "The tests need these Debian packages, which are not installed:" >&2
+    echo "    sudo apt-get install ${missing[*]}" >&2
+    echo "(or run this script as root, and it installs them)" >&2
+    exit 1
+  fi
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "note: not root: the tests that need root (mounting a tmpfs and a loop device, running" >&2
+  echo "the server as another user, reading its memory) will fail; CI runs them as root." >&2
+fi
+
+$install_only && exit 0
+exec cargo test --locked "$@"
