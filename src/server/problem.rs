@@ -5,7 +5,8 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::pages::{self, Lang};
+use super::config::Limits;
+use super::pages::{self, ErrorText, Lang};
 use super::stats::Counter;
 use super::App;
 
@@ -58,8 +59,19 @@ impl Problem {
         }
     }
 
+    /// What this problem's page says.
+    pub fn page_text(self, limits: &Limits) -> ErrorText<'static> {
+        ErrorText {
+            message_id: self.message_id(),
+            size_limit: match self {
+                Problem::MessageTooLong => limits.max_message_bytes,
+                _ => limits.max_upload_bytes,
+            },
+        }
+    }
+
     /// The message id of this problem's page (`<id>-title`, `<id>-body`).
-    pub fn message_id(self) -> &'static str {
+    fn message_id(self) -> &'static str {
         match self {
             Problem::TooLarge => "error-too-large",
             Problem::TooManyFiles => "error-too-many-files",
@@ -104,7 +116,10 @@ pub fn html(status: StatusCode, body: impl Into<Body>) -> Response {
 
 /// A problem's page in the source's language, with its status.
 pub fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response {
-    html(problem.status(), pages::error(lang, problem, &app.limits))
+    html(
+        problem.status(),
+        pages::error(lang, problem.page_text(&app.limits), &app.limits),
+    )
 }
 
 /// The answer to a submission, counted: the "received" page (by

@@ -798,3 +798,78 @@ fn demo_serves_and_prints_a_command_that_decrypts_what_was_sent() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// Waits until `server`'s store holds no partial file.
+fn wait_no_partial(server: &Server) {
+    let start = Instant::now();
+    while server.store_names().iter().any(|n| !n.ends_with(".age"))
+        && start.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every outcome of an upload lands in its own counter of the interval
+/// summary, a client that goes away mid-upload included (`aborted=` was
+/// always 0 before: its outcome was counted as malformed).
+#[test]
+fn every_upload_outcome_is_counted_in_the_summary() {
+    let server = Server::start(&[
+        "--max-upload-size",
+        "1MiB",
+        "--max-concurrent-uploads",
+        "1",
+        "--body-idle-timeout",
+        "1s",
+    ]);
+    let app = server.app();
+    assert_eq!(
+        submit(server.addr, &[text_field("message", b"ok")]).status,
+        303
+    );
+    let big = vec![1u8; 2 << 20];
+    assert_eq!(submit(server.addr, &[file_field("big", &big)]).status, 413);
+    assert_eq!(submit(server.addr, &[text_field("evil", b"x")]).status, 400);
+
+    // Gone mid-upload.
+    let body = multipart_body(&[file_field("cut.bin", &vec![9u8; 500_000])]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(&post_head("/submit", body.len(), "")).unwrap();
+    s.write_all(&body[..200_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(s);
+    wait_no_partial(&server);
+
+    // Stalled (408) while holding the only slot, and a second upload meanwhile (503).
+    let mut stalled = TcpStream::connect(server.addr).unwrap();
+    stalled
+        .write_all(&post_head("/submit", body.len(), ""))
+        .unwrap();
+    stalled.write_all(&body[..100_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        submit(server.addr, &[text_field("message", b"x")]).status,
+        503
+    );
+    let mut raw = Vec::new();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = stalled.read_to_end(&mut raw);
+    assert_eq!(parse_response(&raw).unwrap().status, 408);
+
+    // The handler counts after its answer is built; give it a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    let summary = app.stats.take_summary().expect("something was counted");
+    for expected in [
+        "sealed=1",
+        "too_large=1",
+        "malformed=1",
+        "busy=1",
+        "timed_out=1",
+        "aborted=1",
+        "failed=0",
+    ] {
+        assert!(summary.contains(expected), "{expected} in {summary}");
+    }
+}

@@ -7,7 +7,6 @@ mod i18n;
 use std::fmt::Write as _;
 
 use super::config::Limits;
-use super::problem::Problem;
 use crate::bytesize::MIB;
 
 pub use fixed::FixedPages;
@@ -187,11 +186,16 @@ pub fn received(lang: Lang) -> String {
 }
 
 /// An error page.
-pub fn error(lang: Lang, problem: Problem, limits: &Limits) -> String {
-    let size = match problem {
-        Problem::MessageTooLong => size_for_people(lang, limits.max_message_bytes),
-        _ => size_for_people(lang, limits.max_upload_bytes),
-    };
+/// What an error page says: its message (`<id>-title` and `<id>-body` in the
+/// message files) and the size limit it names.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorText<'a> {
+    pub message_id: &'a str,
+    pub size_limit: u64,
+}
+
+pub fn error(lang: Lang, what: ErrorText, limits: &Limits) -> String {
+    let size = size_for_people(lang, what.size_limit);
     let args = [
         ("size", FluentValue::from(size)),
         (
@@ -199,7 +203,7 @@ pub fn error(lang: Lang, problem: Problem, limits: &Limits) -> String {
             FluentValue::from(limits.max_attachments.to_string()),
         ),
     ];
-    let id = problem.message_id();
+    let id = what.message_id;
     let title = text(lang, &format!("{id}-title"), &args);
     let detail = text(lang, &format!("{id}-body"), &args);
     let body = render(
@@ -364,13 +368,13 @@ mod completeness {
                 &format!("{} index", lang.tag()),
             );
             assert_page(lang, &received(lang), &format!("{} received", lang.tag()));
-            for &problem in Problem::ALL {
-                let page = error(lang, problem, &limits);
+            for &problem in crate::server::problem::Problem::ALL {
+                let page = error(lang, problem.page_text(&limits), &limits);
                 assert_page(lang, &page, &format!("{} {problem:?}", lang.tag()));
                 if lang != Lang::En {
                     assert_ne!(
                         page,
-                        error(Lang::En, problem, &limits),
+                        error(Lang::En, problem.page_text(&limits), &limits),
                         "{} {problem:?} is not translated",
                         lang.tag()
                     );

@@ -13,9 +13,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use zeroize::Zeroize;
 
 use super::multipart::framing_allowance;
+use super::plaintext::wipe;
 use crate::server::App;
 
 /// How the pump ended.
@@ -25,13 +25,6 @@ pub enum PumpEnd {
     TimedOut,
     ClientGone,
     DrainCapReached,
-}
-
-/// Zeroizes a plaintext chunk if we hold the only reference to its memory.
-pub fn wipe(chunk: Bytes) {
-    if let Ok(mut owned) = chunk.try_into_mut() {
-        owned.as_mut().zeroize();
-    }
 }
 
 /// Reads the body into `tx`; after `tx` closes, reads and discards the rest.

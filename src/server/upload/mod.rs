@@ -13,6 +13,7 @@
 
 mod body;
 mod multipart;
+mod plaintext;
 mod sealer;
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::body::wipe;
+use super::plaintext::PlainChunk;
 use crate::bytesize::MIB;
 use crate::id::SubmissionId;
 use crate::seal::{SealError, SealOptions, SubmissionWriter};
@@ -63,21 +63,6 @@ impl From<SealError> for SealFailure {
             SealError::Io(e) => e.into(),
             _ => SealFailure::Failed,
         }
-    }
-}
-
-/// A plaintext chunk handed to the sealer, wiped when the sealer is done with it.
-struct PlainChunk(Bytes);
-
-impl AsRef<[u8]> for PlainChunk {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for PlainChunk {
-    fn drop(&mut self) {
-        wipe(std::mem::take(&mut self.0));
     }
 }
 

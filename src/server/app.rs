@@ -1,0 +1,63 @@
+//! What every request of the running server shares, and the start-up checks
+//! that build it.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::config::{ConfigError, Limits, ServeConfig};
+use super::store::{Store, StoreError};
+use super::{pages, stats, tls};
+use crate::keys::{KeyError, Recipients};
+
+/// Why the server refuses to start; each message says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// What every request of the running server shares.
+pub struct App {
+    pub limits: Limits,
+    pub recipients: Recipients,
+    pub store: Store,
+    /// One permit per upload being sealed.
+    pub uploads: Arc<Semaphore>,
+    pub stats: stats::Stats,
+    pub pages: pages::FixedPages,
+    /// Hashes of the accepted pickup tokens.
+    pub pickup_tokens: Vec<crate::pickup::TokenHash>,
+}
+
+impl App {
+    /// Runs the start-up checks: recipients, store folder, leftovers.
+    pub fn new(config: &ServeConfig) -> Result<Arc<App>, StartError> {
+        let recipients = Recipients::from_file(&config.recipients)?;
+        let store = Store::open(
+            &config.store,
+            config.limits.min_free_bytes,
+            config.limits.store_quota,
+        )?;
+        Ok(Arc::new(App {
+            uploads: Arc::new(Semaphore::new(config.limits.max_concurrent_uploads)),
+            pages: pages::FixedPages::new(&config.limits),
+            limits: config.limits.clone(),
+            recipients,
+            store,
+            stats: stats::Stats::default(),
+            pickup_tokens: config.pickup_token_hashes.clone(),
+        }))
+    }
+}
