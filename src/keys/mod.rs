@@ -1,5 +1,6 @@
-//! Recipients files (public keys, used by the server) and identity files (secret
-//! keys, used only by `sealdrop-open` on the air-gapped machine). Both accept
+//! Runs in both programs: recipients files (public keys, used by the server)
+//! and identity files (secret keys, used only by `sealdrop-open` on the
+//! air-gapped machine), and making new key pairs. Both accept
 //! classic X25519 keys and, with the `pq` feature, age v1.3's post-quantum
 //! hybrid keys (`age1pq1…`).
 

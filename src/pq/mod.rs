@@ -1,4 +1,5 @@
-//! age v1.3's hybrid post-quantum recipient type `mlkem768x25519`
+//! Runs in both programs: age v1.3's hybrid post-quantum recipient type
+//! `mlkem768x25519`
 //! (C2SP age spec, "The MLKEM768-X25519 hybrid post-quantum recipient type"):
 //! recipients `age1pq1…`, identities `AGE-SECRET-KEY-PQ-1…`, sealed with HPKE
 //! base mode over the X-Wing KEM, HKDF-SHA256 and ChaCha20-Poly1305.

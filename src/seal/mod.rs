@@ -1,4 +1,5 @@
-//! The sealed submission format, shared by the server and `sealdrop-open`.
+//! Runs in both programs: the sealed submission format, written by the server
+//! and read by `sealdrop-open`.
 //!
 //! A submission is one age file whose plaintext is a ZIP archive holding
 //! `message.txt`, `attachments/…`, `manifest.json` and a Padmé padding entry.
