@@ -14,6 +14,21 @@
 //! - the `sealdrop` command line: [`cli`]. Binaries in `src/bin/` are thin.
 #![forbid(unsafe_code)]
 
+/// Implements serde's `Deserialize` for types written as strings in config
+/// files, through their `FromStr` (whose error, a `String`, becomes the
+/// config error), so flags and config keys parse alike.
+macro_rules! deserialize_from_str {
+    ($($t:ty),+ $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+pub(crate) use deserialize_from_str;
+
 pub mod agefile;
 pub mod bytesize;
 #[cfg(feature = "server")]

@@ -58,8 +58,7 @@ pub struct Ack {
 pub const TOKEN_PREFIX: &str = "sealdrop-pickup-v1-";
 
 /// The SHA-256 of a pickup token: all the server ever keeps of one.
-#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct TokenHash(pub [u8; 32]);
 
 impl TokenHash {
@@ -93,13 +92,7 @@ impl FromStr for TokenHash {
     }
 }
 
-impl TryFrom<String> for TokenHash {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        text.parse()
-    }
-}
+crate::deserialize_from_str!(TokenHash);
 
 /// A new token, for the editor, and its hash, for the server.
 pub fn new_token() -> (String, TokenHash) {

@@ -318,8 +318,7 @@ impl ServeConfig {
 }
 
 /// Where to listen.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListenAddr {
     Tcp(SocketAddr),
     Unix(PathBuf),
@@ -343,14 +342,6 @@ impl FromStr for ListenAddr {
     }
 }
 
-impl TryFrom<String> for ListenAddr {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
 impl fmt::Display for ListenAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -361,8 +352,7 @@ impl fmt::Display for ListenAddr {
 }
 
 /// A duration as people write it: "30s", "2h", "1h 30m" (humantime syntax).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
 
 impl FromStr for HumanDuration {
@@ -375,17 +365,8 @@ impl FromStr for HumanDuration {
     }
 }
 
-impl TryFrom<String> for HumanDuration {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
 /// An octal file mode such as 0660.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileMode(pub u32);
 
 impl FromStr for FileMode {
@@ -400,13 +381,7 @@ impl FromStr for FileMode {
     }
 }
 
-impl TryFrom<String> for FileMode {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
+crate::deserialize_from_str!(ListenAddr, HumanDuration, FileMode);
 
 #[cfg(test)]
 mod tests {
