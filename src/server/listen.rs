@@ -110,7 +110,12 @@ fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(64 * 1024)
         .max_headers(100)
-        .keep_alive(true)
+        // One request per connection: hyper's read buffer would otherwise
+        // keep a finished request's bytes (headers, the tail of a body) for
+        // as long as the client keeps the connection open. Closing frees it,
+        // and the wiping allocator zeroes it. The stylesheet is inlined in
+        // each page, so a page still costs one request.
+        .keep_alive(false)
         // A client that half-closes after sending still gets its answer.
         .half_close(true);
     builder
@@ -151,7 +156,7 @@ fn refusal() -> &'static [u8] {
         let mut head = String::from(
             "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/html; charset=utf-8\r\n",
         );
-        for (name, value) in super::headers::FIXED {
+        for (name, value) in super::headers::fixed() {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str(&format!("content-length: {}\r\n\r\n", page.len()));

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::Key;
+use super::{assert_success, run, Key};
 
 pub fn server_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sealdrop"))
@@ -504,4 +504,49 @@ pub fn unix_exchange(path: &Path, request: &[u8]) -> Response {
     let s = std::os::unix::net::UnixStream::connect(path).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     exchange_over(s, request)
+}
+
+/// A world-traversable folder with a recipients file and an empty store, for
+/// a server run as nobody (chown the store to 65534 when root).
+pub fn unprivileged_fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let key = Key::new();
+    let recipients = dir.path().join("r.txt");
+    fs::write(&recipients, format!("{}\n", key.recipient)).unwrap();
+    fs::set_permissions(&recipients, fs::Permissions::from_mode(0o644)).unwrap();
+    let store = dir.path().join("store");
+    fs::create_dir(&store).unwrap();
+    fs::set_permissions(&store, fs::Permissions::from_mode(0o700)).unwrap();
+    (dir, recipients, store)
+}
+
+pub fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The server binary, run as nobody (via setpriv) when the test runs as root.
+pub fn unprivileged_server(dir: &std::path::Path) -> Command {
+    if running_as_root() {
+        // The binary must be reachable by nobody, so it is copied out of a
+        // target folder nobody may not enter. The copy is made by `install`,
+        // in a process of its own: had this process opened the copy for
+        // writing, a child forked meanwhile by another test thread would
+        // inherit that descriptor until its own exec, and running the copy
+        // would fail with ETXTBSY ("Text file busy").
+        let bin = dir.join("sealdrop");
+        assert_success(
+            &run(Command::new("install")
+                .args(["-m", "0755"])
+                .arg(server_bin())
+                .arg(&bin)),
+            "install the server binary",
+        );
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
+        c
+    } else {
+        Command::new(server_bin())
+    }
 }

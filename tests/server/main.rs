@@ -15,5 +15,6 @@ mod hardening;
 mod hostile;
 mod http;
 mod load;
+mod memory;
 mod pickup;
 mod store;

@@ -142,6 +142,7 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
             ("lang", lang.tag()),
             ("dir", lang.dir()),
             ("title", &plain_text(title)),
+            ("css", CSS),
             ("body", body),
             ("languages", &languages),
         ],
@@ -257,7 +258,14 @@ mod tests {
         );
         assert!(!page.to_lowercase().contains("<script"));
         assert!(page.contains("500 MB"));
-        assert!(!page.contains('{'), "unfilled placeholder");
+        // The stylesheet is inlined (its braces are CSS); nowhere else may a
+        // brace of an unfilled placeholder remain.
+        let inlined = format!("<style>{CSS}</style>");
+        assert!(page.contains(&inlined), "the stylesheet is inlined");
+        assert!(
+            !page.replace(&inlined, "").contains('{'),
+            "unfilled placeholder"
+        );
     }
 }
 
