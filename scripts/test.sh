@@ -22,6 +22,7 @@ packages=(
   "curl:curl"                        # TLS checks
   "openssl:openssl"                  # test certificates
   "util-linux:setpriv"               # run the server as nobody
+  "e2fsprogs:mkfs.ext4"              # an ext4 image for the file-time tests
   "tor:tor"                          # deploy checks
   "systemd:systemd-analyze"          # deploy checks
   "chromium:chromium"                # browser tests

@@ -104,8 +104,8 @@ async fn download(State(state): State<Arc<PickupState>>, Path(id): Path<String>)
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
     let path = state.app.store.path_of(&id);
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
+    let file = match super::store::open_unseen(&path) {
+        Ok(f) => tokio::fs::File::from_std(f),
         Err(_) => return json_error(StatusCode::NOT_FOUND, "no such submission"),
     };
     let len = match file.metadata().await {

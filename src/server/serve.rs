@@ -3,20 +3,21 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{watch, Semaphore};
 
 use super::{listen, pickup_api, router, App, Listeners};
 
-/// Every `touch_interval`: normalize file times in the store, log aggregate
-/// counters.
+/// At start-up, then on the wall-clock grid of `touch_interval` (on the hour
+/// by default): refill the store's file pool, normalize its file times, log
+/// aggregate counters. On the grid, every time the store holds (the coarse
+/// times set, the change and birth times of the pass itself) falls on the
+/// same few instants of each interval, whenever sources arrived.
 async fn maintenance(app: Arc<App>) {
-    let mut ticks = tokio::time::interval(app.limits.touch_interval);
+    let interval = app.limits.touch_interval;
     loop {
-        ticks.tick().await;
-        let coarse =
-            crate::seal::coarse_time(SystemTime::now(), app.limits.touch_interval.as_secs());
+        let coarse = crate::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
         let touched =
             tokio::task::spawn_blocking(move || app2.store.normalize_times(coarse.into())).await;
@@ -24,7 +25,18 @@ async fn maintenance(app: Arc<App>) {
             tracing::warn!("could not normalize file times in the store: {e}");
         }
         log_summary(&app);
+        tokio::time::sleep(until_next_multiple(SystemTime::now(), interval)).await;
     }
+}
+
+/// How long from `now` to the next multiple of `interval` since the epoch.
+fn until_next_multiple(now: SystemTime, interval: Duration) -> Duration {
+    let since_epoch = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let step = interval.as_nanos().max(1);
+    let into = since_epoch.as_nanos() % step;
+    Duration::from_nanos((step - into) as u64)
 }
 
 fn log_summary(app: &App) {
@@ -68,4 +80,24 @@ pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Ou
     }
     maintenance.abort();
     log_summary(&app);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_fall_on_the_grid() {
+        let at = |secs: u64, nanos: u32| SystemTime::UNIX_EPOCH + Duration::new(secs, nanos);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(until_next_multiple(at(7200, 0), hour), hour);
+        assert_eq!(
+            until_next_multiple(at(7201, 500_000_000), hour),
+            Duration::new(3598, 500_000_000)
+        );
+        assert_eq!(
+            until_next_multiple(at(10, 0), Duration::from_secs(4)),
+            Duration::from_secs(2)
+        );
+    }
 }

@@ -238,6 +238,91 @@ pub fn age_encrypt(plaintext: &[u8], key: &Key) -> Vec<u8> {
     out
 }
 
+/// The names in a server's store folder, sorted, without the pool of empty
+/// files the server makes ahead of time (`.pool-*`, so that no file's birth
+/// time dates an arrival). Each pool file is checked to be empty: no data
+/// can hide among them.
+pub fn store_entries(store: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(store).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".pool-") {
+            assert_eq!(
+                entry.metadata().unwrap().len(),
+                0,
+                "pool file {name} holds data"
+            );
+        } else {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+}
+
+/// A file system mounted for a test, unmounted when dropped. Mounting needs
+/// root (CI runs as root).
+pub struct Mount {
+    at: PathBuf,
+    image: Option<PathBuf>,
+}
+
+impl Mount {
+    fn mount(at: &Path, args: &[&str], what: &str) -> PathBuf {
+        std::fs::create_dir_all(at).unwrap();
+        let out = run(Command::new("mount").args(args).arg(at));
+        assert!(
+            out.status.success(),
+            "this test mounts {what} and needs root (CI runs as root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        at.to_owned()
+    }
+
+    /// A tmpfs of `size` (such as "3m") at `at`, mode 0700.
+    pub fn tmpfs(at: &Path, size: &str) -> Mount {
+        let options = format!("size={size},mode=0700");
+        Mount {
+            at: Self::mount(at, &["-t", "tmpfs", "-o", &options, "tmpfs"], "a tmpfs"),
+            image: None,
+        }
+    }
+
+    /// A fresh ext4 file system of `mib` MiB in an image file beside `at`,
+    /// loop-mounted at `at`.
+    pub fn ext4(at: &Path, mib: u64) -> Mount {
+        let image = at.with_extension("ext4.img");
+        let file = std::fs::File::create(&image).unwrap();
+        file.set_len(mib << 20).unwrap();
+        drop(file);
+        assert_success(
+            &run(Command::new("mkfs.ext4").arg("-q").arg(&image)),
+            "mkfs.ext4",
+        );
+        let source = image.to_str().unwrap().to_owned();
+        Mount {
+            at: Self::mount(at, &["-o", "loop", &source], "a loop device"),
+            image: Some(image),
+        }
+    }
+}
+
+impl Mount {
+    pub fn path(&self) -> &Path {
+        &self.at
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+        if let Some(image) = &self.image {
+            let _ = std::fs::remove_file(image);
+        }
+    }
+}
+
 /// Lists every file under `dir`, relative, sorted.
 pub fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();

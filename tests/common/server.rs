@@ -304,12 +304,7 @@ impl Server {
 
     /// Names of everything in the store folder.
     pub fn store_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.store)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        super::store_entries(&self.store)
     }
 
     pub fn sealed_files(&self) -> Vec<PathBuf> {

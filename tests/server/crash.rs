@@ -88,9 +88,8 @@ fn check_store(
     checked: &mut HashSet<PathBuf>,
     found: &mut HashMap<String, Vec<u8>>,
 ) {
-    for entry in fs::read_dir(store).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    for name in store_entries(store) {
+        let path = store.join(&name);
         assert!(
             name.ends_with(".age"),
             "a leftover survived the restart: {name}"
@@ -150,15 +149,9 @@ fn sigkill_at_random_moments_loses_nothing_that_was_received() {
         for c in clients {
             c.join().unwrap();
         }
-        leftovers_seen += fs::read_dir(&store)
-            .unwrap()
-            .filter(|e| {
-                !e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".age")
-            })
+        leftovers_seen += store_entries(&store)
+            .iter()
+            .filter(|name| !name.ends_with(".age"))
             .count();
     }
     let (mut child, _) = spawn(&recipients, &store, &addr.to_string());

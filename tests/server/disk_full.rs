@@ -4,44 +4,13 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use crate::common::server::*;
 use crate::common::*;
 
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Tmpfs {
-        fs::create_dir_all(at).unwrap();
-        let out = run(Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(at));
-        assert!(
-            out.status.success(),
-            "this test mounts a tmpfs and needs root (CI runs as root): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Tmpfs(at.to_owned())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 fn partials(store: &Path) -> Vec<String> {
-    fs::read_dir(store)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    store_entries(store)
+        .into_iter()
         .filter(|n| !n.ends_with(".age"))
         .collect()
 }
@@ -70,8 +39,8 @@ fn fill(server: &Server, file: &[u8]) -> usize {
 #[test]
 fn a_full_disk_gets_503_leaves_nothing_partial_and_recovers() {
     let outer = tempfile::tempdir().unwrap();
-    let mount = Tmpfs::mount(&outer.path().join("fs"), "3m");
-    let store = mount.0.join("store");
+    let mount = Mount::tmpfs(&outer.path().join("fs"), "3m");
+    let store = mount.path().join("store");
     private_dir(&store);
     // No free-space floor: the writes themselves hit ENOSPC mid-upload.
     let server = Server::start(&["--store", store.to_str().unwrap(), "--min-free-disk", "0"]);
@@ -103,8 +72,8 @@ fn a_full_disk_gets_503_leaves_nothing_partial_and_recovers() {
 #[test]
 fn the_free_space_floor_refuses_before_the_disk_is_full() {
     let outer = tempfile::tempdir().unwrap();
-    let mount = Tmpfs::mount(&outer.path().join("fs"), "4m");
-    let store = mount.0.join("store");
+    let mount = Mount::tmpfs(&outer.path().join("fs"), "4m");
+    let store = mount.path().join("store");
     private_dir(&store);
     let server = Server::start(&[
         "--store",

@@ -673,9 +673,9 @@ fn unix_socket_listener_serves_and_seals() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(parse_response(&raw).unwrap().status, 303);
-    let sealed: Vec<_> = fs::read_dir(&store)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let sealed: Vec<_> = store_entries(&store)
+        .iter()
+        .map(|name| store.join(name))
         .collect();
     assert_eq!(sealed.len(), 1);
     let (message, _) = open(&fs::read(&sealed[0]).unwrap(), &key);

@@ -18,3 +18,4 @@ mod load;
 mod memory;
 mod pickup;
 mod store;
+mod times;

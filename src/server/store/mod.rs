@@ -7,6 +7,7 @@
 //! crash left.
 
 mod partial;
+mod pool;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -21,6 +22,11 @@ use crate::fsutil::create_new_private_file;
 use crate::id::{random_hex, SubmissionId};
 use partial::Flusher;
 pub use partial::PartialFile;
+use pool::{FilePool, POOL_PREFIX};
+
+/// Empty files kept ready for uploads (see `pool`): enough for this many
+/// uploads between two maintenance passes before a batch refill.
+const POOL_SIZE: usize = 64;
 
 const PARTIAL_PREFIX: &str = ".incoming-";
 const PARTIAL_SUFFIX: &str = ".partial";
@@ -62,6 +68,7 @@ pub struct Store {
     /// or on first request for files from before a restart.
     hashes: Mutex<HashMap<SubmissionId, [u8; 32]>>,
     flusher: Flusher,
+    pool: FilePool,
 }
 
 impl Store {
@@ -105,6 +112,7 @@ impl Store {
             stored_bytes: AtomicU64::new(0),
             hashes: Mutex::new(HashMap::new()),
             flusher: Flusher::start().map_err(io_err)?,
+            pool: FilePool::open(dir, POOL_SIZE).map_err(io_err)?,
         };
         store.remove_partials().map_err(io_err)?;
         let total = store
@@ -176,14 +184,18 @@ impl Store {
         }
     }
 
-    /// Creates a new partial file, removed when the guard drops uncommitted.
+    /// A new partial file, removed when the guard drops uncommitted. It is a
+    /// pool file made at an earlier maintenance pass, never a file created now.
     pub fn create_partial(&self) -> io::Result<(PartialFile, PartialGuard)> {
         let path = self.dir.join(format!(
             "{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}",
             random_hex(16)
         ));
-        let file = create_new_private_file(&path)?;
+        self.pool.take(&path)?;
         let guard = PartialGuard { path: Some(path) };
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(guard.path.as_deref().expect("just set"))?;
         let partial = PartialFile::start(
             file,
             guard.path.as_deref().expect("just set"),
@@ -234,7 +246,7 @@ impl Store {
                 return Ok(*hash);
             }
         }
-        let hash = crate::fsutil::sha256_file(&path)?;
+        let hash = crate::fsutil::sha256_of(open_unseen(&path)?)?;
         self.lock_hashes().insert(id.clone(), hash);
         Ok(hash)
     }
@@ -263,19 +275,34 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the access and modification times of every sealed file and of the
-    /// folder to `t`. The kernel stamps the change time with "now" as it does so,
-    /// which overwrites the exact arrival time it held since the last pass.
+    /// The maintenance pass: refills the file pool (new files get this
+    /// pass's birth time), then sets the access and modification times of
+    /// every sealed file, pool file and the folder to `t`. The kernel stamps
+    /// the change time with "now" as it does so, which overwrites the exact
+    /// arrival time it held since the last pass. Returns the files touched.
     pub fn normalize_times(&self, t: SystemTime) -> io::Result<usize> {
+        self.pool.refill()?;
         let times = fs::FileTimes::new().set_accessed(t).set_modified(t);
         let mut touched = 0;
-        for (id, _) in self.sealed_files()? {
-            match File::open(self.path_of(&id)) {
+        let pool_files = fs::read_dir(&self.dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(POOL_PREFIX))
+            });
+        let sealed: Vec<PathBuf> = self
+            .sealed_files()?
+            .iter()
+            .map(|(id, _)| self.path_of(id))
+            .collect();
+        for path in sealed.into_iter().chain(pool_files) {
+            match File::open(&path) {
                 Ok(f) => {
                     f.set_times(times)?;
                     touched += 1;
                 }
-                // Picked up meanwhile.
+                // Picked up (or taken from the pool) meanwhile.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
@@ -287,6 +314,24 @@ impl Store {
     /// The user id that owns the store (for diagnostics).
     pub fn owner(&self) -> io::Result<u32> {
         Ok(fs::metadata(&self.dir)?.uid())
+    }
+}
+
+/// Opens a stored file for reading without updating its access time
+/// (O_NOATIME), so that reading a file back (its hash, a pickup download)
+/// does not stamp it with the exact moment. Falls back to a plain open for a
+/// file the server's user does not own (only the owner may ask for
+/// O_NOATIME); the store's own files are always its own.
+pub fn open_unseen(path: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOATIME | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => Ok(File::from(fd)),
+        Err(rustix::io::Errno::PERM) => File::open(path),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -311,6 +356,15 @@ mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
     use std::io::Write;
+
+    /// The folder's names without the (empty) pool files.
+    fn not_pool(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with(POOL_PREFIX))
+            .collect()
+    }
 
     fn private_dir() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
@@ -343,14 +397,11 @@ mod tests {
         let store = Store::open(d.path(), 0, None).unwrap();
         let (mut f, guard) = store.create_partial().unwrap();
         f.write_all(b"ciphertext").unwrap();
-        let names: Vec<_> = fs::read_dir(d.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names = not_pool(d.path());
         assert_eq!(names.len(), 1);
-        assert!(!names[0].to_string_lossy().ends_with(".age"));
+        assert!(!names[0].ends_with(".age"));
         drop(guard);
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
+        assert_eq!(not_pool(d.path()).len(), 0);
     }
 
     #[test]
@@ -372,7 +423,7 @@ mod tests {
         std::mem::forget(guard);
         let store = Store::open(d.path(), 0, None).unwrap();
         assert_eq!(store.sealed_files().unwrap().len(), 1);
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+        assert_eq!(not_pool(d.path()).len(), 1);
         assert_eq!(store.stored_bytes(), 6);
         assert_eq!(
             store.sealed_sha256(&id).unwrap(),
