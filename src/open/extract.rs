@@ -81,15 +81,17 @@ fn extract_into(
     .map_err(open_err)?;
     let manifest = submission.manifest().clone();
     for (index, part) in manifest.parts.iter().enumerate() {
-        // The reader has checked that every component is a sanitized name.
-        let target = staging.join(&part.path);
+        // The reader has checked that every component is a sanitized name;
+        // parts of unknown kinds go under unknown-parts/, never to the top.
+        let target = staging.join(part.output_path());
         if let Some(parent) = target.parent() {
             if parent != staging && parent.symlink_metadata().is_err() {
                 create_private_dir_all(parent).map_err(ToolError::io(parent))?;
             }
         }
         let out = create_new_private_file(&target).map_err(ToolError::io(&target))?;
-        let mut out = BufWriter::with_capacity(IO_BUFFER, out);
+        let capacity = (part.size as usize).clamp(1, IO_BUFFER);
+        let mut out = BufWriter::with_capacity(capacity, out);
         submission.copy_part(index, &mut out).map_err(|e| {
             if e.kind() == io::ErrorKind::InvalidData {
                 ToolError::Open {

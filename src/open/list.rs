@@ -6,7 +6,7 @@ use std::io::{BufReader, Read};
 use super::inputs::Input;
 use super::ToolError;
 use crate::keys::Identities;
-use crate::seal::{Manifest, SubmissionReader};
+use crate::seal::{Manifest, PartKind, SubmissionReader};
 use crate::terminal::{display_safe, human_size};
 
 const PREVIEW_CHARS: usize = 60;
@@ -86,6 +86,14 @@ pub fn format_listing(id: &str, listing: &Listing) -> String {
             human_size(part.size),
             display_safe(part.content_type.as_deref().unwrap_or("unknown type")),
             original
+        ));
+    }
+    // decrypt writes these too (under unknown-parts/): list shows them.
+    for part in m.parts.iter().filter(|p| p.kind == PartKind::Other) {
+        out.push_str(&format!(
+            "    {}  {}  (a part of a kind this sealdrop-open does not know)\n",
+            display_safe(&part.output_path()),
+            human_size(part.size),
         ));
     }
     out

@@ -17,6 +17,10 @@ pub const MANIFEST_PATH: &str = "manifest.json";
 pub const MESSAGE_PATH: &str = "message.txt";
 /// Folder of the attachments inside the archive.
 pub const ATTACHMENTS_DIR: &str = "attachments";
+/// Folder that `sealdrop-open` writes parts of unknown kinds into (from a
+/// newer version, or hostile), so that none lands at the top of a
+/// submission's folder beside what the editor expects.
+pub const UNKNOWN_PARTS_DIR: &str = "unknown-parts";
 /// Path of the Padmé padding entry (zeros; not listed in the manifest).
 pub const PADDING_PATH: &str = ".padding";
 /// Content type recorded for the message.
@@ -58,6 +62,18 @@ pub struct Part {
     pub size: u64,
     /// Lowercase hex SHA-256 of the part's bytes.
     pub sha256: String,
+}
+
+impl Part {
+    /// Where `sealdrop-open` writes this part, relative to the submission's
+    /// folder: its path, or for a part of unknown kind, its path under
+    /// [`UNKNOWN_PARTS_DIR`].
+    pub fn output_path(&self) -> String {
+        match self.kind {
+            PartKind::Message | PartKind::Attachment => self.path.clone(),
+            PartKind::Other => format!("{UNKNOWN_PARTS_DIR}/{}", self.path),
+        }
+    }
 }
 
 impl Manifest {

@@ -5,6 +5,7 @@
 //! `message.txt`, `attachments/…`, `manifest.json` and a Padmé padding entry.
 //! docs/FORMAT.md is the specification; this module is its reference.
 
+mod chunk_cache;
 pub mod manifest;
 pub mod names;
 pub mod padme;

@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// Upper bound for a sanitized name, in bytes of UTF-8. Well below the 255-byte
 /// limit of common file systems, leaving room for a " (NN)" uniqueness suffix.
 pub const MAX_NAME_BYTES: usize = 120;
@@ -117,8 +119,15 @@ fn truncate_keeping_extension(name: &str, max: usize) -> String {
     format!("{stem}{ext}")
 }
 
-/// Hands out names that are unique within one submission, compared without case
-/// (macOS and Windows file systems fold case).
+/// The key under which two names count as the same: names that differ only
+/// in case or in Unicode normalization (NFC/NFD) look identical to an
+/// editor, and macOS and Windows file systems store them as one file.
+pub fn lookalike_key(name: &str) -> String {
+    name.nfc().collect::<String>().to_lowercase()
+}
+
+/// Hands out names that are unique within one submission, compared by
+/// [`lookalike_key`].
 #[derive(Default)]
 pub struct UniqueNames {
     taken: HashSet<String>,
@@ -131,13 +140,13 @@ impl UniqueNames {
 
     /// Reserves a name; used for names the format itself puts beside attachments.
     pub fn reserve(&mut self, name: &str) {
-        self.taken.insert(name.to_lowercase());
+        self.taken.insert(lookalike_key(name));
     }
 
     /// Sanitizes `original` and makes it unique: "a.txt", "a (2).txt", …
     pub fn assign(&mut self, original: &str) -> String {
         let base = sanitize_name(original);
-        if self.taken.insert(base.to_lowercase()) {
+        if self.taken.insert(lookalike_key(&base)) {
             return base;
         }
         let (stem, ext) = split_extension(&base);
@@ -145,7 +154,7 @@ impl UniqueNames {
             let suffix = format!(" ({n}){ext}");
             let keep = floor_char_boundary(stem, MAX_NAME_BYTES - suffix.len());
             let candidate = format!("{}{suffix}", &stem[..keep]);
-            if self.taken.insert(candidate.to_lowercase()) {
+            if self.taken.insert(lookalike_key(&candidate)) {
                 return candidate;
             }
         }
@@ -230,5 +239,8 @@ mod tests {
         let second = names.assign(&long);
         assert_ne!(first, second);
         assert!(second.len() <= MAX_NAME_BYTES);
+        // The same name in NFC and in NFD looks identical: not two files.
+        assert_eq!(names.assign("caf\u{e9}.txt"), "caf\u{e9}.txt");
+        assert_eq!(names.assign("cafe\u{301}.txt"), "cafe\u{301} (2).txt");
     }
 }

@@ -10,10 +10,12 @@ use std::thread;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use super::chunk_cache::ChunkCache;
 use super::manifest::{
-    Manifest, Part, FORMAT_NAME, FORMAT_VERSION, MANIFEST_PATH, MAX_MANIFEST_BYTES, PADDING_PATH,
+    Manifest, Part, PartKind, ATTACHMENTS_DIR, FORMAT_NAME, FORMAT_VERSION, MANIFEST_PATH,
+    MAX_MANIFEST_BYTES, MESSAGE_PATH, PADDING_PATH,
 };
-use super::names::sanitize_name;
+use super::names::{lookalike_key, sanitize_name};
 use crate::hex::encode as hex;
 
 /// Deflate cannot expand data by more than 1032:1; a larger claim is a bomb.
@@ -39,6 +41,8 @@ pub enum OpenError {
     UnexpectedEntry(String),
     #[error("part {path:?} failed verification: {reason}")]
     Integrity { path: String, reason: String },
+    #[error("its ZIP structure is inconsistent ({0}): entries overlap, or a local header disagrees with the central directory, as in a zip bomb or a smuggled path; refused")]
+    Inconsistent(String),
 }
 
 impl From<age::DecryptError> for OpenError {
@@ -55,7 +59,7 @@ use crate::agefile::{AgeFile, Plaintext};
 /// An open sealed submission. Nothing is written anywhere; parts are read on
 /// demand and verified against the manifest as they are read.
 pub struct SubmissionReader<R: Read + Seek> {
-    archive: zip::ZipArchive<Plaintext<R>>,
+    archive: zip::ZipArchive<ChunkCache<Plaintext<R>>>,
     manifest: Manifest,
 }
 
@@ -83,7 +87,7 @@ impl<R: Read + Seek> SubmissionReader<R> {
             ));
         }
         let plaintext = file.decrypt(identities)?;
-        let mut archive = zip::ZipArchive::new(plaintext)?;
+        let mut archive = zip::ZipArchive::new(ChunkCache::new(plaintext)?)?;
         let manifest = read_manifest(&mut archive)?;
         check_archive(&mut archive, &manifest)?;
         Ok(SubmissionReader { archive, manifest })
@@ -119,12 +123,26 @@ impl<R: Read + Seek> SubmissionReader<R> {
     /// Copies part `index` into `out` and verifies it like [`PartReader`]
     /// (`InvalidData` on any mismatch). Decrypting, writing and hashing each
     /// cost about as much on a large part, so each has a thread: buffers go
-    /// from this one (decrypt) to a writer, then to a hasher, then back.
+    /// from this one (decrypt) to a writer, then to a hasher, then back. A
+    /// small part is copied here, with a buffer of its size: threads and
+    /// large buffers per part would make an archive of many tiny parts slow.
     /// Returns the part's size.
     pub fn copy_part<W: Write + Send>(&mut self, index: usize, out: &mut W) -> io::Result<u64> {
-        let reader = self
+        let mut reader = self
             .part_reader(index)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        if reader.declared.size < SMALL_PART {
+            let mut buf = Zeroizing::new(vec![0u8; reader.declared.size as usize + 1]);
+            let mut copied = 0u64;
+            loop {
+                let n = reader.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(copied);
+                }
+                out.write_all(&buf[..n])?;
+                copied += n as u64;
+            }
+        }
         let PartReader {
             mut inner,
             declared,
@@ -186,6 +204,8 @@ impl<R: Read + Seek> SubmissionReader<R> {
 
 /// Buffers passed between the threads of [`SubmissionReader::copy_part`].
 const COPY_BUFFER: usize = 256 * 1024;
+/// Parts smaller than this are copied on the calling thread.
+const SMALL_PART: u64 = 1024 * 1024;
 const COPY_QUEUE: usize = 4;
 
 /// Reads until `buf` is full or the input ends.
@@ -247,10 +267,13 @@ fn check_archive<R: Read + Seek>(
         if !is_safe_relative_path(&part.path) {
             return Err(OpenError::UnsafePath(part.path.clone()));
         }
-        let folded = part.path.to_lowercase();
+        check_layout(part)?;
+        // Two paths that differ only in case or Unicode normalization would
+        // be two files that look the same (or one, on macOS and Windows).
+        let folded = lookalike_key(&part.path);
         if folded == MANIFEST_PATH || folded == PADDING_PATH || !listed_folded.insert(folded) {
             return Err(OpenError::Manifest(format!(
-                "part path {:?} is reserved or repeated",
+                "part path {:?} is reserved, repeated, or looks the same as another part's",
                 part.path
             )));
         }
@@ -326,14 +349,59 @@ fn check_archive<R: Read + Seek>(
             reason: "listed in the manifest but missing from the archive".into(),
         });
     }
+    // Every local header must match its central record (name, method,
+    // sizes), no two entries may share bytes, none may reach into the central
+    // directory, and no local header may hide between entries. Without this,
+    // many central records pointing at one compressed block make a few KB
+    // expand to gigabytes, and a local header can carry a path that the
+    // central directory does not show.
+    archive
+        .validate_header_consistency()
+        .map_err(|e| OpenError::Inconsistent(e.to_string()))?;
+    // With entries apart, what the parts may expand to is bounded by the
+    // archive's own size.
+    let declared: u64 = manifest.parts.iter().map(|p| p.size).sum();
+    let honest = archive
+        .central_directory_start()
+        .saturating_mul(MAX_DEFLATE_RATIO)
+        .saturating_add(64 * manifest.parts.len() as u64);
+    if declared > honest {
+        return Err(OpenError::Inconsistent(format!(
+            "its parts claim {declared} bytes, more than its {} bytes of archive can hold",
+            archive.central_directory_start()
+        )));
+    }
     Ok(())
+}
+
+/// Each kind of part has its place: the message at `message.txt`, each
+/// attachment directly in `attachments/`. Parts of other kinds may be
+/// anywhere safe; they are written under `unknown-parts/`.
+fn check_layout(part: &Part) -> Result<(), OpenError> {
+    let fits = match part.kind {
+        PartKind::Message => part.path == MESSAGE_PATH,
+        PartKind::Attachment => part
+            .path
+            .strip_prefix(ATTACHMENTS_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|name| !name.contains('/')),
+        PartKind::Other => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(OpenError::Manifest(format!(
+            "a part of kind {:?} at {:?}, outside its place",
+            part.kind, part.path
+        )))
+    }
 }
 
 /// Reads one part and verifies it. A read that ends early, goes past the
 /// declared size, or whose SHA-256 differs returns an `InvalidData` error instead
 /// of end-of-file.
 pub struct PartReader<'a, R: Read + Seek> {
-    inner: io::Take<zip::read::ZipFile<'a, Plaintext<R>>>,
+    inner: io::Take<zip::read::ZipFile<'a, ChunkCache<Plaintext<R>>>>,
     declared: Declared,
     hasher: Sha256,
     read: u64,

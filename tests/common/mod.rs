@@ -126,6 +126,8 @@ pub struct RawZip {
     out: Vec<u8>,
     central: Vec<u8>,
     count: u16,
+    /// Each entry's central record without its name, to make aliases of.
+    records: Vec<Vec<u8>>,
 }
 
 impl RawZip {
@@ -134,6 +136,7 @@ impl RawZip {
             out: Vec::new(),
             central: Vec::new(),
             count: 0,
+            records: Vec::new(),
         }
     }
 
@@ -142,6 +145,20 @@ impl RawZip {
     pub fn entry(
         &mut self,
         name: &str,
+        method: u16,
+        data: &[u8],
+        declared: u32,
+        crc: u32,
+    ) -> &mut Self {
+        self.entry_named(name, name, method, data, declared, crc)
+    }
+
+    /// An entry whose local header carries `local_name` while the central
+    /// directory says `name`.
+    pub fn entry_named(
+        &mut self,
+        name: &str,
+        local_name: &str,
         method: u16,
         data: &[u8],
         declared: u32,
@@ -158,11 +175,12 @@ impl RawZip {
         h.extend_from_slice(&crc.to_le_bytes());
         h.extend_from_slice(&(data.len() as u32).to_le_bytes());
         h.extend_from_slice(&declared.to_le_bytes());
-        h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&(local_name.len() as u16).to_le_bytes());
         h.extend_from_slice(&0u16.to_le_bytes());
-        h.extend_from_slice(name.as_bytes());
+        h.extend_from_slice(local_name.as_bytes());
         self.out.extend_from_slice(&h);
         self.out.extend_from_slice(data);
+        let record_start = self.central.len();
         let c = &mut self.central;
         c.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         c.extend_from_slice(&20u16.to_le_bytes());
@@ -177,7 +195,21 @@ impl RawZip {
         c.extend_from_slice(&(name.len() as u16).to_le_bytes());
         c.extend_from_slice(&[0u8; 12]); // extra len, comment len, disk, internal attrs, external attrs
         c.extend_from_slice(&offset.to_le_bytes());
+        let record = c[record_start..].to_vec();
         c.extend_from_slice(name.as_bytes());
+        self.records.push(record);
+        self.count += 1;
+        self
+    }
+
+    /// A second central record named `name` for entry number `of`: the same
+    /// data, reachable under two names (the overlapping "better zip bomb").
+    pub fn alias(&mut self, name: &str, of: usize) -> &mut Self {
+        let mut record = self.records[of].clone();
+        record[28..30].copy_from_slice(&(name.len() as u16).to_le_bytes());
+        self.central.extend_from_slice(&record);
+        self.central.extend_from_slice(name.as_bytes());
+        self.records.push(record);
         self.count += 1;
         self
     }

@@ -355,3 +355,113 @@ fn newer_major_version_is_refused_with_advice() {
     assert!(matches!(err, OpenError::NewerVersion(2)), "{err}");
     assert!(err.to_string().contains("upgrade"));
 }
+
+/// Deflates `data` as a stock zip tool would.
+fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut enc, data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// The "better zip bomb": many central records pointing at one compressed
+/// block, each listed with an honest size and hash. Before, 87 KB made
+/// `sealdrop-open decrypt` write 6.2 GiB.
+#[test]
+fn entries_that_overlap_are_refused() {
+    let key = Key::new();
+    let part = vec![0u8; 1 << 20];
+    let deflated = deflate(&part);
+    let names: Vec<String> = (0..50).map(|i| format!("attachments/a{i}.bin")).collect();
+    let mut zip = RawZip::new();
+    zip.entry(
+        &names[0],
+        8,
+        &deflated,
+        part.len() as u32,
+        crc32fast::hash(&part),
+    );
+    for name in &names[1..] {
+        zip.alias(name, 0);
+    }
+    let listed: Vec<(&str, &str, &[u8])> = names
+        .iter()
+        .map(|n| ("attachment", n.as_str(), &part[..]))
+        .collect();
+    zip.stored("manifest.json", &manifest_json(&listed));
+    let err = open_raw(zip.finish(), &key).unwrap_err();
+    assert!(matches!(err, OpenError::Inconsistent(_)), "{err}");
+    assert!(err.to_string().contains("overlap"), "{err}");
+}
+
+/// A local header may not carry another path than the central directory
+/// shows: readers that stream local headers would write it there.
+#[test]
+fn a_local_header_with_another_name_is_refused() {
+    let key = Key::new();
+    let data = b"payload";
+    for local in ["../../../../tmp/evil.sh", "attachments/other.txt"] {
+        let zip = RawZip::new()
+            .entry_named(
+                "attachments/doc.txt",
+                local,
+                0,
+                data,
+                data.len() as u32,
+                crc32fast::hash(data),
+            )
+            .stored(
+                "manifest.json",
+                &manifest_json(&[("attachment", "attachments/doc.txt", data)]),
+            )
+            .finish();
+        let err = open_raw(zip, &key).unwrap_err();
+        assert!(matches!(err, OpenError::Inconsistent(_)), "{local}: {err}");
+    }
+}
+
+/// Two parts whose paths differ only in Unicode normalization or case would
+/// be two files that look the same (or clash on macOS and Windows).
+#[test]
+fn lookalike_part_names_are_refused() {
+    let key = Key::new();
+    for (a, b) in [
+        ("attachments/caf\u{e9}.txt", "attachments/cafe\u{301}.txt"),
+        ("attachments/Report.pdf", "attachments/report.PDF"),
+    ] {
+        let zip = RawZip::new()
+            .stored(a, b"one")
+            .stored(b, b"two")
+            .stored(
+                "manifest.json",
+                &manifest_json(&[("attachment", a, b"one"), ("attachment", b, b"two")]),
+            )
+            .finish();
+        let err = open_raw(zip, &key).unwrap_err();
+        assert!(
+            err.to_string().contains("looks the same"),
+            "{a} / {b}: {err}"
+        );
+    }
+}
+
+/// Each kind of part has its place; an attachment may not sit at the top of
+/// the submission's folder (an `autorun.inf` beside the message).
+#[test]
+fn parts_outside_their_place_are_refused() {
+    let key = Key::new();
+    for (kind, path) in [
+        ("attachment", "autorun.inf"),
+        ("attachment", "attachments/sub/x.txt"),
+        ("message", "attachments/message.txt"),
+    ] {
+        let zip = RawZip::new()
+            .stored(path, b"x")
+            .stored("manifest.json", &manifest_json(&[(kind, path, b"x")]))
+            .finish();
+        let err = open_raw(zip, &key).unwrap_err();
+        assert!(
+            err.to_string().contains("outside its place"),
+            "{kind} {path}: {err}"
+        );
+    }
+}

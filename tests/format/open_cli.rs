@@ -436,3 +436,82 @@ fn passphrase_protected_identity_is_prompted_on_the_terminal() {
         b"via passphrase"
     );
 }
+
+/// A part of a kind this version does not know (from a newer writer, or an
+/// `autorun.inf` from a hostile one) is written under `unknown-parts/`,
+/// never beside the message, and `list` shows it as well as `decrypt`
+/// writes it. An overlapping archive (zip bomb) writes nothing.
+#[test]
+fn unknown_parts_are_kept_apart_and_listed_and_bombs_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::new();
+    let key_path = dir.path().join("key.txt");
+    key.write_identity(&key_path);
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+
+    let zip = RawZip::new()
+        .stored("message.txt", b"hello")
+        .stored("autorun.inf", b"[autorun]\nopen=evil.exe\n")
+        .stored(
+            "manifest.json",
+            &manifest_json(&[
+                ("message", "message.txt", b"hello"),
+                ("autorun", "autorun.inf", b"[autorun]\nopen=evil.exe\n"),
+            ]),
+        )
+        .finish();
+    fs::write(inputs.join("unknown.age"), age_encrypt(&zip, &key)).unwrap();
+    let out = dir.path().join("out");
+    assert_success(
+        &run(open_cmd()
+            .args(["decrypt", "-i"])
+            .arg(&key_path)
+            .arg("-o")
+            .arg(&out)
+            .arg(inputs.join("unknown.age"))),
+        "decrypt",
+    );
+    assert_eq!(
+        tree(&out.join("unknown")),
+        ["manifest.json", "message.txt", "unknown-parts/autorun.inf"]
+    );
+    let listed = run(open_cmd()
+        .args(["list", "-i"])
+        .arg(&key_path)
+        .arg(inputs.join("unknown.age")));
+    assert_success(&listed, "list");
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains("unknown-parts/autorun.inf"), "{text}");
+
+    let part = vec![0u8; 1 << 20];
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut enc, &part).unwrap();
+    let deflated = enc.finish().unwrap();
+    let mut bomb = RawZip::new();
+    bomb.entry(
+        "attachments/a0.bin",
+        8,
+        &deflated,
+        part.len() as u32,
+        crc32fast::hash(&part),
+    );
+    let names: Vec<String> = (1..30).map(|i| format!("attachments/a{i}.bin")).collect();
+    for name in &names {
+        bomb.alias(name, 0);
+    }
+    let mut listed_parts = vec![("attachment", "attachments/a0.bin", &part[..])];
+    listed_parts.extend(names.iter().map(|n| ("attachment", n.as_str(), &part[..])));
+    bomb.stored("manifest.json", &manifest_json(&listed_parts));
+    fs::write(inputs.join("bomb.age"), age_encrypt(&bomb.finish(), &key)).unwrap();
+    let bombed = dir.path().join("bombed");
+    let result = run(open_cmd()
+        .args(["decrypt", "-i"])
+        .arg(&key_path)
+        .arg("-o")
+        .arg(&bombed)
+        .arg(inputs.join("bomb.age")));
+    assert_eq!(result.status.code(), Some(1), "the bomb fails");
+    assert!(String::from_utf8_lossy(&result.stderr).contains("overlap"));
+    assert_eq!(tree(&bombed), Vec::<String>::new(), "nothing written");
+}
