@@ -20,7 +20,24 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use super::{ack_path, download_path, Ack, Listing, Pending, LIST_PATH};
 use crate::hex;
 use crate::id::{random_hex, SubmissionId};
-use crate::terminal::{human_size, progress_bar};
+use crate::terminal::{display_safe, human_size, progress_bar};
+
+/// The most of a server's error text shown to the editor.
+const SERVER_TEXT_CHARS: usize = 300;
+
+/// What a server said, as text fit for the editor's terminal: it may be
+/// hostile (a seized or impersonated server), so terminal controls, bidi
+/// overrides and invisible characters are neutralized and the length is
+/// capped. Every error that can carry server text is printed through
+/// `display_safe` as well.
+fn server_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut shown: String = display_safe(&text).chars().take(SERVER_TEXT_CHARS).collect();
+    if text.chars().count() > SERVER_TEXT_CHARS {
+        shown.push('…');
+    }
+    shown
+}
 
 /// Marks a download in progress: `.<id>.age.partial-<random>`. Such files are
 /// never complete and are removed by the next run.
@@ -194,7 +211,7 @@ impl Client {
         if !status.is_success() {
             return Err(PickupError::Status {
                 status,
-                message: String::from_utf8_lossy(&body).into_owned(),
+                message: server_text(&body),
             });
         }
         serde_json::from_slice(&body)
@@ -433,7 +450,7 @@ pub async fn run(args: &PickupArgs) -> Result<Summary, PickupError> {
             }
             Err(e @ (PickupError::Unauthorized | PickupError::Connect { .. })) => return Err(e),
             Err(e) => {
-                bar.suspend(|| eprintln!("FAILED {e}"));
+                bar.suspend(|| eprintln!("FAILED {}", display_safe(&e.to_string())));
                 summary.failures.push(e);
             }
         }
@@ -463,13 +480,13 @@ pub async fn main(args: PickupArgs) -> ExitCode {
             } else {
                 eprintln!("{} failed:", summary.failures.len());
                 for f in &summary.failures {
-                    eprintln!("  {f}");
+                    eprintln!("  {}", display_safe(&f.to_string()));
                 }
                 ExitCode::FAILURE
             }
         }
         Err(e) => {
-            eprintln!("sealdrop pickup: {e}");
+            eprintln!("sealdrop pickup: {}", display_safe(&e.to_string()));
             ExitCode::from(2)
         }
     }

@@ -412,3 +412,56 @@ fn two_pickups_at_once_neither_lose_nor_duplicate() {
     );
     assert_eq!(decrypt_dir(&d, &inbox), sent);
 }
+
+/// A hostile (seized or impersonated) pickup server answers with text made to
+/// take over the editor's terminal: a title change, a screen clear, a fake
+/// "all verified" line, an OSC 52 clipboard write, the 8-bit CSI, a bidi
+/// override. None of it may reach the terminal as such.
+#[test]
+fn a_hostile_servers_text_cannot_drive_the_editors_terminal() {
+    use std::io::{Read, Write};
+    let evil = "\x1b]0;owned\x07\x1b[2J\x1b[H\rAll 12 submissions verified.\x1b]52;c;cm0gLXJmIH4=\x07\u{9b}31m\u{202e}exe.pdf\u{7}";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        // An error answer, then a "listing" that is not one.
+        for body in [
+            format!("{{\"error\": \"{}\"}}", evil.replace('\\', "\\\\")),
+            format!("{{\"submissions\": \"{evil}\"}}"),
+        ] {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let status = if body.contains("error") { "500 Oops" } else { "200 OK" };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    fs::write(&token, "sealdrop-pickup-v1-00\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&token, fs::Permissions::from_mode(0o600)).unwrap();
+    for _ in 0..2 {
+        let out = run(Command::new(server_bin())
+            .args(["pickup", "--from", &format!("http://{addr}"), "--token-file"])
+            .arg(&token)
+            .arg("--to")
+            .arg(dir.path().join("to")));
+        assert_eq!(out.status.code(), Some(2));
+        let printed = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        for c in ['\x1b', '\x07', '\r', '\u{9b}', '\u{202e}'] {
+            assert!(
+                !printed.contains(c),
+                "U+{:04X} reached the terminal: {printed:?}",
+                c as u32
+            );
+        }
+        assert!(printed.contains("sealdrop pickup:"), "{printed}");
+    }
+    server.join().unwrap();
+}
