@@ -32,7 +32,10 @@ const SERVER_TEXT_CHARS: usize = 300;
 /// `display_safe` as well.
 fn server_text(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let mut shown: String = display_safe(&text).chars().take(SERVER_TEXT_CHARS).collect();
+    let mut shown: String = display_safe(&text)
+        .chars()
+        .take(SERVER_TEXT_CHARS)
+        .collect();
     if text.chars().count() > SERVER_TEXT_CHARS {
         shown.push('…');
     }

@@ -45,34 +45,50 @@ fn log_summary(app: &App) {
     }
 }
 
+/// Open connections the pickup listeners take at most, apart from the
+/// sources' `--max-connections`: pickup clients are a few editors.
+pub const PICKUP_CONNECTIONS: usize = 64;
+
 /// Serves the source site on `listeners.source` and the pickup API on
 /// `listeners.pickup` until `shutdown` completes, then stops accepting, lets
 /// open requests finish for up to `limits.shutdown_grace`, and returns.
 pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let max = app.limits.max_connections;
-    let connections = Arc::new(Semaphore::new(max));
+    // Each side has its own connection budget: clients held at the pickup
+    // API's slowed-down token check must never take the sources' slots.
+    let source_budget = app.limits.max_connections;
+    let sources = Arc::new(Semaphore::new(source_budget));
+    let pickups = Arc::new(Semaphore::new(PICKUP_CONNECTIONS));
     let source = router::router(app.clone());
     let pickup = pickup_api::router(app.clone());
     let routed = listeners
         .source
         .into_iter()
-        .map(|l| (l, source.clone()))
-        .chain(listeners.pickup.into_iter().map(|l| (l, pickup.clone())));
-    for (listener, router) in routed {
+        .map(|l| (l, source.clone(), sources.clone()))
+        .chain(
+            listeners
+                .pickup
+                .into_iter()
+                .map(|l| (l, pickup.clone(), pickups.clone())),
+        );
+    for (listener, router, budget) in routed {
         tokio::spawn(listen::accept_loop(
             listener,
             router,
             app.clone(),
-            connections.clone(),
+            budget,
             stop_rx.clone(),
         ));
     }
     let maintenance = tokio::spawn(maintenance(app.clone()));
     shutdown.await;
     let _ = stop_tx.send(true);
-    let all = u32::try_from(max).unwrap_or(u32::MAX);
-    if tokio::time::timeout(app.limits.shutdown_grace, connections.acquire_many(all))
+    let drained = async {
+        let all = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let _ = sources.acquire_many(all(source_budget)).await;
+        let _ = pickups.acquire_many(all(PICKUP_CONNECTIONS)).await;
+    };
+    if tokio::time::timeout(app.limits.shutdown_grace, drained)
         .await
         .is_err()
     {

@@ -873,3 +873,58 @@ fn every_upload_outcome_is_counted_in_the_summary() {
         assert!(summary.contains(expected), "{expected} in {summary}");
     }
 }
+
+/// A file name sent only as RFC 8187 `filename*=` (multer sees none), and
+/// one with the escapes browsers apply to `"`, CR and LF, are recorded in
+/// the manifest as the source gave them, and sanitized for the name on disk.
+#[test]
+fn file_names_are_recorded_as_the_source_gave_them() {
+    let server = Server::start(&[]);
+    let part = |disposition: &str, data: &str| {
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"attachment\"; {disposition}\r\nContent-Type: text/plain\r\n\r\n{data}\r\n"
+        )
+    };
+    let body = format!(
+        "{}{}--{BOUNDARY}--\r\n",
+        part(
+            "filename*=UTF-8''%D8%AA%D9%82%D8%B1%D9%8A%D8%B1%20%E2%82%AC.txt",
+            "one"
+        ),
+        part("filename=\"say %22hi%22.txt\"", "two"),
+    );
+    let mut request = post_head("/submit", body.len(), "");
+    request.extend_from_slice(body.as_bytes());
+    assert_eq!(exchange(server.addr, &request).status, 303);
+    let sealed = fs::read(&server.sealed_files()[0]).unwrap();
+    let mut reader = sealdrop::seal::SubmissionReader::open(
+        std::io::Cursor::new(sealed),
+        std::iter::once(&server.key.identity as &dyn age::Identity),
+    )
+    .unwrap();
+    let parts: Vec<(String, String)> = reader
+        .manifest()
+        .attachments()
+        .map(|p| (p.original_name.clone().unwrap(), p.path.clone()))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (
+                "تقرير €.txt".to_owned(),
+                "attachments/تقرير €.txt".to_owned()
+            ),
+            (
+                "say \"hi\".txt".to_owned(),
+                "attachments/say hi.txt".to_owned()
+            ),
+        ]
+    );
+    let mut first = Vec::new();
+    reader
+        .part_reader(0)
+        .unwrap()
+        .read_to_end(&mut first)
+        .unwrap();
+    assert_eq!(first, b"one");
+}

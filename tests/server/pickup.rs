@@ -432,7 +432,11 @@ fn a_hostile_servers_text_cannot_drive_the_editors_terminal() {
             let (mut s, _) = listener.accept().unwrap();
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf);
-            let status = if body.contains("error") { "500 Oops" } else { "200 OK" };
+            let status = if body.contains("error") {
+                "500 Oops"
+            } else {
+                "200 OK"
+            };
             let _ = write!(
                 s,
                 "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -447,7 +451,12 @@ fn a_hostile_servers_text_cannot_drive_the_editors_terminal() {
     fs::set_permissions(&token, fs::Permissions::from_mode(0o600)).unwrap();
     for _ in 0..2 {
         let out = run(Command::new(server_bin())
-            .args(["pickup", "--from", &format!("http://{addr}"), "--token-file"])
+            .args([
+                "pickup",
+                "--from",
+                &format!("http://{addr}"),
+                "--token-file",
+            ])
             .arg(&token)
             .arg("--to")
             .arg(dir.path().join("to")));
@@ -464,4 +473,29 @@ fn a_hostile_servers_text_cannot_drive_the_editors_terminal() {
         assert!(printed.contains("sealdrop pickup:"), "{printed}");
     }
     server.join().unwrap();
+}
+
+/// Clients held at the pickup API's slowed-down token check have a budget of
+/// their own: they cannot take the sources' connection slots. (Before, 64
+/// bad-token requests gave sources the 503 page for 23 s.)
+#[test]
+fn bad_token_floods_cannot_take_the_sources_slots() {
+    let d = start(&["--max-connections", "8"]);
+    let request = b"GET /v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nConnection: close\r\n\r\n";
+    let held: Vec<_> = (0..16)
+        .map(|_| {
+            let mut s = std::os::unix::net::UnixStream::connect(&d.socket).unwrap();
+            std::io::Write::write_all(&mut s, request).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..5 {
+        assert_eq!(
+            get(d.server.addr, "/").status,
+            200,
+            "a source is served while bad tokens queue at the pickup API"
+        );
+    }
+    drop(held);
 }

@@ -12,6 +12,7 @@
 //! stays constant whatever its size.
 
 mod body;
+pub mod disposition;
 mod multipart;
 mod plaintext;
 mod sealer;

@@ -146,7 +146,14 @@ pub async fn feed(
             _ => return Err(Problem::Malformed.into()),
         };
         has_message |= is_message;
-        let file_name = field.file_name().unwrap_or_default().to_owned();
+        // The name as the source gave it: multer misses RFC 8187 names and
+        // the browsers' escapes (see `disposition`).
+        let file_name = field
+            .headers()
+            .get(axum::http::header::CONTENT_DISPOSITION)
+            .and_then(|v| super::disposition::file_name(v.as_bytes()))
+            .or_else(|| field.file_name().map(str::to_owned))
+            .unwrap_or_default();
         let content_type = field.content_type().map(|m| m.to_string());
         let mut begin = Some(if is_message {
             Command::BeginMessage
