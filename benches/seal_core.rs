@@ -26,20 +26,9 @@ fn mb_per_s(took: Duration) -> f64 {
     TOTAL as f64 / took.as_secs_f64() / 1e6
 }
 
-/// A 64 KiB chunk shared by every write, handed over as an owned chunk the
-/// way the server hands over multipart chunks.
-struct Shared(std::sync::Arc<[u8]>);
-
-impl AsRef<[u8]> for Shared {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
 fn main() {
     let mut data = vec![0u8; CHUNK];
     rand::Rng::fill(&mut rand::thread_rng(), &mut data[..]);
-    let shared: std::sync::Arc<[u8]> = data.clone().into();
     let classic = Recipients::from_keys(vec![age::x25519::Identity::generate().to_public()]);
     #[cfg(feature = "pq")]
     let pq = Recipients::from_pq_keys(vec![sealdrop::pq::Identity::generate().to_public()]);
@@ -81,20 +70,17 @@ fn main() {
         w.end_part().unwrap();
         w.finish().unwrap();
     };
-    let parallel_with = |recipients: &Recipients, options: &SealOptions| {
+    // No bound: every part a ZIP64 stored entry (the layout before 2026-11).
+    let unbounded = SealOptions::default();
+    let inline_with = |recipients: &Recipients, options: &SealOptions| {
         let mut w = SubmissionWriter::new(recipients, io::sink(), options).unwrap();
-        w.hash_in_parallel().unwrap();
         w.begin_attachment("data.bin", None).unwrap();
         for _ in 0..TOTAL / CHUNK {
-            w.write_part_owned(Box::new(Shared(shared.clone())))
-                .unwrap();
+            w.write_part(&data).unwrap();
         }
         w.end_part().unwrap();
         w.finish().unwrap();
     };
-    let parallel = |recipients: &Recipients| parallel_with(recipients, &server_options);
-    // No bound: every part a ZIP64 stored entry (the layout before 2026-11).
-    let unbounded = SealOptions::default();
 
     let mut variants: Vec<(&str, Variant)> = vec![
         (
@@ -104,29 +90,19 @@ fn main() {
         ("SHA-256 alone", Box::new(sha256)),
         ("CRC-32 alone", Box::new(crc32)),
         (
-            "SubmissionWriter, X25519, SHA-256 on a second thread (as the server runs it)",
-            Box::new(|| parallel(&classic)),
-        ),
-        (
-            "SubmissionWriter, X25519, SHA-256 inline",
+            "SubmissionWriter, X25519 (as the server runs it: SHA-256, deflate framing)",
             Box::new(|| inline(&classic)),
         ),
         (
-            "SubmissionWriter, X25519, second thread, ZIP64 stored layout (no part bound)",
-            Box::new(|| parallel_with(&classic, &unbounded)),
+            "SubmissionWriter, X25519, ZIP64 stored layout (no part bound)",
+            Box::new(|| inline_with(&classic, &unbounded)),
         ),
     ];
     #[cfg(feature = "pq")]
-    variants.extend([
-        (
-            "SubmissionWriter, post-quantum, SHA-256 on a second thread",
-            Box::new(|| parallel(&pq)) as Variant,
-        ),
-        (
-            "SubmissionWriter, post-quantum, SHA-256 inline",
-            Box::new(|| inline(&pq)),
-        ),
-    ]);
+    variants.extend([(
+        "SubmissionWriter, post-quantum",
+        Box::new(|| inline(&pq)) as Variant,
+    )]);
 
     // One warm-up round, then rounds in which every variant runs once, so
     // that drift in this VM's speed hits baseline and variants alike; each

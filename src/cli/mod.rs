@@ -82,7 +82,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     run::harden_process();
     crate::server::logging::init();
+    // Threads are bounded: the async workers (one per core) and at most
+    // MAX_BLOCKING_THREADS for blocking work; uploads hold none of their own.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(crate::server::workers::MAX_BLOCKING_THREADS)
         .enable_all()
         .build()
     {

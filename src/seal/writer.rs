@@ -3,8 +3,6 @@
 //! (64 KiB) plus a small record per part.
 
 use std::io::Write;
-use std::sync::mpsc;
-use std::thread;
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -65,78 +63,8 @@ struct OpenPart {
     path: String,
     original_name: Option<String>,
     content_type: Option<String>,
-    /// The inline hasher; unused while a [`HashHelper`] hashes this part.
     sha256: Sha256,
     size: u64,
-}
-
-/// A plaintext chunk handed over with ownership, for
-/// [`SubmissionWriter::write_part_owned`]. Its `Drop` should wipe it: the
-/// writer drops it as soon as it is both encrypted and hashed.
-pub type OwnedChunk = Box<dyn AsRef<[u8]> + Send>;
-
-/// Chunks queued for the helper: with 64 KiB chunks, 256 KiB per upload.
-const HASH_QUEUE: usize = 4;
-
-enum HashJob {
-    Data(OwnedChunk),
-    EndPart(mpsc::SyncSender<[u8; 32]>),
-}
-
-/// Computes the open part's SHA-256 on its own thread, so that hashing and
-/// encryption of a large upload use two cores. Chunks reach it after they
-/// were encrypted: it is then their only owner and drops (wipes) them.
-struct HashHelper {
-    jobs: Option<mpsc::SyncSender<HashJob>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl HashHelper {
-    fn start() -> Result<Self, SealError> {
-        let (jobs, queue) = mpsc::sync_channel::<HashJob>(HASH_QUEUE);
-        let thread = thread::Builder::new()
-            .name("sealdrop-hash".into())
-            .spawn(move || {
-                let mut sha256 = Sha256::new();
-                for job in queue {
-                    match job {
-                        HashJob::Data(chunk) => sha256.update((*chunk).as_ref()),
-                        HashJob::EndPart(reply) => {
-                            let _ = reply.send(sha256.finalize_reset().into());
-                        }
-                    }
-                }
-            })
-            .map_err(|e| SealError::Internal(format!("starting the hashing thread: {e}")))?;
-        Ok(HashHelper {
-            jobs: Some(jobs),
-            thread: Some(thread),
-        })
-    }
-
-    fn send(&self, job: HashJob) -> Result<(), SealError> {
-        self.jobs
-            .as_ref()
-            .and_then(|jobs| jobs.send(job).ok())
-            .ok_or_else(|| SealError::Internal("the hashing thread stopped".into()))
-    }
-
-    fn end_part(&self) -> Result<[u8; 32], SealError> {
-        let (reply, digest) = mpsc::sync_channel(1);
-        self.send(HashJob::EndPart(reply))?;
-        digest
-            .recv()
-            .map_err(|_| SealError::Internal("the hashing thread stopped".into()))
-    }
-}
-
-impl Drop for HashHelper {
-    fn drop(&mut self) {
-        drop(self.jobs.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// Seals one submission into `W`. Call [`SubmissionWriter::finish`] to complete
@@ -147,7 +75,6 @@ pub struct SubmissionWriter<W: Write> {
     names: UniqueNames,
     open: Option<OpenPart>,
     has_message: bool,
-    helper: Option<HashHelper>,
 }
 
 fn truncate_chars(s: &str, max_bytes: usize) -> String {
@@ -185,20 +112,7 @@ impl<W: Write> SubmissionWriter<W> {
             names,
             open: None,
             has_message: false,
-            helper: None,
         })
-    }
-
-    /// Hashes parts written with [`Self::write_part_owned`] on a helper
-    /// thread from now on (the server's choice; the default is inline).
-    pub fn hash_in_parallel(&mut self) -> Result<(), SealError> {
-        if self.open.is_some() {
-            return Err(SealError::State("a part is still open"));
-        }
-        if self.helper.is_none() {
-            self.helper = Some(HashHelper::start()?);
-        }
-        Ok(())
     }
 
     fn begin(&mut self, part: OpenPart) -> Result<(), SealError> {
@@ -251,33 +165,11 @@ impl<W: Write> SubmissionWriter<W> {
 
     /// Appends bytes to the open part.
     pub fn write_part(&mut self, data: &[u8]) -> Result<(), SealError> {
-        if self.helper.is_some() {
-            return Err(SealError::State(
-                "parallel hashing takes chunks through write_part_owned",
-            ));
-        }
-        self.append(data, true)
-    }
-
-    /// Appends an owned chunk to the open part: encrypted here, hashed on the
-    /// helper thread if [`Self::hash_in_parallel`] was called, then dropped.
-    pub fn write_part_owned(&mut self, chunk: OwnedChunk) -> Result<(), SealError> {
-        self.append((*chunk).as_ref(), self.helper.is_none())?;
-        match &self.helper {
-            Some(helper) => helper.send(HashJob::Data(chunk)),
-            None => Ok(()),
-        }
-    }
-
-    /// Encrypts `data` into the open part, hashing it here if `hash_here`.
-    fn append(&mut self, data: &[u8], hash_here: bool) -> Result<(), SealError> {
         let part = self
             .open
             .as_mut()
             .ok_or(SealError::State("no part is open"))?;
-        if hash_here {
-            part.sha256.update(data);
-        }
+        part.sha256.update(data);
         part.size += data.len() as u64;
         self.zip.write_data(data)?;
         Ok(())
@@ -291,17 +183,13 @@ impl<W: Write> SubmissionWriter<W> {
             .ok_or(SealError::State("no part is open"))?;
         self.zip.finish_entry()?;
         let size = part.size;
-        let sha256 = match &self.helper {
-            Some(helper) => helper.end_part()?,
-            None => part.sha256.finalize().into(),
-        };
         self.manifest.parts.push(Part {
             kind: part.kind,
             path: part.path,
             original_name: part.original_name,
             content_type: part.content_type,
             size,
-            sha256: hex(&sha256),
+            sha256: hex(&part.sha256.finalize()),
         });
         Ok(size)
     }
@@ -360,96 +248,5 @@ fn padding_len<W: Write>(zip: &ZipStreamWriter<W>) -> u64 {
             }
         }
         target = padded_len(target + 1);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::seal::SubmissionReader;
-    use std::io::{Cursor, Read};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
-    /// A chunk that counts its drops, to show the writer lets go of each one.
-    struct Counted(Vec<u8>, Arc<AtomicUsize>);
-
-    impl AsRef<[u8]> for Counted {
-        fn as_ref(&self) -> &[u8] {
-            &self.0
-        }
-    }
-
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.1.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn seal(
-        parallel: bool,
-        parts: &[Vec<Vec<u8>>],
-        drops: &Arc<AtomicUsize>,
-    ) -> (Vec<u8>, Manifest) {
-        let identity = age::x25519::Identity::generate();
-        let recipients = Recipients::from_keys(vec![identity.to_public()]);
-        let mut w =
-            SubmissionWriter::new(&recipients, Vec::new(), &SealOptions::default()).unwrap();
-        if parallel {
-            w.hash_in_parallel().unwrap();
-            assert!(matches!(
-                w.begin_message().and_then(|_| w.write_part(b"x")),
-                Err(SealError::State(_))
-            ));
-            w.end_part().unwrap();
-        }
-        for (i, chunks) in parts.iter().enumerate() {
-            w.begin_attachment(&format!("part{i}.bin"), None).unwrap();
-            for chunk in chunks {
-                w.write_part_owned(Box::new(Counted(chunk.clone(), drops.clone())))
-                    .unwrap();
-            }
-            w.end_part().unwrap();
-        }
-        let sealed = w.finish().unwrap().0;
-        let mut r = SubmissionReader::open(
-            Cursor::new(&sealed),
-            std::iter::once(&identity as &dyn age::Identity),
-        )
-        .unwrap();
-        let manifest = r.manifest().clone();
-        for i in 0..manifest.parts.len() {
-            // Reading through verifies each part's size and SHA-256.
-            let mut sink = Vec::new();
-            r.part_reader(i).unwrap().read_to_end(&mut sink).unwrap();
-        }
-        (sealed, manifest)
-    }
-
-    #[test]
-    fn parallel_hashing_gives_the_inline_digests_and_drops_every_chunk() {
-        let parts: Vec<Vec<Vec<u8>>> = vec![
-            (0..40u8).map(|i| vec![i; 65_536]).collect(),
-            vec![],
-            vec![b"tail".to_vec(); 3],
-        ];
-        let chunk_count: usize = parts.iter().map(Vec::len).sum();
-        let drops = Arc::new(AtomicUsize::new(0));
-        let (_, inline) = seal(false, &parts, &drops);
-        assert_eq!(drops.load(Ordering::SeqCst), chunk_count);
-        let (_, parallel) = seal(true, &parts, &drops);
-        assert_eq!(drops.load(Ordering::SeqCst), 2 * chunk_count);
-        let digests = |m: &Manifest| {
-            m.parts
-                .iter()
-                .filter(|p| p.kind == PartKind::Attachment)
-                .map(|p| (p.size, p.sha256.clone()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(digests(&inline), digests(&parallel));
-        assert_eq!(
-            inline.parts[0].sha256,
-            hex(&Sha256::digest(parts[0].concat()))
-        );
     }
 }

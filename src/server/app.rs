@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-
 use super::config::{ConfigError, Limits, ServeConfig};
 use super::store::{Store, StoreError};
 use super::{pages, stats, tls};
@@ -33,8 +31,10 @@ pub struct App {
     pub limits: Limits,
     pub recipients: Recipients,
     pub store: Store,
-    /// One permit per upload being sealed.
-    pub uploads: Arc<Semaphore>,
+    /// Upload slots (`upload::slots`).
+    pub slots: Arc<super::upload::slots::Slots>,
+    /// The bounded pool sealing work runs on.
+    pub workers: super::workers::Workers,
     pub stats: stats::Stats,
     pub pages: pages::FixedPages,
     /// Hashes of the accepted pickup tokens.
@@ -51,7 +51,11 @@ impl App {
             config.limits.store_quota,
         )?;
         Ok(Arc::new(App {
-            uploads: Arc::new(Semaphore::new(config.limits.max_concurrent_uploads)),
+            slots: super::upload::slots::Slots::new(
+                config.limits.max_concurrent_uploads,
+                config.limits.body_idle_timeout,
+            ),
+            workers: super::workers::Workers::for_this_machine(),
             pages: pages::FixedPages::new(&config.limits),
             limits: config.limits.clone(),
             recipients,

@@ -70,18 +70,25 @@ pub struct ServeOptions {
     /// Most bytes of multipart headers per part [default: 16KiB].
     #[arg(long, value_name = "SIZE")]
     pub max_part_header_size: Option<ByteSize>,
-    /// Uploads sealed at once; more get a 503 page [default: 32].
+    /// Uploads in progress at once; beyond, the slowest old one gives way or the
+    /// newcomer gets a 503 page [default: 1024].
     #[arg(long, value_name = "N")]
     pub max_concurrent_uploads: Option<usize>,
-    /// Open connections; more get a 503 and are closed [default: 1024].
+    /// Open connections on the source listeners; more get a 503 and are closed
+    /// [default: 2048].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
     /// Time to send request headers [default: 20s].
     #[arg(long, value_name = "DURATION")]
     pub header_timeout: Option<HumanDuration>,
-    /// Longest pause while a body is sent [default: 2m].
+    /// Longest pause while a body is sent; also the window the minimum rate is
+    /// averaged over [default: 2m].
     #[arg(long, value_name = "DURATION")]
     pub body_idle_timeout: Option<HumanDuration>,
+    /// Least an upload must average, per second, over every body-idle-timeout
+    /// window; slower ones get a 408 page [default: 1KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub min_upload_rate: Option<ByteSize>,
     /// Longest time for one whole upload [default: 4h].
     #[arg(long, value_name = "DURATION")]
     pub upload_deadline: Option<HumanDuration>,
@@ -166,14 +173,17 @@ pub struct Limits {
     pub max_attachments: usize,
     /// Most bytes of multipart headers (boundary lines and part headers) per part.
     pub max_part_header_bytes: u64,
-    /// Uploads being sealed at once; more get a 503 page.
+    /// Uploads in progress at once (see `upload::slots`).
     pub max_concurrent_uploads: usize,
-    /// Open connections at once; more get a 503 and are closed.
+    /// Open connections on the source listeners; more get a 503 and are closed.
     pub max_connections: usize,
     /// Time a client has to send a request's headers.
     pub header_timeout: Duration,
-    /// Longest pause allowed while a body is being sent.
+    /// Longest pause allowed while a body is being sent, and the window over
+    /// which `min_upload_rate` is averaged.
     pub body_idle_timeout: Duration,
+    /// Least bytes per second an upload must average over each window.
+    pub min_upload_rate: u64,
     /// Longest time one upload may take in all.
     pub upload_deadline: Duration,
     /// Free disk space the store must keep; below it uploads get a 503 page.
@@ -195,10 +205,11 @@ impl Default for Limits {
             max_message_bytes: MIB,
             max_attachments: 50,
             max_part_header_bytes: 16 * KIB,
-            max_concurrent_uploads: 32,
-            max_connections: 1024,
+            max_concurrent_uploads: 1024,
+            max_connections: 2048,
             header_timeout: Duration::from_secs(20),
             body_idle_timeout: Duration::from_secs(120),
+            min_upload_rate: KIB,
             upload_deadline: Duration::from_secs(4 * 3600),
             min_free_bytes: 1024 * MIB,
             store_quota: None,
@@ -280,6 +291,7 @@ impl ServeConfig {
                 d.body_idle_timeout,
                 "body-idle-timeout",
             )?,
+            min_upload_rate: size(o.min_upload_rate, d.min_upload_rate),
             upload_deadline: positive(o.upload_deadline, d.upload_deadline, "upload-deadline")?,
             min_free_bytes: size(o.min_free_disk, d.min_free_bytes),
             store_quota: o.store_quota.map(|s| s.0),

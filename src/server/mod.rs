@@ -27,6 +27,7 @@ pub mod stats;
 pub mod store;
 pub mod tls;
 pub mod upload;
+pub mod workers;
 
 pub use app::{App, StartError};
 pub use config::{ConfigError, Limits, ListenAddr, ServeConfig, ServeOptions};

@@ -24,6 +24,8 @@ pub enum Problem {
     Busy,
     Full,
     Timeout,
+    /// A slow upload whose slot a newcomer took, when every slot was taken.
+    Evicted,
     NotFound,
     MethodNotAllowed,
     Internal,
@@ -40,6 +42,7 @@ impl Problem {
         Problem::Busy,
         Problem::Full,
         Problem::Timeout,
+        Problem::Evicted,
         Problem::NotFound,
         Problem::MethodNotAllowed,
         Problem::Internal,
@@ -52,7 +55,7 @@ impl Problem {
             }
             Problem::Malformed | Problem::Empty | Problem::Aborted => StatusCode::BAD_REQUEST,
             Problem::Busy | Problem::Full => StatusCode::SERVICE_UNAVAILABLE,
-            Problem::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Problem::Timeout | Problem::Evicted => StatusCode::REQUEST_TIMEOUT,
             Problem::NotFound => StatusCode::NOT_FOUND,
             Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Problem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -80,7 +83,7 @@ impl Problem {
             Problem::Empty => "error-empty",
             Problem::Busy => "error-busy",
             Problem::Full => "error-full",
-            Problem::Timeout => "error-timeout",
+            Problem::Timeout | Problem::Evicted => "error-timeout",
             Problem::NotFound => "error-not-found",
             Problem::MethodNotAllowed => "error-method",
             Problem::Internal => "error-internal",
@@ -99,6 +102,7 @@ impl Problem {
             Problem::Busy => Counter::Busy,
             Problem::Full => Counter::StoreFull,
             Problem::Timeout => Counter::TimedOut,
+            Problem::Evicted => Counter::Evicted,
             Problem::Internal => Counter::Failed,
             Problem::NotFound | Problem::MethodNotAllowed => return None,
         })

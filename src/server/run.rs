@@ -26,6 +26,37 @@ pub fn harden_process() {
     }
 }
 
+/// File descriptors a configuration may need at once: a socket per source
+/// and pickup connection, two per upload in progress (its file, and the
+/// handle that flushes a large one), and room for listeners, the store's
+/// folder and pool, and the runtime.
+pub fn file_descriptors_needed(config: &ServeConfig) -> u64 {
+    let pickup = if config.pickup_listen.is_empty() {
+        0
+    } else {
+        super::serve::PICKUP_CONNECTIONS
+    };
+    (config.limits.max_connections + pickup + 2 * config.limits.max_concurrent_uploads + 128) as u64
+}
+
+/// Refuses to start when the process may not open as many files as the
+/// configuration needs: it would fail sources under load instead.
+fn check_file_limit(config: &ServeConfig) -> Result<(), StartError> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let needed = file_descriptors_needed(config);
+    match limit.current {
+        Some(have) if have < needed => Err(StartError::Config(super::ConfigError(format!(
+            "this process may open {have} files, but {} connections and {} uploads at once need \
+             about {needed}: raise the limit (LimitNOFILE={} in the systemd unit, or ulimit -n) or \
+             lower --max-connections / --max-concurrent-uploads",
+            config.limits.max_connections,
+            config.limits.max_concurrent_uploads,
+            needed.next_power_of_two()
+        )))),
+        _ => Ok(()),
+    }
+}
+
 /// What `demo` prints once the server listens, given the first address it
 /// serves on.
 pub type Banner = Box<dyn FnOnce(&str) -> String>;
@@ -56,6 +87,7 @@ pub async fn start(config: &ServeConfig) -> Result<Started, StartError> {
 
 /// Starts the server and runs until SIGTERM/SIGINT.
 pub async fn run(config: ServeConfig, banner: Option<Banner>) -> Result<(), StartError> {
+    check_file_limit(&config)?;
     let Started {
         app,
         listeners,

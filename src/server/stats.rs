@@ -13,19 +13,21 @@ pub enum Counter {
     Busy,
     StoreFull,
     TimedOut,
+    Evicted,
     Aborted,
     Failed,
     ConnectionsRefused,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 9] = [
+    pub const ALL: [Counter; 10] = [
         Counter::Sealed,
         Counter::TooLarge,
         Counter::Malformed,
         Counter::Busy,
         Counter::StoreFull,
         Counter::TimedOut,
+        Counter::Evicted,
         Counter::Aborted,
         Counter::Failed,
         Counter::ConnectionsRefused,
@@ -40,6 +42,7 @@ impl Counter {
             Counter::Busy => "busy",
             Counter::StoreFull => "store_full",
             Counter::TimedOut => "timed_out",
+            Counter::Evicted => "evicted",
             Counter::Aborted => "aborted",
             Counter::Failed => "failed",
             Counter::ConnectionsRefused => "connections_refused",

@@ -136,7 +136,7 @@ fn deploy_guide_path_works_on_unix_sockets() {
         fs::read(opened[0].join("attachments/doc.pdf")).unwrap(),
         b"%PDF-1.4 ..."
     );
-    assert_eq!(fs::read_dir(r.join("store")).unwrap().count(), 0);
+    assert_eq!(store_entries(&r.join("store")), Vec::<String>::new());
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -17,5 +17,6 @@ mod http;
 mod load;
 mod memory;
 mod pickup;
+mod slots;
 mod store;
 mod times;

@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::thread;
 
@@ -49,7 +49,10 @@ impl Flusher {
 /// every `WRITEBACK_STEP` bytes.
 pub struct PartialFile {
     file: File,
-    flush_handle: Arc<File>,
+    path: PathBuf,
+    /// Opened at the first writeback request: a small upload never needs
+    /// it, and so costs one file descriptor, not two.
+    flush_handle: Option<Arc<File>>,
     flusher: mpsc::SyncSender<Arc<File>>,
     written: u64,
     requested_at: u64,
@@ -59,7 +62,8 @@ impl PartialFile {
     pub(super) fn start(file: File, path: &Path, flusher: &Flusher) -> io::Result<PartialFile> {
         Ok(PartialFile {
             file,
-            flush_handle: Arc::new(File::open(path)?),
+            path: path.to_owned(),
+            flush_handle: None,
             flusher: flusher.requests.clone(),
             written: 0,
             requested_at: 0,
@@ -78,7 +82,12 @@ impl Write for PartialFile {
         self.written += n as u64;
         if self.written - self.requested_at >= WRITEBACK_STEP {
             self.requested_at = self.written;
-            let _ = self.flusher.try_send(self.flush_handle.clone());
+            if self.flush_handle.is_none() {
+                self.flush_handle = Some(Arc::new(File::open(&self.path)?));
+            }
+            if let Some(handle) = &self.flush_handle {
+                let _ = self.flusher.try_send(handle.clone());
+            }
         }
         Ok(n)
     }

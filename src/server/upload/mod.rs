@@ -1,21 +1,26 @@
 //! `POST /submit`: multipart in, sealed file out, nothing in plaintext on
 //! disk. A submission's bytes flow through these steps, in this order:
 //!
-//! 1. [`body`]: the request body off the socket, with deadlines;
+//! 0. [`slots`]: a slot among `--max-concurrent-uploads`, which slow uploads
+//!    lose;
+//! 1. [`body`]: the request body off the socket, with deadlines and a
+//!    minimum rate;
 //! 2. [`multipart`]: the form, parsed while it streams, every limit enforced;
-//! 3. [`sealer`]: age + ZIP into a partial file of the store;
+//! 3. [`sealer`]: age + ZIP into a partial file of the store, in batches on
+//!    the server's bounded pool;
 //! 4. the store's commit: fsync, rename to `<id>.age`, fsync the folder;
 //! 5. the outcome, which the router turns into the answer
 //!    (`problem::answer_submission`).
 //!
-//! The steps are joined by small bounded channels, so that memory per upload
-//! stays constant whatever its size.
+//! The steps are async tasks joined by small bounded channels: an upload
+//! waiting for the network holds a few small buffers and no thread, and
+//! memory per upload stays constant whatever its size.
 
 mod body;
 pub mod disposition;
 mod multipart;
-mod plaintext;
 mod sealer;
+pub mod slots;
 
 use std::sync::Arc;
 
@@ -37,15 +42,38 @@ const QUEUE: usize = 4;
 /// Seals one submission from a request. On success the file is durable under
 /// its final name.
 pub async fn ingest(app: Arc<App>, headers: &HeaderMap, body: Body) -> Result<(), Problem> {
+    // What needs no body is decided before anything is read, a slot included.
+    let admitted = preflight(&app, headers).and_then(|boundary| {
+        let slot = app.slots.acquire().ok_or(Problem::Busy)?;
+        app.store.check_capacity(0).map_err(|_| Problem::Full)?;
+        Ok((boundary, slot))
+    });
     let (body_tx, body_rx) = mpsc::channel(QUEUE);
-    let mut pump_task = Some(tokio::spawn(body::pump(body, body_tx, app.clone())));
-    let result = ingest_stream(app.clone(), headers, body_rx, &mut pump_task).await;
-    // The receiving side is gone now, so the pump drains whatever the client
-    // still sends; waiting for it lets the client read our answer.
-    if let Some(task) = pump_task {
-        let _ = task.await;
+    match admitted {
+        Ok((boundary, slot)) => {
+            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot)));
+            ingest_stream(app, boundary, body_rx, pump).await
+        }
+        Err(problem) => {
+            // Nothing reads the body: the pump drains it, so that the client
+            // reads this answer instead of a reset.
+            drop(body_rx);
+            let _ = body::pump(body, body_tx, app, None).await;
+            Err(problem)
+        }
     }
-    result
+}
+
+/// The multipart boundary, after the checks that need no body.
+fn preflight(app: &App, headers: &HeaderMap) -> Result<String, Problem> {
+    let boundary = boundary(headers)?;
+    let limits = &app.limits;
+    if declared_length(headers)
+        .is_some_and(|n| n > limits.max_upload_bytes + framing_allowance(limits))
+    {
+        return Err(Problem::TooLarge);
+    }
+    Ok(boundary)
 }
 
 /// The multipart boundary of a `multipart/form-data` request.
@@ -75,65 +103,53 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 
 async fn ingest_stream(
     app: Arc<App>,
-    headers: &HeaderMap,
+    boundary: String,
     body_rx: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
-    pump_task: &mut Option<tokio::task::JoinHandle<PumpEnd>>,
+    pump: tokio::task::JoinHandle<PumpEnd>,
 ) -> Result<(), Problem> {
     let limits = &app.limits;
-    let boundary = boundary(headers)?;
-    if declared_length(headers)
-        .is_some_and(|n| n > limits.max_upload_bytes + framing_allowance(limits))
-    {
-        return Err(Problem::TooLarge);
-    }
-    let _permit = app
-        .uploads
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| Problem::Busy)?;
-    app.store.check_capacity(0).map_err(|_| Problem::Full)?;
-
     let framing = Arc::new(Framing::default());
     let form = multipart::parser(body_rx, boundary, limits, framing.clone());
     let (tx, rx) = mpsc::channel(QUEUE);
-    let worker = {
-        let app = app.clone();
-        tokio::task::spawn_blocking(move || sealer::seal_worker(app, rx))
-    };
+    let sealing = tokio::spawn(sealer::seal(app.clone(), rx));
     let fed = multipart::feed(limits, form, &framing, &tx).await;
     // The multipart stream is complete; the HTTP request must be too (a
     // client that stops short of its Content-Length or final chunk is not a
-    // complete submission, whatever its multipart framing says).
+    // complete submission, whatever its multipart framing says). On an early
+    // answer the pump, no longer read from, drains the rest.
     let fed = match fed {
-        Ok(()) => {
-            let end = match pump_task.take() {
-                Some(task) => task.await.unwrap_or(PumpEnd::ClientGone),
-                None => PumpEnd::ClientGone,
-            };
-            match end {
-                PumpEnd::Complete => tx
-                    .send(Command::Finish)
-                    .await
-                    .map_err(|_| FeedError::SealerGone),
-                PumpEnd::TimedOut => Err(FeedError::Problem(Problem::Timeout)),
-                PumpEnd::ClientGone => Err(FeedError::Problem(Problem::Aborted)),
-                PumpEnd::DrainCapReached => Err(FeedError::Problem(Problem::Malformed)),
-            }
+        Ok(()) => match pump.await.unwrap_or(PumpEnd::ClientGone) {
+            PumpEnd::Complete => tx
+                .send(Command::Finish)
+                .await
+                .map_err(|_| FeedError::SealerGone),
+            PumpEnd::TimedOut => Err(FeedError::Problem(Problem::Timeout)),
+            PumpEnd::Evicted => Err(FeedError::Problem(Problem::Evicted)),
+            PumpEnd::ClientGone => Err(FeedError::Problem(Problem::Aborted)),
+            PumpEnd::DrainCapReached => Err(FeedError::Problem(Problem::Malformed)),
+        },
+        Err(e) => {
+            drop(tx);
+            let sealed = sealing.await;
+            let _ = pump.await;
+            return outcome(Err(e), sealed.unwrap_or(Err(SealFailure::Failed)));
         }
-        Err(e) => Err(e),
     };
     drop(tx);
-    let sealed = worker.await.unwrap_or(Err(SealFailure::Failed));
+    let sealed = sealing.await.unwrap_or(Err(SealFailure::Failed));
+    outcome(fed, sealed)
+}
+
+/// The outcome of an upload from what feeding and sealing returned: the
+/// multipart stage's own problem first, then the sealer's.
+fn outcome(
+    fed: Result<(), FeedError>,
+    sealed: Result<crate::id::SubmissionId, SealFailure>,
+) -> Result<(), Problem> {
     match (fed, sealed) {
-        (Ok(()), Ok(id)) => {
-            // The ciphertext hash serves pickup only: compute it after the
-            // source has its answer, while the file is still in the page cache.
-            let app = app.clone();
-            tokio::task::spawn_blocking(move || {
-                let _ = app.store.sealed_sha256(&id);
-            });
-            Ok(())
-        }
+        // The ciphertext hash that pickup needs is computed when pickup asks
+        // for it (`Store::sealed_sha256`), not on the source's time.
+        (Ok(()), Ok(_id)) => Ok(()),
         (Err(FeedError::Problem(problem)), _) => Err(problem),
         (_, Err(SealFailure::Empty)) => Err(Problem::Empty),
         (_, Err(SealFailure::Full)) => Err(Problem::Full),

@@ -52,11 +52,12 @@ fn multer_problem(e: multer::Error) -> Problem {
         multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
             Problem::TooLarge
         }
-        multer::Error::StreamReadFailed(inner) => match inner.downcast_ref::<io::Error>() {
-            Some(io) if io.kind() == io::ErrorKind::TimedOut => Problem::Timeout,
-            Some(io) if io.kind() == io::ErrorKind::ConnectionAborted => Problem::Aborted,
-            _ => Problem::Malformed,
-        },
+        // The pump stopped the body: its reason travels inside the error.
+        multer::Error::StreamReadFailed(inner) => inner
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|reason| reason.downcast_ref::<super::body::Stopped>())
+            .map_or(Problem::Malformed, |stopped| stopped.0),
         _ => Problem::Malformed,
     }
 }

@@ -1,7 +1,8 @@
-//! Step 3 of an upload: the sealer, on a blocking thread. It feeds the
-//! streaming age+ZIP writer (`crate::seal`) with what the multipart stage
-//! sends, writing ciphertext into a partial file of the store, and at the end
-//! hands the file to the store's commit (fsync, rename, fsync the folder).
+//! Step 3 of an upload: the sealer. It takes what the multipart stage sends
+//! and runs it in bursts on the server's bounded pool (`server::workers`):
+//! the age+ZIP writer (`crate::seal`) hashes and encrypts into a partial file
+//! of the store; at the end the store's commit makes the file durable (fsync,
+//! rename, fsync the folder). Between bursts an upload holds no thread.
 //! Nothing is created before the first byte of real content, and the partial
 //! file is removed on every failure path.
 
@@ -12,14 +13,17 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::plaintext::PlainChunk;
 use crate::bytesize::MIB;
 use crate::id::SubmissionId;
 use crate::seal::{SealError, SealOptions, SubmissionWriter};
+use crate::server::store::{PartialFile, PartialGuard};
 use crate::server::App;
 
 /// Re-check free disk space after this many bytes.
 const CAPACITY_CHECK_EVERY: u64 = 16 * MIB;
+/// A burst on the pool ends after this much data (or when nothing more is
+/// waiting), so that one fast upload does not keep a thread from others.
+const BURST_BYTES: usize = 8 * MIB as usize;
 
 /// What the multipart stage tells the sealer.
 pub enum Command {
@@ -66,71 +70,185 @@ impl From<SealError> for SealFailure {
     }
 }
 
-/// Runs on a blocking thread until `Finish` (returns the stored id) or until
-/// the multipart stage stops sending (its error is the one that counts; the
-/// guard removes the partial file).
-pub fn seal_worker(
-    app: Arc<App>,
-    mut commands: mpsc::Receiver<Command>,
-) -> Result<SubmissionId, SealFailure> {
-    let mut current = None;
-    let mut since_check = 0u64;
-    let arrival = SystemTime::now();
-    while let Some(command) = commands.blocking_recv() {
-        if current.is_none()
-            && matches!(
-                command,
-                Command::BeginMessage | Command::BeginAttachment { .. }
-            )
-        {
-            app.store.check_capacity(0).map_err(|_| SealFailure::Full)?;
-            let (file, guard) = app.store.create_partial()?;
-            let options = SealOptions {
-                arrival,
-                time_granularity_secs: app.limits.time_granularity.as_secs().max(1),
-                max_part_size: Some(app.limits.max_upload_bytes),
-            };
-            let mut writer = SubmissionWriter::new(&app.recipients, file, &options)?;
-            writer.hash_in_parallel()?;
-            current = Some((writer, guard));
+/// The sealed file being written, and the guard that removes it unless it
+/// is committed.
+struct Sealing {
+    writer: SubmissionWriter<PartialFile>,
+    guard: PartialGuard,
+    since_capacity_check: u64,
+}
+
+/// Applies one command to the sealed file, creating it at the first part.
+fn apply(
+    app: &App,
+    arrival: SystemTime,
+    sealing: &mut Option<Sealing>,
+    command: &Command,
+) -> Result<(), SealFailure> {
+    if sealing.is_none()
+        && matches!(
+            command,
+            Command::BeginMessage | Command::BeginAttachment { .. }
+        )
+    {
+        app.store.check_capacity(0).map_err(|_| SealFailure::Full)?;
+        let (file, guard) = app.store.create_partial()?;
+        let options = SealOptions {
+            arrival,
+            time_granularity_secs: app.limits.time_granularity.as_secs().max(1),
+            max_part_size: Some(app.limits.max_upload_bytes),
+        };
+        let writer = SubmissionWriter::new(&app.recipients, file, &options)?;
+        *sealing = Some(Sealing {
+            writer,
+            guard,
+            since_capacity_check: 0,
+        });
+    }
+    let state = sealing.as_mut().ok_or(SealFailure::Failed);
+    match command {
+        Command::BeginMessage => state?.writer.begin_message()?,
+        Command::BeginAttachment { name, content_type } => {
+            state?
+                .writer
+                .begin_attachment(name, content_type.as_deref())?;
         }
-        match command {
-            Command::BeginMessage => current
-                .as_mut()
-                .ok_or(SealFailure::Failed)?
-                .0
-                .begin_message()?,
-            Command::BeginAttachment { name, content_type } => {
-                current
-                    .as_mut()
-                    .ok_or(SealFailure::Failed)?
-                    .0
-                    .begin_attachment(&name, content_type.as_deref())?;
+        Command::Data(chunk) => {
+            let state = state?;
+            state.writer.write_part(chunk)?;
+            state.since_capacity_check += chunk.len() as u64;
+            if state.since_capacity_check >= CAPACITY_CHECK_EVERY {
+                state.since_capacity_check = 0;
+                app.store.check_capacity(0).map_err(|_| SealFailure::Full)?;
             }
-            Command::Data(chunk) => {
-                let writer = &mut current.as_mut().ok_or(SealFailure::Failed)?.0;
-                since_check += chunk.len() as u64;
-                writer.write_part_owned(Box::new(PlainChunk(chunk)))?;
-                if since_check >= CAPACITY_CHECK_EVERY {
-                    since_check = 0;
-                    app.store.check_capacity(0).map_err(|_| SealFailure::Full)?;
+        }
+        Command::EndPart => {
+            state?.writer.end_part()?;
+        }
+        Command::Finish => {}
+    }
+    Ok(())
+}
+
+/// What one burst of work on the pool hands back.
+struct Burst {
+    commands: mpsc::Receiver<Command>,
+    sealing: Option<Sealing>,
+    result: Result<(), SealFailure>,
+    finished: bool,
+}
+
+/// Applies `first` and whatever else is already waiting, up to
+/// `BURST_BYTES`, on a thread of the pool: a fast upload keeps a thread busy
+/// without a round trip per chunk, a slow one gives it back as soon as its
+/// queue is empty, and none keeps it for longer than a burst while others
+/// wait.
+fn burst(
+    app: &App,
+    arrival: SystemTime,
+    first: Command,
+    mut commands: mpsc::Receiver<Command>,
+    mut sealing: Option<Sealing>,
+) -> Burst {
+    let mut next = Some(first);
+    let mut bytes = 0;
+    let mut finished = false;
+    let result = (|| {
+        while let Some(command) = next.take() {
+            apply(app, arrival, &mut sealing, &command)?;
+            match command {
+                Command::Finish => {
+                    finished = true;
+                    return Ok(());
                 }
+                Command::Data(chunk) => bytes += chunk.len(),
+                _ => {}
             }
-            Command::EndPart => {
-                current.as_mut().ok_or(SealFailure::Failed)?.0.end_part()?;
+            if bytes < BURST_BYTES {
+                next = commands.try_recv().ok();
             }
-            Command::Finish => {
-                let (writer, guard) = current.take().ok_or(SealFailure::Empty)?;
-                let (file, _summary) = writer.finish()?;
-                let coarse = crate::seal::coarse_time(
-                    SystemTime::now(),
-                    app.limits.touch_interval.as_secs(),
-                );
-                return Ok(app.store.commit(file, guard, coarse.into())?);
-            }
+        }
+        Ok(())
+    })();
+    Burst {
+        commands,
+        sealing,
+        result,
+        finished,
+    }
+}
+
+/// Takes commands until `Finish` and returns the stored id, or fails when
+/// the multipart stage stops without `Finish` (its own error is what the
+/// source is told; the partial file is removed).
+pub async fn seal(
+    app: Arc<App>,
+    commands: mpsc::Receiver<Command>,
+) -> Result<SubmissionId, SealFailure> {
+    let mut sealing = None;
+    let result = seal_into(&app, commands, &mut sealing).await;
+    if let Some(abandoned) = sealing {
+        // Removing the partial file waits on the disk (unlink, fsync of the
+        // folder): not on the async threads. It is gone before the answer.
+        let _ = tokio::task::spawn_blocking(move || drop(abandoned)).await;
+    }
+    result
+}
+
+async fn seal_into(
+    app: &Arc<App>,
+    mut commands: mpsc::Receiver<Command>,
+    sealing: &mut Option<Sealing>,
+) -> Result<SubmissionId, SealFailure> {
+    let arrival = SystemTime::now();
+    loop {
+        // Waiting for the network holds no thread.
+        let Some(first) = commands.recv().await else {
+            return Err(SealFailure::Failed);
+        };
+        let (job_app, state) = (app.clone(), sealing.take());
+        let done = app
+            .workers
+            .run(move || burst(&job_app, arrival, first, commands, state))
+            .await
+            .map_err(|_| SealFailure::Failed)?;
+        commands = done.commands;
+        *sealing = done.sealing;
+        done.result?;
+        if done.finished {
+            let state = sealing.take().ok_or(SealFailure::Empty)?;
+            return finish_and_commit(app, state).await;
         }
     }
-    // The multipart stage stopped without Finish: its own error is what the
-    // source is told. The guard removes the partial file.
-    Err(SealFailure::Failed)
+}
+
+/// Writes the manifest, the padding and the trailer (CPU: on the pool), then
+/// commits: fsync, rename, fsync the folder (waiting on the disk: on a
+/// blocking thread outside the pool, so a slow disk does not stall others'
+/// encryption).
+async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionId, SealFailure> {
+    let Sealing { writer, guard, .. } = state;
+    let finished = app
+        .workers
+        .run(move || writer.finish().map(|(file, _summary)| file))
+        .await;
+    let file = match finished {
+        Ok(Ok(file)) => file,
+        failed => {
+            let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
+            return Err(match failed {
+                Ok(Err(e)) => e.into(),
+                _ => SealFailure::Failed,
+            });
+        }
+    };
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let coarse =
+            crate::seal::coarse_time(SystemTime::now(), app.limits.touch_interval.as_secs());
+        app.store.commit(file, guard, coarse.into())
+    })
+    .await
+    .map_err(|_| SealFailure::Failed)?
+    .map_err(SealFailure::from)
 }
