@@ -45,3 +45,4 @@ pub mod seal;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod terminal;
+pub mod wipe;

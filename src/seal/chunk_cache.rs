@@ -11,7 +11,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use zeroize::Zeroizing;
+use crate::wipe::WipedVec;
 
 /// age's plaintext chunk size: cache blocks line up with age's chunks, so
 /// that each miss decrypts exactly one.
@@ -27,7 +27,7 @@ pub struct ChunkCache<R> {
     /// Where `inner` is positioned.
     inner_pos: u64,
     /// Cached blocks: (block index, its bytes; shorter than BLOCK only at the end).
-    blocks: Vec<(u64, Zeroizing<Vec<u8>>)>,
+    blocks: Vec<(u64, WipedVec)>,
 }
 
 impl<R: Read + Seek> ChunkCache<R> {
@@ -56,7 +56,7 @@ impl<R: Read + Seek> ChunkCache<R> {
             self.blocks.push(hit);
         } else {
             self.seek_inner(index * BLOCK)?;
-            let mut data = Zeroizing::new(vec![0u8; BLOCK as usize]);
+            let mut data = WipedVec::new(vec![0u8; BLOCK as usize]);
             let mut filled = 0;
             while filled < data.len() {
                 match self.inner.read(&mut data[filled..]) {

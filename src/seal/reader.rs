@@ -132,7 +132,7 @@ impl<R: Read + Seek> SubmissionReader<R> {
             .part_reader(index)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
         if reader.declared.size < SMALL_PART {
-            let mut buf = Zeroizing::new(vec![0u8; reader.declared.size as usize + 1]);
+            let mut buf = crate::wipe::WipedVec::new(vec![0u8; reader.declared.size as usize + 1]);
             let mut copied = 0u64;
             loop {
                 let n = reader.read(&mut buf)?;

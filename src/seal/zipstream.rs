@@ -21,7 +21,9 @@
 
 use std::io::{self, Write};
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
+
+use crate::wipe::WipedVec;
 
 const LOCAL_HEADER_SIG: u32 = 0x0403_4b50;
 const DATA_DESCRIPTOR_SIG: u32 = 0x0807_4b50;
@@ -168,7 +170,7 @@ struct OpenEntry {
     size: u64,
     compressed_size: u64,
     /// Data waiting to fill a deflate block (deflated entries only).
-    pending: Zeroizing<Vec<u8>>,
+    pending: WipedVec,
 }
 
 /// Size and CRC of a finished entry.
@@ -309,7 +311,7 @@ impl<W: Write> ZipStreamWriter<W> {
             crc: crc32fast::Hasher::new(),
             size: 0,
             compressed_size: 0,
-            pending: Zeroizing::new(Vec::new()),
+            pending: WipedVec::default(),
         });
         Ok(())
     }
@@ -348,7 +350,7 @@ impl<W: Write> ZipStreamWriter<W> {
                     if open.pending.len() == DEFLATE_BLOCK_MAX {
                         open.compressed_size += self.deflate_block(&open.pending)?;
                         // Wipes the plaintext and keeps the allocation.
-                        open.pending.zeroize();
+                        open.pending.wipe_and_clear();
                     }
                 }
             }

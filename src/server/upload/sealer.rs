@@ -23,7 +23,7 @@ use crate::server::App;
 const CAPACITY_CHECK_EVERY: u64 = 16 * MIB;
 /// A burst on the pool ends after this much data (or when nothing more is
 /// waiting), so that one fast upload does not keep a thread from others.
-const BURST_BYTES: usize = 8 * MIB as usize;
+const BURST_BYTES: usize = MIB as usize;
 
 /// What the multipart stage tells the sealer.
 pub enum Command {
