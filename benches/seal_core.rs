@@ -58,7 +58,7 @@ fn main() {
     // The server's options: its upload limit bounds each part, which selects
     // the deflated (stored-block) layout that streaming ZIP readers need.
     let server_options = SealOptions {
-        max_part_size: Some(500 << 20),
+        max_part_size: Some(TOTAL as u64),
         ..SealOptions::default()
     };
     let inline = |recipients: &Recipients| {
