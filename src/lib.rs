@@ -4,7 +4,8 @@
 //!
 //! Where each part runs:
 //! - both programs: the sealed format ([`seal`]), keys ([`keys`], [`pq`]),
-//!   the age layer ([`agefile`]) and small shared pieces ([`fsutil`], [`hex`],
+//!   the age layer ([`agefile`]), the reply channel's format ([`reply`]) and
+//!   small shared pieces ([`fsutil`], [`hex`],
 //!   [`id`], [`bytesize`]);
 //! - both command-line programs: [`terminal`] (progress, safe printing);
 //! - the online server: [`server`] (behind the `server` feature);
@@ -41,6 +42,7 @@ pub mod open;
 pub mod pickup;
 #[cfg(feature = "pq")]
 pub mod pq;
+pub mod reply;
 pub mod seal;
 #[cfg(feature = "server")]
 pub mod server;

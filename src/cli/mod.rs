@@ -1,6 +1,6 @@
 //! The `sealdrop` command line. Its commands run in three places: `serve` on
-//! the online server, `pickup-token` and `pickup` on the editors' transfer
-//! laptop, and `demo` on anyone's machine to try it out.
+//! the online server, `pickup-token`, `pickup` and `push-replies` on the
+//! editors' transfer laptop, and `demo` on anyone's machine to try it out.
 
 pub mod demo;
 
@@ -35,6 +35,8 @@ enum Command {
     },
     /// Move sealed submissions from the server's pickup API into a folder.
     Pickup(PickupArgs),
+    /// Send the replies `sealdrop-open reply` wrote to the server, for their sources.
+    PushReplies(crate::pickup::push::PushArgs),
     /// Try sealdrop locally: throwaway keys and store, served on 127.0.0.1:8080.
     Demo {
         /// Folder for the demo's keys, store and opened submissions.
@@ -104,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Demo { dir, listen } => runtime.block_on(demo::run(dir, listen)),
         Command::PickupToken { token_file } => pickup_token(token_file),
         Command::Pickup(args) => return runtime.block_on(crate::pickup::client::main(args)),
+        Command::PushReplies(args) => return runtime.block_on(crate::pickup::push::main(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

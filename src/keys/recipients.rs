@@ -149,6 +149,18 @@ impl Recipients {
         })
     }
 
+    /// One recipient written as text (`age1pq1…` or `age1…`), such as the
+    /// reply recipient a submission's manifest names.
+    pub fn parse_one(text: &str) -> Result<Self, String> {
+        let key = RecipientKey::parse(text.trim())?;
+        Ok(Recipients { keys: vec![key] })
+    }
+
+    /// The keys as text, one per recipient.
+    pub fn to_strings(&self) -> Vec<String> {
+        self.keys.iter().map(ToString::to_string).collect()
+    }
+
     pub fn from_keys(keys: Vec<age::x25519::Recipient>) -> Self {
         Recipients {
             keys: keys.into_iter().map(RecipientKey::Classic).collect(),

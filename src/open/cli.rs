@@ -7,9 +7,12 @@ use clap::{Parser, Subcommand};
 
 use super::extract::{extract, Outcome};
 use super::inputs::{collect, Input};
-use super::list::{format_listing, read_listing, HEADER};
+use super::list::{format_listing, read_listing, Listing, HEADER};
+use super::reply::{reply, ReplyRequest};
+use super::threads;
 use super::ToolError;
 use crate::keys::{load_identity_file, write_new_identity, Identities, KeyKind, TerminalPrompt};
+use crate::reply::ThreadId;
 use crate::terminal::{display_safe, human_size, progress_bar};
 
 #[derive(Parser)]
@@ -52,14 +55,37 @@ enum Command {
         #[arg(value_name = "INPUT", required = true)]
         inputs: Vec<PathBuf>,
     },
-    /// Show what each submission holds, without writing anything to disk.
+    /// Show what each submission holds, without writing anything to disk; a
+    /// source's submissions are shown together, by thread.
     List {
         /// Identity file (plain or passphrase-protected); repeat for several keys.
         #[arg(short, long = "identity", value_name = "IDENTITY", required = true)]
         identities: Vec<PathBuf>,
+        /// The folder `decrypt -o` writes into: also show the replies sent in each thread.
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
         /// Sealed files (`<id>.age`) or folders holding them.
         #[arg(value_name = "INPUT", required = true)]
         inputs: Vec<PathBuf>,
+    },
+    /// Answer a source: seal a reply to her, for `sealdrop push-replies`.
+    Reply {
+        /// Identity file, to read the manifest of a sealed .age SUBMISSION.
+        #[arg(short, long = "identity", value_name = "IDENTITY")]
+        identities: Vec<PathBuf>,
+        /// The submission to answer: its sealed .age file, or the folder `decrypt` wrote.
+        #[arg(long, value_name = "SUBMISSION")]
+        to: PathBuf,
+        /// UTF-8 text file with the reply (at most 16000 bytes).
+        #[arg(long, value_name = "FILE")]
+        message: PathBuf,
+        /// Folder that receives the sealed reply file, to carry to the transfer laptop.
+        #[arg(short, long, value_name = "OUTDIR")]
+        output: PathBuf,
+        /// The folder `decrypt -o` writes into, where the readable copy of the reply is
+        /// kept (threads/<thread>/) [default: the folder that holds SUBMISSION].
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
     },
 }
 
@@ -79,7 +105,26 @@ pub fn main() -> ExitCode {
             output,
             inputs,
         } => run_decrypt(&identities, output, &inputs),
-        Command::List { identities, inputs } => run_list(&identities, &inputs),
+        Command::List {
+            identities,
+            workspace,
+            inputs,
+        } => run_list(&identities, workspace.as_deref(), &inputs),
+        Command::Reply {
+            identities,
+            to,
+            message,
+            output,
+            workspace,
+        } => run_reply(
+            &identities,
+            &ReplyRequest {
+                to: &to,
+                message: &message,
+                output: &output,
+                workspace: workspace.as_deref(),
+            },
+        ),
     };
     match result {
         Ok(code) => code,
@@ -143,10 +188,12 @@ fn run_decrypt(
     let bar = progress_bar(total);
     let (mut opened, mut skipped, mut bytes) = (0usize, 0usize, 0u64);
     let mut base = 0;
+    let mut touched: Vec<ThreadId> = Vec::new();
     for input in &inputs {
         match extract(input, &identities, &outdir, &bar, base) {
             Ok(Outcome::Opened { dir, manifest }) => {
                 opened += 1;
+                touched.extend(threads::thread_of(&manifest));
                 bytes += manifest.total_size();
                 bar.suspend(|| {
                     eprintln!(
@@ -183,6 +230,13 @@ fn run_decrypt(
         human_size(bytes),
         failures.len()
     );
+    touched.sort();
+    touched.dedup();
+    for thread in &touched {
+        let text = threads::format_thread(thread, &threads::events(&outdir, thread));
+        threads::write_summary(&outdir, thread, &text)?;
+        eprint!("{text}");
+    }
     if failures.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -191,16 +245,71 @@ fn run_decrypt(
     }
 }
 
-fn run_list(identity_paths: &[PathBuf], args: &[PathBuf]) -> Result<ExitCode, ToolError> {
+fn run_reply(identity_paths: &[PathBuf], request: &ReplyRequest) -> Result<ExitCode, ToolError> {
+    let written = reply(request, || {
+        if identity_paths.is_empty() {
+            return Err(ToolError::Usage(
+                "-i IDENTITY is needed to read a sealed .age submission's manifest".into(),
+            ));
+        }
+        load_identities(identity_paths)
+    })?;
+    eprintln!(
+        "Sealed a reply ({} bytes of text) for thread {} into {}.\n\
+         Carry that file to the transfer laptop and run:\n  \
+         sealdrop push-replies --to URL --token-file FILE {}\n\
+         A readable copy of what you sent is in {}.",
+        written.text_bytes,
+        written.thread,
+        written.sealed.display(),
+        request.output.display(),
+        written.copy.display()
+    );
+    println!("{}", written.sealed.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_list(
+    identity_paths: &[PathBuf],
+    workspace: Option<&std::path::Path>,
+    args: &[PathBuf],
+) -> Result<ExitCode, ToolError> {
     let identities = load_identities(identity_paths)?;
     let (inputs, mut failures) = collect(args);
-    println!("{HEADER}");
+    let mut listed: Vec<(&Input, Listing)> = Vec::new();
     for input in &inputs {
-        let Input { id, .. } = input;
         match read_listing(input, &identities) {
-            Ok(listing) => print!("{}", format_listing(id, &listing)),
+            Ok(listing) => listed.push((input, listing)),
             Err(e) => failures.push(e),
         }
+    }
+    println!("{HEADER}");
+    // Submissions without a thread first, as they come; then each thread's
+    // submissions together, in the order they arrived.
+    let (loose, mut threaded): (Vec<_>, Vec<_>) = listed
+        .iter()
+        .partition(|(_, l)| threads::thread_of(&l.manifest).is_none());
+    for (input, listing) in loose {
+        print!("{}", format_listing(&input.id, listing));
+    }
+    threaded.sort_by_key(|(_, l)| (threads::thread_of(&l.manifest), l.manifest.received.clone()));
+    let mut current = None;
+    for (input, listing) in threaded {
+        let thread = threads::thread_of(&listing.manifest);
+        if thread != current {
+            if let Some(thread) = thread {
+                println!("THREAD {thread}: one source's submissions, oldest first");
+                if let Some(workspace) = workspace {
+                    for event in threads::events(workspace, &thread) {
+                        if matches!(event, threads::Event::Sent { .. }) {
+                            print!("{}", threads::format_event(&event));
+                        }
+                    }
+                }
+            }
+            current = thread;
+        }
+        print!("{}", format_listing(&input.id, listing));
     }
     if failures.is_empty() {
         Ok(ExitCode::SUCCESS)

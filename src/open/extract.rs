@@ -34,6 +34,14 @@ pub fn extract(
     bar: &ProgressBar,
     base: u64,
 ) -> Result<Outcome, ToolError> {
+    if input.id == super::threads::THREADS_DIR {
+        return Err(ToolError::Usage(format!(
+            "{}: the name \"{}\" is kept for conversation threads in {}; rename the file",
+            input.path.display(),
+            super::threads::THREADS_DIR,
+            outdir.display()
+        )));
+    }
     let dir = outdir.join(&input.id);
     if dir.symlink_metadata().is_ok() {
         return Ok(Outcome::AlreadyOpen { dir });

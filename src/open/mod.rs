@@ -1,11 +1,14 @@
 //! Runs on the air-gapped laptop: `sealdrop-open`, which makes the newsroom's
-//! keys and decrypts, lists and unpacks sealed submissions. It must never
+//! keys, decrypts, lists and unpacks sealed submissions, and seals replies to
+//! sources (grouped with their submissions by thread). It must never
 //! depend on a network stack (checked in CI by scripts/check-offline-deps.sh).
 
 pub mod cli;
 pub mod extract;
 pub mod inputs;
 pub mod list;
+pub mod reply;
+pub mod threads;
 
 use std::io;
 use std::path::PathBuf;

@@ -30,7 +30,7 @@ const SERVER_TEXT_CHARS: usize = 300;
 /// overrides and invisible characters are neutralized and the length is
 /// capped. Every error that can carry server text is printed through
 /// `display_safe` as well.
-fn server_text(body: &[u8]) -> String {
+pub(super) fn server_text(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut shown: String = display_safe(&text)
         .chars()
@@ -84,20 +84,20 @@ pub enum PickupError {
     Clash { path: PathBuf },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PickupError + '_ {
+pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PickupError + '_ {
     move |source| PickupError::Io {
         path: path.to_owned(),
         source,
     }
 }
 
-enum Target {
+pub(super) enum Target {
     Tcp { host: String, port: u16 },
     Unix(PathBuf),
 }
 
 impl Target {
-    fn parse(url: &str) -> Result<Target, PickupError> {
+    pub(super) fn parse(url: &str) -> Result<Target, PickupError> {
         if let Some(path) = url.strip_prefix("unix:") {
             return Ok(Target::Unix(PathBuf::from(path)));
         }
@@ -138,12 +138,12 @@ impl Target {
     }
 }
 
-struct Client {
-    target: Target,
-    token: String,
+pub(super) struct Client {
+    pub(super) target: Target,
+    pub(super) token: String,
 }
 
-type Incoming = hyper::Response<hyper::body::Incoming>;
+pub(super) type Incoming = hyper::Response<hyper::body::Incoming>;
 
 async fn exchange<S>(stream: S, request: Request<Full<Bytes>>) -> Result<Incoming, PickupError>
 where
@@ -159,12 +159,27 @@ where
         .map_err(|e| PickupError::Http(e.to_string()))
 }
 
+/// A request body and its content type.
+pub(super) struct Payload {
+    pub(super) bytes: Vec<u8>,
+    pub(super) content_type: &'static str,
+}
+
+impl Payload {
+    pub(super) fn json(bytes: Vec<u8>) -> Payload {
+        Payload {
+            bytes,
+            content_type: "application/json",
+        }
+    }
+}
+
 impl Client {
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         path: &str,
-        body: Option<Vec<u8>>,
+        body: Option<Payload>,
     ) -> Result<Incoming, PickupError> {
         let mut builder = Request::builder()
             .method(method)
@@ -174,11 +189,13 @@ impl Client {
                 hyper::header::AUTHORIZATION,
                 format!("Bearer {}", self.token),
             );
-        if body.is_some() {
-            builder = builder.header(hyper::header::CONTENT_TYPE, "application/json");
+        if let Some(payload) = &body {
+            builder = builder.header(hyper::header::CONTENT_TYPE, payload.content_type);
         }
         let request = builder
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .body(Full::new(Bytes::from(
+                body.map(|p| p.bytes).unwrap_or_default(),
+            )))
             .map_err(|e| PickupError::Http(e.to_string()))?;
         let connect_err = |source| PickupError::Connect {
             target: self.target.describe(),
@@ -204,7 +221,9 @@ impl Client {
         Ok(response)
     }
 
-    async fn json<T: serde::de::DeserializeOwned>(response: Incoming) -> Result<T, PickupError> {
+    pub(super) async fn json<T: serde::de::DeserializeOwned>(
+        response: Incoming,
+    ) -> Result<T, PickupError> {
         let status = response.status();
         let body = http_body_util::Limited::new(response.into_body(), 64 * 1024 * 1024)
             .collect()
@@ -333,7 +352,7 @@ async fn acknowledge(client: &Client, item: &Item) -> Result<bool, PickupError> 
     })
     .map_err(|e| PickupError::Http(e.to_string()))?;
     let response = client
-        .send(Method::POST, &ack_path(&item.id), Some(body))
+        .send(Method::POST, &ack_path(&item.id), Some(Payload::json(body)))
         .await?;
     match response.status() {
         StatusCode::NO_CONTENT => Ok(true),
@@ -345,11 +364,11 @@ async fn acknowledge(client: &Client, item: &Item) -> Result<bool, PickupError> 
     }
 }
 
-fn read_token(path: &Path) -> Result<String, PickupError> {
+pub(super) fn read_token(path: &Path) -> Result<String, PickupError> {
     let meta = fs::metadata(path).map_err(io_err(path))?;
     if meta.permissions().mode() & 0o077 != 0 {
         eprintln!(
-            "sealdrop pickup: warning: {} is readable by other users; run chmod 600 on it",
+            "sealdrop: warning: {} is readable by other users; run chmod 600 on it",
             path.display()
         );
     }

@@ -6,10 +6,13 @@
 //! `GET /v1/submissions` lists pending files (id, size, SHA-256 of the
 //! ciphertext; nothing else); `GET /v1/submissions/{id}` streams one;
 //! `POST /v1/submissions/{id}/ack` with `{"sha256": "…"}` deletes it, only if
-//! the hash matches. Every route needs a bearer token.
+//! the hash matches; `POST /v1/replies` with a reply file as the body stores
+//! it for its source. Every route needs a bearer token.
 
 #[cfg(feature = "server")]
 pub mod client;
+#[cfg(feature = "server")]
+pub mod push;
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +26,18 @@ use crate::id::SubmissionId;
 
 /// The listing route.
 pub const LIST_PATH: &str = "/v1/submissions";
+
+/// The route that takes one reply file (`sealdrop push-replies`).
+pub const REPLIES_PATH: &str = "/v1/replies";
+
+/// The answer to a pushed reply.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// The name the server stored it under (a hash of its bytes).
+    pub stored: String,
+    /// False when the same file had been pushed before.
+    pub new: bool,
+}
 
 /// The route that streams one sealed file.
 pub fn download_path(id: &SubmissionId) -> String {

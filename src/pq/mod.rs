@@ -137,6 +137,12 @@ impl Identity {
         Identity(PrivateKey::from_seed(seed))
     }
 
+    /// The identity of a 32-byte seed (the form an identity file holds):
+    /// for keys derived rather than drawn, such as a source's reply key.
+    pub fn from_seed(seed: Zeroizing<[u8; 32]>) -> Self {
+        Identity(PrivateKey::from_seed(seed))
+    }
+
     pub fn to_public(&self) -> Recipient {
         Recipient(<XWing as hpke::Kem>::sk_to_pk(&self.0))
     }

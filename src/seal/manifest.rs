@@ -36,6 +36,30 @@ pub struct Manifest {
     pub received: String,
     pub received_granularity_secs: u64,
     pub parts: Vec<Part>,
+    /// The source's reply channel, if the server offered one. A block that
+    /// does not have this shape (hostile, or from a newer version) reads as
+    /// none, so that it never hides the submission itself.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_reply"
+    )]
+    pub reply: Option<ReplyBlock>,
+}
+
+/// `"reply": {"thread": "<32 hex>", "recipient": "<age recipient>"}`: the
+/// thread that groups a source's submissions and the newsroom's replies, and
+/// the key replies are sealed to. Both derive from the source's codename
+/// (`crate::reply::keys`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyBlock {
+    pub thread: String,
+    pub recipient: String,
+}
+
+fn lenient_reply<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ReplyBlock>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +108,7 @@ impl Manifest {
             received,
             received_granularity_secs,
             parts: Vec::new(),
+            reply: None,
         }
     }
 
@@ -109,7 +134,7 @@ mod tests {
         let json = r#"{
             "format": "sealdrop-submission", "version": 1,
             "received": "2026-11-25T04:00:00Z", "received_granularity_secs": 3600,
-            "reply": {"channel": "future"},
+            "reply": {"channel": "future"}, "desk": "x",
             "parts": [
                 {"kind": "message", "path": "message.txt", "size": 2, "sha256": "00", "lang": "ar"},
                 {"kind": "voice-note", "path": "voice/x.ogg", "size": 1, "sha256": "11"}
@@ -117,6 +142,10 @@ mod tests {
         }"#;
         let m: Manifest = serde_json::from_str(json).unwrap();
         assert_eq!(m.parts[1].kind, PartKind::Other);
+        assert_eq!(
+            m.reply, None,
+            "a reply block of another shape reads as none"
+        );
         assert_eq!(m.message().unwrap().size, 2);
     }
 }

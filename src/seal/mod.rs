@@ -15,7 +15,7 @@ pub mod zipstream;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use manifest::{Manifest, Part, PartKind};
+pub use manifest::{Manifest, Part, PartKind, ReplyBlock};
 pub use reader::{OpenError, PartReader, SubmissionReader};
 pub use writer::{SealOptions, SealSummary, SubmissionWriter};
 

@@ -194,6 +194,11 @@ impl<W: Write> SubmissionWriter<W> {
         Ok(size)
     }
 
+    /// Records the source's reply channel in the manifest.
+    pub fn set_reply(&mut self, reply: super::ReplyBlock) {
+        self.manifest.reply = Some(reply);
+    }
+
     /// Number of parts finished so far.
     pub fn parts(&self) -> usize {
         self.manifest.parts.len()

@@ -39,6 +39,8 @@ pub struct App {
     pub pages: pages::FixedPages,
     /// Hashes of the accepted pickup tokens.
     pub pickup_tokens: Vec<crate::pickup::TokenHash>,
+    /// The reply channel, unless `--replies false`.
+    pub replies: Option<super::replies::ReplyChannel>,
 }
 
 impl App {
@@ -50,7 +52,18 @@ impl App {
             config.limits.min_free_bytes,
             config.limits.store_quota,
         )?;
+        let replies = if config.limits.replies {
+            let channel = super::replies::ReplyChannel::open(&store, config.limits.reply_retention)
+                .map_err(|source| StoreError::Io {
+                    path: config.store.join(super::store::replies::REPLIES_DIR),
+                    source,
+                })?;
+            Some(channel)
+        } else {
+            None
+        };
         Ok(Arc::new(App {
+            replies,
             slots: super::upload::slots::Slots::new(
                 config.limits.max_concurrent_uploads,
                 config.limits.body_idle_timeout,

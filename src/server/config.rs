@@ -104,6 +104,14 @@ pub struct ServeOptions {
     /// How often file times in the store are reset to a coarse time [default: 1h].
     #[arg(long, value_name = "DURATION")]
     pub touch_interval: Option<HumanDuration>,
+    /// Offer sources a reply channel: a codename after a first submission, the
+    /// /<lang>/replies page, and pushed replies on the pickup API [default: true].
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub replies: Option<bool>,
+    /// How long a pushed reply waits for its source before it is deleted; each
+    /// file gets up to an eighth more, at random [default: 30d].
+    #[arg(long, value_name = "DURATION")]
+    pub reply_retention: Option<HumanDuration>,
     /// How long shutdown waits for uploads in progress [default: 60s].
     #[arg(long, value_name = "DURATION")]
     pub shutdown_grace: Option<HumanDuration>,
@@ -196,6 +204,10 @@ pub struct Limits {
     pub touch_interval: Duration,
     /// How long shutdown waits for in-flight uploads.
     pub shutdown_grace: Duration,
+    /// Whether sources get a reply channel.
+    pub replies: bool,
+    /// How long a reply waits for its source (plus a per-file jitter).
+    pub reply_retention: Duration,
 }
 
 impl Default for Limits {
@@ -216,6 +228,8 @@ impl Default for Limits {
             time_granularity: Duration::from_secs(3600),
             touch_interval: Duration::from_secs(3600),
             shutdown_grace: Duration::from_secs(60),
+            replies: true,
+            reply_retention: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -298,6 +312,8 @@ impl ServeConfig {
             time_granularity: positive(o.time_granularity, d.time_granularity, "time-granularity")?,
             touch_interval: positive(o.touch_interval, d.touch_interval, "touch-interval")?,
             shutdown_grace: o.shutdown_grace.map_or(d.shutdown_grace, |g| g.0),
+            replies: o.replies.unwrap_or(d.replies),
+            reply_retention: positive(o.reply_retention, d.reply_retention, "reply-retention")?,
         };
         if limits.header_timeout > MAX_HEADER_TIMEOUT {
             return Err(ConfigError("header-timeout may not exceed 30s: slow headers are how a few clients hold every connection".into()));
@@ -437,13 +453,15 @@ mod tests {
         }
         // Every flag has a key in the file, and unknown keys are refused.
         for key in ServeOptions::keys() {
-            let err = toml::from_str::<ServeOptions>(&format!("{key} = true"))
-                .unwrap_err()
-                .to_string();
-            assert!(
-                !err.contains("unknown field"),
-                "{key} is a flag but not a config key: {err}"
-            );
+            // `true` is a valid value of some keys and a type error for the
+            // others; either way the key itself must be known.
+            if let Err(err) = toml::from_str::<ServeOptions>(&format!("{key} = true")) {
+                let err = err.to_string();
+                assert!(
+                    !err.contains("unknown field"),
+                    "{key} is a flag but not a config key: {err}"
+                );
+            }
         }
         let err = toml::from_str::<ServeOptions>("no_such_option = 1")
             .unwrap_err()

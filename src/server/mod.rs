@@ -9,8 +9,11 @@
 //! - [`listen`]: connections (timeouts, caps) → [`router`]: the source site →
 //!   [`upload`]: a submission's bytes, in the order they flow, down to the
 //!   sealed file in the [`store`];
+//! - [`replies`]: the source's side of the reply channel (codename in,
+//!   replies out, follow-ups into [`upload`]);
 //! - [`problem`]: the one place an outcome becomes a page and is counted;
-//! - [`pickup_api`]: the editors' side door, on its own listeners.
+//! - [`pickup_api`]: the editors' side door, on its own listeners (pickup of
+//!   sealed files, push of replies).
 
 pub mod app;
 pub mod config;
@@ -20,6 +23,7 @@ pub mod logging;
 pub mod pages;
 pub mod pickup_api;
 pub mod problem;
+pub mod replies;
 pub mod router;
 pub mod run;
 mod serve;

@@ -19,7 +19,9 @@ use subtle::ConstantTimeEq;
 use super::App;
 use crate::hex;
 use crate::id::SubmissionId;
-use crate::pickup::{Ack, Listing, Pending, TokenHash, LIST_PATH};
+use crate::pickup::{Ack, Listing, Pending, Pushed, TokenHash, LIST_PATH, REPLIES_PATH};
+use crate::reply::file::{check_shape, REPLY_FILE_LEN};
+use crate::server::store::replies::Put;
 
 /// Each failed authentication holds the global gate this long.
 pub const FAILURE_DELAY: Duration = Duration::from_secs(1);
@@ -173,6 +175,66 @@ async fn acknowledge(
     }
 }
 
+/// Stores a pushed reply for its source: only an age file of the reply size
+/// is taken; nothing touches the folder before that check.
+async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Response {
+    if state.app.replies.is_none() {
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "replies are turned off on this server (--replies false)",
+        );
+    }
+    let bytes = match axum::body::to_bytes(body, REPLY_FILE_LEN + 1).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "a reply file is exactly 20480 bytes; this is not one",
+            )
+        }
+    };
+    if let Err(e) = check_shape(&bytes) {
+        return json_error(StatusCode::BAD_REQUEST, &e.to_string());
+    }
+    if state.app.store.check_capacity(bytes.len() as u64).is_err() {
+        return json_error(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "the server's disk is too full to store replies",
+        );
+    }
+    let app = state.app.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let channel = app
+            .replies
+            .as_ref()
+            .ok_or_else(|| std::io::Error::other("replies off"))?;
+        channel.folder.put(&app.store, &bytes)
+    })
+    .await;
+    match stored {
+        Ok(Ok(Put::Stored(name))) => (
+            StatusCode::CREATED,
+            Json(Pushed {
+                stored: name,
+                new: true,
+            }),
+        )
+            .into_response(),
+        Ok(Ok(Put::AlreadyThere(name))) => (
+            StatusCode::OK,
+            Json(Pushed {
+                stored: name,
+                new: false,
+            }),
+        )
+            .into_response(),
+        _ => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not store the reply",
+        ),
+    }
+}
+
 async fn not_found() -> Response {
     json_error(StatusCode::NOT_FOUND, "no such route")
 }
@@ -186,6 +248,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(LIST_PATH, get(list))
         .route(&format!("{LIST_PATH}/{{id}}"), get(download))
         .route(&format!("{LIST_PATH}/{{id}}/ack"), post(acknowledge))
+        .route(REPLIES_PATH, post(push_reply))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -29,6 +29,16 @@ pub enum Problem {
     NotFound,
     MethodNotAllowed,
     Internal,
+    /// A typed codename that cannot be one (wrong length, not digits, check
+    /// digits that do not match): told before any costly work.
+    CodenameTypo,
+    /// A replies form far larger than a codename.
+    FieldTooLong,
+    /// Every login turn is taken.
+    LoginBusy,
+    /// A replies form whose token this process cannot read: too old, or
+    /// from before a restart.
+    Expired,
 }
 
 impl Problem {
@@ -46,15 +56,23 @@ impl Problem {
         Problem::NotFound,
         Problem::MethodNotAllowed,
         Problem::Internal,
+        Problem::CodenameTypo,
+        Problem::FieldTooLong,
+        Problem::LoginBusy,
+        Problem::Expired,
     ];
 
     pub fn status(self) -> StatusCode {
         match self {
-            Problem::TooLarge | Problem::TooManyFiles | Problem::MessageTooLong => {
-                StatusCode::PAYLOAD_TOO_LARGE
+            Problem::TooLarge
+            | Problem::TooManyFiles
+            | Problem::MessageTooLong
+            | Problem::FieldTooLong => StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::Malformed | Problem::Empty | Problem::Aborted | Problem::CodenameTypo => {
+                StatusCode::BAD_REQUEST
             }
-            Problem::Malformed | Problem::Empty | Problem::Aborted => StatusCode::BAD_REQUEST,
-            Problem::Busy | Problem::Full => StatusCode::SERVICE_UNAVAILABLE,
+            Problem::Busy | Problem::Full | Problem::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Problem::Expired => StatusCode::FORBIDDEN,
             Problem::Timeout | Problem::Evicted => StatusCode::REQUEST_TIMEOUT,
             Problem::NotFound => StatusCode::NOT_FOUND,
             Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -70,6 +88,13 @@ impl Problem {
                 Problem::MessageTooLong => limits.max_message_bytes,
                 _ => limits.max_upload_bytes,
             },
+            back_to_replies: matches!(
+                self,
+                Problem::CodenameTypo
+                    | Problem::FieldTooLong
+                    | Problem::LoginBusy
+                    | Problem::Expired
+            ),
         }
     }
 
@@ -87,6 +112,10 @@ impl Problem {
             Problem::NotFound => "error-not-found",
             Problem::MethodNotAllowed => "error-method",
             Problem::Internal => "error-internal",
+            Problem::CodenameTypo => "error-codename-typo",
+            Problem::FieldTooLong => "error-field-too-long",
+            Problem::LoginBusy => "error-login-busy",
+            Problem::Expired => "error-expired",
         }
     }
 
@@ -104,7 +133,13 @@ impl Problem {
             Problem::Timeout => Counter::TimedOut,
             Problem::Evicted => Counter::Evicted,
             Problem::Internal => Counter::Failed,
-            Problem::NotFound | Problem::MethodNotAllowed => return None,
+            Problem::NotFound
+            | Problem::MethodNotAllowed
+            | Problem::CodenameTypo
+            | Problem::FieldTooLong
+            | Problem::LoginBusy => return None,
+            // A follow-up refused for its token is an upload that was not sealed.
+            Problem::Expired => Counter::Malformed,
         })
     }
 }
@@ -126,12 +161,24 @@ pub fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response {
     )
 }
 
-/// The answer to a submission, counted: the "received" page (by
-/// Post/Redirect/Get, so that reloading it never resubmits) or the problem's
-/// page.
-pub fn answer_submission(app: &App, lang: Lang, outcome: Result<(), Problem>) -> Response {
+/// The answer to a submission, counted: a first submission's "received"
+/// page with its codename (the one time it is shown, so not by redirect), or
+/// without one (replies off, or a follow-up) by Post/Redirect/Get, so that
+/// reloading it never resubmits; or the problem's page.
+pub fn answer_submission(
+    app: &App,
+    lang: Lang,
+    outcome: Result<Option<crate::reply::Codename>, Problem>,
+) -> Response {
     match outcome {
-        Ok(()) => {
+        Ok(Some(codename)) => {
+            app.stats.add(Counter::Sealed);
+            html(
+                StatusCode::OK,
+                pages::received_with_codename(lang, &codename),
+            )
+        }
+        Ok(None) => {
             app.stats.add(Counter::Sealed);
             Redirect::to(&format!("{}/received", lang.prefix())).into_response()
         }

@@ -16,6 +16,7 @@ use axum::Router;
 use super::headers::security_headers;
 use super::pages::{self, Lang};
 use super::problem::{answer_submission, html, problem_page, Problem};
+use super::replies::routes as replies;
 use super::App;
 
 type AppState = State<Arc<App>>;
@@ -55,7 +56,13 @@ async fn received(State(app): AppState, lang: Lang) -> Response {
 
 async fn submit(State(app): AppState, lang: Lang, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let outcome = super::upload::ingest(app.clone(), &parts.headers, Body::new(body)).await;
+    let outcome = super::upload::ingest(
+        app.clone(),
+        &parts.headers,
+        Body::new(body),
+        super::upload::Form::Submit,
+    )
+    .await;
     answer_submission(&app, lang, outcome)
 }
 
@@ -85,6 +92,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/{lang}/submit", post(submit))
         .route("/received", get(received))
         .route("/{lang}/received", get(received))
+        .route("/replies", get(replies::login_form).post(replies::show))
+        .route(
+            "/{lang}/replies",
+            get(replies::login_form).post(replies::show),
+        )
+        .route("/replies/followup", post(replies::follow_up))
+        .route("/{lang}/replies/followup", post(replies::follow_up))
+        .route("/replies/delete", post(replies::delete))
+        .route("/{lang}/replies/delete", post(replies::delete))
         .route("/static/style.css", get(css))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

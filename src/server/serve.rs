@@ -10,8 +10,8 @@ use tokio::sync::{watch, Semaphore};
 use super::{listen, pickup_api, router, App, Listeners};
 
 /// At start-up, then on the wall-clock grid of `touch_interval` (on the hour
-/// by default): refill the store's file pool, normalize its file times, log
-/// aggregate counters. On the grid, every time the store holds (the coarse
+/// by default): refill the store's file pool, normalize its file times,
+/// delete expired replies, log aggregate counters. On the grid, every time the store holds (the coarse
 /// times set, the change and birth times of the pass itself) falls on the
 /// same few instants of each interval, whenever sources arrived.
 async fn maintenance(app: Arc<App>) {
@@ -19,10 +19,18 @@ async fn maintenance(app: Arc<App>) {
     loop {
         let coarse = crate::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
-        let touched =
-            tokio::task::spawn_blocking(move || app2.store.normalize_times(coarse.into())).await;
-        if let Ok(Err(e)) = touched {
-            tracing::warn!("could not normalize file times in the store: {e}");
+        let touched = tokio::task::spawn_blocking(move || {
+            app2.store.normalize_times(coarse.into())?;
+            match &app2.replies {
+                Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),
+                None => Ok(0),
+            }
+        })
+        .await;
+        match touched {
+            Ok(Ok(expired)) if expired > 0 => tracing::info!("{expired} expired replies deleted"),
+            Ok(Err(e)) => tracing::warn!("could not maintain the store (file times, replies): {e}"),
+            _ => {}
         }
         log_summary(&app);
         tokio::time::sleep(until_next_multiple(SystemTime::now(), interval)).await;

@@ -273,13 +273,19 @@ pub fn age_encrypt(plaintext: &[u8], key: &Key) -> Vec<u8> {
 /// The names in a server's store folder, sorted, without the pool of empty
 /// files the server makes ahead of time (`.pool-*`, so that no file's birth
 /// time dates an arrival). Each pool file is checked to be empty: no data
-/// can hide among them.
+/// can hide among them. The replies folder is listed as `replies/<name>` for
+/// each file in it (nothing when it is empty).
 pub fn store_entries(store: &Path) -> Vec<String> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(store).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".pool-") {
+        if name == "replies" && entry.file_type().unwrap().is_dir() {
+            for reply in std::fs::read_dir(entry.path()).unwrap() {
+                let reply = reply.unwrap().file_name().to_string_lossy().into_owned();
+                names.push(format!("replies/{reply}"));
+            }
+        } else if name.starts_with(".pool-") {
             assert_eq!(
                 entry.metadata().unwrap().len(),
                 0,
@@ -291,6 +297,26 @@ pub fn store_entries(store: &Path) -> Vec<String> {
     }
     names.sort();
     names
+}
+
+/// The submission folders `sealdrop-open decrypt` wrote into `opened`,
+/// sorted, without its `threads` folder (one folder per conversation, each
+/// with its `thread.txt`, checked here).
+pub fn opened_submissions(opened: &Path) -> Vec<PathBuf> {
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(opened).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "threads") {
+            for thread in std::fs::read_dir(&path).unwrap() {
+                let thread = thread.unwrap().path();
+                assert!(thread.join("thread.txt").is_file(), "{thread:?}");
+            }
+        } else {
+            folders.push(path);
+        }
+    }
+    folders.sort();
+    folders
 }
 
 /// A file system mounted for a test, unmounted when dropped. Mounting needs

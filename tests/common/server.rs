@@ -490,6 +490,11 @@ pub fn submit_with(addr: SocketAddr, fields: &[Field], extra_headers: &str) -> R
     exchange(addr, &request)
 }
 
+/// The status of the answer to a first submission: the "received" page with
+/// the source's codename (replies are on by default), which is never a
+/// redirect, since the codename is in no URL.
+pub const RECEIVED: u16 = 200;
+
 pub fn submit(addr: SocketAddr, fields: &[Field]) -> Response {
     submit_with(addr, fields, "")
 }

@@ -13,12 +13,16 @@ use crate::common::webdriver::Driver;
 use crate::common::*;
 use sealdrop::server::pages::{text, Lang};
 
-fn wait_for_url(driver: &Driver, suffix: &str) {
+/// Waits for an element to appear (the answer to a form); returns its text.
+pub fn wait_for(driver: &Driver, css: &str) -> String {
     let start = Instant::now();
-    while !driver.url().ends_with(suffix) {
+    loop {
+        if let Some(element) = driver.try_find(css) {
+            return driver.text(&element);
+        }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "still at {}",
+            "no {css} at {}",
             driver.url()
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -65,8 +69,21 @@ fn sources_submit_in_several_languages_without_javascript() {
             &format!("{}\n{}", a.display(), b.display()),
         );
         driver.click(&driver.find("button[type=submit]"));
-        wait_for_url(&driver, &format!("/{}/received", lang.tag()));
+        let codename = wait_for(&driver, "#codename");
+        assert!(driver.url().ends_with(&format!("/{}/submit", lang.tag())));
         assert_eq!(driver.title(), text(lang, "received-title", &[]));
+        // The codename, in the page's own digits: 32 of them in 8 groups.
+        let digits: Vec<char> = codename.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(digits.len(), 32, "{codename}");
+        let expected_script = match lang {
+            Lang::Ar => '\u{0660}'..='\u{0669}',
+            Lang::Fa => '\u{06F0}'..='\u{06F9}',
+            _ => '0'..='9',
+        };
+        assert!(
+            digits.iter().all(|d| expected_script.contains(d)),
+            "{codename}"
+        );
         sent.push((
             message.to_owned(),
             fs::read(&a).unwrap(),

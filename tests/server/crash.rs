@@ -78,7 +78,7 @@ fn upload(
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let response = parse_response(&raw)?;
-    (response.status == 303).then_some((marker, data))
+    (response.status == RECEIVED).then_some((marker, data))
 }
 
 /// Decrypts every sealed file not checked yet; panics on any corrupt one.

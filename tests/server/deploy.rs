@@ -102,7 +102,7 @@ fn deploy_guide_path_works_on_unix_sockets() {
     s.write_all(&request).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    assert_eq!(parse_response(&raw).unwrap().status, 303);
+    assert_eq!(parse_response(&raw).unwrap().status, RECEIVED);
     // An editor picks up, then opens on the "air-gapped" side.
     let inbox = r.join("usb/inbox");
     let out = run(Command::new(server_bin())
@@ -123,10 +123,7 @@ fn deploy_guide_path_works_on_unix_sockets() {
         .arg(r.join("opened"))
         .arg(&inbox));
     assert_success(&out, "decrypt");
-    let opened: Vec<_> = fs::read_dir(r.join("opened"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let opened = opened_submissions(&r.join("opened"));
     assert_eq!(opened.len(), 1);
     assert_eq!(
         fs::read(opened[0].join("message.txt")).unwrap(),

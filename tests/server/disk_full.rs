@@ -21,7 +21,7 @@ fn fill(server: &Server, file: &[u8]) -> usize {
     loop {
         let response = submit(server.addr, &[file_field("fill.bin", file)]);
         match response.status {
-            303 => sealed += 1,
+            RECEIVED => sealed += 1,
             503 => {
                 assert!(
                     response.text().contains("try again later"),
@@ -59,7 +59,7 @@ fn a_full_disk_gets_503_leaves_nothing_partial_and_recovers() {
     }
     assert_eq!(
         submit(server.addr, &[file_field("after.bin", &file)]).status,
-        303,
+        RECEIVED,
         "recovered by itself"
     );
     let newest = server.sealed_files();

@@ -115,7 +115,7 @@ fn the_corpus_gets_clean_answers_and_the_server_stays_healthy() {
     corpus.push((
         "nested multipart (sealed as an opaque file)",
         raw_post(&ct, "", nested.as_bytes()),
-        &[303],
+        &[RECEIVED],
     ));
     let mut bad_utf8 =
         format!("--{b}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"")
@@ -127,7 +127,7 @@ fn the_corpus_gets_clean_answers_and_the_server_stays_healthy() {
     corpus.push((
         "invalid UTF-8 in names and text",
         raw_post(&ct, "", &bad_utf8),
-        &[303, 400],
+        &[RECEIVED, 400],
     ));
     let body = multipart_body(&[text_field("message", b"short")]);
     let mut cl_long = format!(
@@ -234,7 +234,7 @@ fn the_corpus_gets_clean_answers_and_the_server_stays_healthy() {
     );
     assert_eq!(
         submit(addr, &[text_field("message", b"normal after the storm")]).status,
-        303
+        RECEIVED
     );
     let sealed = server.sealed_files();
     assert_eq!(

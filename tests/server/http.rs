@@ -37,10 +37,7 @@ fn rand_suffix() -> String {
 
 /// The single submission folder under `opened`.
 fn only_submission(opened: &Path) -> std::path::PathBuf {
-    let entries: Vec<_> = fs::read_dir(opened)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let entries = opened_submissions(opened);
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries[0].clone()
 }
@@ -101,8 +98,16 @@ fn message_files_and_mixed_submissions_decrypt_byte_identical() {
             fields.push(file_field(name, data));
         }
         let response = submit(server.addr, &fields);
-        assert_eq!(response.status, 303, "{}", response.text());
-        assert_eq!(response.header("location"), Some("/en/received"));
+        assert_eq!(response.status, RECEIVED, "{}", response.text());
+        assert!(
+            response.text().contains("id=\"codename\""),
+            "the codename is shown"
+        );
+        assert_eq!(
+            response.header("location"),
+            None,
+            "never a redirect with a codename"
+        );
         let after = server.sealed_files();
         assert_eq!(after.len(), before.len() + 1);
         let sealed = after.iter().find(|p| !before.contains(p)).unwrap().clone();
@@ -121,11 +126,10 @@ fn message_files_and_mixed_submissions_decrypt_byte_identical() {
         }
     }
     let opened = open_all(&server);
-    let folders: Vec<_> = fs::read_dir(&opened).unwrap().collect();
+    let folders = opened_submissions(&opened);
     assert_eq!(folders.len(), 3);
     let mut found_big = false;
     for folder in folders {
-        let folder = folder.unwrap().path();
         if let Ok(video) = fs::read(folder.join("attachments/video.mp4")) {
             assert_eq!(video, big);
             assert_eq!(
@@ -192,7 +196,7 @@ fn markers_appear_nowhere_on_disk_or_in_logs_even_at_trace_level() {
     client.write_all(&request).unwrap();
     let mut raw = Vec::new();
     client.read_to_end(&mut raw).unwrap();
-    assert_eq!(parse_response(&raw).unwrap().status, 303);
+    assert_eq!(parse_response(&raw).unwrap().status, RECEIVED);
     // Also an error path, which must not log the request either.
     let bad = exchange(
         server.addr,
@@ -303,7 +307,7 @@ fn oversize_uploads_get_a_413_page_and_leave_nothing() {
     // The server still serves everyone else.
     assert_eq!(
         submit(server.addr, &[text_field("message", b"fine")]).status,
-        303
+        RECEIVED
     );
 }
 
@@ -393,10 +397,10 @@ fn at_the_upload_cap_the_server_answers_503_and_serves_others_afterwards() {
     slow.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let _ = slow.read_to_end(&mut raw);
-    assert_eq!(parse_response(&raw).unwrap().status, 303);
+    assert_eq!(parse_response(&raw).unwrap().status, RECEIVED);
     assert_eq!(
         submit(server.addr, &[text_field("message", b"third")]).status,
-        303
+        RECEIVED
     );
     assert_eq!(server.sealed_files().len(), 2);
 }
@@ -457,7 +461,7 @@ fn security_headers_are_on_every_route_including_errors() {
         ("DELETE / (405)", exchange(server.addr, b"DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")),
         ("POST /submit 400", exchange(server.addr, b"POST /submit HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")),
         ("POST /submit 413", submit(server.addr, &[file_field("x", &[0u8; 4096])])),
-        ("POST /submit 303", submit(server.addr, &[text_field("message", b"hi")])),
+        ("POST /submit", submit(server.addr, &[text_field("message", b"hi")])),
     ];
     // 503 at the upload cap.
     let body = multipart_body(&[file_field("slow.bin", &[1u8; 500])]);
@@ -475,7 +479,7 @@ fn security_headers_are_on_every_route_including_errors() {
     let statuses: Vec<u16> = responses.iter().map(|(_, r)| r.status).collect();
     assert_eq!(
         statuses,
-        [200, 200, 308, 200, 200, 404, 404, 405, 400, 413, 303, 503]
+        [200, 200, 308, 200, 200, 404, 404, 405, 400, 413, RECEIVED, 503]
     );
     for (what, response) in &responses {
         assert_hygiene(response, what);
@@ -576,7 +580,7 @@ fn an_upload_interrupted_mid_stream_leaves_nothing_and_startup_cleans_leftovers(
     );
     assert_eq!(
         submit(server.addr, &[text_field("message", b"after")]).status,
-        303
+        RECEIVED
     );
 
     // A crash (SIGKILL) mid-upload leaves a partial file: the next start removes it.
@@ -631,7 +635,7 @@ fn sigterm_lets_an_upload_in_flight_finish() {
     let mut raw = Vec::new();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let _ = s.read_to_end(&mut raw);
-    assert_eq!(parse_response(&raw).unwrap().status, 303);
+    assert_eq!(parse_response(&raw).unwrap().status, RECEIVED);
     let status = server
         .wait_exit(Duration::from_secs(20))
         .expect("exits after the upload");
@@ -672,7 +676,7 @@ fn unix_socket_listener_serves_and_seals() {
     s.read_to_end(&mut raw).unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(parse_response(&raw).unwrap().status, 303);
+    assert_eq!(parse_response(&raw).unwrap().status, RECEIVED);
     let sealed: Vec<_> = store_entries(&store)
         .iter()
         .map(|name| store.join(name))
@@ -775,7 +779,7 @@ fn demo_serves_and_prints_a_command_that_decrypts_what_was_sent() {
             ]
         )
         .status,
-        303
+        RECEIVED
     );
     let command = printed
         .lines()
@@ -825,7 +829,7 @@ fn every_upload_outcome_is_counted_in_the_summary() {
     let app = server.app();
     assert_eq!(
         submit(server.addr, &[text_field("message", b"ok")]).status,
-        303
+        RECEIVED
     );
     let big = vec![1u8; 2 << 20];
     assert_eq!(submit(server.addr, &[file_field("big", &big)]).status, 413);
@@ -895,7 +899,7 @@ fn file_names_are_recorded_as_the_source_gave_them() {
     );
     let mut request = post_head("/submit", body.len(), "");
     request.extend_from_slice(body.as_bytes());
-    assert_eq!(exchange(server.addr, &request).status, 303);
+    assert_eq!(exchange(server.addr, &request).status, RECEIVED);
     let sealed = fs::read(&server.sealed_files()[0]).unwrap();
     let mut reader = sealdrop::seal::SubmissionReader::open(
         std::io::Cursor::new(sealed),

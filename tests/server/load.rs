@@ -72,7 +72,7 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
                     let _ = s.read_to_end(&mut raw);
                     let response =
                         parse_response(&raw).unwrap_or_else(|| panic!("upload {id} got no answer"));
-                    if response.status != 303 {
+                    if response.status != RECEIVED {
                         assert!(
                             response.text().contains("<html"),
                             "a page, not a bare error"
@@ -101,8 +101,8 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
     for (id, status) in outcomes.iter() {
         *by_status.entry(*status).or_default() += 1;
         let size = sizes[id % sizes.len()];
-        match status {
-            303 => assert!(
+        match *status {
+            RECEIVED => assert!(
                 size <= 16 << 20,
                 "upload {id} of {size} bytes was accepted over the limit"
             ),
@@ -125,7 +125,7 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
     }
     let accepted: Vec<usize> = outcomes
         .iter()
-        .filter(|(_, s)| *s == 303)
+        .filter(|(_, s)| *s == RECEIVED)
         .map(|(id, _)| *id)
         .collect();
     assert_eq!(
@@ -150,7 +150,7 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
         peak_kib
     );
     assert!(
-        by_status.get(&303).copied().unwrap_or(0) > uploads / 2,
+        by_status.get(&RECEIVED).copied().unwrap_or(0) > uploads / 2,
         "most uploads must get through: {by_status:?}"
     );
     assert!(

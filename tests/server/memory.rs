@@ -176,7 +176,7 @@ fn nothing_remains_after(file_len: Option<usize>, message_len: usize, keep_alive
     let mut s = TcpStream::connect(server.addr).unwrap();
     s.write_all(&request).unwrap();
     let response = read_one_response(&mut s);
-    assert_eq!(response.status, 303);
+    assert_eq!(response.status, RECEIVED);
     drop(request);
     std::thread::sleep(Duration::from_secs(2));
 

@@ -105,9 +105,12 @@ fn hundreds_of_slow_uploads_at_once_hold_no_thread_each() {
     sampler.join().unwrap();
     drop(idle);
     assert!(
-        statuses.iter().all(|s| *s == 303),
+        statuses.iter().all(|s| *s == RECEIVED),
         "every slow upload is accepted: {:?}",
-        statuses.iter().filter(|s| **s != 303).collect::<Vec<_>>()
+        statuses
+            .iter()
+            .filter(|s| **s != RECEIVED)
+            .collect::<Vec<_>>()
     );
     let sealed = server.sealed_files();
     assert_eq!(sealed.len(), uploads);
@@ -172,7 +175,7 @@ fn squatters_cannot_keep_a_source_out() {
     let started = Instant::now();
     let response = submit(server.addr, &[text_field("message", b"a real source")]);
     let waited = started.elapsed();
-    assert_eq!(response.status, 303, "{}", response.text());
+    assert_eq!(response.status, RECEIVED, "{}", response.text());
     assert!(
         waited < Duration::from_secs(5),
         "the source waited {waited:?} (bound: 5 s)"

@@ -29,7 +29,7 @@ fn past_the_store_quota_sources_get_a_503_page() {
     let server = Server::start(&["--store-quota", "64KiB"]);
     assert_eq!(
         submit(server.addr, &[text_field("message", b"first")]).status,
-        303
+        RECEIVED
     );
     let response = submit(server.addr, &[text_field("message", b"second")]);
     assert_eq!(response.status, 503);
@@ -45,7 +45,7 @@ fn file_times_in_the_store_are_coarse_and_renormalized() {
     let server = Server::start(&["--touch-interval", "2s"]);
     assert_eq!(
         submit(server.addr, &[text_field("message", b"timing")]).status,
-        303
+        RECEIVED
     );
     let sealed = server.sealed_files().pop().unwrap();
     let meta = fs::metadata(&sealed).unwrap();
@@ -162,7 +162,7 @@ fn tls_13_only_and_the_certificate_reloads_on_sighup() {
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
         .arg(&cert2)
         .args(["-F", "message=over tls", &format!("{url}submit")]));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "303");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), RECEIVED.to_string());
     let (message, _) = open(
         &fs::read(server.sealed_files().pop().unwrap()).unwrap(),
         &server.key,

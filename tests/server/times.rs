@@ -81,7 +81,7 @@ fn no_time_dates_an_arrival(mount: Mount) {
             server.addr,
             &[text_field("message", format!("arrival {i}").as_bytes())],
         );
-        assert_eq!(response.status, 303);
+        assert_eq!(response.status, RECEIVED);
         arrivals.push((nanos(sent), nanos(SystemTime::now())));
     }
     let last = arrivals.last().unwrap().1;

@@ -7,10 +7,11 @@ use bytes::Bytes;
 use super::Lang;
 use crate::server::config::Limits;
 
-/// The form and the "received" page, by language.
+/// The form, the "received" page and the replies login, by language.
 pub struct FixedPages {
     index: Vec<Bytes>,
     received: Vec<Bytes>,
+    replies_login: Vec<Bytes>,
 }
 
 fn position(lang: Lang) -> usize {
@@ -31,7 +32,15 @@ impl FixedPages {
                 .iter()
                 .map(|&lang| Bytes::from(super::received(lang)))
                 .collect(),
+            replies_login: Lang::ALL
+                .iter()
+                .map(|&lang| Bytes::from(super::replies_login(lang)))
+                .collect(),
         }
+    }
+
+    pub fn replies_login(&self, lang: Lang) -> Bytes {
+        self.replies_login[position(lang)].clone()
     }
 
     pub fn index(&self, lang: Lang) -> Bytes {

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 
 use super::config::Limits;
 use crate::bytesize::MIB;
+use crate::reply::codename::{self, Codename};
+use crate::reply::Reply;
 
 pub use fixed::FixedPages;
 pub use i18n::{message_ids, text, Lang};
@@ -32,6 +34,38 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "error.html",
         include_str!("../../../static/templates/error.html"),
+    ),
+    (
+        "index-replies.html",
+        include_str!("../../../static/templates/index-replies.html"),
+    ),
+    (
+        "codename.html",
+        include_str!("../../../static/templates/codename.html"),
+    ),
+    (
+        "codename-western.html",
+        include_str!("../../../static/templates/codename-western.html"),
+    ),
+    (
+        "replies-login.html",
+        include_str!("../../../static/templates/replies-login.html"),
+    ),
+    (
+        "replies.html",
+        include_str!("../../../static/templates/replies.html"),
+    ),
+    (
+        "reply.html",
+        include_str!("../../../static/templates/reply.html"),
+    ),
+    (
+        "replies-delete.html",
+        include_str!("../../../static/templates/replies-delete.html"),
+    ),
+    (
+        "replies-deleted.html",
+        include_str!("../../../static/templates/replies-deleted.html"),
     ),
 ];
 
@@ -151,7 +185,27 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
 
 /// The submission form.
 pub fn index(lang: Lang, limits: &Limits) -> String {
-    let hint = text(
+    let prefix = lang.prefix();
+    let replies_link = if limits.replies {
+        render(template("index-replies.html"), lang, &[("prefix", &prefix)])
+    } else {
+        String::new()
+    };
+    let body = render(
+        template("index.html"),
+        lang,
+        &[
+            ("prefix", &prefix),
+            ("limit-hint", &html_text(&limit_hint(lang, limits))),
+            ("replies-link", &replies_link),
+        ],
+    );
+    layout(lang, &text(lang, "page-title", &[]), &body)
+}
+
+/// "Up to 500 MB in total, at most 50 files."
+fn limit_hint(lang: Lang, limits: &Limits) -> String {
+    text(
         lang,
         "limit-hint",
         &[
@@ -164,26 +218,153 @@ pub fn index(lang: Lang, limits: &Limits) -> String {
                 FluentValue::from(limits.max_attachments.to_string()),
             ),
         ],
-    );
-    let body = render(
-        template("index.html"),
-        lang,
-        &[
-            ("prefix", &lang.prefix()),
-            ("limit-hint", &html_text(&hint)),
-        ],
-    );
-    layout(lang, &text(lang, "page-title", &[]), &body)
+    )
 }
 
-/// Shown after a submission was sealed and stored.
+/// Shown after a submission was sealed and stored, when there is no
+/// codename to show (replies off, or a follow-up).
 pub fn received(lang: Lang) -> String {
+    let next = format!("<p>{}</p>", html_text(&text(lang, "received-next", &[])));
+    received_page(lang, &next)
+}
+
+fn received_page(lang: Lang, next: &str) -> String {
     let body = render(
         template("received.html"),
         lang,
-        &[("prefix", &lang.prefix())],
+        &[("prefix", &lang.prefix()), ("next", next)],
     );
     layout(lang, &text(lang, "received-title", &[]), &body)
+}
+
+/// The digits a codename is shown in: the page's own script.
+fn codename_digits(lang: Lang) -> [char; 10] {
+    match lang {
+        Lang::Ar => codename::ARABIC_INDIC,
+        Lang::Fa => codename::PERSIAN,
+        _ => codename::WESTERN,
+    }
+}
+
+/// Shown after a first submission: "received", and the codename, once.
+pub fn received_with_codename(lang: Lang, codename: &Codename) -> String {
+    let prefix = lang.prefix();
+    let digits = codename_digits(lang);
+    let shown = codename.grouped_in(digits);
+    // Pages in another script also show the Western digits, for a keyboard
+    // without the page's own.
+    let western = if digits == codename::WESTERN {
+        String::new()
+    } else {
+        render(
+            template("codename-western.html"),
+            lang,
+            &[("codename", &codename.grouped_in(codename::WESTERN))],
+        )
+    };
+    let section = render(
+        template("codename.html"),
+        lang,
+        &[
+            ("prefix", &prefix),
+            ("codename", &shown),
+            ("western", &western),
+        ],
+    );
+    received_page(lang, &section)
+}
+
+/// The replies page's login form.
+pub fn replies_login(lang: Lang) -> String {
+    let body = render(
+        template("replies-login.html"),
+        lang,
+        &[("prefix", &lang.prefix())],
+    );
+    layout(lang, &text(lang, "replies-title", &[]), &body)
+}
+
+/// A reply's time as the page shows it: "2026-11-30 14:05 UTC".
+fn sent_for_people(sent: &str) -> String {
+    let parsed = time::OffsetDateTime::parse(sent, &time::format_description::well_known::Rfc3339);
+    match parsed {
+        Ok(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        }
+        Err(_) => sent.chars().take(32).collect(),
+    }
+}
+
+/// The replies for a codename (newest first), the follow-up form and, when
+/// there are replies, the delete form; `token` proves the codename to both
+/// forms. A wrong codename and a right one without replies give the same
+/// page, byte for byte in length.
+pub fn replies(lang: Lang, replies: &[&Reply], token: &str, limits: &Limits) -> String {
+    let prefix = lang.prefix();
+    let list = if replies.is_empty() {
+        format!(
+            "<p role=\"status\">{}</p>",
+            html_text(&text(lang, "replies-none", &[]))
+        )
+    } else {
+        let mut items = String::from("<ol class=\"replies\">");
+        for reply in replies {
+            let sent = text(
+                lang,
+                "reply-sent",
+                &[("date", FluentValue::from(sent_for_people(&reply.sent)))],
+            );
+            items.push_str(&render(
+                template("reply.html"),
+                lang,
+                &[("sent", &html_text(&sent)), ("text", &escape(&reply.text))],
+            ));
+        }
+        items.push_str("</ol>");
+        items
+    };
+    let delete = if replies.is_empty() {
+        String::new()
+    } else {
+        render(
+            template("replies-delete.html"),
+            lang,
+            &[("prefix", &prefix), ("token", token)],
+        )
+    };
+    let days = limits.reply_retention.as_secs().div_ceil(86_400).max(1);
+    let expiry = text(lang, "replies-expiry", &[("days", FluentValue::from(days))]);
+    let body = render(
+        template("replies.html"),
+        lang,
+        &[
+            ("prefix", &prefix),
+            ("list", &list),
+            ("token", token),
+            ("limit-hint", &html_text(&limit_hint(lang, limits))),
+            ("delete", &delete),
+            ("expiry", &html_text(&expiry)),
+        ],
+    );
+    layout(lang, &text(lang, "replies-title", &[]), &body)
+}
+
+/// Shown after the source deleted her replies.
+pub fn replies_deleted(lang: Lang) -> String {
+    let body = render(
+        template("replies-deleted.html"),
+        lang,
+        &[("prefix", &lang.prefix())],
+    );
+    layout(lang, &text(lang, "deleted-title", &[]), &body)
 }
 
 /// An error page.
@@ -193,6 +374,8 @@ pub fn received(lang: Lang) -> String {
 pub struct ErrorText<'a> {
     pub message_id: &'a str,
     pub size_limit: u64,
+    /// Link back to the replies page rather than the submission form.
+    pub back_to_replies: bool,
 }
 
 pub fn error(lang: Lang, what: ErrorText, limits: &Limits) -> String {
@@ -207,13 +390,19 @@ pub fn error(lang: Lang, what: ErrorText, limits: &Limits) -> String {
     let id = what.message_id;
     let title = text(lang, &format!("{id}-title"), &args);
     let detail = text(lang, &format!("{id}-body"), &args);
+    let (back_href, back) = if what.back_to_replies {
+        (format!("{}/replies", lang.prefix()), "back-to-replies")
+    } else {
+        (format!("{}/", lang.prefix()), "back-to-form")
+    };
     let body = render(
         template("error.html"),
         lang,
         &[
             ("title", &html_text(&title)),
             ("detail", &html_text(&detail)),
-            ("prefix", &lang.prefix()),
+            ("back-href", &back_href),
+            ("back", &html_text(&text(lang, back, &[]))),
         ],
     );
     layout(lang, &title, &body)
@@ -301,7 +490,7 @@ mod completeness {
             let mut bundle = fluent_bundle::FluentBundle::new(vec![lang.tag().parse().unwrap()]);
             bundle.add_resource(resource).unwrap();
             let mut args = FluentArgs::new();
-            for name in ["size", "files", "n"] {
+            for name in ["size", "files", "n", "days", "date"] {
                 args.set(name, "1");
             }
             for id in message_ids(lang) {
@@ -389,6 +578,43 @@ mod completeness {
                 }
             }
         }
+        // The reply channel's pages, with and without replies.
+        let codename = Codename::generate();
+        let reply = Reply {
+            thread: crate::reply::keys::thread(&codename),
+            sent: "2026-11-30T14:05:00Z".into(),
+            text: zeroize::Zeroizing::new("<script>alert(1)</script>\n\u{202E}txt.exe".into()),
+        };
+        let token = "T".repeat(107);
+        for &lang in Lang::ALL {
+            let with = received_with_codename(lang, &codename);
+            assert_page(lang, &with, &format!("{} codename", lang.tag()));
+            assert!(with.contains("id=\"codename\""));
+            assert_page(lang, &replies_login(lang), &format!("{} login", lang.tag()));
+            assert_page(
+                lang,
+                &replies_deleted(lang),
+                &format!("{} deleted", lang.tag()),
+            );
+            let none = replies(lang, &[], &token, &limits);
+            assert_page(lang, &none, &format!("{} no replies", lang.tag()));
+            assert!(!none.contains("class=\"reply\"") && !none.contains("/replies/delete"));
+            let some = replies(lang, &[&reply], &token, &limits);
+            assert!(some.contains("class=\"reply\" dir=\"auto\""));
+            assert!(some.contains("&lt;script&gt;") && !some.contains("<script"));
+            assert!(some.contains("/replies/delete") && some.contains("/replies/followup"));
+            assert!(some.contains("2026-11-30 14:05 UTC"));
+        }
+        // The codename in the page's own digits, with Western ones beside
+        // them where the script differs.
+        let western = codename.grouped_in(codename::WESTERN);
+        let ar = received_with_codename(Lang::Ar, &codename);
+        assert!(ar.contains(codename.grouped_in(codename::ARABIC_INDIC).as_str()));
+        assert!(ar.contains(western.as_str()) && ar.contains("id=\"codename-western\""));
+        let fa = received_with_codename(Lang::Fa, &codename);
+        assert!(fa.contains(codename.grouped_in(codename::PERSIAN).as_str()));
+        let en = received_with_codename(Lang::En, &codename);
+        assert!(en.contains(western.as_str()) && !en.contains("id=\"codename-western\""));
         // Right-to-left pages isolate the Latin size inside Arabic text.
         let ar = index(Lang::Ar, &limits);
         assert!(

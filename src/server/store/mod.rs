@@ -8,6 +8,7 @@
 
 mod partial;
 mod pool;
+pub mod replies;
 
 use std::collections::HashMap;
 use std::fs::{self, File};

@@ -1,5 +1,6 @@
-//! `POST /submit`: multipart in, sealed file out, nothing in plaintext on
-//! disk. A submission's bytes flow through these steps, in this order:
+//! `POST /submit` (and the replies page's follow-up form): multipart in,
+//! sealed file out, nothing in plaintext on disk. A submission's bytes flow
+//! through these steps, in this order:
 //!
 //! 0. [`slots`]: a slot among `--max-concurrent-uploads`, which slow uploads
 //!    lose;
@@ -34,14 +35,31 @@ use sealer::{Command, SealFailure};
 
 use super::problem::Problem;
 use super::App;
+use crate::reply::Codename;
+
+/// Which form an upload comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// The submission form: a first submission, which gets a new codename
+    /// when replies are on.
+    Submit,
+    /// The replies page's follow-up form: its token names the thread.
+    FollowUp,
+}
 
 /// Chunks queued between steps; with hyper's 64 KiB read buffer this keeps a
 /// few hundred KiB per upload in flight at most.
 const QUEUE: usize = 4;
 
 /// Seals one submission from a request. On success the file is durable under
-/// its final name.
-pub async fn ingest(app: Arc<App>, headers: &HeaderMap, body: Body) -> Result<(), Problem> {
+/// its final name, and a first submission's codename is returned for the
+/// answer page (it exists nowhere else).
+pub async fn ingest(
+    app: Arc<App>,
+    headers: &HeaderMap,
+    body: Body,
+    form: Form,
+) -> Result<Option<Codename>, Problem> {
     // What needs no body is decided before anything is read, a slot included.
     let admitted = preflight(&app, headers).and_then(|boundary| {
         let slot = app.slots.acquire().ok_or(Problem::Busy)?;
@@ -52,7 +70,9 @@ pub async fn ingest(app: Arc<App>, headers: &HeaderMap, body: Body) -> Result<()
     match admitted {
         Ok((boundary, slot)) => {
             let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot)));
-            ingest_stream(app, boundary, body_rx, pump).await
+            let codename = (form == Form::Submit && app.replies.is_some()).then(Codename::generate);
+            ingest_stream(app, boundary, body_rx, pump, form, codename.as_ref()).await?;
+            Ok(codename)
         }
         Err(problem) => {
             // Nothing reads the body: the pump drains it, so that the client
@@ -106,13 +126,27 @@ async fn ingest_stream(
     boundary: String,
     body_rx: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
     pump: tokio::task::JoinHandle<PumpEnd>,
+    form: Form,
+    codename: Option<&Codename>,
 ) -> Result<(), Problem> {
     let limits = &app.limits;
     let framing = Arc::new(Framing::default());
-    let form = multipart::parser(body_rx, boundary, limits, framing.clone());
+    let follow_up = form == Form::FollowUp;
+    let parser = multipart::parser(body_rx, boundary, limits, framing.clone(), follow_up);
     let (tx, rx) = mpsc::channel(QUEUE);
     let sealing = tokio::spawn(sealer::seal(app.clone(), rx));
-    let fed = multipart::feed(limits, form, &framing, &tx).await;
+    let kind = app.recipients.kind();
+    if let Some(codename) = codename {
+        // The first command, before any content: the sealer only holds it.
+        let block = crate::reply::keys::manifest_block(codename, kind);
+        let _ = tx.send(Command::Reply(block)).await;
+    }
+    let check_token = |token: &str| match &app.replies {
+        Some(replies) => replies.manifest_block_for_token(token, kind),
+        None => Err(Problem::NotFound),
+    };
+    let token_check: Option<multipart::TokenCheck> = follow_up.then_some(&check_token);
+    let fed = multipart::feed(limits, parser, &framing, &tx, token_check).await;
     // The multipart stream is complete; the HTTP request must be too (a
     // client that stops short of its Content-Length or final chunk is not a
     // complete submission, whatever its multipart framing says). On an early

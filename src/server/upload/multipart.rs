@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::sealer::Command;
 use crate::bytesize::MIB;
+use crate::seal::ReplyBlock;
 use crate::server::config::Limits;
 use crate::server::problem::Problem;
 
@@ -21,7 +22,8 @@ const FRAMING_BASE: u64 = MIB;
 
 /// The most multipart framing a whole request may carry.
 pub fn framing_allowance(limits: &Limits) -> u64 {
-    FRAMING_BASE + (limits.max_attachments as u64 + 2) * limits.max_part_header_bytes
+    // A message, the attachments, an empty file input and a follow-up's token.
+    FRAMING_BASE + (limits.max_attachments as u64 + 3) * limits.max_part_header_bytes
 }
 
 /// Byte accounting shared between multer's input and our field loop: multer's
@@ -62,18 +64,32 @@ fn multer_problem(e: multer::Error) -> Problem {
     }
 }
 
+/// The name of the follow-up form's first field: the replies page's token.
+pub const TOKEN_FIELD: &str = "token";
+/// The longest token field read (tokens are about 107 characters).
+const MAX_TOKEN_BYTES: usize = 512;
+
+/// Reads a follow-up's token and returns the reply block it proves, or the
+/// problem to show (an expired page, say).
+pub type TokenCheck<'a> = &'a (dyn Fn(&str) -> Result<ReplyBlock, Problem> + Send + Sync);
+
 /// The multipart parser over the body chunks, with the framing cap that
-/// bounds multer's buffer.
+/// bounds multer's buffer. A follow-up form also has its token field.
 pub fn parser(
     body: mpsc::Receiver<Result<Bytes, io::Error>>,
     boundary: String,
     limits: &Limits,
     framing: Arc<Framing>,
+    follow_up: bool,
 ) -> multer::Multipart<'static> {
     let per_field = limits.max_part_header_bytes;
     let input = bounded_input(body, framing, per_field);
+    let mut fields = vec!["message", "attachment"];
+    if follow_up {
+        fields.push(TOKEN_FIELD);
+    }
     let constraints = multer::Constraints::new()
-        .allowed_fields(vec!["message", "attachment"])
+        .allowed_fields(fields)
         .size_limit(
             multer::SizeLimit::new()
                 .whole_stream(limits.max_upload_bytes + framing_allowance(limits)),
@@ -112,23 +128,60 @@ async fn send(tx: &mpsc::Sender<Command>, command: Command) -> Result<(), FeedEr
     tx.send(command).await.map_err(|_| FeedError::SealerGone)
 }
 
+/// The token field that must open a follow-up form, checked; its reply
+/// block goes to the sealer before any content.
+async fn take_token(
+    multipart: &mut multer::Multipart<'static>,
+    framing: &Framing,
+    check: TokenCheck<'_>,
+    tx: &mpsc::Sender<Command>,
+) -> Result<(), FeedError> {
+    let mut field = multipart
+        .next_field()
+        .await
+        .map_err(multer_problem)?
+        .ok_or(Problem::Malformed)?;
+    if field.name() != Some(TOKEN_FIELD) || field.file_name().is_some() {
+        return Err(Problem::Malformed.into());
+    }
+    framing.fields.store(1, Ordering::Relaxed);
+    let mut token = Vec::with_capacity(MAX_TOKEN_BYTES);
+    while let Some(chunk) = field.chunk().await.map_err(multer_problem)? {
+        framing
+            .consumed
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        if token.len() + chunk.len() > MAX_TOKEN_BYTES {
+            return Err(Problem::Expired.into());
+        }
+        token.extend_from_slice(&chunk);
+    }
+    let token = std::str::from_utf8(&token).map_err(|_| Problem::Expired)?;
+    send(tx, Command::Reply(check(token)?)).await
+}
+
 /// Walks the multipart fields, enforcing every limit while streaming, and
-/// hands parts and chunks to the sealer.
+/// hands parts and chunks to the sealer. A follow-up (`token_check`) starts
+/// with its token field.
 pub async fn feed(
     limits: &Limits,
     mut multipart: multer::Multipart<'static>,
     framing: &Framing,
     tx: &mpsc::Sender<Command>,
+    token_check: Option<TokenCheck<'_>>,
 ) -> Result<(), FeedError> {
     let mut content = 0u64;
     let mut attachments = 0usize;
     let mut fields = 0usize;
     let mut has_message = false;
+    if let Some(check) = token_check {
+        take_token(&mut multipart, framing, check, tx).await?;
+        fields += 1;
+    }
     while let Some(mut field) = multipart.next_field().await.map_err(multer_problem)? {
         fields += 1;
         framing.fields.store(fields as u64, Ordering::Relaxed);
-        // A message, the attachments, and one empty file input.
-        if fields > limits.max_attachments + 2 {
+        // A message, the attachments, one empty file input (and a token).
+        if fields > limits.max_attachments + 2 + usize::from(token_check.is_some()) {
             return Err(Problem::TooManyFiles.into());
         }
         // Multer has already buffered these headers (the framing cap bounds

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::bytesize::MIB;
 use crate::id::SubmissionId;
-use crate::seal::{SealError, SealOptions, SubmissionWriter};
+use crate::seal::{ReplyBlock, SealError, SealOptions, SubmissionWriter};
 use crate::server::store::{PartialFile, PartialGuard};
 use crate::server::App;
 
@@ -27,6 +27,8 @@ const BURST_BYTES: usize = MIB as usize;
 
 /// What the multipart stage tells the sealer.
 pub enum Command {
+    /// The source's reply channel, for the manifest (before any part).
+    Reply(ReplyBlock),
     BeginMessage,
     BeginAttachment {
         name: String,
@@ -78,13 +80,26 @@ struct Sealing {
     since_capacity_check: u64,
 }
 
+/// What a sealer holds between bursts: the file once a part began, and the
+/// reply block until the manifest is written.
+#[derive(Default)]
+struct State {
+    sealing: Option<Sealing>,
+    reply: Option<ReplyBlock>,
+}
+
 /// Applies one command to the sealed file, creating it at the first part.
 fn apply(
     app: &App,
     arrival: SystemTime,
-    sealing: &mut Option<Sealing>,
-    command: &Command,
+    state: &mut State,
+    command: Command,
 ) -> Result<(), SealFailure> {
+    let sealing = &mut state.sealing;
+    if let Command::Reply(block) = command {
+        state.reply = Some(block);
+        return Ok(());
+    }
     if sealing.is_none()
         && matches!(
             command,
@@ -105,17 +120,18 @@ fn apply(
             since_capacity_check: 0,
         });
     }
-    let state = sealing.as_mut().ok_or(SealFailure::Failed);
+    let open = sealing.as_mut().ok_or(SealFailure::Failed);
     match command {
-        Command::BeginMessage => state?.writer.begin_message()?,
+        Command::Reply(_) => {}
+        Command::BeginMessage => open?.writer.begin_message()?,
         Command::BeginAttachment { name, content_type } => {
-            state?
+            open?
                 .writer
-                .begin_attachment(name, content_type.as_deref())?;
+                .begin_attachment(&name, content_type.as_deref())?;
         }
         Command::Data(chunk) => {
-            let state = state?;
-            state.writer.write_part(chunk)?;
+            let state = open?;
+            state.writer.write_part(&chunk)?;
             state.since_capacity_check += chunk.len() as u64;
             if state.since_capacity_check >= CAPACITY_CHECK_EVERY {
                 state.since_capacity_check = 0;
@@ -123,7 +139,7 @@ fn apply(
             }
         }
         Command::EndPart => {
-            state?.writer.end_part()?;
+            open?.writer.end_part()?;
         }
         Command::Finish => {}
     }
@@ -133,7 +149,7 @@ fn apply(
 /// What one burst of work on the pool hands back.
 struct Burst {
     commands: mpsc::Receiver<Command>,
-    sealing: Option<Sealing>,
+    state: State,
     result: Result<(), SealFailure>,
     finished: bool,
 }
@@ -148,15 +164,14 @@ fn burst(
     arrival: SystemTime,
     first: Command,
     mut commands: mpsc::Receiver<Command>,
-    mut sealing: Option<Sealing>,
+    mut state: State,
 ) -> Burst {
     let mut next = Some(first);
     let mut bytes = 0;
     let mut finished = false;
     let result = (|| {
         while let Some(command) = next.take() {
-            apply(app, arrival, &mut sealing, &command)?;
-            match command {
+            match &command {
                 Command::Finish => {
                     finished = true;
                     return Ok(());
@@ -164,6 +179,7 @@ fn burst(
                 Command::Data(chunk) => bytes += chunk.len(),
                 _ => {}
             }
+            apply(app, arrival, &mut state, command)?;
             if bytes < BURST_BYTES {
                 next = commands.try_recv().ok();
             }
@@ -172,7 +188,7 @@ fn burst(
     })();
     Burst {
         commands,
-        sealing,
+        state,
         result,
         finished,
     }
@@ -185,9 +201,9 @@ pub async fn seal(
     app: Arc<App>,
     commands: mpsc::Receiver<Command>,
 ) -> Result<SubmissionId, SealFailure> {
-    let mut sealing = None;
-    let result = seal_into(&app, commands, &mut sealing).await;
-    if let Some(abandoned) = sealing {
+    let mut state = State::default();
+    let result = seal_into(&app, commands, &mut state).await;
+    if let Some(abandoned) = state.sealing {
         // Removing the partial file waits on the disk (unlink, fsync of the
         // folder): not on the async threads. It is gone before the answer.
         let _ = tokio::task::spawn_blocking(move || drop(abandoned)).await;
@@ -198,7 +214,7 @@ pub async fn seal(
 async fn seal_into(
     app: &Arc<App>,
     mut commands: mpsc::Receiver<Command>,
-    sealing: &mut Option<Sealing>,
+    state: &mut State,
 ) -> Result<SubmissionId, SealFailure> {
     let arrival = SystemTime::now();
     loop {
@@ -206,18 +222,21 @@ async fn seal_into(
         let Some(first) = commands.recv().await else {
             return Err(SealFailure::Failed);
         };
-        let (job_app, state) = (app.clone(), sealing.take());
+        let (job_app, held) = (app.clone(), std::mem::take(state));
         let done = app
             .workers
-            .run(move || burst(&job_app, arrival, first, commands, state))
+            .run(move || burst(&job_app, arrival, first, commands, held))
             .await
             .map_err(|_| SealFailure::Failed)?;
         commands = done.commands;
-        *sealing = done.sealing;
+        *state = done.state;
         done.result?;
         if done.finished {
-            let state = sealing.take().ok_or(SealFailure::Empty)?;
-            return finish_and_commit(app, state).await;
+            let mut sealing = state.sealing.take().ok_or(SealFailure::Empty)?;
+            if let Some(block) = state.reply.take() {
+                sealing.writer.set_reply(block);
+            }
+            return finish_and_commit(app, sealing).await;
         }
     }
 }
