@@ -1,4 +1,6 @@
-//! A byte buffer that is wiped when dropped, at memset speed.
+//! Wiping what secrets leave behind: a byte buffer that is wiped when
+//! dropped, at memset speed ([`WipedVec`]), and the stack below the caller
+//! ([`stack`]).
 //!
 //! `zeroize::Zeroizing<Vec<u8>>` wipes a vector element by element with a
 //! volatile write each, which costs more than the work on a large buffer
@@ -10,6 +12,28 @@
 use std::ops::{Deref, DerefMut};
 
 use zeroize::Zeroize;
+
+/// How much of a thread's stack [`stack`] wipes: deeper than any call path
+/// of a request (hashing, key derivation, page rendering) reaches.
+pub const STACK_WIPE_BYTES: usize = 128 * 1024;
+
+/// Zeroes the [`STACK_WIPE_BYTES`] of stack just below the caller's frame,
+/// where the frames of the calls it made lived.
+///
+/// Values moved or copied by value (a codename's digits, a hash function's
+/// block buffer, a key being derived) leave copies in stack frames that no
+/// destructor wipes, and a freed stack frame is not freed memory: the
+/// zeroing allocator never sees it. The server calls this when a thread of
+/// its runtime goes idle and after every blocking job, so that a request's
+/// frames do not outlive it (SECURITY.md, "What stays in memory").
+#[inline(never)]
+pub fn stack() {
+    let mut frame = [0u8; STACK_WIPE_BYTES];
+    // Written through zeroize's volatile writes, and then seen as used: the
+    // compiler may elide neither.
+    frame.zeroize();
+    std::hint::black_box(&frame);
+}
 
 #[derive(Default)]
 pub struct WipedVec(Vec<u8>);

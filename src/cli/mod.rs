@@ -86,11 +86,7 @@ pub fn main() -> ExitCode {
     crate::server::logging::init();
     // Threads are bounded: the async workers (one per core) and at most
     // MAX_BLOCKING_THREADS for blocking work; uploads hold none of their own.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .max_blocking_threads(crate::server::workers::MAX_BLOCKING_THREADS)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::server::workers::runtime(None) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sealdrop: cannot start: {e}");

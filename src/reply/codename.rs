@@ -17,8 +17,9 @@ pub const RANDOM_DIGITS: usize = 30;
 /// All digits, the check digits included.
 pub const DIGITS: usize = RANDOM_DIGITS + 2;
 
-/// A well-formed codename: its 32 ASCII digits, wiped when dropped.
-pub struct Codename(Zeroizing<[u8; DIGITS]>);
+/// A well-formed codename: its 32 ASCII digits, on the heap (so that moving
+/// a codename copies a pointer, never the digits) and wiped when dropped.
+pub struct Codename(Box<[u8; DIGITS]>);
 
 /// What is wrong with a typed codename. Every case is shown to the source
 /// as "this codename has a mistake", before any costly work.
@@ -64,7 +65,7 @@ fn is_separator(c: char) -> bool {
 impl Codename {
     /// A new codename from the OS random generator.
     pub fn generate() -> Codename {
-        let mut digits = Zeroizing::new([0u8; DIGITS]);
+        let mut digits = Box::new([0u8; DIGITS]);
         let mut rng = rand::rngs::OsRng;
         for d in digits.iter_mut().take(RANDOM_DIGITS) {
             *d = b'0' + rng.gen_range(0..10u8);
@@ -77,7 +78,7 @@ impl Codename {
 
     /// Reads a codename as a source typed it.
     pub fn parse(typed: &str) -> Result<Codename, CodenameError> {
-        let mut digits = Zeroizing::new([0u8; DIGITS]);
+        let mut digits = Box::new([0u8; DIGITS]);
         let mut count = 0usize;
         for c in typed.chars() {
             if is_separator(c) {
@@ -89,12 +90,14 @@ impl Codename {
             }
             count += 1;
         }
-        match count {
+        let result = match count {
             0 => Err(CodenameError::Empty),
-            DIGITS if mod97(&digits[..]) == 1 => Ok(Codename(digits)),
+            DIGITS if mod97(&digits[..]) == 1 => return Ok(Codename(digits)),
             DIGITS => Err(CodenameError::Typo),
             n => Err(CodenameError::WrongLength(n)),
-        }
+        };
+        digits.zeroize();
+        result
     }
 
     /// The 32 digits as ASCII, the input of the key derivation.
@@ -183,7 +186,7 @@ mod tests {
         #[test]
         fn single_typos_and_swaps_are_caught(at in 0usize..DIGITS, to in 0u8..10, swap in 0usize..DIGITS - 1) {
             let c = Codename::generate();
-            let mut typo = *c.0;
+            let mut typo = *c.0.clone();
             let wrong = b'0' + to;
             prop_assume!(typo[at] != wrong);
             typo[at] = wrong;
@@ -191,7 +194,7 @@ mod tests {
                 Codename::parse(std::str::from_utf8(&typo).unwrap()).unwrap_err(),
                 CodenameError::Typo
             );
-            let mut swapped = *c.0;
+            let mut swapped = *c.0.clone();
             prop_assume!(swapped[swap] != swapped[swap + 1]);
             swapped.swap(swap, swap + 1);
             prop_assert_eq!(

@@ -48,10 +48,40 @@ impl Workers {
         T: Send + 'static,
     {
         let _permit = self.permits.acquire().await.map_err(|_| JobFailed)?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|_| JobFailed)
+        blocking(job).await.map_err(|_| JobFailed)
     }
+}
+
+/// Runs `job` on one of the runtime's blocking threads and wipes the stack
+/// its calls used (`wipe::stack`) before the thread takes other work: every
+/// blocking job that touches a secret goes through here.
+pub async fn blocking<T, F>(job: F) -> Result<T, tokio::task::JoinError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let result = job();
+        crate::wipe::stack();
+        result
+    })
+    .await
+}
+
+/// The runtime every server runs on (the binary's and the tests'): async
+/// workers that wipe their stack whenever they go idle, so that what a
+/// request's calls left in stack frames does not outlive it, and at most
+/// [`MAX_BLOCKING_THREADS`] blocking threads.
+pub fn runtime(worker_threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = worker_threads {
+        builder.worker_threads(n);
+    }
+    builder
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .on_thread_park(crate::wipe::stack)
+        .enable_all()
+        .build()
 }
 
 #[cfg(test)]

@@ -96,6 +96,17 @@ pub fn open(sealed: &[u8], key: &Key) -> (Option<Vec<u8>>, Files) {
     (message, files)
 }
 
+/// The manifest of a sealed file, opened with `key`.
+pub fn manifest_of(sealed: &[u8], key: &Key) -> sealdrop::seal::Manifest {
+    SubmissionReader::open(
+        std::io::BufReader::new(Cursor::new(sealed)),
+        std::iter::once(&key.identity as &dyn age::Identity),
+    )
+    .unwrap()
+    .manifest()
+    .clone()
+}
+
 pub fn bin(name: &str) -> PathBuf {
     match name {
         "sealdrop-open" => PathBuf::from(env!("CARGO_BIN_EXE_sealdrop-open")),

@@ -222,6 +222,12 @@ impl Server {
         Self::spawn_fixture(Fixture::new(Some(recipients), extra), extra, &[])
     }
 
+    /// `spawn` with every choice: a recipients file's text (or the generated
+    /// classic key), flags and environment.
+    pub fn spawn_custom(recipients: Option<&str>, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_fixture(Fixture::new(recipients, extra), extra, env)
+    }
+
     fn spawn_fixture(fixture: Fixture, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(server_bin());
         cmd.arg("serve")
@@ -244,11 +250,7 @@ impl Server {
         use sealdrop::server::{run, serve, ServeConfig, ServeOptions};
         let options = ServeOptions::parse_args(fixture.serve_args(extra)).expect("valid flags");
         let config = ServeConfig::from_options(options).expect("valid configuration");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = sealdrop::server::workers::runtime(Some(2)).unwrap();
         let started = runtime
             .block_on(run::start(&config))
             .unwrap_or_else(|e| panic!("server did not start: {e}"));

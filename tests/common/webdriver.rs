@@ -156,6 +156,24 @@ impl Driver {
         answer["value"][ELEMENT].as_str().map(str::to_owned)
     }
 
+    /// Every element matching a CSS selector, in document order.
+    pub fn find_all(&self, css: &str) -> Vec<String> {
+        let answer = http(
+            self.port,
+            "POST",
+            &format!("/session/{}/elements", self.session),
+            Some(&json!({"using": "css selector", "value": css})),
+        );
+        answer["value"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|e| e[ELEMENT].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn find(&self, css: &str) -> String {
         self.try_find(css)
             .unwrap_or_else(|| panic!("no element {css}"))

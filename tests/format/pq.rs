@@ -536,8 +536,9 @@ mod through_the_server {
             .arg(out)
             .arg(store));
         assert_success(&result, "sealdrop-open decrypt");
-        let folder = fs::read_dir(out).unwrap().next().unwrap().unwrap().path();
-        fs::read(folder.join("message.txt")).unwrap()
+        let folders = opened_submissions(out);
+        assert_eq!(folders.len(), 1, "{folders:?}");
+        fs::read(folders[0].join("message.txt")).unwrap()
     }
 
     #[test]

@@ -61,6 +61,7 @@ fn occurrences(memory: &[u8], patterns: &[Vec<u8>]) -> Vec<usize> {
 struct Spawned {
     child: Child,
     addr: std::net::SocketAddr,
+    store: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -98,6 +99,7 @@ fn spawn_as_nobody() -> Spawned {
     Spawned {
         child,
         addr,
+        store,
         _dir: dir,
     }
 }
@@ -248,4 +250,139 @@ fn nothing_of_a_large_file_submission_remains_in_memory() {
 #[test]
 fn nothing_of_a_submission_remains_on_a_connection_kept_open() {
     nothing_remains_after(Some(100 * 1000), 2000, true);
+}
+
+/// A first submission shows a codename; the source then reads a reply with
+/// it. Afterwards no form of the codename (any digits, any spacing, half of
+/// it), no key derived from it, no thread id and no reply text is left in
+/// the server's memory.
+#[test]
+fn nothing_of_a_codename_or_its_replies_remains_in_memory() {
+    use sealdrop::keys::RecipientKind;
+    use sealdrop::reply::codename::{ARABIC_INDIC, PERSIAN, WESTERN};
+    use sealdrop::reply::{file, keys, Codename};
+
+    let server = spawn_as_nobody();
+    let body = multipart_body(&[text_field("message", b"a tip")]);
+    let mut request = post_head("/ar/submit", body.len(), "");
+    request.extend_from_slice(&body);
+    let answer = exchange(server.addr, &request);
+    assert_eq!(answer.status, RECEIVED);
+    let page = answer.text();
+    let at = page.find("id=\"codename\"").expect("a codename");
+    let shown = &page[at + page[at..].find('>').unwrap() + 1..];
+    let shown = &shown[..shown.find('<').unwrap()];
+    let codename = Codename::parse(shown).unwrap();
+    drop(answer);
+
+    let reply_marker = marker("REPLYMARK");
+    let reply = file::seal(
+        &keys::recipient(&codename, RecipientKind::Classic),
+        keys::thread(&codename),
+        time::OffsetDateTime::now_utc(),
+        &format!("{reply_marker} please send page two"),
+    )
+    .unwrap();
+    let stored = server
+        .store
+        .join("replies")
+        .join("0123456789abcdef0123456789abcdef.reply");
+    fs::write(&stored, &reply).unwrap();
+    chown(&stored, Some(65534), Some(65534)).unwrap();
+    let form = format!(
+        "codename={}",
+        shown
+            .replace(' ', "+")
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b == b'+' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            })
+            .collect::<String>()
+    );
+    let login = format!(
+        "POST /ar/replies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let page = exchange(server.addr, login.as_bytes());
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(&reply_marker), "the reply is shown");
+    drop(page);
+    std::thread::sleep(Duration::from_secs(2));
+
+    let mut patterns: Vec<(String, Vec<u8>)> = Vec::new();
+    for (script, digits) in [
+        ("Western", WESTERN),
+        ("Arabic-Indic", ARABIC_INDIC),
+        ("Persian", PERSIAN),
+    ] {
+        let grouped = codename.grouped_in(digits).to_string();
+        let joined: String = grouped.chars().filter(|c| *c != ' ').collect();
+        patterns.push((
+            format!("codename ({script}, grouped)"),
+            grouped.into_bytes(),
+        ));
+        patterns.push((format!("codename ({script})"), joined.into_bytes()));
+        // The grouped form's first half, as typed or shown.
+        let half: String = codename.grouped_in(digits).chars().take(19).collect();
+        patterns.push((format!("half a codename ({script})"), half.into_bytes()));
+    }
+    patterns.push((
+        "the codename's first 16 digits".into(),
+        codename.ascii()[..16].to_vec(),
+    ));
+    patterns.push((
+        "the codename's last 16 digits".into(),
+        codename.ascii()[16..].to_vec(),
+    ));
+    let percent: String = shown
+        .bytes()
+        .take(24)
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    patterns.push((
+        "the codename as the form sent it".into(),
+        percent.into_bytes(),
+    ));
+    patterns.push((
+        "the thread id".into(),
+        keys::thread(&codename).to_string().into_bytes(),
+    ));
+    patterns.push((
+        "the thread id's bytes".into(),
+        keys::thread(&codename).0.to_vec(),
+    ));
+    patterns.push(("the reply key".into(), {
+        use age::secrecy::ExposeSecret;
+        keys::x25519_identity(&codename)
+            .to_string()
+            .expose_secret()
+            .as_bytes()
+            .to_vec()
+    }));
+    patterns.push(("the reply text".into(), reply_marker.clone().into_bytes()));
+    // The raw secrets of the derivation: HKDF's pseudorandom key and the
+    // X25519 reply key's 32 bytes.
+    let (prk, _) = hkdf::Hkdf::<sha2::Sha256>::extract(Some(keys::SALT), codename.ascii());
+    patterns.push(("HKDF's pseudorandom key".into(), prk.to_vec()));
+    let secret = {
+        use age::secrecy::ExposeSecret;
+        let text = keys::x25519_identity(&codename).to_string();
+        let (_, data) = bech32::decode(text.expose_secret()).unwrap();
+        data
+    };
+    patterns.push(("the X25519 reply key's bytes".into(), secret));
+    let memory = memory_of(server.child.id());
+    let needles: Vec<Vec<u8>> = patterns.iter().map(|(_, p)| p.clone()).collect();
+    let counts = occurrences(&memory, &needles);
+    let report = patterns
+        .iter()
+        .zip(&counts)
+        .map(|((name, _), count)| format!("{name}: {count}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    eprintln!("{} MiB read; {report}", memory.len() >> 20);
+    assert!(counts.iter().all(|c| *c == 0), "{report}");
 }

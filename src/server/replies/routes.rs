@@ -66,7 +66,7 @@ async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<
     let turn = channel(app)?.login_turn().ok_or(Problem::LoginBusy)?;
     let token = channel(app)?.tokens.issue(&codename, SystemTime::now());
     let job = app.clone();
-    let page = tokio::task::spawn_blocking(move || {
+    let page = crate::server::workers::blocking(move || {
         let _turn = turn;
         let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
         let found = channel
@@ -100,7 +100,7 @@ async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<
     let codename = channel.codename_of(&token)?;
     let turn = channel.login_turn().ok_or(Problem::LoginBusy)?;
     let job = app.clone();
-    tokio::task::spawn_blocking(move || {
+    crate::server::workers::blocking(move || {
         let _turn = turn;
         let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
         let found = channel
