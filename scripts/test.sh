@@ -27,6 +27,8 @@ packages=(
   "systemd:systemd-analyze"          # deploy checks
   "chromium:chromium"                # browser tests
   "chromium-driver:chromedriver"     # browser tests
+  "nodejs:node"                      # the TypeScript age: interoperability
+  "npm:npm"                          # installs it (tests/interop/age-ts)
 )
 
 install_only=false
@@ -57,6 +59,12 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "note: not root: the tests that need root (mounting a tmpfs and a loop device, running" >&2
   echo "the server as another user, reading its memory) will fail; CI runs them as root." >&2
+fi
+
+# The TypeScript age, at the version package-lock.json pins.
+if [ ! -d tests/interop/age-ts/node_modules/age-encryption ]; then
+  echo "== installing the TypeScript age (npm ci in tests/interop/age-ts)"
+  npm ci --prefix tests/interop/age-ts --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 $install_only && exit 0

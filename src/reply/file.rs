@@ -190,7 +190,8 @@ pub fn open<'a>(
     parse_plaintext(&plaintext).map(Some)
 }
 
-fn parse_plaintext(plaintext: &[u8]) -> Result<Reply, ReplyError> {
+/// Reads a decrypted reply file: its JSON line and its text.
+pub fn parse_plaintext(plaintext: &[u8]) -> Result<Reply, ReplyError> {
     let newline = plaintext
         .iter()
         .take(MAX_HEADER_LINE)

@@ -11,4 +11,5 @@ mod golden;
 mod interop;
 mod open_cli;
 mod pq;
+mod replies;
 mod zip64;

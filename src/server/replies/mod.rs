@@ -5,7 +5,7 @@
 //! its keys live for one request; the forms carry a token only this process
 //! can read ([`token`]).
 
-mod form;
+pub mod form;
 pub mod routes;
 pub mod token;
 
