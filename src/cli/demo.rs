@@ -24,6 +24,26 @@ fn open_command() -> String {
     }
 }
 
+/// The command that runs this `sealdrop`.
+fn sealdrop_command() -> String {
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "sealdrop".to_owned())
+}
+
+/// The demo's pickup token: made once, kept in the demo folder.
+fn pickup_token(path: &Path) -> Result<crate::pickup::TokenHash, String> {
+    if let Ok(token) = fs::read_to_string(path) {
+        return Ok(crate::pickup::TokenHash::of(token.trim()));
+    }
+    let (token, hash) = crate::pickup::new_token();
+    let mut file = crate::fsutil::create_new_private_file(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    use std::io::Write;
+    writeln!(file, "{token}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(hash)
+}
+
 /// The demo shows what we recommend for new newsrooms.
 #[cfg(feature = "pq")]
 const DEMO_KEY_KIND: KeyKind = KeyKind::PostQuantum;
@@ -44,14 +64,20 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", recipients.display()))?;
     }
     private_dir(&store)?;
+    let token_file = dir.join("pickup.token");
+    let socket = dir.join("pickup.sock");
+    let pickup_listen = format!("unix:{}", socket.display());
     let config = ServeConfig::from_options(ServeOptions {
         recipients: Some(recipients),
         store: Some(store.clone()),
         listen: vec![listen.parse()?],
+        pickup_listen: vec![pickup_listen.parse()?],
+        pickup_token_sha256: vec![pickup_token(&token_file)?],
         ..ServeOptions::default()
     })
     .map_err(|e| e.to_string())?;
     let opened = dir.join("opened");
+    let outbox = dir.join("outbox");
     let banner = move |serving: &str| {
         [
             String::new(),
@@ -62,6 +88,7 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
             ),
             String::new(),
             format!("  1. Open http://{serving}/ in a browser and send a message or files."),
+            "     The answer page shows a codename: copy it.".to_owned(),
             "  2. Decrypt what arrived, as an editor would on the air-gapped machine:".to_owned(),
             String::new(),
             format!(
@@ -70,6 +97,25 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
                 identity.display(),
                 opened.display(),
                 store.display()
+            ),
+            String::new(),
+            "  3. Answer the source: write a reply into reply.txt, then seal it to her".to_owned(),
+            "     (SUBMISSION is the folder step 2 printed) and push it to the server:".to_owned(),
+            String::new(),
+            format!(
+                "     {} reply --to SUBMISSION --message reply.txt -o {}",
+                open_command(),
+                outbox.display()
+            ),
+            format!(
+                "     {} push-replies --to {pickup_listen} --token-file {} {}",
+                sealdrop_command(),
+                token_file.display(),
+                outbox.display()
+            ),
+            String::new(),
+            format!(
+                "  4. Read the reply as the source: http://{serving}/replies, with the codename."
             ),
             String::new(),
             "Stop with Ctrl-C.".to_owned(),

@@ -738,7 +738,7 @@ fn connections_beyond_the_cap_get_a_503_page_and_close() {
 }
 
 #[test]
-fn demo_serves_and_prints_a_command_that_decrypts_what_was_sent() {
+fn demo_serves_and_prints_commands_for_the_whole_loop() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(server_bin())
         .current_dir(dir.path())
@@ -770,32 +770,53 @@ fn demo_serves_and_prints_a_command_that_decrypts_what_was_sent() {
         .map(|(addr, _)| addr.parse().expect("a TCP address"))
         .expect("the banner names the address");
     assert_ne!(addr.port(), 0);
-    assert_eq!(
-        submit(
-            addr,
-            &[
-                text_field("message", b"demo works"),
-                file_field("x.txt", b"x")
-            ]
-        )
-        .status,
-        RECEIVED
+    let answer = submit(
+        addr,
+        &[
+            text_field("message", b"demo works"),
+            file_field("x.txt", b"x"),
+        ],
     );
-    let command = printed
-        .lines()
-        .find(|l| l.contains(" decrypt -i "))
-        .expect("a decrypt command")
-        .trim()
+    assert_eq!(answer.status, RECEIVED);
+    let page = answer.text();
+    let at = page.find("id=\"codename\"").expect("the codename is shown");
+    let codename = page[at + page[at..].find('>').unwrap() + 1..]
+        .split('<')
+        .next()
+        .unwrap()
         .to_owned();
-    let _ = child.kill();
-    let _ = child.wait();
-    let out = run(Command::new("sh")
-        .arg("-c")
-        .arg(&command)
-        .current_dir(dir.path()));
-    assert_success(&out, &command);
+    let command = |needle: &str| {
+        printed
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} command in {printed}"))
+            .trim()
+            .to_owned()
+    };
+    let shell = |command: &str| {
+        let out = run(Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(dir.path()));
+        assert_success(&out, command);
+    };
+    shell(&command(" decrypt -i "));
     let opened = only_submission(&dir.path().join("sealdrop-demo/opened"));
     assert_eq!(fs::read(opened.join("message.txt")).unwrap(), b"demo works");
+    // The printed reply and push commands, as an editor would run them.
+    fs::write(dir.path().join("reply.txt"), "demo reply").unwrap();
+    shell(&command(" reply --to SUBMISSION ").replace("SUBMISSION", opened.to_str().unwrap()));
+    shell(&command(" push-replies "));
+    let body = format!("codename={}", codename.replace(' ', "+"));
+    let login = format!(
+        "POST /replies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let replies = exchange(addr, login.as_bytes());
+    assert!(replies.text().contains("demo reply"), "{}", replies.text());
+    let _ = child.kill();
+    let _ = child.wait();
     let mode = fs::metadata(dir.path().join("sealdrop-demo/identity.txt"))
         .unwrap()
         .permissions()
