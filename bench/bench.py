@@ -941,6 +941,93 @@ def plot(series, out):
     fig.savefig(out)
 
 
+# ------------------------------------------------------- replies (issue 18)
+
+def valid_codename():
+    """A random well-formed codename (ISO 7064 MOD 97-10 check digits)."""
+    import secrets
+    digits = "".join(str(secrets.randbelow(10)) for _ in range(30))
+    check = 98 - (int(digits) * 100) % 97
+    return digits + f"{check:02d}"
+
+
+def post_login(port, codename):
+    """POST /en/replies; returns (status, seconds, body length)."""
+    body = "codename=" + codename.replace(" ", "+")
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall((f"POST /en/replies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   f"Content-Type: application/x-www-form-urlencoded\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    seconds = time.monotonic() - start
+    status = int(data.split(b" ", 2)[1])
+    return status, seconds, len(data.split(b"\r\n\r\n", 1)[1])
+
+
+def bench_login(report, k, counts, runs):
+    """Time and CPU of a login with 10 to 10,000 replies waiting."""
+    rows = []
+    for kind in ("classic", "pq"):
+        for count in counts:
+            store_parent = WORK / f"login-{kind}-{count}"
+            shutil.rmtree(store_parent, ignore_errors=True)
+            store_parent.mkdir()
+            server = Sealdrop(k[kind][1], store_parent=store_parent)
+            replies = server.store / "replies"
+            out = subprocess.run(["cargo", "bench", "--locked", "--bench", "reply_pool", "--",
+                                  str(replies), str(count), kind],
+                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            right = out.strip().splitlines()[-1]
+            typo = right[:-1] + str((int(right[-1]) + 1) % 10)
+            pid = server.proc.pid
+            post_login(server.port, valid_codename())  # warm the page cache
+            results = {}
+            for label, codename in (("typo", typo), ("wrong", None), ("right", right)):
+                times, cpu = [], []
+                for _ in range(runs):
+                    wait_idle(pid)
+                    before = cpu_ticks(pid)
+                    status, seconds, _ = post_login(server.port, codename or valid_codename())
+                    wait_idle(pid)
+                    expected = 400 if label == "typo" else 200
+                    if status != expected:
+                        raise RuntimeError(f"login ({label}) answered {status}")
+                    times.append(seconds)
+                    cpu.append((cpu_ticks(pid) - before) / os.sysconf("SC_CLK_TCK"))
+                results[label] = (median(times), median(cpu))
+            rss = server.rss_kib()
+            server.stop()
+            shutil.rmtree(store_parent, ignore_errors=True)
+            per_reply = (results["wrong"][0] - results["typo"][0]) / count
+            rows.append([kind, f"{count:,}",
+                         f"{results['typo'][0] * 1000:.1f} ms",
+                         f"{results['wrong'][0] * 1000:.1f} ms",
+                         f"{results['right'][0] * 1000:.1f} ms",
+                         f"{results['wrong'][0] / results['typo'][0]:.1f}×",
+                         f"{per_reply * 1e6:.0f} µs",
+                         f"{results['wrong'][1]:.2f} s",
+                         f"{rss / 1024:.1f} MiB"])
+            report.data.setdefault("login", {})[f"{kind}-{count}"] = {
+                "typo": results["typo"][0], "wrong": results["wrong"][0],
+                "right": results["right"][0], "cpu_wrong": results["wrong"][1], "rss_kib": rss}
+    report.table(
+        "8. Replies: a login with N replies waiting",
+        ["newsroom keys", "replies waiting", "typo (baseline)", "wrong codename", "right codename (1 reply)",
+         "wrong / typo", "per reply waiting", "server CPU (wrong)", "peak RSS"],
+        rows,
+        "Median of the runs, each a fresh connection to a fresh server whose replies folder holds N "
+        "reply files sealed to N different codenames (`cargo bench --bench reply_pool`). The baseline "
+        "is the same request with a mistyped codename, refused by its check digits before any key "
+        "is derived: the fixed cost of a request. A wrong codename costs one HKDF derivation of both "
+        "reply identities and one key agreement on every file's header (X25519, or X-Wing's "
+        "decapsulation for post-quantum files); a right one also reads and decrypts its own files. "
+        "Logins run at most half the cores at once (the rest get the 503 page), so this is also "
+        "how long a login can hold one of those turns.")
+
+
 def write_doc(report, info, elapsed):
     doc = ROOT / "docs" / "BENCHMARKS.md"
     text = doc.read_text() if doc.exists() else "<!-- results -->\n<!-- /results -->\n"
@@ -969,7 +1056,7 @@ def main():
     parser.add_argument("--replot", action="store_true",
                         help="only redraw the plot from docs/benchmarks/results.json")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="sections to run: core ingest cpu peer memory open page scaling tor")
+                        help="sections to run: core ingest cpu peer memory open page scaling tor login")
     parser.add_argument("--tor-counts", type=int, nargs="*", default=[64, 256, 1024, 4096],
                         help="concurrent Tor-like sources to measure")
     args = parser.parse_args()
@@ -993,7 +1080,8 @@ def main():
     k = keys()
     info = machine()
     report = Report()
-    chosen = set(args.only or ["core", "ingest", "cpu", "peer", "memory", "open", "page", "scaling", "tor"])
+    chosen = set(args.only or ["core", "ingest", "cpu", "peer", "memory", "open", "page", "scaling", "tor",
+                               "login"])
     if "core" in chosen:
         bench_core(report)
     if "ingest" in chosen:
@@ -1010,6 +1098,8 @@ def main():
         bench_page(report, k, 3, 10)
     series = bench_scaling(report, k, files, sizes) if "scaling" in chosen else None
     tor_points = bench_tor_like(report, k, args.tor_counts) if "tor" in chosen else None
+    if "login" in chosen:
+        bench_login(report, k, [10, 1000, 10000], args.runs)
     elapsed = time.monotonic() - start
     if args.write:
         if series:

@@ -12,6 +12,7 @@ use ml_kem::{EncapsulateDeterministic, EncodedSizeUser, KemCore, MlKem768, B32};
 use rand::{CryptoRng, RngCore};
 use sha3::digest::{ExtendableOutput, Update};
 use sha3::{Digest, Sha3_256, Shake256};
+use std::sync::OnceLock;
 use x25519_dalek::{x25519, X25519_BASEPOINT_BYTES};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -59,26 +60,53 @@ fn is_all_zero(bytes: &[u8]) -> bool {
     bytes.iter().fold(0u8, |acc, &b| acc | b) == 0
 }
 
-/// The decapsulation key is its 32-byte seed; everything else is expanded from
-/// it on use and wiped afterwards.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PrivateKey(Zeroizing<[u8; SEED_LEN]>);
+/// The decapsulation key is its 32-byte seed. The rest (ML-KEM's expanded
+/// key, the X25519 secret) is expanded on first use and kept, on the heap,
+/// for as long as the key lives: a source's login tries one key on every
+/// reply waiting, and expanding it for each file doubled the cost. It is
+/// wiped when the key is dropped (ML-KEM's key zeroizes itself, the rest is
+/// `Zeroizing`).
+pub struct PrivateKey {
+    seed: Zeroizing<[u8; SEED_LEN]>,
+    expanded: OnceLock<Box<Expanded>>,
+}
 
 impl PrivateKey {
     pub fn from_seed(seed: Zeroizing<[u8; SEED_LEN]>) -> Self {
-        PrivateKey(seed)
+        PrivateKey {
+            seed,
+            expanded: OnceLock::new(),
+        }
     }
 
     pub fn seed(&self) -> &[u8; SEED_LEN] {
-        &self.0
+        &self.seed
+    }
+
+    fn expanded(&self) -> &Expanded {
+        self.expanded.get_or_init(|| Box::new(expand(&self.seed)))
     }
 }
+
+impl Clone for PrivateKey {
+    fn clone(&self) -> Self {
+        PrivateKey::from_seed(self.seed.clone())
+    }
+}
+
+impl PartialEq for PrivateKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.seed[..] == other.seed[..]
+    }
+}
+
+impl Eq for PrivateKey {}
 
 impl Serializable for PrivateKey {
     type OutputSize = typenum::U32;
 
     fn write_exact(&self, buf: &mut [u8]) {
-        buf.copy_from_slice(&self.0[..]);
+        buf.copy_from_slice(&self.seed[..]);
     }
 }
 
@@ -87,7 +115,7 @@ impl Deserializable for PrivateKey {
         let seed: [u8; SEED_LEN] = encoded
             .try_into()
             .map_err(|_| HpkeError::IncorrectInputLength(SEED_LEN, encoded.len()))?;
-        Ok(PrivateKey(Zeroizing::new(seed)))
+        Ok(PrivateKey::from_seed(Zeroizing::new(seed)))
     }
 }
 
@@ -244,7 +272,7 @@ impl hpke::Kem for XWing {
     const KEM_ID: u16 = 0x647a;
 
     fn sk_to_pk(sk: &PrivateKey) -> PublicKey {
-        expand(sk.seed()).pk
+        sk.expanded().pk.clone()
     }
 
     /// X-Wing §5.4: the seed is SHAKE256(ikm, 32). age never derives keys
@@ -255,7 +283,7 @@ impl hpke::Kem for XWing {
             .chain(ikm)
             .finalize_xof_into(&mut seed[..]);
         let pk = expand(&seed).pk;
-        (PrivateKey(seed), pk)
+        (PrivateKey::from_seed(seed), pk)
     }
 
     fn encap<R: CryptoRng + RngCore>(
@@ -280,7 +308,7 @@ impl hpke::Kem for XWing {
         if pk_sender_id.is_some() {
             return Err(HpkeError::DecapError);
         }
-        let expanded = expand(sk_recip.seed());
+        let expanded = sk_recip.expanded();
         let ss_x = Zeroizing::new(x25519(*expanded.sk_x, encapped_key.ct_x));
         // A low-order share makes the X25519 half contribute nothing: refuse
         // it as age's X25519 recipient does, rather than rest on ML-KEM alone.

@@ -157,7 +157,7 @@ pub fn check_shape(file: &[u8]) -> Result<(), ReplyError> {
     if file.len() != REPLY_FILE_LEN {
         return Err(ReplyError::NotReply("a reply file is exactly 20480 bytes"));
     }
-    age::Decryptor::new(file)
+    age::Decryptor::new_buffered(file)
         .map(|_| ())
         .map_err(|_| ReplyError::NotReply("it does not start with an age header"))
 }
@@ -165,7 +165,7 @@ pub fn check_shape(file: &[u8]) -> Result<(), ReplyError> {
 /// Whether `head` (the first [`HEADER_PROBE`] bytes of a reply file) opens
 /// with one of `identities`: one key agreement per file, nothing else read.
 pub fn is_for<'a>(head: &[u8], identities: impl Iterator<Item = &'a dyn age::Identity>) -> bool {
-    match age::Decryptor::new(head) {
+    match age::Decryptor::new_buffered(head) {
         Ok(decryptor) => decryptor.decrypt(identities).is_ok(),
         Err(_) => false,
     }
@@ -176,7 +176,7 @@ pub fn open<'a>(
     file: &[u8],
     identities: impl Iterator<Item = &'a dyn age::Identity>,
 ) -> Result<Option<Reply>, ReplyError> {
-    let decryptor = age::Decryptor::new(file)
+    let decryptor = age::Decryptor::new_buffered(file)
         .map_err(|_| ReplyError::NotReply("it does not start with an age header"))?;
     let mut reader = match decryptor.decrypt(identities) {
         Ok(reader) => reader,
