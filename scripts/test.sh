@@ -23,7 +23,8 @@ packages=(
   "openssl:openssl"                  # test certificates
   "util-linux:setpriv"               # run the server as nobody
   "e2fsprogs:mkfs.ext4"              # an ext4 image for the file-time tests
-  "tor:tor"                          # deploy checks
+  "tor:tor"                          # deploy checks; the private Tor network (tests/common/tornet.rs)
+  "torsocks:torsocks"                # sealdrop pickup over Tor, as editors run it
   "systemd:systemd-analyze"          # deploy checks
   "chromium:chromium"                # browser tests
   "chromium-driver:chromedriver"     # browser tests

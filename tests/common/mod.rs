@@ -4,6 +4,8 @@
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
+pub mod tornet;
+#[cfg(feature = "server")]
 pub mod webdriver;
 
 use std::io::{Cursor, Write};

@@ -21,3 +21,4 @@ mod replies;
 mod slots;
 mod store;
 mod times;
+mod tor;
