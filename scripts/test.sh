@@ -28,6 +28,7 @@ packages=(
   "systemd:systemd-analyze"          # deploy checks
   "chromium:chromium"                # browser tests
   "chromium-driver:chromedriver"     # browser tests
+  "firefox-esr:firefox-esr"          # Tor Browser's base, over the private Tor network (Marionette)
   "nodejs:node"                      # the TypeScript age: interoperability
   "npm:npm"                          # installs it (tests/interop/age-ts)
 )

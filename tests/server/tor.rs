@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use crate::common::marionette::Firefox;
 use crate::common::server::*;
 use crate::common::tornet::{network, TorNet};
 use crate::common::*;
@@ -416,6 +417,56 @@ fn the_reply_loop_runs_over_the_onion_addresses() {
         .filter(|p| p.extension().is_some_and(|e| e == "reply"))
         .collect();
     assert!(left.is_empty(), "replies left: {left:?}");
+}
+
+#[test]
+fn firefox_esr_without_javascript_submits_the_persian_form_over_tor() {
+    let net = network();
+    let _turn = net.turn();
+    let d = start(net, &[]);
+    wait_reachable(net);
+    let work = d.server.dir.path().join("work");
+    fs::create_dir(&work).unwrap();
+    let marker = format!("{:016x}", rand::random::<u64>());
+    let photo: Vec<u8> = (0..40_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let photo_path = work.join("عکس.jpg");
+    fs::write(&photo_path, &photo).unwrap();
+    let message = format!("سلام، این سند را ببینید {marker}");
+
+    let mut firefox = Firefox::start(net.source_socks);
+    firefox.goto(&format!("http://{}/fa/", net.source_onion));
+    let field = firefox.find("#message");
+    firefox.send_keys(&field, &message);
+    let input = firefox.find("#attachment");
+    firefox.choose_file(&input, &photo_path);
+    let button = firefox.find("button[type=submit]");
+    firefox.click(&button);
+    let start = Instant::now();
+    let codename = loop {
+        if firefox.page_source().contains("id=\"codename\"") {
+            let element = firefox.find("#codename");
+            break firefox.text(&element);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no received page: {}",
+            firefox.page_source()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    drop(firefox);
+    assert!(
+        sealdrop::reply::Codename::parse(&codename).is_ok(),
+        "codename shown: {codename:?}"
+    );
+
+    let sealed = d.server.sealed_files();
+    assert_eq!(sealed.len(), 1);
+    let (got_message, files) = open(&fs::read(&sealed[0]).unwrap(), &d.server.key);
+    assert_eq!(got_message.unwrap(), message.as_bytes());
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].0, "attachments/عکس.jpg");
+    assert_eq!(files[0].1, photo);
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
