@@ -393,7 +393,8 @@ def ratio(baseline_seconds, seconds):
 
 
 def mbps(size, seconds):
-    return f"{size / seconds / 1e6:.0f} MB/s"
+    rate = size / seconds / 1e6
+    return f"{rate:.0f} MB/s" if rate >= 10 else f"{rate:.2g} MB/s"
 
 
 def tmpfs_dir():
@@ -1044,6 +1045,86 @@ def bench_login(report, k, counts, runs):
         "how long a login can hold one of those turns.")
 
 
+# --------------------------------------------- through a private Tor network (issue 24)
+
+def curl_time(args, fmt):
+    out = subprocess.run(["curl", "-sS", "--max-time", "300", "-o", "/dev/null", "-w", fmt, *args],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"curl {args}: {out.stderr}")
+    return out.stdout
+
+
+def bench_tor_network(report, k, files, runs):
+    """A 16 MiB upload and a page through the private Tor network of the tests
+    (scripts/tor-testnet.sh) against the same requests on loopback, to the
+    same release server."""
+    started = time.monotonic()
+    net = subprocess.Popen([str(ROOT / "scripts" / "tor-testnet.sh")], cwd=ROOT, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    info = None
+    for line in net.stdout:
+        if line.startswith("TORNET "):
+            info = json.loads(line[len("TORNET "):])
+            break
+    if info is None:
+        raise RuntimeError("scripts/tor-testnet.sh did not start the network")
+    wall = time.monotonic() - started
+    socket_path = Path(info["source_socket"])
+    if socket_path.exists():
+        socket_path.unlink()
+    server = Sealdrop(k["classic"][1], extra=["--listen", f"unix:{socket_path}"])
+    socks = ["--socks5-hostname", info["source_socks"]]
+    onion = f"http://{info['source_onion']}"
+    loopback = f"http://127.0.0.1:{server.port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if curl_time([*socks, onion + "/"], "%{http_code}") == "200":
+                break
+        except RuntimeError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the onion service did not answer")
+        time.sleep(2)
+    reachable = time.monotonic() - started
+    upload = ["-F", f"attachment=@{files['16m']}"]
+    page = {"tor": [], "loopback": []}
+    sixteen = {"tor": [], "loopback": []}
+    for _ in range(runs):
+        for where, base, extra in (("loopback", loopback, []), ("tor", onion, socks)):
+            wait_all_idle()
+            page[where].append(float(curl_time([*extra, base + "/"], "%{time_starttransfer}")))
+            wait_all_idle()
+            settle()
+            sixteen[where].append(float(curl_time([*extra, *upload, base + "/submit"], "%{time_total}")))
+            server.clear()
+    server.stop()
+    net.stdin.close()
+    net.wait(timeout=120)
+    size = files["16m"].stat().st_size
+    rows = []
+    for where, label in (("loopback", "loopback TCP (baseline)"), ("tor", "through the private Tor network")):
+        rows.append([label, f"{median(page[where]) * 1000:.1f} ms",
+                     spread(sixteen[where]),
+                     mbps(size, median(sixteen[where])),
+                     f"{median(sixteen['loopback']) / median(sixteen[where]):.2g}×"])
+    report.data["tor_network"] = {"page": page, "upload_16m": sixteen, "started_in": info["started_in_secs"],
+                                  "reachable_after": reachable}
+    report.table(
+        "9. Through a private Tor network",
+        ["path", "GET / until the first byte of the answer", f"16 MiB upload until received, median of {runs}",
+         "throughput", "vs loopback"],
+        rows,
+        f"The network of the tests (`scripts/tor-testnet.sh`: one authority, six relays, the onion services of "
+        f"`deploy/torrc`, all on this machine) started in {info['started_in_secs']:.0f} s "
+        f"({wall:.0f} s with the test binary's start) and the onion service answered "
+        f"{reachable:.0f} s after the start. Each request is a new curl through the source client's SOCKS port "
+        f"(a new stream on the client's circuit to the service: six relay hops, each encrypting), against the "
+        f"same release server's TCP listener on loopback. Every relay runs on these 2 cores, so this measures "
+        f"Tor's per-hop work and the onion service's path, not the latency or bandwidth of the real network.")
+
+
 def write_doc(report, info, elapsed):
     doc = ROOT / "docs" / "BENCHMARKS.md"
     text = doc.read_text() if doc.exists() else "<!-- results -->\n<!-- /results -->\n"
@@ -1072,7 +1153,7 @@ def main():
     parser.add_argument("--replot", action="store_true",
                         help="only redraw the plot from docs/benchmarks/results.json")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="sections to run: core ingest cpu peer memory open page scaling tor login")
+                        help="sections to run: core ingest cpu peer memory open page scaling tor login tornet")
     parser.add_argument("--tor-counts", type=int, nargs="*", default=[64, 256, 1024, 4096],
                         help="concurrent Tor-like sources to measure")
     args = parser.parse_args()
@@ -1097,7 +1178,7 @@ def main():
     info = machine()
     report = Report()
     chosen = set(args.only or ["core", "ingest", "cpu", "peer", "memory", "open", "page", "scaling", "tor",
-                               "login"])
+                               "login", "tornet"])
     if "core" in chosen:
         bench_core(report)
     if "ingest" in chosen:
@@ -1116,6 +1197,8 @@ def main():
     tor_points = bench_tor_like(report, k, args.tor_counts) if "tor" in chosen else None
     if "login" in chosen:
         bench_login(report, k, [10, 1000, 10000], args.runs)
+    if "tornet" in chosen:
+        bench_tor_network(report, k, files, args.runs)
     elapsed = time.monotonic() - start
     if args.write:
         if series:

@@ -469,6 +469,30 @@ fn firefox_esr_without_javascript_submits_the_persian_form_over_tor() {
     assert_eq!(files[0].1, photo);
 }
 
+/// Not a check: keeps the private Tor network up, for a person trying a
+/// deployment without the public network and for bench/bench.py
+/// (`scripts/tor-testnet.sh` runs it). Prints one line `TORNET {json}` with
+/// the addresses, then waits until its standard input closes.
+#[test]
+#[ignore = "keeps a Tor network up until stdin closes: run it with scripts/tor-testnet.sh"]
+fn private_tor_network_for_people_and_benchmarks() {
+    use std::io::Read;
+    let net = network();
+    let info = serde_json::json!({
+        "source_onion": net.source_onion,
+        "pickup_onion": net.pickup_onion,
+        "source_socket": net.source_socket,
+        "pickup_socket": net.pickup_socket,
+        "source_socks": net.source_socks.to_string(),
+        "editor_socks": net.editor_socks.to_string(),
+        "torsocks_editor": net.torsocks_conf(true),
+        "started_in_secs": net.started_in.as_secs_f64(),
+        "dir": net.dir,
+    });
+    println!("TORNET {info}");
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).unwrap() {
