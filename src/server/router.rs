@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -75,12 +75,26 @@ async fn css() -> Response {
     response
 }
 
-async fn not_found(State(app): AppState) -> Response {
-    problem_page(&app, Lang::En, Problem::NotFound)
+/// The language of a URL no route matched: its first segment when that is
+/// a page language (`/ar/no-such-page` is answered in Arabic), else English.
+fn language_of_path(path: &str) -> Lang {
+    path.trim_start_matches('/')
+        .split('/')
+        .next()
+        .and_then(Lang::from_tag)
+        .unwrap_or(Lang::En)
 }
 
-async fn method_not_allowed(State(app): AppState) -> Response {
-    problem_page(&app, Lang::En, Problem::MethodNotAllowed)
+async fn not_found(State(app): AppState, uri: Uri) -> Response {
+    problem_page(&app, language_of_path(uri.path()), Problem::NotFound)
+}
+
+async fn method_not_allowed(State(app): AppState, uri: Uri) -> Response {
+    problem_page(
+        &app,
+        language_of_path(uri.path()),
+        Problem::MethodNotAllowed,
+    )
 }
 
 pub fn router(app: Arc<App>) -> Router {

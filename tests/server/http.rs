@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::server::*;
 use crate::common::*;
+use sealdrop::server::pages::{text, Lang};
 
 /// Decrypts every sealed file of `server` with sealdrop-open into a new folder;
 /// returns that folder.
@@ -952,4 +953,29 @@ fn file_names_are_recorded_as_the_source_gave_them() {
         .read_to_end(&mut first)
         .unwrap();
     assert_eq!(first, b"one");
+}
+
+#[test]
+fn pages_no_route_matched_answer_in_the_language_of_the_url() {
+    let server = Server::start(&[]);
+    let missing = get(server.addr, "/ar/no-such-page");
+    assert_eq!(missing.status, 404);
+    let page = missing.text();
+    assert!(page.contains("<html lang=\"ar\" dir=\"rtl\">"), "{page}");
+    assert!(
+        page.contains(&text(Lang::Ar, "error-not-found-title", &[])),
+        "{page}"
+    );
+    let wrong_method = exchange(
+        server.addr,
+        b"PUT /fa/submit HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(wrong_method.status, 405);
+    assert!(wrong_method
+        .text()
+        .contains("<html lang=\"fa\" dir=\"rtl\">"));
+    // Neither a page language nor a route: English.
+    let unknown = get(server.addr, "/xx/no-such-page");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.text().contains("<html lang=\"en\" dir=\"ltr\">"));
 }
