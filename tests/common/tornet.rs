@@ -123,8 +123,24 @@ impl TorNet {
     }
 
     fn start() -> TorNet {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tornet");
-        let _ = fs::remove_dir_all(&dir);
+        // One folder per test process, so that a network kept up by
+        // scripts/tor-testnet.sh and a test run do not meet; folders of
+        // processes that are gone are removed.
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        for entry in fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("tornet-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = tmp.join(format!("tornet-{}", std::process::id()));
+        assert!(
+            dir.as_os_str().len() < 80,
+            "{dir:?} is too long for the Unix sockets under it (108 bytes at most): \
+             build in a shorter folder (CARGO_TARGET_DIR)"
+        );
         private_dirs(&dir);
         let ports = free_ports(2 * (RELAYS + 1) + 2);
         let owner = std::process::id().to_string();
