@@ -202,6 +202,14 @@ impl Driver {
             .to_owned()
     }
 
+    /// The computed value of a CSS property (no JavaScript needed).
+    pub fn css_value(&self, element: &str, property: &str) -> String {
+        self.call("GET", &format!("/element/{element}/css/{property}"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// (x, y, width, height) in CSS pixels.
     pub fn rect(&self, element: &str) -> (f64, f64, f64, f64) {
         let r = self.call("GET", &format!("/element/{element}/rect"), None);

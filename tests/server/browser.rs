@@ -174,3 +174,46 @@ fn right_to_left_layout_mirrors_and_screenshots_are_taken() {
         }
     }
 }
+
+/// The language list marks the page's own language for the eye as for
+/// screen readers (`aria-current`), and Arabic-script names are set larger,
+/// so that they read as large as Latin ones.
+#[test]
+fn the_current_language_is_marked_and_arabic_script_names_are_legible() {
+    let server = Server::start(&[]);
+    let driver = Driver::start();
+    for lang in ["ar", "ru", "en"] {
+        driver.goto(&format!("http://{}/{lang}/", server.addr));
+        let current = driver.find("nav a[aria-current=page]");
+        assert_eq!(driver.css_value(&current, "font-weight"), "700", "{lang}");
+        assert_eq!(
+            driver.find_all("nav a[aria-current]").len(),
+            1,
+            "one current language on /{lang}/"
+        );
+        let current_lang = driver.css_value(&current, "border-bottom-style");
+        assert_eq!(
+            current_lang, "solid",
+            "{lang}: the current language is underlined"
+        );
+        let other = driver.find(&format!("nav a:not([hreflang={lang}])"));
+        assert_eq!(driver.css_value(&other, "font-weight"), "400", "{lang}");
+        let size = |css: &str| -> f64 {
+            let link = driver.find(css);
+            driver
+                .css_value(&link, "font-size")
+                .trim_end_matches("px")
+                .parse()
+                .unwrap()
+        };
+        let (arabic, persian, latin) = (
+            size("nav a[hreflang=ar]"),
+            size("nav a[hreflang=fa]"),
+            size("nav a[hreflang=fr]"),
+        );
+        assert!(
+            arabic >= latin * 1.1 && persian >= latin * 1.1,
+            "{arabic} {persian} {latin}"
+        );
+    }
+}
