@@ -111,6 +111,13 @@ fn bundles() -> &'static Vec<(Lang, Bundle)> {
                 // FSI/PDI, which pages turn into <bdi>: a Latin number or unit
                 // inside Arabic text keeps its own direction.
                 bundle.set_use_isolating(lang.is_rtl());
+                // Numbers Fluent formats itself (a day count in a plural)
+                // in the page's digits.
+                match lang {
+                    Lang::Ar => bundle.set_formatter(Some(arabic_indic_number)),
+                    Lang::Fa => bundle.set_formatter(Some(persian_number)),
+                    _ => {}
+                }
                 bundle
                     .add_resource(resource)
                     .expect("no duplicate messages");
@@ -118,6 +125,40 @@ fn bundles() -> &'static Vec<(Lang, Bundle)> {
             })
             .collect()
     })
+}
+
+fn arabic_indic_number<M>(value: &FluentValue, _: &M) -> Option<String> {
+    match value {
+        FluentValue::Number(n) => Some(number_in(Lang::Ar, &n.as_string())),
+        _ => None,
+    }
+}
+
+fn persian_number<M>(value: &FluentValue, _: &M) -> Option<String> {
+    match value {
+        FluentValue::Number(n) => Some(number_in(Lang::Fa, &n.as_string())),
+        _ => None,
+    }
+}
+
+/// A number written with ASCII digits (and `.` for decimals), in the digits
+/// readers of `lang` expect: Arabic-Indic on Arabic pages, Persian (Extended
+/// Arabic-Indic) on Persian pages, with the Arabic decimal separator;
+/// unchanged elsewhere.
+pub fn number_in(lang: Lang, ascii: &str) -> String {
+    let zero = match lang {
+        Lang::Ar => '\u{0660}',
+        Lang::Fa => '\u{06F0}',
+        _ => return ascii.to_owned(),
+    };
+    ascii
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(zero as u32 + (c as u32 - '0' as u32)).unwrap_or(c),
+            '.' => '\u{066B}',
+            other => other,
+        })
+        .collect()
 }
 
 fn bundle(lang: Lang) -> &'static Bundle {

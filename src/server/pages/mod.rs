@@ -12,7 +12,7 @@ use crate::reply::codename::{self, Codename};
 use crate::reply::Reply;
 
 pub use fixed::FixedPages;
-pub use i18n::{message_ids, text, Lang};
+pub use i18n::{message_ids, number_in, text, Lang};
 
 pub const CSS: &str = include_str!("../../../static/style.css");
 
@@ -141,12 +141,19 @@ fn size_for_people(lang: Lang, bytes: u64) -> String {
         } else {
             format!("{:.1}", bytes as f64 / MIB as f64)
         };
-        text(lang, "size-mb", &[("n", FluentValue::from(n))])
+        text(
+            lang,
+            "size-mb",
+            &[("n", FluentValue::from(number_in(lang, &n)))],
+        )
     } else {
         text(
             lang,
             "size-kb",
-            &[("n", FluentValue::from(bytes.div_ceil(1024).to_string()))],
+            &[(
+                "n",
+                FluentValue::from(number_in(lang, &bytes.div_ceil(1024).to_string())),
+            )],
         )
     }
 }
@@ -215,7 +222,7 @@ fn limit_hint(lang: Lang, limits: &Limits) -> String {
             ),
             (
                 "files",
-                FluentValue::from(limits.max_attachments.to_string()),
+                FluentValue::from(number_in(lang, &limits.max_attachments.to_string())),
             ),
         ],
     )
@@ -320,7 +327,10 @@ pub fn replies(lang: Lang, replies: &[&Reply], token: &str, limits: &Limits) -> 
             let sent = text(
                 lang,
                 "reply-sent",
-                &[("date", FluentValue::from(sent_for_people(&reply.sent)))],
+                &[(
+                    "date",
+                    FluentValue::from(number_in(lang, &sent_for_people(&reply.sent))),
+                )],
             );
             items.push_str(&render(
                 template("reply.html"),
@@ -384,7 +394,7 @@ pub fn error(lang: Lang, what: ErrorText, limits: &Limits) -> String {
         ("size", FluentValue::from(size)),
         (
             "files",
-            FluentValue::from(limits.max_attachments.to_string()),
+            FluentValue::from(number_in(lang, &limits.max_attachments.to_string())),
         ),
     ];
     let id = what.message_id;
@@ -435,6 +445,36 @@ mod tests {
             escape("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
+    }
+
+    #[test]
+    fn numbers_use_the_digits_of_arabic_and_persian_pages() {
+        let limits = Limits::default();
+        let hint = |lang| limit_hint(lang, &limits);
+        // 500 MB and 50 files by default.
+        assert!(hint(Lang::En).contains("500") && hint(Lang::En).contains("50"));
+        let ar = hint(Lang::Ar);
+        assert!(ar.contains("٥٠٠") && ar.contains("٥٠"), "{ar}");
+        let fa = hint(Lang::Fa);
+        assert!(fa.contains("۵۰۰") && fa.contains("۵۰"), "{fa}");
+        for text in [&ar, &fa] {
+            assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text}");
+        }
+        assert_eq!(number_in(Lang::Ar, "1.5"), "١٫٥");
+        assert_eq!(number_in(Lang::Fr, "1.5"), "1.5");
+        // Numbers Fluent formats itself, such as the days a reply waits.
+        let days = text(
+            Lang::Fa,
+            "replies-expiry",
+            &[("days", FluentValue::from(30))],
+        );
+        assert!(days.contains("۳۰") && !days.contains("30"), "{days}");
+        let days = text(
+            Lang::Ar,
+            "replies-expiry",
+            &[("days", FluentValue::from(30))],
+        );
+        assert!(days.contains("٣٠") && !days.contains("30"), "{days}");
     }
 
     #[test]
@@ -603,7 +643,7 @@ mod completeness {
             assert!(some.contains("class=\"reply\" dir=\"auto\""));
             assert!(some.contains("&lt;script&gt;") && !some.contains("<script"));
             assert!(some.contains("/replies/delete") && some.contains("/replies/followup"));
-            assert!(some.contains("2026-11-30 14:05 UTC"));
+            assert!(some.contains(&number_in(lang, "2026-11-30 14:05 UTC")));
         }
         // The codename in the page's own digits, with Western ones beside
         // them where the script differs.
@@ -615,11 +655,12 @@ mod completeness {
         assert!(fa.contains(codename.grouped_in(codename::PERSIAN).as_str()));
         let en = received_with_codename(Lang::En, &codename);
         assert!(en.contains(western.as_str()) && !en.contains("id=\"codename-western\""));
-        // Right-to-left pages isolate the Latin size inside Arabic text.
+        // Right-to-left pages isolate the size inside Arabic text, written
+        // in Arabic-Indic digits.
         let ar = index(Lang::Ar, &limits);
         assert!(
-            ar.contains("<bdi>500 ميغابايت</bdi>")
-                || ar.contains("<bdi><bdi>500</bdi> ميغابايت</bdi>"),
+            ar.contains("<bdi>٥٠٠ ميغابايت</bdi>")
+                || ar.contains("<bdi><bdi>٥٠٠</bdi> ميغابايت</bdi>"),
             "{ar}"
         );
     }
