@@ -202,6 +202,23 @@ impl Driver {
             .to_owned()
     }
 
+    /// Runs a script in the page through WebDriver (works with the page's
+    /// own JavaScript disabled: it is the driver's, not the page's).
+    pub fn execute(&self, script: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    pub fn tag_name(&self, element: &str) -> String {
+        self.call("GET", &format!("/element/{element}/name"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// The computed value of a CSS property (no JavaScript needed).
     pub fn css_value(&self, element: &str, property: &str) -> String {
         self.call("GET", &format!("/element/{element}/css/{property}"), None)

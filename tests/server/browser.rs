@@ -217,3 +217,38 @@ fn the_current_language_is_marked_and_arabic_script_names_are_legible() {
         );
     }
 }
+
+/// A small phone at 200% zoom is 180 CSS pixels wide, and 165 of them are
+/// left beside a classic 15-pixel scrollbar: no page may scroll sideways at
+/// either width, in any language (long words break, boxes shrink).
+#[test]
+fn no_page_scrolls_sideways_at_180_css_pixels() {
+    let server = Server::start(&[]);
+    let driver = Driver::start();
+    let mut overflows = Vec::new();
+    for width in [180, 165] {
+        driver.set_window(width, 900);
+        for lang in Lang::ALL {
+            let tag = lang.tag();
+            for path in ["/", "/replies", "/no-such-page"] {
+                driver.goto(&format!("http://{}/{tag}{path}", server.addr));
+                let widths = driver.execute(
+                    "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+                );
+                let (scroll, client) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+                assert!(
+                    (client - f64::from(width)).abs() <= 1.0,
+                    "the page is {client} px wide, not {width}: the window did not shrink"
+                );
+                if scroll > client {
+                    overflows.push(format!("/{tag}{path} at {width} px: {scroll} px wide"));
+                }
+            }
+        }
+    }
+    assert!(
+        overflows.is_empty(),
+        "pages scroll sideways:\n{}",
+        overflows.join("\n")
+    );
+}
