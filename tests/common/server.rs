@@ -13,6 +13,17 @@ use std::time::{Duration, Instant};
 
 use super::{assert_success, run, Key};
 
+/// Tests whose outcome depends on having the machine's cores (the load test,
+/// which counts how many uploads a server under pressure accepts) and tests
+/// that take them (the Tor network and its browser) take turns: each holds
+/// this while it runs.
+pub fn cores_to_myself() -> std::sync::MutexGuard<'static, ()> {
+    static CORES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    CORES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub fn server_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sealdrop"))
 }

@@ -105,6 +105,7 @@ fn pickup_over_tor(net: &TorNet, d: &OnionDrop, editor: bool, inbox: &Path) -> O
 
 #[test]
 fn a_source_submits_through_tor_and_only_the_editors_key_reaches_pickup() {
+    let _cores = cores_to_myself();
     let net = network();
     let _turn = net.turn();
     let d = start(net, &[("RUST_LOG", "trace")]);
@@ -266,6 +267,7 @@ fn token_in(page: &str) -> String {
 
 #[test]
 fn the_reply_loop_runs_over_the_onion_addresses() {
+    let _cores = cores_to_myself();
     let net = network();
     let _turn = net.turn();
     let d = start(net, &[]);
@@ -421,6 +423,7 @@ fn the_reply_loop_runs_over_the_onion_addresses() {
 
 #[test]
 fn firefox_esr_without_javascript_submits_the_persian_form_over_tor() {
+    let _cores = cores_to_myself();
     let net = network();
     let _turn = net.turn();
     let d = start(net, &[]);
