@@ -319,6 +319,8 @@ impl TorNet {
             })
         });
 
+        reap_when_gone(&owner, &children);
+
         TorNet {
             source_socks: clients[0].1,
             editor_socks: clients[1].1,
@@ -341,6 +343,25 @@ impl Drop for TorNet {
             let _ = child.wait();
         }
     }
+}
+
+/// Kills every tor of the network once this test process is gone. Tor exits
+/// by itself when its owning process vanishes, and logs so, but was seen
+/// hanging in that exit (three threads waiting on a futex an hour later):
+/// a watcher outside this process makes sure, 5 s after tor's own attempt.
+fn reap_when_gone(owner: &str, children: &[Child]) {
+    let pids: Vec<String> = children.iter().map(|c| c.id().to_string()).collect();
+    let script = format!(
+        "while kill -0 {owner} 2>/dev/null; do sleep 2; done; sleep 5; kill -9 {} 2>/dev/null; exit 0",
+        pids.join(" ")
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh runs");
 }
 
 struct Node {
