@@ -319,7 +319,8 @@ impl TorNet {
             })
         });
 
-        reap_when_gone(&owner, &children);
+        let watcher = reap_when_gone(&owner, &children);
+        children.push(watcher);
 
         TorNet {
             source_socks: clients[0].1,
@@ -349,7 +350,7 @@ impl Drop for TorNet {
 /// by itself when its owning process vanishes, and logs so, but was seen
 /// hanging in that exit (three threads waiting on a futex an hour later):
 /// a watcher outside this process makes sure, 5 s after tor's own attempt.
-fn reap_when_gone(owner: &str, children: &[Child]) {
+fn reap_when_gone(owner: &str, children: &[Child]) -> Child {
     let pids: Vec<String> = children.iter().map(|c| c.id().to_string()).collect();
     let script = format!(
         "while kill -0 {owner} 2>/dev/null; do sleep 2; done; sleep 5; kill -9 {} 2>/dev/null; exit 0",
@@ -361,7 +362,7 @@ fn reap_when_gone(owner: &str, children: &[Child]) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("sh runs");
+        .expect("sh runs")
 }
 
 struct Node {
