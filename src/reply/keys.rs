@@ -4,8 +4,8 @@
 //! ```text
 //! PRK      = HKDF-Extract(salt = "sealdrop-reply-v1", IKM = the 32 ASCII digits)
 //! thread   = HKDF-Expand(PRK, "sealdrop reply thread", 16)             → 32 lowercase hex
-//! x25519   = HKDF-Expand(PRK, "sealdrop reply x25519 identity", 32)     → AGE-SECRET-KEY-1…
-//! pq seed  = HKDF-Expand(PRK, "sealdrop reply mlkem768x25519 seed", 32) → AGE-SECRET-KEY-PQ-1…
+//! x25519   = HKDF-Expand(PRK, "sealdrop reply x25519 identity", 32)     → a classic age identity
+//! pq seed  = HKDF-Expand(PRK, "sealdrop reply mlkem768x25519 seed", 32) → a post-quantum age identity
 //! ```
 //!
 //! The derived secrets are ordinary age identities: a source (or a test)
