@@ -9,6 +9,20 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+pub fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Creates a folder only its owner can enter (mode 0700), with any missing
 /// parents (also 0700). An existing folder is left as it is.
 pub fn create_private_dir_all(path: &Path) -> io::Result<()> {

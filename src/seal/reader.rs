@@ -16,6 +16,7 @@ use super::manifest::{
     MAX_MANIFEST_BYTES, MESSAGE_PATH, PADDING_PATH,
 };
 use super::names::{lookalike_key, sanitize_name};
+use crate::fsutil::read_up_to;
 use crate::hex::encode as hex;
 
 /// Deflate cannot expand data by more than 1032:1; a larger claim is a bomb.
@@ -207,20 +208,6 @@ const COPY_BUFFER: usize = 256 * 1024;
 /// Parts smaller than this are copied on the calling thread.
 const SMALL_PART: u64 = 1024 * 1024;
 const COPY_QUEUE: usize = 4;
-
-/// Reads until `buf` is full or the input ends.
-fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match input.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
 
 fn read_manifest<R: Read + Seek>(archive: &mut zip::ZipArchive<R>) -> Result<Manifest, OpenError> {
     let entry = archive

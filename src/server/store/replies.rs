@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::{PartialGuard, Store, PARTIAL_PREFIX, PARTIAL_SUFFIX};
-use crate::fsutil::{create_private_dir, rename_no_replace, sync_dir};
+use crate::fsutil::{create_private_dir, read_up_to, rename_no_replace, sync_dir};
 use crate::id::random_hex;
 use crate::reply::file::{self, Reply, HEADER_PROBE, REPLY_FILE_LEN};
 
@@ -219,20 +219,6 @@ impl ReplyFolder {
             .set_times(fs::FileTimes::new().set_accessed(pass).set_modified(pass))?;
         Ok(removed)
     }
-}
-
-/// Reads until `buf` is full or the file ends; returns the bytes read.
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 #[cfg(test)]
