@@ -196,13 +196,7 @@ fn a_source_submits_through_tor_and_only_the_editors_key_reaches_pickup() {
         "the server still holds files"
     );
     let opened = work.join("opened");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["decrypt", "-i"])
-        .arg(&d.server.identity)
-        .arg("-o")
-        .arg(&opened)
-        .arg(&inbox));
-    assert_success(&out, "sealdrop-open decrypt");
+    decrypt(&d, &inbox, &opened);
     let submissions = opened_submissions(&opened);
     assert_eq!(submissions.len(), 1);
     let folder = &submissions[0];
@@ -244,7 +238,18 @@ fn a_source_submits_through_tor_and_only_the_editors_key_reaches_pickup() {
     }
 }
 
-/// `sealdrop` or `sealdrop-open` through torsocks and the editor's client.
+/// `sealdrop-open decrypt` of what pickup moved into `inbox`.
+fn decrypt(d: &OnionDrop, inbox: &Path, opened: &Path) {
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["decrypt", "-i"])
+        .arg(&d.server.identity)
+        .arg("-o")
+        .arg(opened)
+        .arg(inbox));
+    assert_success(&out, "sealdrop-open decrypt");
+}
+
+/// `sealdrop` through torsocks and the editor's client.
 fn editor_over_tor(net: &TorNet, args: &[&str], paths: &[&Path]) -> Output {
     run(Command::new("torsocks")
         .env("TORSOCKS_CONF_FILE", net.torsocks_conf(true))
@@ -296,19 +301,9 @@ fn the_reply_loop_runs_over_the_onion_addresses() {
     // The editor picks it up, answers it, and pushes the reply, all over Tor.
     let (inbox, opened, outbox) = (work.join("inbox"), work.join("opened"), work.join("outbox"));
     let from = format!("http://{}", net.pickup_onion);
-    let out = editor_over_tor(
-        net,
-        &["pickup", "--from", &from, "--token-file"],
-        &[&d.token_file, Path::new("--to"), &inbox],
-    );
+    let out = pickup_over_tor(net, &d, true, &inbox);
     assert_success(&out, "pickup over Tor");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["decrypt", "-i"])
-        .arg(&d.server.identity)
-        .arg("-o")
-        .arg(&opened)
-        .arg(&inbox));
-    assert_success(&out, "decrypt");
+    decrypt(&d, &inbox, &opened);
     let submission = opened_submissions(&opened).remove(0);
     let answer = work.join("answer.txt");
     fs::write(&answer, format!("We read it. Page 2? {marker}-reply")).unwrap();
@@ -372,19 +367,9 @@ fn the_reply_loop_runs_over_the_onion_addresses() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = editor_over_tor(
-        net,
-        &["pickup", "--from", &from, "--token-file"],
-        &[&d.token_file, Path::new("--to"), &inbox],
-    );
+    let out = pickup_over_tor(net, &d, true, &inbox);
     assert_success(&out, "second pickup over Tor");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["decrypt", "-i"])
-        .arg(&d.server.identity)
-        .arg("-o")
-        .arg(&opened)
-        .arg(&inbox));
-    assert_success(&out, "decrypt the follow-up");
+    decrypt(&d, &inbox, &opened);
     let thread_of = |folder: &Path| {
         let manifest: serde_json::Value =
             serde_json::from_slice(&fs::read(folder.join("manifest.json")).unwrap()).unwrap();
