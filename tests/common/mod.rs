@@ -416,3 +416,32 @@ pub fn tree(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// A codename in every form a server could leak it in.
+pub fn codename_needles(codename: &sealdrop::reply::Codename) -> Vec<(String, Vec<u8>)> {
+    let mut needles = Vec::new();
+    use sealdrop::reply::codename::{ARABIC_INDIC, PERSIAN, WESTERN};
+    for (script, digits) in [
+        ("Western", WESTERN),
+        ("Arabic-Indic", ARABIC_INDIC),
+        ("Persian", PERSIAN),
+    ] {
+        let grouped = codename.grouped_in(digits).to_string();
+        let joined: String = grouped.chars().filter(|c| *c != ' ').collect();
+        needles.push((
+            format!("the codename ({script}, grouped)"),
+            grouped.into_bytes(),
+        ));
+        needles.push((format!("the codename ({script})"), joined.into_bytes()));
+    }
+    // Half of it is enough to tell: a partial copy is a leak too.
+    needles.push((
+        "16 digits of the codename".into(),
+        codename.ascii()[..16].to_vec(),
+    ));
+    needles.push((
+        "the codename's last 16 digits".into(),
+        codename.ascii()[16..].to_vec(),
+    ));
+    needles
+}

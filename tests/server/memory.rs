@@ -258,6 +258,7 @@ fn nothing_of_a_submission_remains_on_a_connection_kept_open() {
 /// the server's memory.
 #[test]
 fn nothing_of_a_codename_or_its_replies_remains_in_memory() {
+    use crate::common::codename_needles;
     use sealdrop::keys::RecipientKind;
     use sealdrop::reply::codename::{ARABIC_INDIC, PERSIAN, WESTERN};
     use sealdrop::reply::{file, keys, Codename};
@@ -312,31 +313,17 @@ fn nothing_of_a_codename_or_its_replies_remains_in_memory() {
     drop(page);
     std::thread::sleep(Duration::from_secs(2));
 
-    let mut patterns: Vec<(String, Vec<u8>)> = Vec::new();
+    // Every whole form, both halves of its digits, and the grouped form's
+    // first half in each script, as typed or shown.
+    let mut patterns = codename_needles(&codename);
     for (script, digits) in [
         ("Western", WESTERN),
         ("Arabic-Indic", ARABIC_INDIC),
         ("Persian", PERSIAN),
     ] {
-        let grouped = codename.grouped_in(digits).to_string();
-        let joined: String = grouped.chars().filter(|c| *c != ' ').collect();
-        patterns.push((
-            format!("codename ({script}, grouped)"),
-            grouped.into_bytes(),
-        ));
-        patterns.push((format!("codename ({script})"), joined.into_bytes()));
-        // The grouped form's first half, as typed or shown.
         let half: String = codename.grouped_in(digits).chars().take(19).collect();
         patterns.push((format!("half a codename ({script})"), half.into_bytes()));
     }
-    patterns.push((
-        "the codename's first 16 digits".into(),
-        codename.ascii()[..16].to_vec(),
-    ));
-    patterns.push((
-        "the codename's last 16 digits".into(),
-        codename.ascii()[16..].to_vec(),
-    ));
     let percent: String = shown
         .bytes()
         .take(24)

@@ -224,34 +224,6 @@ fn assert_nowhere(needles: &[(String, Vec<u8>)], dirs: &[&Path], output: &str) {
     }
 }
 
-/// A codename in every form a server could leak it in.
-fn codename_needles(codename: &Codename) -> Vec<(String, Vec<u8>)> {
-    let mut needles = Vec::new();
-    for (script, digits) in [
-        ("Western", WESTERN),
-        ("Arabic-Indic", ARABIC_INDIC),
-        ("Persian", PERSIAN),
-    ] {
-        let grouped = codename.grouped_in(digits).to_string();
-        let joined: String = grouped.chars().filter(|c| *c != ' ').collect();
-        needles.push((
-            format!("the codename ({script}, grouped)"),
-            grouped.into_bytes(),
-        ));
-        needles.push((format!("the codename ({script})"), joined.into_bytes()));
-    }
-    // Half of it is enough to tell: a partial copy is a leak too.
-    needles.push((
-        "16 digits of the codename".into(),
-        codename.ascii()[..16].to_vec(),
-    ));
-    needles.push((
-        "the codename's last 16 digits".into(),
-        codename.ascii()[16..].to_vec(),
-    ));
-    needles
-}
-
 fn whole_loop_in_arabic(kind: NewsroomKeys) {
     let d = start(kind, &[], &[("RUST_LOG", "trace")]);
     let driver = Driver::start();
