@@ -30,7 +30,7 @@ packages=(
   "chromium-driver:chromedriver"     # browser tests
   "firefox-esr:firefox-esr"          # Tor Browser's base, over the private Tor network (Marionette)
   "nodejs:node"                      # the TypeScript age: interoperability
-  "npm:npm"                          # installs it (tests/interop/age-ts)
+  "npm:npm"                          # installs it and axe-core (tests/interop/)
 )
 
 install_only=false
@@ -67,6 +67,11 @@ fi
 if [ ! -d tests/interop/age-ts/node_modules/age-encryption ]; then
   echo "== installing the TypeScript age (npm ci in tests/interop/age-ts)"
   npm ci --prefix tests/interop/age-ts --no-audit --no-fund --loglevel=error >/dev/null
+fi
+# axe-core, which the browser tests inject into every page.
+if [ ! -f tests/interop/axe/node_modules/axe-core/axe.min.js ]; then
+  echo "== installing axe-core (npm ci in tests/interop/axe)"
+  npm ci --prefix tests/interop/axe --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 $install_only && exit 0

@@ -6,8 +6,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::config::Limits;
-use super::pages::{self, ErrorText, Lang};
+use super::pages::{self, ErrorText, FormTarget, KeptText, Lang, Retry};
 use super::stats::Counter;
+use super::upload::typed::Typed;
+use super::upload::{Form, Refused};
 use super::App;
 
 /// Every error a source can meet, each with its own localized page.
@@ -98,6 +100,25 @@ impl Problem {
         }
     }
 
+    /// Whether this problem's page answers an upload form, which it then
+    /// shows again (the page of an aborted upload is never seen; a
+    /// follow-up whose token failed goes back to the codename form).
+    pub fn shows_the_form_again(self) -> bool {
+        matches!(
+            self,
+            Problem::TooLarge
+                | Problem::TooManyFiles
+                | Problem::MessageTooLong
+                | Problem::Malformed
+                | Problem::Empty
+                | Problem::Busy
+                | Problem::Full
+                | Problem::Timeout
+                | Problem::Evicted
+                | Problem::Internal
+        )
+    }
+
     /// The message id of this problem's page (`<id>-title`, `<id>-body`).
     fn message_id(self) -> &'static str {
         match self {
@@ -157,8 +178,43 @@ pub fn html(status: StatusCode, body: impl Into<Body>) -> Response {
 pub fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response {
     html(
         problem.status(),
-        pages::error(lang, problem.page_text(&app.limits), &app.limits),
+        pages::error(lang, problem.page_text(&app.limits), &app.limits, None),
     )
+}
+
+/// A refused upload's page: its problem, then (where the problem allows)
+/// the form again, with the message the source typed when the request may
+/// be shown it. What it shows exists only in this answer.
+fn refused_page(app: &App, lang: Lang, form: Form, refused: &Refused) -> Response {
+    let problem = refused.problem;
+    let limits = &app.limits;
+    let kept = refused.typed.as_ref().map(Typed::kept_message);
+    let target = match form {
+        Form::Submit => Some(FormTarget::Submit),
+        // Without its token a follow-up form cannot be shown again.
+        Form::FollowUp => refused
+            .typed
+            .as_ref()
+            .and_then(Typed::token)
+            .map(|token| FormTarget::FollowUp { token }),
+    };
+    let retry = target
+        .filter(|_| problem.shows_the_form_again())
+        .map(|target| Retry {
+            target,
+            kept: kept.as_ref().map(|k| KeptText {
+                message: &k.text,
+                cut: k.cut,
+            }),
+            measured: refused.typed.as_ref().and_then(|typed| match problem {
+                Problem::TooLarge => typed.request_bytes,
+                Problem::MessageTooLong => Some(typed.message_bytes()),
+                _ => None,
+            }),
+        });
+    let mut text = problem.page_text(limits);
+    text.back_to_replies |= form == Form::FollowUp;
+    html(problem.status(), pages::error(lang, text, limits, retry))
 }
 
 /// The answer to a submission, counted: a first submission's "received"
@@ -168,7 +224,8 @@ pub fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response {
 pub fn answer_submission(
     app: &App,
     lang: Lang,
-    outcome: Result<Option<crate::reply::Codename>, Problem>,
+    form: Form,
+    outcome: Result<Option<crate::reply::Codename>, Refused>,
 ) -> Response {
     match outcome {
         Ok(Some(codename)) => {
@@ -182,11 +239,11 @@ pub fn answer_submission(
             app.stats.add(Counter::Sealed);
             Redirect::to(&format!("{}/received", lang.prefix())).into_response()
         }
-        Err(problem) => {
-            if let Some(counter) = problem.counter() {
+        Err(refused) => {
+            if let Some(counter) = refused.problem.counter() {
                 app.stats.add(counter);
             }
-            problem_page(app, lang, problem)
+            refused_page(app, lang, form, &refused)
         }
     }
 }

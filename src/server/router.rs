@@ -63,7 +63,7 @@ async fn submit(State(app): AppState, lang: Lang, request: Request) -> Response 
         super::upload::Form::Submit,
     )
     .await;
-    answer_submission(&app, lang, outcome)
+    answer_submission(&app, lang, super::upload::Form::Submit, outcome)
 }
 
 async fn css() -> Response {

@@ -71,3 +71,7 @@ error-login-busy-title = Busy, please try again
 error-login-busy-body = Many people are reading replies at this moment. Nothing was kept. Please try again in a minute.
 error-expired-title = This page has expired
 error-expired-body = For your safety, the forms on the replies page work for two hours, and not after our server restarts. Nothing was kept. Please type your codename again.
+error-over-by = Yours is { $actual }: { $over } over the limit.
+kept-message = Your message is in the box below, as you wrote it. It is not stored anywhere: only this page holds it.
+kept-message-cut = Only the first { $kept } of your message could be kept for this page, below; the rest is lost. It is not stored anywhere: only this page holds it.
+files-again = Files are never kept after an error: please choose them again.

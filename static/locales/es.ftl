@@ -70,3 +70,7 @@ error-login-busy-title = Ocupado, inténtalo de nuevo
 error-login-busy-body = Muchas personas están leyendo respuestas en este momento. No se guardó nada. Inténtalo de nuevo dentro de un minuto.
 error-expired-title = Esta página ha caducado
 error-expired-body = Por tu seguridad, los formularios de la página de respuestas funcionan durante dos horas, y no después de que nuestro servidor se reinicie. No se guardó nada. Escribe de nuevo tu nombre en clave.
+error-over-by = El suyo ocupa { $actual }: { $over } por encima del límite.
+kept-message = Su mensaje está en el recuadro de abajo, tal como lo escribió. No se ha guardado en ningún sitio: solo esta página lo contiene.
+kept-message-cut = Solo se han podido conservar para esta página, abajo, los primeros { $kept } de su mensaje; el resto se ha perdido. No se ha guardado en ningún sitio: solo esta página lo contiene.
+files-again = Los archivos nunca se conservan tras un error: vuelva a elegirlos.

@@ -70,3 +70,7 @@ error-login-busy-title = Occupé, veuillez réessayer
 error-login-busy-body = Beaucoup de personnes lisent leurs réponses en ce moment. Rien n’a été conservé. Réessayez dans une minute.
 error-expired-title = Cette page a expiré
 error-expired-body = Pour votre sécurité, les formulaires de la page des réponses fonctionnent deux heures, et plus après un redémarrage de notre serveur. Rien n’a été conservé. Tapez à nouveau votre nom de code.
+error-over-by = Le vôtre fait { $actual } : { $over } de trop.
+kept-message = Votre message est dans la zone ci-dessous, tel que vous l'avez écrit. Il n'est enregistré nulle part : seule cette page le contient.
+kept-message-cut = Seuls les premiers { $kept } de votre message ont pu être conservés pour cette page, ci-dessous ; le reste est perdu. Il n'est enregistré nulle part : seule cette page le contient.
+files-again = Les fichiers ne sont jamais conservés après une erreur : choisissez-les à nouveau.

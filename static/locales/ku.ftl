@@ -70,3 +70,7 @@ error-login-busy-title = Mijûl e, ji kerema xwe dîsa biceribîne
 error-login-busy-body = Niha gelek kes bersivan dixwînin. Tiştek nehat hilanîn. Ji kerema xwe piştî deqeyekê dîsa biceribîne.
 error-expired-title = Dema vê rûpelê derbas bû
 error-expired-body = Ji bo ewlehiya te, formên rûpela bersivan tenê du saetan dixebitin, û piştî ku servera me ji nû ve dest pê dike naxebitin. Tiştek nehat hilanîn. Ji kerema xwe koda xwe dîsa binivîse.
+error-over-by = Ya te { $actual } e: { $over } ji sînorê zêdetir.
+kept-message = Peyama te, wek ku te nivîsî, di qutiya jêrîn de ye. Li tu derê nehatiye hilanîn: tenê ev rûpel wê digire.
+kept-message-cut = Tenê { $kept } ya pêşîn a peyama te ji bo vê rûpelê, li jêr, hat parastin; yê mayî winda bû. Li tu derê nehatiye hilanîn: tenê ev rûpel wê digire.
+files-again = Piştî xeletiyekê pel qet nayên parastin: ji kerema xwe wan dîsa hilbijêre.

@@ -70,3 +70,7 @@ error-login-busy-title = Yoğunluk var, lütfen yeniden deneyin
 error-login-busy-body = Şu anda pek çok kişi yanıtları okuyor. Hiçbir şey saklanmadı. Lütfen bir dakika sonra yeniden deneyin.
 error-expired-title = Bu sayfanın süresi doldu
 error-expired-body = Güvenliğiniz için yanıtlar sayfasındaki formlar yalnızca iki saat çalışır ve sunucumuz yeniden başladıktan sonra çalışmaz. Hiçbir şey saklanmadı. Lütfen kodunuzu yeniden yazın.
+error-over-by = Sizinki { $actual }: sınırı { $over } aşıyor.
+kept-message = Mesajınız, yazdığınız gibi aşağıdaki kutuda. Hiçbir yerde saklanmadı: yalnızca bu sayfada duruyor.
+kept-message-cut = Mesajınızın yalnızca ilk { $kept } kısmı bu sayfada, aşağıda tutulabildi; gerisi kayboldu. Hiçbir yerde saklanmadı: yalnızca bu sayfada duruyor.
+files-again = Bir hatadan sonra dosyalar asla tutulmaz: lütfen onları yeniden seçin.

@@ -23,22 +23,29 @@ pub struct Firefox {
 }
 
 /// Tor-Browser-like settings: no JavaScript, private browsing, fingerprinting
-/// resistance, and every connection through the given SOCKS proxy with host
-/// names resolved by it (so `.onion` addresses reach Tor).
-fn preferences(socks: std::net::SocketAddr) -> String {
-    let prefs: &[(&str, Value)] = &[
+/// resistance, and (with `socks`) every connection through that SOCKS proxy
+/// with host names resolved by it (so `.onion` addresses reach Tor).
+fn preferences(socks: Option<std::net::SocketAddr>) -> String {
+    let mut prefs: Vec<(&str, Value)> = vec![
         ("marionette.port", json!(0)),
         ("javascript.enabled", json!(false)),
         ("browser.privatebrowsing.autostart", json!(true)),
         ("privacy.resistFingerprinting", json!(true)),
-        ("network.proxy.type", json!(1)),
-        ("network.proxy.socks", json!(socks.ip().to_string())),
-        ("network.proxy.socks_port", json!(socks.port())),
-        ("network.proxy.socks_version", json!(5)),
-        ("network.proxy.socks_remote_dns", json!(true)),
-        ("network.dns.blockDotOnion", json!(false)),
-        ("network.proxy.no_proxies_on", json!("")),
-        ("network.proxy.allow_hijacking_localhost", json!(true)),
+    ];
+    match socks {
+        Some(socks) => prefs.extend([
+            ("network.proxy.type", json!(1)),
+            ("network.proxy.socks", json!(socks.ip().to_string())),
+            ("network.proxy.socks_port", json!(socks.port())),
+            ("network.proxy.socks_version", json!(5)),
+            ("network.proxy.socks_remote_dns", json!(true)),
+            ("network.dns.blockDotOnion", json!(false)),
+            ("network.proxy.no_proxies_on", json!("")),
+            ("network.proxy.allow_hijacking_localhost", json!(true)),
+        ]),
+        None => prefs.push(("network.proxy.type", json!(0))),
+    }
+    prefs.extend([
         ("browser.shell.checkDefaultBrowser", json!(false)),
         ("browser.startup.homepage_override.mstone", json!("ignore")),
         ("datareporting.policy.dataSubmissionEnabled", json!(false)),
@@ -46,7 +53,7 @@ fn preferences(socks: std::net::SocketAddr) -> String {
         ("app.update.disabledForTesting", json!(true)),
         ("network.captive-portal-service.enabled", json!(false)),
         ("network.connectivity-service.enabled", json!(false)),
-    ];
+    ]);
     prefs
         .iter()
         .map(|(name, value)| format!("user_pref(\"{name}\", {value});\n"))
@@ -56,6 +63,16 @@ fn preferences(socks: std::net::SocketAddr) -> String {
 impl Firefox {
     /// Starts a headless Firefox ESR whose traffic goes through `socks`.
     pub fn start(socks: std::net::SocketAddr) -> Firefox {
+        Firefox::start_with(Some(socks))
+    }
+
+    /// Starts a headless Firefox ESR that connects directly (to a server on
+    /// loopback).
+    pub fn start_direct() -> Firefox {
+        Firefox::start_with(None)
+    }
+
+    fn start_with(socks: Option<std::net::SocketAddr>) -> Firefox {
         let profile = tempfile::tempdir().unwrap();
         std::fs::write(profile.path().join("user.js"), preferences(socks)).unwrap();
         let child = Command::new("firefox-esr")
@@ -170,6 +187,39 @@ impl Firefox {
             .to_owned()
     }
 
+    /// The element matching `css`, if there is one.
+    pub fn try_find(&mut self, css: &str) -> Option<String> {
+        self.next_id += 1;
+        let params = json!({"using": "css selector", "value": css});
+        let message = json!([0, self.next_id, "WebDriver:FindElements", params]).to_string();
+        let stream = self.stream.get_mut();
+        stream
+            .write_all(format!("{}:{message}", message.len()).as_bytes())
+            .unwrap();
+        let answer = self.read_message();
+        answer[3]
+            .as_array()
+            .and_then(|found| found.first())
+            .and_then(|e| e[ELEMENT].as_str())
+            .map(str::to_owned)
+    }
+
+    pub fn url(&mut self) -> String {
+        self.call("WebDriver:GetCurrentURL", json!({}))["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// A form control's current value (what the box holds, not its markup).
+    pub fn property(&mut self, element: &str, name: &str) -> Value {
+        self.call(
+            "WebDriver:GetElementProperty",
+            json!({"id": element, "name": name}),
+        )["value"]
+            .clone()
+    }
+
     pub fn page_source(&mut self) -> String {
         self.call("WebDriver:GetPageSource", json!({}))["value"]
             .as_str()
@@ -182,5 +232,29 @@ impl Drop for Firefox {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl crate::common::Browser for Firefox {
+    fn goto(&mut self, url: &str) {
+        Firefox::goto(self, url);
+    }
+    fn find(&mut self, css: &str) -> String {
+        Firefox::find(self, css)
+    }
+    fn try_find(&mut self, css: &str) -> Option<String> {
+        Firefox::try_find(self, css)
+    }
+    fn send_keys(&mut self, element: &str, text: &str) {
+        Firefox::send_keys(self, element, text);
+    }
+    fn click(&mut self, element: &str) {
+        Firefox::click(self, element);
+    }
+    fn property(&mut self, element: &str, name: &str) -> Value {
+        Firefox::property(self, element, name)
+    }
+    fn url(&mut self) -> String {
+        Firefox::url(self)
     }
 }

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "server")]
+pub mod axe;
+#[cfg(feature = "server")]
 pub mod marionette;
 #[cfg(feature = "server")]
 pub mod server;
@@ -17,6 +19,35 @@ use std::process::{Command, Output};
 use age::secrecy::ExposeSecret;
 use sealdrop::keys::Recipients;
 use sealdrop::seal::{SealOptions, SubmissionReader, SubmissionWriter};
+
+/// What the browser tests do in either browser: Chromium over WebDriver,
+/// Firefox ESR over Marionette.
+#[cfg(feature = "server")]
+pub trait Browser {
+    fn goto(&mut self, url: &str);
+    fn find(&mut self, css: &str) -> String;
+    fn try_find(&mut self, css: &str) -> Option<String>;
+    fn send_keys(&mut self, element: &str, text: &str);
+    fn click(&mut self, element: &str);
+    fn property(&mut self, element: &str, name: &str) -> serde_json::Value;
+    fn url(&mut self) -> String;
+
+    /// Waits up to 30 s for an element to appear (the answer to a form).
+    fn wait_for(&mut self, css: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(element) = self.try_find(css) {
+                return element;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "no {css} at {}",
+                self.url()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
 
 pub struct Key {
     pub identity: age::x25519::Identity,

@@ -440,6 +440,7 @@ pub fn get(addr: SocketAddr, path: &str) -> Response {
 }
 
 /// One multipart field: name, optional file name and content type, data.
+#[derive(Clone, Copy)]
 pub struct Field<'a> {
     pub name: &'a str,
     pub file_name: Option<&'a str>,

@@ -202,6 +202,11 @@ impl Driver {
             .to_owned()
     }
 
+    /// A form control's current value (what the box holds, not its markup).
+    pub fn property(&self, element: &str, name: &str) -> Value {
+        self.call("GET", &format!("/element/{element}/property/{name}"), None)
+    }
+
     /// Runs a script in the page through WebDriver (works with the page's
     /// own JavaScript disabled: it is the driver's, not the page's).
     pub fn execute(&self, script: &str) -> serde_json::Value {
@@ -210,6 +215,21 @@ impl Driver {
             "/execute/sync",
             Some(json!({"script": script, "args": []})),
         )
+    }
+
+    /// Runs an asynchronous script, which ends by calling its last argument.
+    pub fn execute_async(&self, script: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// axe-core's serious and critical violations on the current page.
+    pub fn accessibility_violations(&self, axe_source: &str) -> Vec<String> {
+        self.execute(&format!("{axe_source}\n;return true;"));
+        crate::common::axe::violations(&self.execute_async(crate::common::axe::RUN))
     }
 
     pub fn tag_name(&self, element: &str) -> String {
@@ -246,6 +266,18 @@ impl Driver {
         );
     }
 
+    /// Sizes the window so that the page's viewport is `width` × `height`
+    /// CSS pixels (headless Chromium's window has a frame of its own).
+    pub fn set_viewport(&self, width: u32, height: u32) {
+        self.set_window(width, height);
+        let inner = self.execute("return [window.innerWidth, window.innerHeight]");
+        let (w, h) = (inner[0].as_f64().unwrap(), inner[1].as_f64().unwrap());
+        self.set_window(
+            width + (f64::from(width) - w).max(0.0) as u32,
+            height + (f64::from(height) - h).max(0.0) as u32,
+        );
+    }
+
     /// A PNG of the viewport.
     pub fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
@@ -266,5 +298,29 @@ impl Drop for Driver {
         );
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl crate::common::Browser for Driver {
+    fn goto(&mut self, url: &str) {
+        Driver::goto(self, url);
+    }
+    fn find(&mut self, css: &str) -> String {
+        Driver::find(self, css)
+    }
+    fn try_find(&mut self, css: &str) -> Option<String> {
+        Driver::try_find(self, css)
+    }
+    fn send_keys(&mut self, element: &str, text: &str) {
+        Driver::send_keys(self, element, text);
+    }
+    fn click(&mut self, element: &str) {
+        Driver::click(self, element);
+    }
+    fn property(&mut self, element: &str, name: &str) -> Value {
+        Driver::property(self, element, name)
+    }
+    fn url(&mut self) -> String {
+        Driver::url(self)
     }
 }

@@ -17,6 +17,7 @@ mod http;
 mod load;
 mod memory;
 mod pickup;
+mod refused;
 mod replies;
 mod slots;
 mod store;

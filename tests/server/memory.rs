@@ -146,8 +146,15 @@ fn read_one_response(s: &mut TcpStream) -> Response {
 /// Submits over one connection with a message, optionally a file, and
 /// identifying headers; then reads the server's memory 2 s after the answer
 /// and asserts that nothing of the request is left. With `keep_alive` the
-/// client asks to keep the connection open and does not close it.
-fn nothing_remains_after(file_len: Option<usize>, message_len: usize, keep_alive: bool) {
+/// client asks to keep the connection open and does not close it. The
+/// answer must have status `expected` (a refused upload's page shows the
+/// message again).
+fn nothing_remains_after(
+    file_len: Option<usize>,
+    message_len: usize,
+    keep_alive: bool,
+    expected: u16,
+) {
     let server = spawn_as_nobody();
     let message_marker = marker("MSGMARK");
     let mut message = message_marker.clone().into_bytes();
@@ -178,7 +185,14 @@ fn nothing_remains_after(file_len: Option<usize>, message_len: usize, keep_alive
     let mut s = TcpStream::connect(server.addr).unwrap();
     s.write_all(&request).unwrap();
     let response = read_one_response(&mut s);
-    assert_eq!(response.status, RECEIVED);
+    assert_eq!(response.status, expected);
+    if expected != RECEIVED {
+        assert!(
+            response.text().contains(&message_marker),
+            "the refused upload's page shows the message again"
+        );
+    }
+    drop(response);
     drop(request);
     std::thread::sleep(Duration::from_secs(2));
 
@@ -232,24 +246,32 @@ fn nothing_remains_after(file_len: Option<usize>, message_len: usize, keep_alive
 
 #[test]
 fn nothing_of_a_message_only_submission_remains_in_memory() {
-    nothing_remains_after(None, 4096, false);
+    nothing_remains_after(None, 4096, false, RECEIVED);
 }
 
 #[test]
 fn nothing_of_a_small_file_submission_remains_in_memory() {
-    nothing_remains_after(Some(400 * 1000), 200, false);
+    nothing_remains_after(Some(400 * 1000), 200, false, RECEIVED);
 }
 
 #[test]
 fn nothing_of_a_large_file_submission_remains_in_memory() {
-    nothing_remains_after(Some(24 << 20), 200, false);
+    nothing_remains_after(Some(24 << 20), 200, false, RECEIVED);
 }
 
 /// A client that keeps its connection open after the answer (as browsers
 /// do) must not keep the finished request's bytes in the server's buffers.
 #[test]
 fn nothing_of_a_submission_remains_on_a_connection_kept_open() {
-    nothing_remains_after(Some(100 * 1000), 2000, true);
+    nothing_remains_after(Some(100 * 1000), 2000, true, RECEIVED);
+}
+
+/// A message over the limit (1 MiB by default) is refused with its first
+/// 64 KiB shown again in the page; once that page is sent, neither the
+/// message nor the page is left in memory.
+#[test]
+fn nothing_of_a_refused_submission_shown_again_remains_in_memory() {
+    nothing_remains_after(Some(50 * 1000), (1 << 20) + 100_000, false, 413);
 }
 
 /// A first submission shows a codename; the source then reads a reply with

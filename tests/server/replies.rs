@@ -136,7 +136,7 @@ fn reply(d: &ReplyDrop, to: &Path, text: &str, outbox: &Path, extra: &[&str]) ->
 }
 
 /// The text of the element with `id` in a page.
-fn element_text(page: &str, id: &str) -> Option<String> {
+pub(crate) fn element_text(page: &str, id: &str) -> Option<String> {
     let start = page.find(&format!("id=\"{id}\""))?;
     let open = start + page[start..].find('>')? + 1;
     let close = open + page[open..].find('<')?;
@@ -144,7 +144,7 @@ fn element_text(page: &str, id: &str) -> Option<String> {
 }
 
 /// The value of the first hidden `token` field in a page.
-fn token_in(page: &str) -> String {
+pub(crate) fn token_in(page: &str) -> String {
     let at = page.find("name=\"token\" value=\"").expect("a token field") + 20;
     page[at..at + page[at..].find('"').unwrap()].to_owned()
 }
@@ -168,7 +168,7 @@ fn post_form(addr: std::net::SocketAddr, path: &str, body: &str) -> Response {
     exchange(addr, request.as_bytes())
 }
 
-fn login(addr: std::net::SocketAddr, lang: &str, codename: &str) -> Response {
+pub(crate) fn login(addr: std::net::SocketAddr, lang: &str, codename: &str) -> Response {
     post_form(
         addr,
         &format!("/{lang}/replies"),

@@ -32,8 +32,20 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../static/templates/received.html"),
     ),
     (
+        "form.html",
+        include_str!("../../../static/templates/form.html"),
+    ),
+    (
         "error.html",
         include_str!("../../../static/templates/error.html"),
+    ),
+    (
+        "error-back.html",
+        include_str!("../../../static/templates/error-back.html"),
+    ),
+    (
+        "advice.html",
+        include_str!("../../../static/templates/advice.html"),
     ),
     (
         "index-replies.html",
@@ -190,6 +202,70 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
     )
 }
 
+/// Where a form with a message box and files goes: the submission form, or
+/// the replies page's follow-up form with the token that proves its
+/// codename.
+#[derive(Clone, Copy, Debug)]
+pub enum FormTarget<'a> {
+    Submit,
+    FollowUp { token: &'a str },
+}
+
+/// What a form shows again after a refused upload.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Refill<'a> {
+    /// The message as the source typed it.
+    pub message: &'a str,
+    /// Tells the source that the files must be chosen again.
+    pub files_again: bool,
+}
+
+/// The form with a message box and a file input (`message`, `attachment`),
+/// empty or filled again.
+fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) -> String {
+    let prefix = lang.prefix();
+    let (action, token) = match target {
+        FormTarget::Submit => (format!("{prefix}/submit"), String::new()),
+        FormTarget::FollowUp { token } => (
+            format!("{prefix}/replies/followup"),
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+                crate::server::upload::TOKEN_FIELD,
+                escape(token)
+            ),
+        ),
+    };
+    let (files_again, files_described) = if refill.files_again {
+        (
+            format!(
+                "<p id=\"files-again\" class=\"hint\"><strong>{}</strong></p>\n",
+                html_text(&text(lang, "files-again", &[]))
+            ),
+            "files-again limit",
+        )
+    } else {
+        (String::new(), "limit")
+    };
+    let message_described = if refill.message.is_empty() {
+        ""
+    } else {
+        " aria-describedby=\"kept\""
+    };
+    render(
+        template("form.html"),
+        lang,
+        &[
+            ("action", &action),
+            ("token", &token),
+            ("message", &escape(refill.message)),
+            ("message-described", message_described),
+            ("files-again", &files_again),
+            ("files-described", files_described),
+            ("limit-hint", &html_text(&limit_hint(lang, limits))),
+        ],
+    )
+}
+
 /// The submission form.
 pub fn index(lang: Lang, limits: &Limits) -> String {
     let prefix = lang.prefix();
@@ -198,12 +274,17 @@ pub fn index(lang: Lang, limits: &Limits) -> String {
     } else {
         String::new()
     };
+    let form = upload_form(lang, FormTarget::Submit, limits, Refill::default());
+    // The advice appears twice: open beside the form where the screen has
+    // room, folded into a <details> on a phone so that the message box is on
+    // the first screen. The stylesheet shows one of them.
+    let advice = render(template("advice.html"), lang, &[]);
     let body = render(
         template("index.html"),
         lang,
         &[
-            ("prefix", &prefix),
-            ("limit-hint", &html_text(&limit_hint(lang, limits))),
+            ("advice", &advice),
+            ("form", &form),
             ("replies-link", &replies_link),
         ],
     );
@@ -352,14 +433,18 @@ pub fn replies(lang: Lang, replies: &[&Reply], token: &str, limits: &Limits) -> 
     };
     let days = limits.reply_retention.as_secs().div_ceil(86_400).max(1);
     let expiry = text(lang, "replies-expiry", &[("days", FluentValue::from(days))]);
+    let form = upload_form(
+        lang,
+        FormTarget::FollowUp { token },
+        limits,
+        Refill::default(),
+    );
     let body = render(
         template("replies.html"),
         lang,
         &[
-            ("prefix", &prefix),
             ("list", &list),
-            ("token", token),
-            ("limit-hint", &html_text(&limit_hint(lang, limits))),
+            ("form", &form),
             ("delete", &delete),
             ("expiry", &html_text(&expiry)),
         ],
@@ -377,7 +462,6 @@ pub fn replies_deleted(lang: Lang) -> String {
     layout(lang, &text(lang, "deleted-title", &[]), &body)
 }
 
-/// An error page.
 /// What an error page says: its message (`<id>-title` and `<id>-body` in the
 /// message files) and the size limit it names.
 #[derive(Clone, Copy, Debug)]
@@ -388,7 +472,26 @@ pub struct ErrorText<'a> {
     pub back_to_replies: bool,
 }
 
-pub fn error(lang: Lang, what: ErrorText, limits: &Limits) -> String {
+/// A refused upload's form, shown again under its error.
+#[derive(Clone, Copy, Debug)]
+pub struct Retry<'a> {
+    pub target: FormTarget<'a>,
+    /// What the source typed, when the request may be shown it again.
+    pub kept: Option<KeptText<'a>>,
+    /// The size that went over `size_limit`, when it is known.
+    pub measured: Option<u64>,
+}
+
+/// A message kept for the form, and whether it is only its beginning.
+#[derive(Clone, Copy, Debug)]
+pub struct KeptText<'a> {
+    pub message: &'a str,
+    pub cut: bool,
+}
+
+/// An error page: its title and explanation, then either a link back or,
+/// for a refused upload, its form again.
+pub fn error(lang: Lang, what: ErrorText, limits: &Limits, retry: Option<Retry>) -> String {
     let size = size_for_people(lang, what.size_limit);
     let args = [
         ("size", FluentValue::from(size)),
@@ -399,23 +502,80 @@ pub fn error(lang: Lang, what: ErrorText, limits: &Limits) -> String {
     ];
     let id = what.message_id;
     let title = text(lang, &format!("{id}-title"), &args);
-    let detail = text(lang, &format!("{id}-body"), &args);
-    let (back_href, back) = if what.back_to_replies {
-        (format!("{}/replies", lang.prefix()), "back-to-replies")
-    } else {
-        (format!("{}/", lang.prefix()), "back-to-form")
+    let mut detail = html_text(&text(lang, &format!("{id}-body"), &args));
+    let after = match retry {
+        Some(retry) => {
+            if let Some(actual) = retry.measured.filter(|n| *n > what.size_limit) {
+                let over = text(
+                    lang,
+                    "error-over-by",
+                    &[
+                        ("actual", FluentValue::from(size_for_people(lang, actual))),
+                        (
+                            "over",
+                            FluentValue::from(size_for_people(lang, actual - what.size_limit)),
+                        ),
+                    ],
+                );
+                detail.push(' ');
+                detail.push_str(&html_text(&over));
+            }
+            retry_form(lang, limits, retry)
+        }
+        None => {
+            let (back_href, back) = if what.back_to_replies {
+                (format!("{}/replies", lang.prefix()), "back-to-replies")
+            } else {
+                (format!("{}/", lang.prefix()), "back-to-form")
+            };
+            render(
+                template("error-back.html"),
+                lang,
+                &[
+                    ("back-href", &back_href),
+                    ("back", &html_text(&text(lang, back, &[]))),
+                ],
+            )
+        }
     };
     let body = render(
         template("error.html"),
         lang,
         &[
             ("title", &html_text(&title)),
-            ("detail", &html_text(&detail)),
-            ("back-href", &back_href),
-            ("back", &html_text(&text(lang, back, &[]))),
+            ("detail", &detail),
+            ("after", &after),
         ],
     );
     layout(lang, &title, &body)
+}
+
+/// The note about the kept message, then the form filled again.
+fn retry_form(lang: Lang, limits: &Limits, retry: Retry) -> String {
+    let message = retry.kept.map_or("", |k| k.message);
+    let note = match retry.kept {
+        Some(kept) if !kept.message.is_empty() => {
+            let note = if kept.cut {
+                text(
+                    lang,
+                    "kept-message-cut",
+                    &[(
+                        "kept",
+                        FluentValue::from(size_for_people(lang, kept.message.len() as u64)),
+                    )],
+                )
+            } else {
+                text(lang, "kept-message", &[])
+            };
+            format!("<p id=\"kept\">{}</p>\n", html_text(&note))
+        }
+        _ => String::new(),
+    };
+    let refill = Refill {
+        message,
+        files_again: true,
+    };
+    note + &upload_form(lang, retry.target, limits, refill)
 }
 
 /// The "busy" page in every language at once, for connections beyond the cap,
@@ -530,7 +690,9 @@ mod completeness {
             let mut bundle = fluent_bundle::FluentBundle::new(vec![lang.tag().parse().unwrap()]);
             bundle.add_resource(resource).unwrap();
             let mut args = FluentArgs::new();
-            for name in ["size", "files", "n", "days", "date"] {
+            for name in [
+                "size", "files", "n", "days", "date", "actual", "over", "kept",
+            ] {
                 args.set(name, "1");
             }
             for id in message_ids(lang) {
@@ -606,15 +768,66 @@ mod completeness {
             );
             assert_page(lang, &received(lang), &format!("{} received", lang.tag()));
             for &problem in crate::server::problem::Problem::ALL {
-                let page = error(lang, problem.page_text(&limits), &limits);
+                let page = error(lang, problem.page_text(&limits), &limits, None);
                 assert_page(lang, &page, &format!("{} {problem:?}", lang.tag()));
                 if lang != Lang::En {
                     assert_ne!(
                         page,
-                        error(Lang::En, problem.page_text(&limits), &limits),
+                        error(Lang::En, problem.page_text(&limits), &limits, None),
                         "{} {problem:?} is not translated",
                         lang.tag()
                     );
+                }
+            }
+            // A refused upload's page with its form filled again: escaped,
+            // the cut told, the files to choose again, the size over told.
+            let typed = "</textarea><script>x</script>\n\u{202E}سلام";
+            for (target, cut) in [
+                (FormTarget::Submit, false),
+                (FormTarget::FollowUp { token: "tok\"en" }, true),
+            ] {
+                let retry = Retry {
+                    target,
+                    kept: Some(KeptText {
+                        message: typed,
+                        cut,
+                    }),
+                    measured: Some(limits.max_upload_bytes + 3 * MIB),
+                };
+                let page = error(
+                    lang,
+                    crate::server::problem::Problem::TooLarge.page_text(&limits),
+                    &limits,
+                    Some(retry),
+                );
+                let what = format!("{} retry {target:?}", lang.tag());
+                assert_page(lang, &page, &what);
+                assert!(
+                    page.contains(
+                        "&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;\n\u{202E}سلام</textarea>"
+                    ),
+                    "{what}"
+                );
+                assert!(page.contains("id=\"files-again\"") && page.contains("id=\"kept\""));
+                let note = if cut {
+                    "kept-message-cut"
+                } else {
+                    "kept-message"
+                };
+                let note = text(
+                    lang,
+                    note,
+                    &[(
+                        "kept",
+                        FluentValue::from(size_for_people(lang, typed.len() as u64)),
+                    )],
+                );
+                assert!(page.contains(&html_text(&note)), "{what}");
+                let over = size_for_people(lang, 3 * MIB);
+                assert!(page.contains(&html_text(&over)), "{what}: {over}");
+                if let FormTarget::FollowUp { .. } = target {
+                    assert!(page.contains("value=\"tok&quot;en\""), "{what}");
+                    assert!(page.contains("/replies/followup\""), "{what}");
                 }
             }
         }

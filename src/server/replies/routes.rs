@@ -86,7 +86,7 @@ pub async fn follow_up(State(app): AppState, lang: Lang, request: Request) -> Re
     }
     let (parts, body) = request.into_parts();
     let outcome = upload::ingest(app.clone(), &parts.headers, body, Form::FollowUp).await;
-    answer_submission(&app, lang, outcome)
+    answer_submission(&app, lang, Form::FollowUp, outcome)
 }
 
 pub async fn delete(State(app): AppState, lang: Lang, request: Request) -> Response {

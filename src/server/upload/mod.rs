@@ -11,7 +11,8 @@
 //!    the server's bounded pool;
 //! 4. the store's commit: fsync, rename to `<id>.age`, fsync the folder;
 //! 5. the outcome, which the router turns into the answer
-//!    (`problem::answer_submission`).
+//!    (`problem::answer_submission`); a refused upload's answer shows again
+//!    what the source typed ([`typed`]).
 //!
 //! The steps are async tasks joined by small bounded channels: an upload
 //! waiting for the network holds a few small buffers and no thread, and
@@ -22,6 +23,7 @@ pub mod disposition;
 mod multipart;
 mod sealer;
 pub mod slots;
+pub mod typed;
 
 use std::sync::Arc;
 
@@ -30,8 +32,10 @@ use axum::http::{header, HeaderMap};
 use tokio::sync::mpsc;
 
 use body::PumpEnd;
+pub use multipart::TOKEN_FIELD;
 use multipart::{framing_allowance, FeedError, Framing};
 use sealer::{Command, SealFailure};
+use typed::Typed;
 
 use super::problem::Problem;
 use super::App;
@@ -51,6 +55,13 @@ pub enum Form {
 /// few hundred KiB per upload in flight at most.
 const QUEUE: usize = 4;
 
+/// An upload that was not sealed: why, and what the source typed (when the
+/// request may be shown it again, see [`typed::may_show_again`]).
+pub struct Refused {
+    pub problem: Problem,
+    pub typed: Option<Typed>,
+}
+
 /// Seals one submission from a request. On success the file is durable under
 /// its final name, and a first submission's codename is returned for the
 /// answer page (it exists nowhere else).
@@ -59,41 +70,90 @@ pub async fn ingest(
     headers: &HeaderMap,
     body: Body,
     form: Form,
-) -> Result<Option<Codename>, Problem> {
-    // What needs no body is decided before anything is read, a slot included.
-    let admitted = preflight(&app, headers).and_then(|boundary| {
+) -> Result<Option<Codename>, Refused> {
+    let mut typed = Typed::new(declared_length(headers));
+    let show_again = typed::may_show_again(headers);
+    let refused = |problem, typed| Refused {
+        problem,
+        typed: show_again.then_some(typed),
+    };
+    let Ok(boundary) = boundary(headers) else {
+        // Not a form we can read: drained, so that the client reads this
+        // answer instead of a reset.
+        let (body_tx, body_rx) = mpsc::channel(QUEUE);
+        drop(body_rx);
+        let _ = body::pump(body, body_tx, app, None).await;
+        return Err(refused(Problem::Malformed, typed));
+    };
+    // What needs no content is decided before any is read, a slot included.
+    let admitted = too_large_by_declaration(&app, headers).and_then(|()| {
         let slot = app.slots.acquire().ok_or(Problem::Busy)?;
         app.store.check_capacity(0).map_err(|_| Problem::Full)?;
-        Ok((boundary, slot))
+        Ok(slot)
     });
     let (body_tx, body_rx) = mpsc::channel(QUEUE);
     match admitted {
-        Ok((boundary, slot)) => {
+        Ok(slot) => {
             let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot)));
             let codename = (form == Form::Submit && app.replies.is_some()).then(Codename::generate);
-            ingest_stream(app, boundary, body_rx, pump, form, codename.as_ref()).await?;
-            Ok(codename)
+            let sealed = ingest_stream(
+                &app,
+                boundary,
+                body_rx,
+                pump,
+                form,
+                codename.as_ref(),
+                &mut typed,
+            )
+            .await;
+            match sealed {
+                Ok(()) => Ok(codename),
+                Err(problem) => Err(refused(problem, typed)),
+            }
         }
         Err(problem) => {
-            // Nothing reads the body: the pump drains it, so that the client
-            // reads this answer instead of a reset.
-            drop(body_rx);
-            let _ = body::pump(body, body_tx, app, None).await;
-            Err(problem)
+            // No content is wanted: only the message is read, to show it
+            // again, and the pump drains the rest, so that the client reads
+            // this answer instead of a reset.
+            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), None));
+            if show_again {
+                read_typed_only(&app, boundary, body_rx, form, &mut typed).await;
+            } else {
+                drop(body_rx);
+            }
+            let _ = pump.await;
+            Err(refused(problem, typed))
         }
     }
 }
 
-/// The multipart boundary, after the checks that need no body.
-fn preflight(app: &App, headers: &HeaderMap) -> Result<String, Problem> {
-    let boundary = boundary(headers)?;
+/// Refuses a request whose declared length is already over the limit.
+fn too_large_by_declaration(app: &App, headers: &HeaderMap) -> Result<(), Problem> {
     let limits = &app.limits;
-    if declared_length(headers)
-        .is_some_and(|n| n > limits.max_upload_bytes + framing_allowance(limits))
-    {
-        return Err(Problem::TooLarge);
+    match declared_length(headers) {
+        Some(n) if n > limits.max_upload_bytes + framing_allowance(limits) => {
+            Err(Problem::TooLarge)
+        }
+        _ => Ok(()),
     }
-    Ok(boundary)
+}
+
+/// The token and message of a request refused before its content was
+/// wanted, read for its page within the time a client has for its headers
+/// (a refused request holds no slot, so it gets no longer than that).
+async fn read_typed_only(
+    app: &App,
+    boundary: String,
+    body_rx: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+    form: Form,
+    typed: &mut Typed,
+) {
+    let limits = &app.limits;
+    let framing = Arc::new(Framing::default());
+    let follow_up = form == Form::FollowUp;
+    let parser = multipart::parser(body_rx, boundary, limits, framing.clone(), follow_up);
+    let reading = multipart::read_typed_only(limits, parser, &framing, follow_up, typed);
+    let _ = tokio::time::timeout(limits.header_timeout, reading).await;
 }
 
 /// The multipart boundary of a `multipart/form-data` request.
@@ -122,12 +182,13 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 async fn ingest_stream(
-    app: Arc<App>,
+    app: &Arc<App>,
     boundary: String,
     body_rx: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
     pump: tokio::task::JoinHandle<PumpEnd>,
     form: Form,
     codename: Option<&Codename>,
+    typed: &mut Typed,
 ) -> Result<(), Problem> {
     let limits = &app.limits;
     let framing = Arc::new(Framing::default());
@@ -146,7 +207,7 @@ async fn ingest_stream(
         None => Err(Problem::NotFound),
     };
     let token_check: Option<multipart::TokenCheck> = follow_up.then_some(&check_token);
-    let fed = multipart::feed(limits, parser, &framing, &tx, token_check).await;
+    let fed = multipart::feed(limits, parser, &framing, &tx, token_check, typed).await;
     // The multipart stream is complete; the HTTP request must be too (a
     // client that stops short of its Content-Length or final chunk is not a
     // complete submission, whatever its multipart framing says). On an early

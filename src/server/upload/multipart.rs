@@ -12,6 +12,7 @@ use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use super::sealer::Command;
+use super::typed::Typed;
 use crate::bytesize::MIB;
 use crate::seal::ReplyBlock;
 use crate::server::config::Limits;
@@ -135,14 +136,25 @@ async fn take_token(
     framing: &Framing,
     check: TokenCheck<'_>,
     tx: &mpsc::Sender<Command>,
+    typed: &mut Typed,
 ) -> Result<(), FeedError> {
+    let token = read_token(multipart, framing).await?;
+    typed.set_token(&token);
+    send(tx, Command::Reply(check(&token)?)).await
+}
+
+/// The token field that opens a follow-up form, as text.
+async fn read_token(
+    multipart: &mut multer::Multipart<'static>,
+    framing: &Framing,
+) -> Result<zeroize::Zeroizing<String>, Problem> {
     let mut field = multipart
         .next_field()
         .await
         .map_err(multer_problem)?
         .ok_or(Problem::Malformed)?;
     if field.name() != Some(TOKEN_FIELD) || field.file_name().is_some() {
-        return Err(Problem::Malformed.into());
+        return Err(Problem::Malformed);
     }
     framing.fields.store(1, Ordering::Relaxed);
     let mut token = Vec::with_capacity(MAX_TOKEN_BYTES);
@@ -151,30 +163,84 @@ async fn take_token(
             .consumed
             .fetch_add(chunk.len() as u64, Ordering::Relaxed);
         if token.len() + chunk.len() > MAX_TOKEN_BYTES {
-            return Err(Problem::Expired.into());
+            return Err(Problem::Expired);
         }
         token.extend_from_slice(&chunk);
     }
-    let token = std::str::from_utf8(&token).map_err(|_| Problem::Expired)?;
-    send(tx, Command::Reply(check(token)?)).await
+    String::from_utf8(token)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|_| Problem::Expired)
+}
+
+/// Reads only what the source typed (the follow-up token, then the
+/// message), for the page of an upload refused before its content was
+/// wanted (too large by its declared length, every slot taken, the store
+/// full). Stops at the first file; nothing goes to a sealer.
+pub async fn read_typed_only(
+    limits: &Limits,
+    mut multipart: multer::Multipart<'static>,
+    framing: &Framing,
+    follow_up: bool,
+    typed: &mut Typed,
+) {
+    if follow_up {
+        match read_token(&mut multipart, framing).await {
+            Ok(token) => typed.set_token(&token),
+            Err(_) => return,
+        }
+    }
+    let Ok(Some(mut field)) = multipart.next_field().await else {
+        return;
+    };
+    if field.name() != Some("message") || field.file_name().is_some() {
+        return;
+    }
+    framing.fields.fetch_add(1, Ordering::Relaxed);
+    while let Ok(Some(chunk)) = field.chunk().await {
+        framing
+            .consumed
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        typed.add_message(&chunk, limits.max_message_bytes);
+        if typed.message_bytes() > limits.max_message_bytes {
+            return;
+        }
+    }
+    typed.end_message();
+}
+
+/// Reads the rest of a message that is over the limit, only counting it, so
+/// that its page can say by how much; the stream's own size limit bounds it.
+async fn count_rest_of_message(
+    field: &mut multer::Field<'static>,
+    framing: &Framing,
+    typed: &mut Typed,
+) {
+    while let Ok(Some(chunk)) = field.chunk().await {
+        let len = chunk.len() as u64;
+        framing.consumed.fetch_add(len, Ordering::Relaxed);
+        typed.count_message(len);
+    }
+    typed.end_message();
 }
 
 /// Walks the multipart fields, enforcing every limit while streaming, and
 /// hands parts and chunks to the sealer. A follow-up (`token_check`) starts
-/// with its token field.
+/// with its token field. What the source typed is kept in `typed` as it
+/// passes.
 pub async fn feed(
     limits: &Limits,
     mut multipart: multer::Multipart<'static>,
     framing: &Framing,
     tx: &mpsc::Sender<Command>,
     token_check: Option<TokenCheck<'_>>,
+    typed: &mut Typed,
 ) -> Result<(), FeedError> {
     let mut content = 0u64;
     let mut attachments = 0usize;
     let mut fields = 0usize;
     let mut has_message = false;
     if let Some(check) = token_check {
-        take_token(&mut multipart, framing, check, tx).await?;
+        take_token(&mut multipart, framing, check, tx, typed).await?;
         fields += 1;
     }
     while let Some(mut field) = multipart.next_field().await.map_err(multer_problem)? {
@@ -226,8 +292,12 @@ pub async fn feed(
             framing.consumed.fetch_add(len, Ordering::Relaxed);
             part_bytes += len;
             content += len;
-            if is_message && part_bytes > limits.max_message_bytes {
-                return Err(Problem::MessageTooLong.into());
+            if is_message {
+                typed.add_message(&chunk, limits.max_message_bytes);
+                if part_bytes > limits.max_message_bytes {
+                    count_rest_of_message(&mut field, framing, typed).await;
+                    return Err(Problem::MessageTooLong.into());
+                }
             }
             if content > limits.max_upload_bytes {
                 return Err(Problem::TooLarge.into());
@@ -256,6 +326,9 @@ pub async fn feed(
             }
         } else {
             send(tx, Command::EndPart).await?;
+        }
+        if is_message {
+            typed.end_message();
         }
     }
     Ok(())
