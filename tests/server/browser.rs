@@ -128,9 +128,10 @@ fn right_to_left_layout_mirrors_and_screenshots_are_taken() {
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
     };
     fs::create_dir_all(&out_dir).unwrap();
-    for (width, height, label) in [(390, 844, "phone"), (1280, 900, "desktop")] {
-        driver.set_window(width, height);
-        for lang in [Lang::En, Lang::Ar] {
+    // Viewports: a common phone's screen less the browser's bars, a laptop.
+    for (width, height, label) in [(390, 700, "phone"), (1280, 800, "desktop")] {
+        driver.set_viewport(width, height);
+        for lang in [Lang::En, Lang::Ar, Lang::Fa] {
             driver.goto(&format!("http://{}/{}/", server.addr, lang.tag()));
             let label_rect = driver.rect(&driver.find("label[for=message]"));
             let textarea = driver.rect(&driver.find("#message"));

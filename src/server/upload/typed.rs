@@ -167,6 +167,38 @@ mod tests {
         assert!(!empty.kept_message().cut);
     }
 
+    proptest::proptest! {
+        /// Whatever the chunks and the limit, the kept text is a prefix of
+        /// the message as text, within the cap, and "cut" says whether any
+        /// of the message is missing from it.
+        #[test]
+        fn kept_text_is_a_prefix_within_the_cap(
+            message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            cuts in proptest::collection::vec(0usize..3000, 0..6),
+            keep in 0u64..4000,
+        ) {
+            let mut typed = Typed::default();
+            let mut at = 0;
+            let mut cuts = cuts;
+            cuts.push(message.len());
+            cuts.sort_unstable();
+            for cut in cuts {
+                let cut = cut.min(message.len());
+                typed.add_message(&message[at..cut], keep);
+                at = at.max(cut);
+            }
+            typed.end_message();
+            let kept = typed.kept_message();
+            proptest::prop_assert_eq!(kept.message_bytes, message.len() as u64);
+            let whole = String::from_utf8_lossy(&message);
+            if std::str::from_utf8(&message).is_ok() {
+                proptest::prop_assert!(whole.starts_with(kept.text.as_str()));
+                proptest::prop_assert!(kept.text.len() as u64 <= keep);
+                proptest::prop_assert_eq!(kept.cut, kept.text.len() < message.len());
+            }
+        }
+    }
+
     #[test]
     fn cross_site_requests_are_not_shown_what_they_sent() {
         let mut headers = HeaderMap::new();
