@@ -29,6 +29,9 @@ packages=(
   "chromium:chromium"                # browser tests
   "chromium-driver:chromedriver"     # browser tests
   "firefox-esr:firefox-esr"          # Tor Browser's base, over the private Tor network (Marionette)
+  "imagemagick:convert"              # pictures for the scrubbing corpus; pixel signatures
+  "libimage-exiftool-perl:exiftool"  # plants metadata, and is the scrubbing oracle
+  "mat2:mat2"                        # the scrubbing anchor compared in docs/SCRUBBING.md
   "nodejs:node"                      # the TypeScript age: interoperability
   "npm:npm"                          # installs it and axe-core (tests/interop/)
 )

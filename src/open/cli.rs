@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use super::examine;
 use super::extract::{extract, Outcome};
 use super::inputs::{collect, Input};
 use super::list::{format_listing, read_listing, Listing, HEADER};
@@ -54,6 +55,35 @@ enum Command {
         /// Sealed files (`<id>.age`) or folders holding them.
         #[arg(value_name = "INPUT", required = true)]
         inputs: Vec<PathBuf>,
+        /// Also write a cleaned copy of each attachment beside it
+        /// (`<stem>.scrubbed.<ext>`, see `scrub`), once its hash is verified; an
+        /// attachment that cannot be cleaned is reported NOT CLEANED and makes the
+        /// exit status non-zero.
+        #[arg(long)]
+        scrub: bool,
+    },
+    /// Say what each file reveals about the person who made it (place, device,
+    /// people, times, history, hidden content) and what it might do when opened
+    /// (macros, scripts, remote content). Reads files and folders `decrypt` wrote.
+    Inspect {
+        /// One JSON document for tools instead of the report for people.
+        #[arg(long)]
+        json: bool,
+        /// Files, or folders to look through.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a cleaned copy of each file into OUTDIR: rebuilt from what is
+    /// needed to show its content, never in place, never overwriting. A file
+    /// that cannot be cleaned completely is reported NOT CLEANED, nothing is
+    /// written for it, and the exit status is non-zero.
+    Scrub {
+        /// Folder that receives the cleaned copies (created if missing).
+        #[arg(short, long, value_name = "OUTDIR")]
+        output: PathBuf,
+        /// Files, or folders to clean (their layout is kept under OUTDIR).
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
     },
     /// Show what each submission holds, without writing anything to disk; a
     /// source's submissions are shown together, by thread.
@@ -104,7 +134,10 @@ pub fn main() -> ExitCode {
             identities,
             output,
             inputs,
-        } => run_decrypt(&identities, output, &inputs),
+            scrub,
+        } => run_decrypt(&identities, output, &inputs, scrub),
+        Command::Inspect { json, files } => examine::run_inspect(&files, json).map(exit_code),
+        Command::Scrub { output, files } => examine::run_scrub(&files, &output).map(exit_code),
         Command::List {
             identities,
             workspace,
@@ -132,6 +165,14 @@ pub fn main() -> ExitCode {
             eprintln!("sealdrop-open: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn exit_code(all_well: bool) -> ExitCode {
+    if all_well {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -173,6 +214,7 @@ fn run_decrypt(
     identity_paths: &[PathBuf],
     outdir: PathBuf,
     args: &[PathBuf],
+    scrub: bool,
 ) -> Result<ExitCode, ToolError> {
     let identities = load_identities(identity_paths)?;
     let (inputs, mut failures) = collect(args);
@@ -189,6 +231,7 @@ fn run_decrypt(
     let (mut opened, mut skipped, mut bytes) = (0usize, 0usize, 0u64);
     let mut base = 0;
     let mut touched: Vec<ThreadId> = Vec::new();
+    let mut not_cleaned = 0usize;
     for input in &inputs {
         match extract(input, &identities, &outdir, &bar, base) {
             Ok(Outcome::Opened { dir, manifest }) => {
@@ -209,6 +252,18 @@ fn run_decrypt(
                         human_size(manifest.total_size())
                     )
                 });
+                if scrub {
+                    // The parts were verified against their hashes before the
+                    // folder got its name: clean copies go beside them.
+                    for part in manifest.attachments() {
+                        let original = dir.join(part.output_path());
+                        let outcome =
+                            examine::clean_into(&original, &examine::scrubbed_beside(&original));
+                        if !bar.suspend(|| examine::print_cleaning(&original, &outcome)) {
+                            not_cleaned += 1;
+                        }
+                    }
+                }
             }
             Ok(Outcome::AlreadyOpen { dir }) => {
                 skipped += 1;
@@ -237,8 +292,13 @@ fn run_decrypt(
         threads::write_summary(&outdir, thread, &text)?;
         eprint!("{text}");
     }
+    if not_cleaned > 0 {
+        eprintln!(
+            "{not_cleaned} attachment(s) NOT CLEANED: open them only with care, on this machine."
+        );
+    }
     if failures.is_empty() {
-        Ok(ExitCode::SUCCESS)
+        Ok(exit_code(not_cleaned == 0))
     } else {
         report_failures(&failures);
         Ok(ExitCode::FAILURE)

@@ -1,13 +1,16 @@
 //! Runs on the air-gapped laptop: `sealdrop-open`, which makes the newsroom's
-//! keys, decrypts, lists and unpacks sealed submissions, and seals replies to
-//! sources (grouped with their submissions by thread). It must never
+//! keys, decrypts, lists and unpacks sealed submissions, seals replies to
+//! sources (grouped with their submissions by thread), and says what a
+//! stranger's file reveals and cleans it (`inspect`, `scrub`). It must never
 //! depend on a network stack (checked in CI by scripts/check-offline-deps.sh).
 
 pub mod cli;
+pub mod examine;
 pub mod extract;
 pub mod inputs;
 pub mod list;
 pub mod reply;
+pub mod scrub;
 pub mod threads;
 
 use std::io;

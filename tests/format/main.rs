@@ -12,4 +12,5 @@ mod interop;
 mod open_cli;
 mod pq;
 mod replies;
+mod scrub;
 mod zip64;

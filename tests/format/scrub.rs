@@ -1,0 +1,502 @@
+//! `sealdrop-open inspect` and `scrub` on a corpus the test builds itself:
+//! pictures made by ImageMagick, metadata written by exiftool (GPS, camera,
+//! serial number, author, times, XMP, IPTC, comments, thumbnails with their
+//! own GPS, a second image appended after the first). exiftool is the
+//! oracle: after scrubbing it must find none of the identifying fields;
+//! ImageMagick's pixel signature must not change.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+/// Tags exiftool must not find in a cleaned file (any group).
+const IDENTIFYING: &[&str] = &[
+    "Make",
+    "Model",
+    "SerialNumber",
+    "BodySerialNumber",
+    "LensSerialNumber",
+    "Software",
+    "Artist",
+    "Author",
+    "Creator",
+    "By-line",
+    "Copyright",
+    "Rights",
+    "City",
+    "Country",
+    "Comment",
+    "UserComment",
+    "ImageDescription",
+    "DateTimeOriginal",
+    "CreateDate",
+    "ModifyDate",
+    "DateTimeDigitized",
+    "ThumbnailImage",
+    "ThumbnailOffset",
+    "PreviewImage",
+    "CreatorTool",
+    "OwnerName",
+    "CameraOwnerName",
+    "HostComputer",
+    "MPImage2",
+    "MPFVersion",
+];
+
+/// exiftool's groups that must be gone whole.
+const IDENTIFYING_GROUPS: &[&str] = &["XMP", "IPTC", "Photoshop", "ICC_Profile", "MPF"];
+
+fn exiftool(args: &[&str]) -> std::process::Output {
+    run(Command::new("exiftool").args(args))
+}
+
+/// Writes metadata with exiftool (in place).
+fn plant(file: &Path, tags: &[&str]) {
+    let mut args = vec!["-q", "-overwrite_original", "-m"];
+    args.extend_from_slice(tags);
+    let file = file.to_str().unwrap();
+    args.push(file);
+    assert_success(&exiftool(&args), &format!("exiftool {tags:?}"));
+}
+
+/// Every tag exiftool finds, as "Group:Tag" → value (the file system's and
+/// exiftool's own, and the composites it computes from others, left out).
+fn tags_of(file: &Path) -> Vec<(String, String)> {
+    let out = exiftool(&["-j", "-a", "-G1", "-s", "-n", file.to_str().unwrap()]);
+    assert_success(&out, "exiftool -j");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json[0]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| {
+            !k.starts_with("System:")
+                && !k.starts_with("Composite:")
+                && !k.starts_with("ExifTool:")
+                && *k != "SourceFile"
+        })
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect()
+}
+
+/// The identifying tags exiftool still finds.
+fn identifying_tags(file: &Path) -> Vec<String> {
+    tags_of(file)
+        .into_iter()
+        .filter(|(key, _)| {
+            let (group, tag) = key.split_once(':').unwrap_or(("", key));
+            tag.starts_with("GPS")
+                || IDENTIFYING.contains(&tag)
+                || IDENTIFYING_GROUPS.iter().any(|g| group.starts_with(g))
+        })
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+}
+
+/// ImageMagick's signature of the decoded pixels (orientation not applied).
+fn pixels(file: &Path) -> String {
+    let out = run(Command::new("identify").args(["-format", "%#\n"]).arg(file));
+    assert_success(&out, "identify");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn convert(args: &[&str], out: &Path) {
+    let mut cmd = Command::new("convert");
+    cmd.args(args).arg(out);
+    assert_success(&run(&mut cmd), &format!("convert {args:?}"));
+}
+
+/// The pictures of the corpus, each with every kind of metadata its format holds.
+fn corpus(dir: &Path) -> Vec<PathBuf> {
+    // A thumbnail that carries its own GPS position.
+    let thumb = dir.join("thumb.jpg");
+    convert(&["-size", "64x48", "gradient:navy-orange"], &thumb);
+    plant(
+        &thumb,
+        &[
+            "-GPSLatitude=35.5",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=38.5",
+            "-GPSLongitudeRef=E",
+            "-Model=ThumbCam",
+        ],
+    );
+
+    let photo = dir.join("photo.jpg");
+    convert(
+        &[
+            "-seed", "7", "-size", "320x240", "plasma:", "-quality", "90",
+        ],
+        &photo,
+    );
+    plant(
+        &photo,
+        &[
+            "-Make=Canon",
+            "-Model=Canon EOS 5D",
+            "-SerialNumber=0420102345",
+            "-Software=Camera FV-5",
+            "-Artist=Hasan K.",
+            "-DateTimeOriginal=2026:11:02 06:10:00",
+            "-GPSLatitude=36.2021",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1343",
+            "-GPSLongitudeRef=E",
+            "-XMP:City=Aleppo",
+            "-XMP:CreatorTool=Lightroom",
+            "-IPTC:By-line=Hasan K.",
+            "-IPTC:City=Aleppo",
+            "-Comment=taken from the roof",
+            "-Orientation#=6",
+        ],
+    );
+    plant(&photo, &[&format!("-ThumbnailImage<={}", thumb.display())]);
+
+    // A photo with a second image appended, as phones write MPF pictures.
+    let second = dir.join("second.jpg");
+    convert(&["-size", "80x60", "gradient:green-white"], &second);
+    plant(
+        &second,
+        &[
+            "-GPSLatitude=33.5138",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=36.2765",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    let first = dir.join("first.jpg");
+    convert(&["-size", "160x120", "gradient:white-black"], &first);
+    let appended = dir.join("appended.jpg");
+    let mut bytes = fs::read(&first).unwrap();
+    bytes.extend(fs::read(&second).unwrap());
+    fs::write(&appended, bytes).unwrap();
+
+    let png = dir.join("diagram.png");
+    convert(&["-size", "120x90", "gradient:red-blue"], &png);
+    plant(
+        &png,
+        &[
+            "-PNG:Author=Hasan K.",
+            "-PNG:Software=Snapseed",
+            "-PNG:Comment=second draft",
+            "-PNG:ModifyDate=2026:11:02 06:10:00",
+            "-XMP:Creator=Hasan K.",
+            "-EXIF:Make=Samsung",
+            "-EXIF:Model=SM-A515F",
+            "-GPSLatitude=36.2",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+
+    let gif = dir.join("animation.gif");
+    convert(&["-size", "40x30", "gradient:yellow-purple"], &gif);
+    plant(
+        &gif,
+        &[
+            "-Comment=made by Hasan",
+            "-XMP:Creator=Hasan K.",
+            "-XMP:City=Aleppo",
+        ],
+    );
+
+    let webp = dir.join("picture.webp");
+    convert(
+        &[
+            "-size",
+            "100x80",
+            "gradient:teal-pink",
+            "-define",
+            "webp:lossless=true",
+        ],
+        &webp,
+    );
+    plant(
+        &webp,
+        &[
+            "-EXIF:Make=Apple",
+            "-EXIF:Model=iPhone 12",
+            "-GPSLatitude=36.2",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1",
+            "-GPSLongitudeRef=E",
+            "-XMP:Creator=Hasan K.",
+        ],
+    );
+    vec![photo, appended, png, gif, webp]
+}
+
+fn inspect_json(file: &Path) -> serde_json::Value {
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["inspect", "--json"])
+        .arg(file));
+    assert_success(&out, "sealdrop-open inspect --json");
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    all[0]["report"].clone()
+}
+
+/// Every finding as "category what: value [place]", for searching.
+fn findings(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}: {} [{}]",
+                f["category"].as_str().unwrap(),
+                f["what"].as_str().unwrap(),
+                f["value"].as_str().unwrap(),
+                f["place"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn assert_found(found: &[String], needles: &[&str], what: &str) {
+    for needle in needles {
+        assert!(
+            found.iter().any(|f| f.contains(needle)),
+            "{what}: inspect did not name {needle:?}; it found:\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+#[test]
+fn inspect_names_every_planted_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = corpus(dir.path());
+    let photo = findings(&inspect_json(&files[0]));
+    assert_found(
+        &photo,
+        &[
+            "location GPS position: 36.202100 N, 37.134300 E [EXIF]",
+            "device camera model: Canon EOS 5D",
+            "device camera serial number: 0420102345",
+            "device software: Camera FV-5",
+            "people artist: Hasan K.",
+            "times date and time taken: 2026:11:02 06:10:00",
+            "location place name: City: Aleppo [XMP]",
+            "device software: CreatorTool: Lightroom",
+            "people byline (photographer or writer): Hasan K. [Photoshop, IPTC]",
+            "location city: Aleppo [Photoshop, IPTC]",
+            "hidden comment: taken from the roof",
+            "hidden thumbnail",
+            // The thumbnail's own EXIF, inside the photo's EXIF.
+            "location GPS position: 35.500000 N, 38.500000 E [EXIF thumbnail: EXIF]",
+            "device camera model: ThumbCam [EXIF thumbnail: EXIF]",
+        ],
+        "photo.jpg",
+    );
+    let appended = findings(&inspect_json(&files[1]));
+    assert_found(
+        &appended,
+        &[
+            "hidden another image after the end of this one",
+            "location GPS position: 33.513800 N, 36.276500 E [second image: EXIF]",
+        ],
+        "appended.jpg",
+    );
+    let png = findings(&inspect_json(&files[2]));
+    assert_found(
+        &png,
+        &[
+            "Author: Hasan K.",
+            "Software: Snapseed",
+            "Comment: second draft",
+            "times last modified: 2026-11-02 06:10:00",
+            "creator: Hasan K.",
+            "camera model: SM-A515F",
+            "GPS position: 36.200000 N",
+        ],
+        "diagram.png",
+    );
+    let gif = findings(&inspect_json(&files[3]));
+    assert_found(
+        &gif,
+        &[
+            "comment: made by Hasan",
+            "creator: Hasan K.",
+            "City: Aleppo",
+        ],
+        "animation.gif",
+    );
+    let webp = findings(&inspect_json(&files[4]));
+    assert_found(
+        &webp,
+        &[
+            "camera model: iPhone 12",
+            "GPS position: 36.200000 N",
+            "creator: Hasan K.",
+        ],
+        "picture.webp",
+    );
+
+    // A name that lies about the content is called out.
+    let disguised = dir.path().join("invoice.pdf");
+    fs::copy(&files[0], &disguised).unwrap();
+    let report = inspect_json(&disguised);
+    assert_eq!(report["kind"], "jpeg");
+    assert_eq!(report["name_claims"], "pdf");
+}
+
+#[test]
+fn scrubbed_pictures_keep_their_pixels_and_nothing_that_identifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = corpus(dir.path());
+    for file in files.iter().filter(|f| !f.ends_with("appended.jpg")) {
+        assert!(
+            !identifying_tags(file).is_empty(),
+            "{}: the corpus must plant what the oracle looks for",
+            file.display()
+        );
+    }
+    // exiftool does not look past a JPEG's end, so it misses the appended
+    // image's GPS position; `inspect` finds it (above), and the cleaned copy
+    // must have nothing after its end (below).
+    assert!(
+        identifying_tags(&files[1]).is_empty(),
+        "exiftool learned to read trailers: use it here"
+    );
+    let clean = dir.path().join("clean");
+    let mut cmd = Command::new(bin("sealdrop-open"));
+    cmd.args(["scrub", "-o"]).arg(&clean).args(&files);
+    let out = run(&mut cmd);
+    assert_success(&out, "sealdrop-open scrub");
+    for file in &files {
+        let cleaned = clean.join(file.file_name().unwrap());
+        let left = identifying_tags(&cleaned);
+        assert!(
+            left.is_empty(),
+            "{}: exiftool still finds {left:?}",
+            cleaned.display()
+        );
+        assert_eq!(
+            pixels(file),
+            pixels(&cleaned),
+            "{}: pixels changed",
+            file.display()
+        );
+        let report = inspect_json(&cleaned);
+        let found = findings(&report);
+        assert!(
+            found.is_empty(),
+            "{}: inspect still finds {found:?}",
+            cleaned.display()
+        );
+    }
+    // The photo still stands the right way up: only its orientation is kept.
+    let photo = clean.join("photo.jpg");
+    let tags = tags_of(&photo);
+    assert!(
+        tags.iter()
+            .any(|(k, v)| k.ends_with(":Orientation") && v == "6"),
+        "{tags:?}"
+    );
+    // The appended image is gone with the rest: the cleaned copy ends where
+    // its only image ends.
+    let appended = fs::read(clean.join("appended.jpg")).unwrap();
+    assert!(appended.ends_with(b"\xFF\xD9"));
+    assert_eq!(
+        appended.windows(3).filter(|w| w == b"\xFF\xD8\xFF").count(),
+        1
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another image after the end"), "{stderr}");
+
+    // Never overwriting: the same command again refuses every file.
+    let out = run(&mut cmd);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never overwrites"));
+}
+
+#[test]
+fn what_cannot_be_cleaned_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let unknown = dir.path().join("blob.bin");
+    fs::write(&unknown, [0u8, 1, 2, 3, 0xFF, 0xFE, 0x00, 0x10]).unwrap();
+    let truncated = dir.path().join("cut.jpg");
+    convert(&["-size", "64x64", "gradient:red-blue"], &truncated);
+    let bytes = fs::read(&truncated).unwrap();
+    fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let text = dir.path().join("notes.txt");
+    fs::write(&text, "the meeting is at noon\n").unwrap();
+    let clean = dir.path().join("clean");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .args([&unknown, &truncated, &text]));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "NOT CLEANED means a failing exit status"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("NOT CLEANED") && stderr.contains("blob.bin"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cut.jpg") && stderr.contains("cut short"),
+        "{stderr}"
+    );
+    assert!(!clean.join("blob.bin").exists() && !clean.join("cut.jpg").exists());
+    // Plain text is copied as it is, and said to hold nothing.
+    assert_eq!(
+        fs::read(clean.join("notes.txt")).unwrap(),
+        b"the meeting is at noon\n"
+    );
+    let out = run(Command::new(bin("sealdrop-open")).arg("inspect").arg(&text));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("plain text: nothing hides in it"));
+}
+
+#[test]
+fn decrypt_scrub_writes_cleaned_copies_beside_the_originals() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = corpus(dir.path());
+    let key = Key::new();
+    let photo = fs::read(&files[0]).unwrap();
+    let sub = Submission {
+        message: Some(b"see the photo".to_vec()),
+        files: vec![
+            ("IMG_0001.jpg".into(), photo.clone()),
+            ("blob.bin".into(), vec![0, 1, 2, 3]),
+        ],
+    };
+    let sealed_dir = dir.path().join("sealed");
+    fs::create_dir(&sealed_dir).unwrap();
+    let sealed = sealed_dir.join("0123456789abcdef0123456789abcdef.age");
+    fs::write(&sealed, seal(&sub, &[&key], 64 * 1024)).unwrap();
+    let identity = dir.path().join("identity.txt");
+    key.write_identity(&identity);
+    let opened = dir.path().join("opened");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["decrypt", "--scrub", "-i"])
+        .arg(&identity)
+        .arg("-o")
+        .arg(&opened)
+        .arg(&sealed));
+    // The unknown file cannot be cleaned: the exit status says so.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let folder = opened.join("0123456789abcdef0123456789abcdef");
+    let attachments = folder.join("attachments");
+    assert_eq!(
+        fs::read(attachments.join("IMG_0001.jpg")).unwrap(),
+        photo,
+        "the original stays"
+    );
+    let cleaned = attachments.join("IMG_0001.scrubbed.jpg");
+    assert!(identifying_tags(&cleaned).is_empty());
+    assert_eq!(pixels(&files[0]), pixels(&cleaned));
+    assert!(!attachments.join("blob.scrubbed.bin").exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOT CLEANED"));
+}
