@@ -81,9 +81,11 @@ fn parse(data: &[u8]) -> (Vec<Block>, Result<usize, NotCleaned>) {
                             if KEPT_APPLICATIONS.contains(&id.as_slice()) {
                                 Block::Kept(whole)
                             } else {
+                                // A first sub-block shorter than an
+                                // application id leaves no data.
                                 Block::Application {
                                     id,
-                                    data: start + 14..at,
+                                    data: (start + 14).min(at)..at,
                                 }
                             }
                         }
@@ -203,4 +205,45 @@ fn sub_block_text(mut data: &[u8]) -> String {
         data = &rest[len as usize..];
     }
     field_text(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1×1 GIF: header, screen, a graphic-control block, `extra`, an
+    /// image, the trailer.
+    fn gif_with(extra: &[u8]) -> Vec<u8> {
+        let mut gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec();
+        gif.extend_from_slice(b"\x21\xF9\x04\x00\x00\x00\x00\x00");
+        gif.extend_from_slice(extra);
+        gif.extend_from_slice(b"\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00");
+        gif.push(0x3B);
+        gif
+    }
+
+    #[test]
+    fn comments_and_foreign_blocks_go_and_the_rest_stays() {
+        let comment = b"\x21\xFEsecret".to_vec();
+        let mut comment_block = vec![0x21, 0xFE, 6];
+        comment_block.extend_from_slice(&comment[2..]);
+        comment_block.push(0);
+        let plain = gif_with(&[]);
+        let commented = gif_with(&comment_block);
+        let cleaned = scrub(&commented).unwrap();
+        assert_eq!(cleaned.data, plain);
+        assert_eq!(cleaned.removed, vec!["comments".to_owned()]);
+        let mut report = Report::new(super::super::Kind::Gif);
+        inspect(&commented, &mut report);
+        assert_eq!(report.findings[0].value, "secret");
+    }
+
+    #[test]
+    fn an_application_block_shorter_than_its_id_is_no_panic() {
+        // Found by the scrub_gif fuzz target: a first sub-block of 2 bytes.
+        let odd = gif_with(b"\x21\xFF\x02AB\x00");
+        let mut report = Report::new(super::super::Kind::Gif);
+        inspect(&odd, &mut report);
+        assert_eq!(scrub(&odd).unwrap().data, gif_with(&[]));
+    }
 }
