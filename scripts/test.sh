@@ -32,6 +32,7 @@ packages=(
   "imagemagick:convert"              # pictures for the scrubbing corpus; pixel signatures
   "libimage-exiftool-perl:exiftool"  # plants metadata, and is the scrubbing oracle
   "mat2:mat2"                        # the scrubbing anchor compared in docs/SCRUBBING.md
+  "pandoc:pandoc"                    # an independent DOCX reader: cleaned documents keep their text
   "nodejs:node"                      # the TypeScript age: interoperability
   "npm:npm"                          # installs it and axe-core (tests/interop/)
 )

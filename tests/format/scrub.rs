@@ -500,3 +500,183 @@ fn decrypt_scrub_writes_cleaned_copies_beside_the_originals() {
     assert!(!attachments.join("blob.scrubbed.bin").exists());
     assert!(String::from_utf8_lossy(&out.stderr).contains("NOT CLEANED"));
 }
+
+/// A Word document with everything that gives a source away or phones
+/// home: properties (author, last editor, company, editing time), a custom
+/// property, a thumbnail with GPS, comments, tracked changes with their
+/// author, revision-save ids, document variables, a remote template, and a
+/// picture with its own GPS position.
+fn planted_docx(dir: &Path) -> PathBuf {
+    use std::io::Write as _;
+    let picture = dir.join("inside.png");
+    convert(&["-size", "40x30", "gradient:red-blue"], &picture);
+    plant(
+        &picture,
+        &[
+            "-GPSLatitude=36.2",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1",
+            "-GPSLongitudeRef=E",
+            "-PNG:Author=Hasan K.",
+        ],
+    );
+    let thumbnail = dir.join("thumbnail.jpeg");
+    convert(&["-size", "40x30", "gradient:white-black"], &thumbnail);
+    plant(
+        &thumbnail,
+        &[
+            "-GPSLatitude=35.5",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=38.5",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture""#;
+    let document = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document {W}><w:body>
+<w:p w:rsidR="00A1B2C3" w:rsidRDefault="00A1B2C3" w14:paraId="1A2B3C4D" w14:textId="77777777"><w:r w:rsidR="00D4E5F6"><w:t xml:space="preserve">The convoy left at dawn. </w:t></w:r><w:ins w:id="1" w:author="Hasan K." w:date="2026-11-02T06:10:00Z"><w:r><w:t xml:space="preserve">Three trucks went north. </w:t></w:r></w:ins><w:del w:id="2" w:author="Hasan K." w:date="2026-11-02T06:11:00Z"><w:r><w:delText>I saw it from my window on Baron Street.</w:delText></w:r></w:del></w:p>
+<w:p><w:commentRangeStart w:id="0"/><w:r><w:t>The checkpoint moved.</w:t></w:r><w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r></w:p>
+<w:p><w:r><w:drawing><wp:inline><wp:extent cx="381000" cy="285750"/><wp:docPr id="1" name="Picture 1"/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic><pic:nvPicPr><pic:cNvPr id="1" name="inside.png"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip r:embed="rId5"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="381000" cy="285750"/></a:xfrm><a:prstGeom prst="rect"/></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>
+<w:sectPr w:rsidR="00A1B2C3"><w:pgSz w:w="11906" w:h="16838"/></w:sectPr>
+</w:body></w:document>"#
+    );
+    let parts: Vec<(&str, Vec<u8>)> = vec![
+        ("[Content_Types].xml", br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/><Default Extension="jpeg" ContentType="image/jpeg"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/comments.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/><Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/></Types>"#.to_vec()),
+        ("_rels/.rels", br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" Target="docProps/custom.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" Target="docProps/thumbnail.jpeg"/></Relationships>"#.to_vec()),
+        ("word/document.xml", document.into_bytes()),
+        ("word/_rels/document.xml.rels", br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments" Target="comments.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/image1.png"/></Relationships>"#.to_vec()),
+        ("word/settings.xml", format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:settings {W}><w:zoom w:percent="100"/><w:attachedTemplate r:id="rId1"/><w:trackRevisions/><w:defaultTabStop w:val="720"/><w:rsids><w:rsidRoot w:val="00A1B2C3"/><w:rsid w:val="00A1B2C3"/><w:rsid w:val="00D4E5F6"/></w:rsids><w:docVars><w:docVar w:name="SourcePhone" w:val="+963 944 000 111"/></w:docVars><w:compat/></w:settings>"#).into_bytes()),
+        ("word/_rels/settings.xml.rels", br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="https://canary.example.org/t/8f3a/report.dotx" TargetMode="External"/></Relationships>"#.to_vec()),
+        ("word/comments.xml", format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:comments {W}><w:comment w:id="0" w:author="Hasan K." w:initials="HK" w:date="2026-11-02T06:12:00Z"><w:p><w:r><w:t>My cousin told me this.</w:t></w:r></w:p></w:comment></w:comments>"#).into_bytes()),
+        ("word/media/image1.png", fs::read(&picture).unwrap()),
+        ("docProps/core.xml", br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>Hasan K.</dc:creator><cp:lastModifiedBy>Hasan Kh.</cp:lastModifiedBy><cp:revision>7</cp:revision><dcterms:created xsi:type="dcterms:W3CDTF">2026-11-01T20:00:00Z</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">2026-11-02T06:15:00Z</dcterms:modified></cp:coreProperties>"#.to_vec()),
+        ("docProps/app.xml", br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Microsoft Office Word</Application><TotalTime>93</TotalTime><Company>Aleppo Media Center</Company><Template>Normal.dotm</Template></Properties>"#.to_vec()),
+        ("docProps/custom.xml", br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="SourceName"><vt:lpwstr>Hasan K.</vt:lpwstr></property></Properties>"#.to_vec()),
+        ("docProps/thumbnail.jpeg", fs::read(&thumbnail).unwrap()),
+    ];
+    let path = dir.join("report.docx");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    for (name, data) in parts {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(&data).unwrap();
+    }
+    zip.finish().unwrap();
+    path
+}
+
+/// A document's text as pandoc reads it (tracked changes accepted).
+fn pandoc_text(docx: &Path) -> String {
+    let out = run(Command::new("pandoc")
+        .args(["--track-changes=accept", "-t", "plain"])
+        .arg(docx));
+    assert_success(&out, "pandoc");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every part of a ZIP, as text where it is text.
+fn unzip_all(file: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(fs::File::open(file).unwrap()).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+            (entry.name().unwrap().into_owned(), data)
+        })
+        .collect()
+}
+
+#[test]
+fn a_word_document_is_inspected_and_cleaned_to_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let docx = planted_docx(dir.path());
+    let found = findings(&inspect_json(&docx));
+    assert_found(
+        &found,
+        &[
+            "people author: Hasan K. [docProps/core.xml]",
+            "people last edited by: Hasan Kh.",
+            "history revision number: 7",
+            "times created: 2026-11-01T20:00:00Z",
+            "people company: Aleppo Media Center",
+            "history minutes spent editing: 93",
+            "people custom property: SourceName: Hasan K.",
+            "hidden thumbnail",
+            "location GPS position: 35.500000 N, 38.500000 E [docProps/thumbnail.jpeg: EXIF]",
+            "people comment by: Hasan K. [word/comments.xml]",
+            "people tracked change by: Hasan K. [word/document.xml]",
+            "history tracked changes: 2 insertions, deletions or moves",
+            "history revision-save ids: 2",
+            "hidden document variable: SourcePhone: +963 944 000 111",
+            "active remote template, fetched when the document opens: canary.example.org",
+            "location GPS position: 36.200000 N, 37.100000 E [word/media/image1.png: PNG eXIf]",
+        ],
+        "report.docx",
+    );
+
+    let clean = dir.path().join("clean");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .arg(&docx));
+    assert_success(&out, "sealdrop-open scrub report.docx");
+    let cleaned = clean.join("report.docx");
+    // pandoc, an independent reader, reads the same text: insertions kept,
+    // deletions gone, the comment's words not in the text.
+    let text = pandoc_text(&cleaned);
+    assert_eq!(text, pandoc_text(&docx));
+    assert!(
+        text.contains("Three trucks went north.") && !text.contains("Baron Street"),
+        "{text}"
+    );
+    // Nothing of the source in any part; no outside address; no ids.
+    for (name, data) in unzip_all(&cleaned) {
+        assert!(
+            !name.starts_with("docProps/") && !name.contains("comments"),
+            "{name} was kept"
+        );
+        let text = String::from_utf8_lossy(&data);
+        for needle in [
+            "Hasan",
+            "canary.example.org",
+            "rsid",
+            "paraId",
+            "docVar",
+            "Aleppo",
+            "attachedTemplate",
+            "trackRevisions",
+            "Baron",
+        ] {
+            assert!(!text.contains(needle), "{name} still holds {needle}");
+        }
+        if name == "word/media/image1.png" {
+            let inner = dir.path().join("inner.png");
+            fs::write(&inner, &data).unwrap();
+            assert!(identifying_tags(&inner).is_empty());
+            assert_eq!(pixels(&inner), pixels(&dir.path().join("inside.png")));
+        }
+    }
+    assert!(
+        identifying_tags(&cleaned).is_empty(),
+        "{:?}",
+        identifying_tags(&cleaned)
+    );
+    let left = findings(&inspect_json(&cleaned));
+    assert!(left.is_empty(), "inspect still finds {left:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("remote template (canary.example.org)"),
+        "{stderr}"
+    );
+}

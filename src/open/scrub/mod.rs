@@ -19,11 +19,14 @@ mod gif;
 mod iptc;
 mod jpeg;
 pub mod limits;
+mod ooxml;
 mod png;
 mod sniff;
 mod text;
 mod webp;
+mod xmlfilter;
 mod xmp;
+mod zipdoc;
 
 use serde::Serialize;
 
@@ -160,6 +163,7 @@ pub fn inspect(data: &[u8], name: &str) -> Report {
         Kind::Gif => gif::inspect(data, &mut report),
         Kind::WebP => webp::inspect(data, &mut report),
         Kind::Text => text::inspect(data, &mut report),
+        Kind::Docx | Kind::Xlsx | Kind::Pptx => ooxml::inspect(data, kind, &mut report),
         other => report.unchecked(format!(
             "{}: sealdrop-open does not read this type yet; treat the file as unchecked",
             other.describe()
@@ -182,6 +186,7 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
         Kind::Gif => gif::scrub(data),
         Kind::WebP => webp::scrub(data),
         Kind::Text => text::scrub(data),
+        kind @ (Kind::Docx | Kind::Xlsx | Kind::Pptx) => ooxml::scrub(data, kind),
         other => Err(NotCleaned::new(format!(
             "{}: sealdrop-open cannot clean this type yet",
             other.describe()
