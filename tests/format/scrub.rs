@@ -680,3 +680,131 @@ fn a_word_document_is_inspected_and_cleaned_to_its_text() {
         "{stderr}"
     );
 }
+
+/// A ZIP of `parts` (name, data), deflated.
+fn zip_of(path: &Path, parts: &[(&str, &[u8])]) {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    for (name, data) in parts {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// Hostile files end as NOT CLEANED with the cap they hit, and nothing is
+/// written: a decompression bomb, a document of 100,000 parts, XML nested
+/// 100,000 deep, files cut in half. (Time and memory are measured in
+/// docs/RELIABILITY.md, not asserted here.)
+#[test]
+fn hostile_files_end_as_not_cleaned() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let content_types =
+        br#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#;
+    let rels = br#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
+
+    // 200 MiB of XML in about 200 KB.
+    let bomb = dir.path().join("bomb.docx");
+    {
+        let mut zip = zip::ZipWriter::new(fs::File::create(&bomb).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("[Content_Types].xml", options).unwrap();
+        zip.write_all(content_types).unwrap();
+        zip.start_file("_rels/.rels", options).unwrap();
+        zip.write_all(rels).unwrap();
+        zip.start_file("word/document.xml", options).unwrap();
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..200 {
+            zip.write_all(&block).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    // 100,000 parts.
+    let many = dir.path().join("many.docx");
+    {
+        let mut parts: Vec<(String, Vec<u8>)> = vec![
+            ("[Content_Types].xml".into(), content_types.to_vec()),
+            ("_rels/.rels".into(), rels.to_vec()),
+            (
+                "word/document.xml".into(),
+                b"<w:document xmlns:w=\"x\"/>".to_vec(),
+            ),
+        ];
+        parts.extend((0..100_000).map(|i| (format!("word/p{i}.xml"), Vec::new())));
+        let refs: Vec<(&str, &[u8])> = parts
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        zip_of(&many, &refs);
+    }
+    // XML nested 100,000 deep.
+    let deep = dir.path().join("deep.docx");
+    let nested = format!(
+        "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">{}{}</w:document>",
+        "<w:body>".repeat(100_000),
+        "</w:body>".repeat(100_000)
+    );
+    zip_of(
+        &deep,
+        &[
+            ("[Content_Types].xml", content_types),
+            ("_rels/.rels", rels),
+            ("word/document.xml", nested.as_bytes()),
+        ],
+    );
+    // Cut in half.
+    let cut_docx = dir.path().join("cut.docx");
+    let whole = fs::read(&deep).unwrap();
+    fs::write(&cut_docx, &whole[..whole.len() / 2]).unwrap();
+    let mut cut_pictures = Vec::new();
+    for name in ["cut.png", "cut.gif", "cut.webp"] {
+        let path = dir.path().join(name);
+        convert(&["-size", "64x64", "gradient:red-blue"], &path);
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        cut_pictures.push(path);
+    }
+
+    let clean = dir.path().join("clean");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .args([&bomb, &many, &deep, &cut_docx])
+        .args(&cut_pictures));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (name, reason) in [
+        ("bomb.docx", "decompresses to more than"),
+        ("many.docx", "100003 parts"),
+        ("deep.docx", "nested deeper than"),
+        ("cut.docx", "NOT CLEANED"),
+        ("cut.png", "cut short"),
+        ("cut.gif", "NOT CLEANED"),
+        ("cut.webp", "cut short"),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"));
+        assert!(
+            line.starts_with("NOT CLEANED") && line.contains(reason),
+            "{line}"
+        );
+    }
+    let written: Vec<_> = fs::read_dir(&clean)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(
+        written.is_empty(),
+        "nothing is written for a file not cleaned: {written:?}"
+    );
+    // inspect says what it could not check, and does not fail.
+    let out = run(Command::new(bin("sealdrop-open"))
+        .arg("inspect")
+        .args([&bomb, &deep]));
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Not checked"), "{stdout}");
+}

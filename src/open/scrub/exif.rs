@@ -13,7 +13,7 @@ fn meaning(context: Context, number: u16) -> Option<(Category, &'static str)> {
     Some(match (context, number) {
         (Context::Gps, 0x0007) => (Times, "GPS time"),
         (Context::Gps, 0x001D) => (Times, "GPS date"),
-        (Context::Gps, 0x0001..=0x0004) => return None, // reported as one position
+        (Context::Gps, 0x0001..=0x0004) => (Location, "GPS coordinate"),
         (Context::Gps, 0x0005 | 0x0006) => (Location, "GPS altitude"),
         (Context::Gps, 0x0011 | 0x0010) => (Location, "direction the camera faced"),
         (Context::Gps, 0x001B) => (Location, "GPS positioning method"),
@@ -77,6 +77,9 @@ pub fn inspect_at(tiff: &[u8], report: &mut Report, place: &str, depth: usize) {
             return;
         }
     };
+    // A whole position is told as one; a partial one (a latitude alone)
+    // field by field below.
+    let mut positioned = Vec::new();
     for in_ in [In::PRIMARY, In::THUMBNAIL] {
         let where_ = if in_ == In::PRIMARY {
             place.to_owned()
@@ -85,6 +88,7 @@ pub fn inspect_at(tiff: &[u8], report: &mut Report, place: &str, depth: usize) {
         };
         if let Some(position) = gps_position(&exif, in_) {
             report.add(Category::Location, "GPS position", position, &where_);
+            positioned.push(in_);
         }
     }
     let mut thumbnail = false;
@@ -98,6 +102,9 @@ pub fn inspect_at(tiff: &[u8], report: &mut Report, place: &str, depth: usize) {
         let Some((category, what)) = meaning(field.tag.context(), field.tag.number()) else {
             continue;
         };
+        if what == "GPS coordinate" && positioned.contains(&field.ifd_num) {
+            continue;
+        }
         let where_ = if field.ifd_num == In::PRIMARY {
             place.to_owned()
         } else {

@@ -559,7 +559,12 @@ pub fn inspect(data: &[u8], kind: Kind, report: &mut Report) {
         );
     }
     if comments > 0 {
-        report.add(Category::Hidden, "comments", format!("{comments}"), "");
+        report.add(
+            Category::Hidden,
+            "comments",
+            format!("{comments}"),
+            "comments parts",
+        );
     }
     if rsids > 0 {
         report.add(

@@ -5,11 +5,13 @@
 
 use std::io::{Cursor, Read, Write};
 
-use super::limits::{MAX_ARCHIVE_ENTRIES, MAX_FILE_BYTES};
+use super::limits::MAX_ARCHIVE_ENTRIES;
 use super::NotCleaned;
 
-/// The most one part may decompress to.
-pub const MAX_PART_BYTES: u64 = 256 << 20;
+/// The most one part may decompress to, and all parts together: every
+/// part is held in memory while the document is rebuilt.
+pub const MAX_PART_BYTES: u64 = 128 << 20;
+pub const MAX_DOCUMENT_BYTES: u64 = 512 << 20;
 
 pub struct Part {
     pub name: String,
@@ -50,7 +52,10 @@ pub fn read_parts(data: &[u8]) -> Result<Vec<Part>, NotCleaned> {
                 "the document has two parts named {name}"
             )));
         }
-        let mut part = Vec::new();
+        // The declared size as a first reservation, so that an honest part
+        // takes one allocation; a part that lies grows the buffer by
+        // doubling up to the cap (at most twice the cap in memory).
+        let mut part = Vec::with_capacity(entry.size().min(MAX_PART_BYTES + 1) as usize);
         (&mut entry)
             .take(MAX_PART_BYTES + 1)
             .read_to_end(&mut part)
@@ -63,9 +68,9 @@ pub fn read_parts(data: &[u8]) -> Result<Vec<Part>, NotCleaned> {
             )));
         }
         total += part.len() as u64;
-        if total > MAX_FILE_BYTES {
+        if total > MAX_DOCUMENT_BYTES {
             return Err(NotCleaned::new(format!(
-                "the document decompresses to more than {MAX_FILE_BYTES} bytes"
+                "the document decompresses to more than {MAX_DOCUMENT_BYTES} bytes"
             )));
         }
         parts.push(Part { name, data: part });

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""sealdrop-open scrub against mat2 on the same planted corpus.
+
+Builds pictures with ImageMagick and writes metadata into them with exiftool
+(as tests/format/scrub.rs does), plus a Word document with properties,
+comments, tracked changes, revision ids, a remote template and a picture with
+GPS inside. Cleans each file with Debian's mat2 and with sealdrop-open, then
+asks exiftool and `mat2 --show` what is left, and prints a Markdown table for
+docs/SCRUBBING.md.
+
+    python3 bench/scrub_compare.py [path/to/sealdrop-open]
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+IDENTIFYING = {
+    "Make", "Model", "SerialNumber", "BodySerialNumber", "LensSerialNumber", "Software",
+    "Artist", "Author", "Creator", "By-line", "Copyright", "Rights", "City", "Country",
+    "Comment", "UserComment", "ImageDescription", "DateTimeOriginal", "CreateDate",
+    "ModifyDate", "DateTimeDigitized", "ThumbnailImage", "ThumbnailOffset", "PreviewImage",
+    "CreatorTool", "OwnerName", "HostComputer", "LastModifiedBy", "Company",
+    "TotalEditTime", "RevisionNumber", "Application", "Template", "SourceName",
+}
+IDENTIFYING_GROUPS = ("XMP", "IPTC", "Photoshop", "ICC_Profile", "MPF")
+
+
+def run(*args, **kwargs):
+    return subprocess.run(args, check=True, capture_output=True, **kwargs)
+
+
+def plant(path, *tags):
+    run("exiftool", "-q", "-overwrite_original", "-m", *tags, path)
+
+
+def convert(*args):
+    run("convert", *args)
+
+
+def identifying(path):
+    out = run("exiftool", "-j", "-a", "-G1", "-s", "-n", path).stdout
+    tags = json.loads(out)[0]
+    left = []
+    for key in tags:
+        if key == "SourceFile" or key.split(":")[0] in ("System", "Composite", "ExifTool"):
+            continue
+        group, _, tag = key.partition(":")
+        if tag.startswith("GPS") or tag in IDENTIFYING or group.startswith(IDENTIFYING_GROUPS):
+            left.append(key)
+    return left
+
+
+def mat2_show(path):
+    out = subprocess.run(["mat2", "--show", path], capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines()[1:] if line.strip() and ":" in line]
+
+
+def corpus(d):
+    thumb = f"{d}/thumb.jpg"
+    convert("-size", "64x48", "gradient:navy-orange", thumb)
+    plant(thumb, "-GPSLatitude=35.5", "-GPSLatitudeRef=N", "-Model=ThumbCam")
+    photo = f"{d}/photo.jpg"
+    convert("-seed", "7", "-size", "640x480", "plasma:", "-quality", "90", photo)
+    plant(photo, "-Make=Canon", "-Model=Canon EOS 5D", "-SerialNumber=0420102345",
+          "-Software=Camera FV-5", "-Artist=Hasan K.", "-DateTimeOriginal=2026:11:02 06:10:00",
+          "-GPSLatitude=36.2021", "-GPSLatitudeRef=N", "-GPSLongitude=37.1343",
+          "-GPSLongitudeRef=E", "-XMP:City=Aleppo", "-IPTC:By-line=Hasan K.",
+          "-Comment=taken from the roof", "-Orientation#=6")
+    plant(photo, f"-ThumbnailImage<={thumb}")
+    second = f"{d}/second.jpg"
+    convert("-size", "80x60", "gradient:green-white", second)
+    plant(second, "-GPSLatitude=33.5138", "-GPSLatitudeRef=N")
+    first = f"{d}/first.jpg"
+    convert("-size", "320x240", "gradient:white-black", first)
+    appended = f"{d}/appended.jpg"
+    with open(appended, "wb") as out:
+        out.write(open(first, "rb").read() + open(second, "rb").read())
+    png = f"{d}/diagram.png"
+    convert("-size", "320x240", "gradient:red-blue", png)
+    plant(png, "-PNG:Author=Hasan K.", "-PNG:Software=Snapseed", "-PNG:Comment=second draft",
+          "-XMP:Creator=Hasan K.", "-EXIF:Model=SM-A515F", "-GPSLatitude=36.2", "-GPSLatitudeRef=N")
+    gif = f"{d}/animation.gif"
+    convert("-size", "120x90", "gradient:yellow-purple", gif)
+    plant(gif, "-Comment=made by Hasan", "-XMP:Creator=Hasan K.")
+    webp = f"{d}/picture.webp"
+    convert("-size", "320x240", "gradient:teal-pink", "-define", "webp:lossless=true", webp)
+    plant(webp, "-EXIF:Model=iPhone 12", "-GPSLatitude=36.2", "-GPSLatitudeRef=N", "-XMP:Creator=Hasan K.")
+    report = docx(d, png)
+    return [photo, appended, png, gif, webp, report, without_comments(report)]
+
+
+def without_comments(path):
+    """The same document with no comments (mat2 0.13 refuses documents that have them)."""
+    out = path.replace(".docx", "-nocomments.docx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in src.namelist():
+            if "comments" in name:
+                continue
+            data = src.read(name)
+            if name == "word/_rels/document.xml.rels":
+                data = data.replace(b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments" Target="comments.xml"/>', b"")
+            z.writestr(name, data)
+    return out
+
+
+def docx(d, picture):
+    w = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+         'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"')
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/comments.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="{rel}extended-properties" Target="docProps/app.xml"/></Relationships>',
+        "word/document.xml": f'<w:document {w}><w:body><w:p w:rsidR="00A1B2C3" w14:paraId="1A2B3C4D"><w:r><w:t xml:space="preserve">The convoy left at dawn. </w:t></w:r><w:ins w:id="1" w:author="Hasan K." w:date="2026-11-02T06:10:00Z"><w:r><w:t>Three trucks went north.</w:t></w:r></w:ins><w:del w:id="2" w:author="Hasan K."><w:r><w:delText>From my window on Baron Street.</w:delText></w:r></w:del></w:p><w:p><w:commentRangeStart w:id="0"/><w:r><w:t>The checkpoint moved.</w:t></w:r><w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r></w:p></w:body></w:document>',
+        "word/_rels/document.xml.rels": f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}settings" Target="settings.xml"/><Relationship Id="rId2" Type="{rel}comments" Target="comments.xml"/><Relationship Id="rId5" Type="{rel}image" Target="media/image1.png"/></Relationships>',
+        "word/settings.xml": f'<w:settings {w}><w:attachedTemplate r:id="rId1"/><w:rsids><w:rsidRoot w:val="00A1B2C3"/><w:rsid w:val="00A1B2C3"/></w:rsids></w:settings>',
+        "word/_rels/settings.xml.rels": f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}attachedTemplate" Target="https://canary.example.org/t/8f3a/report.dotx" TargetMode="External"/></Relationships>',
+        "word/comments.xml": f'<w:comments {w}><w:comment w:id="0" w:author="Hasan K." w:date="2026-11-02T06:12:00Z"><w:p><w:r><w:t>My cousin told me this.</w:t></w:r></w:p></w:comment></w:comments>',
+        "docProps/core.xml": '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"><dc:creator>Hasan K.</dc:creator><cp:lastModifiedBy>Hasan Kh.</cp:lastModifiedBy><cp:revision>7</cp:revision><dcterms:created>2026-11-01T20:00:00Z</dcterms:created></cp:coreProperties>',
+        "docProps/app.xml": '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Microsoft Office Word</Application><TotalTime>93</TotalTime><Company>Aleppo Media Center</Company></Properties>',
+    }
+    path = f"{d}/report.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+        z.write(picture, "word/media/image1.png")
+    return path
+
+
+def pixels(path):
+    """ImageMagick's signature of the decoded pixels, or None."""
+    out = subprocess.run(["identify", "-format", "%#\n", path], capture_output=True, text=True)
+    return out.stdout.split("\n")[0] if out.returncode == 0 else None
+
+
+def docx_leftovers(path):
+    """Words of the source, the canary host and ids still anywhere in a document's parts."""
+    found = set()
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            text = z.read(name).decode("utf-8", "replace")
+            for needle in ("Hasan", "canary.example.org", "rsid", "Baron Street", "Aleppo", "GPS"):
+                if needle in text:
+                    found.add(needle)
+    return sorted(found)
+
+
+def main():
+    tool = sys.argv[1] if len(sys.argv) > 1 else "target/release/sealdrop-open"
+    d = tempfile.mkdtemp(prefix="scrub-compare-")
+    files = corpus(d)
+    rows = []
+    for path in files:
+        name = os.path.basename(path)
+        mat2_dir, ours_dir = f"{d}/mat2", f"{d}/ours"
+        os.makedirs(mat2_dir, exist_ok=True)
+        shutil.copy(path, f"{mat2_dir}/{name}")
+        start = time.perf_counter()
+        subprocess.run(["mat2", f"{mat2_dir}/{name}"], capture_output=True)
+        mat2_seconds = time.perf_counter() - start
+        stem, ext = os.path.splitext(name)
+        mat2_out = f"{mat2_dir}/{stem}.cleaned{ext}"
+        start = time.perf_counter()
+        subprocess.run([tool, "scrub", "-o", ours_dir, path], capture_output=True)
+        our_seconds = time.perf_counter() - start
+        ours_out = f"{ours_dir}/{name}"
+        row = {"file": name, "size": os.path.getsize(path)}
+        for who, out, seconds in (("mat2", mat2_out, mat2_seconds), ("ours", ours_out, our_seconds)):
+            if not os.path.exists(out):
+                row[who] = None
+                continue
+
+            left = identifying(out)
+            if name.endswith(".docx"):
+                left += docx_leftovers(out)
+            if name.endswith(".jpg") and open(out, "rb").read().count(b"\xff\xd8\xff") > 1:
+                left.append("an appended image (exiftool does not look)")
+            same = None
+            if not name.endswith(".docx"):
+                same = pixels(out) == pixels(path)
+            row[who] = {
+                "same_pixels": same,
+                "size": os.path.getsize(out),
+                "exiftool": left,
+                "mat2_show": mat2_show(out),
+                "seconds": seconds,
+            }
+        rows.append(row)
+    print("| file | original | after mat2: size, exiftool finds, `mat2 --show` finds | after sealdrop-open: size, exiftool finds, `mat2 --show` finds |")
+    print("|---|---|---|---|")
+    for row in rows:
+        cells = []
+        for who in ("mat2", "ours"):
+            r = row[who]
+            if r is None:
+                cells.append("no output")
+                continue
+            exif = ", ".join(r["exiftool"]) or "nothing"
+            show = "; ".join(r["mat2_show"]) or "nothing"
+            pixels_note = {True: "; pixels identical", False: "; **pixels changed**", None: ""}[r["same_pixels"]]
+            cells.append(f"{r['size']:,} B{pixels_note}; exiftool: {exif}; mat2: {show}")
+        print(f"| {row['file']} | {row['size']:,} B | {cells[0]} | {cells[1]} |")
+    shutil.rmtree(d)
+
+
+if __name__ == "__main__":
+    main()
