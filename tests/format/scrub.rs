@@ -808,3 +808,273 @@ fn hostile_files_end_as_not_cleaned() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Not checked"), "{stdout}");
 }
+
+/// An OpenDocument text with what gives a source away: metadata (author,
+/// last editor, dates, editing cycles, software, a custom property), the
+/// printer's name, a thumbnail and a picture with GPS, a tracked deletion
+/// and insertion with their author, an annotation, an author field, a
+/// picture fetched from outside, and a macro.
+fn planted_odt(dir: &Path) -> PathBuf {
+    let picture = dir.join("odt-picture.png");
+    convert(&["-size", "40x30", "gradient:red-blue"], &picture);
+    plant(
+        &picture,
+        &[
+            "-GPSLatitude=36.2",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    let ns = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0" office:version="1.3""#;
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content {ns}><office:body><office:text>
+<text:tracked-changes><text:changed-region text:id="ct1"><text:deletion><office:change-info><dc:creator>Hasan K.</dc:creator><dc:date>2026-11-02T06:11:00</dc:date></office:change-info><text:p>I saw it from Baron Street.</text:p></text:deletion></text:changed-region><text:changed-region text:id="ct2"><text:insertion><office:change-info><dc:creator>Hasan K.</dc:creator><dc:date>2026-11-02T06:10:00</dc:date></office:change-info></text:insertion></text:changed-region></text:tracked-changes>
+<text:p>The convoy left at dawn. <text:change text:change-id="ct1"/><text:change-start text:change-id="ct2"/>Three trucks went north.<text:change-end text:change-id="ct2"/></text:p>
+<text:p>The checkpoint moved.<office:annotation><dc:creator>Hasan K.</dc:creator><dc:date>2026-11-02T06:12:00</dc:date><text:p>My cousin told me this.</text:p></office:annotation></text:p>
+<text:p>Written by <text:author-name>Hasan K.</text:author-name></text:p>
+<text:p><draw:frame draw:name="p" svg:width="1cm" svg:height="1cm"><draw:image xlink:href="Pictures/p.png" xlink:type="simple"/></draw:frame><draw:frame draw:name="q" svg:width="1cm" svg:height="1cm"><draw:image xlink:href="https://canary.example.org/pixel.png" xlink:type="simple"/></draw:frame></text:p>
+</office:text></office:body></office:document-content>"#
+    );
+    let meta = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-meta {ns}><office:meta><meta:initial-creator>Hasan K.</meta:initial-creator><dc:creator>Hasan Kh.</dc:creator><meta:creation-date>2026-11-01T20:00:00</meta:creation-date><dc:date>2026-11-02T06:15:00</dc:date><meta:editing-cycles>7</meta:editing-cycles><meta:editing-duration>PT1H33M</meta:editing-duration><meta:generator>LibreOffice/7.4</meta:generator><meta:user-defined meta:name="SourceName">Hasan K.</meta:user-defined></office:meta></office:document-meta>"#
+    );
+    let settings = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-settings {ns}><office:settings><config:config-item-set config:name="ooo:configuration-settings"><config:config-item config:name="PrinterName" config:type="string">HP-Aleppo-Office</config:config-item></config:config-item-set></office:settings></office:document-settings>"#
+    );
+    // A footer with an author field, in the styles.
+    let styles = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-styles {ns} xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"><office:styles/><office:automatic-styles/><office:master-styles><style:master-page style:name="Standard"><style:footer><text:p><text:author-initials>HK</text:author-initials></text:p></style:footer></style:master-page></office:master-styles></office:document-styles>"#
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="styles.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="settings.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="Pictures/p.png" manifest:media-type="image/png"/><manifest:file-entry manifest:full-path="Thumbnails/thumbnail.png" manifest:media-type="image/png"/></manifest:manifest>"#;
+    let picture = fs::read(&picture).unwrap();
+    let path = dir.join("report.odt");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    use std::io::Write as _;
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.text")
+        .unwrap();
+    for (name, data) in [
+        ("META-INF/manifest.xml", manifest.as_bytes()),
+        ("content.xml", content.as_bytes()),
+        ("styles.xml", styles.as_bytes()),
+        ("meta.xml", meta.as_bytes()),
+        ("settings.xml", settings.as_bytes()),
+        ("Pictures/p.png", &picture[..]),
+        ("Thumbnails/thumbnail.png", &picture[..]),
+        (
+            "Basic/Standard/Module1.xml",
+            b"<script:module>Sub AutoOpen: Shell(\"curl canary\")</script:module>",
+        ),
+    ] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap();
+    path
+}
+
+#[test]
+fn an_opendocument_text_is_inspected_and_cleaned_to_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let odt = planted_odt(dir.path());
+    let found = findings(&inspect_json(&odt));
+    assert_found(
+        &found,
+        &[
+            "people author: Hasan K. [meta.xml]",
+            "people last edited by: Hasan Kh. [meta.xml]",
+            "times created: 2026-11-01T20:00:00",
+            "history times saved: 7",
+            "history editing time: PT1H33M",
+            "device software: LibreOffice/7.4",
+            "people custom property: SourceName: Hasan K.",
+            "device printer: HP-Aleppo-Office [settings.xml]",
+            "people author of a tracked change or annotation: Hasan K. [content.xml]",
+            "history tracked changes: 2 recorded changes",
+            "hidden annotation (comment)",
+            "people author field in the text: Hasan K.",
+            "people author field in the text: HK [styles.xml]",
+            "active outside content, fetched when the document opens: canary.example.org",
+            "active macros: Basic/Standard/Module1.xml",
+            "hidden thumbnail",
+            "location GPS position: 36.200000 N, 37.100000 E [Pictures/p.png: PNG eXIf]",
+        ],
+        "report.odt",
+    );
+    let clean = dir.path().join("clean");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .arg(&odt));
+    assert_success(&out, "sealdrop-open scrub report.odt");
+    let cleaned = clean.join("report.odt");
+    let text = pandoc_text(&cleaned);
+    for kept in [
+        "The convoy left at dawn.",
+        "Three trucks went north.",
+        "The checkpoint moved.",
+    ] {
+        assert!(text.contains(kept), "{kept} in {text}");
+    }
+    for gone in ["Baron", "cousin", "Hasan"] {
+        assert!(!text.contains(gone), "{gone} in {text}");
+    }
+    let parts = unzip_all(&cleaned);
+    assert_eq!(parts[0].0, "mimetype", "mimetype comes first");
+    for (name, data) in &parts {
+        assert!(
+            !["meta.xml", "settings.xml"].contains(&name.as_str())
+                && !name.starts_with("Thumbnails/")
+                && !name.starts_with("Basic/"),
+            "{name} was kept"
+        );
+        let text = String::from_utf8_lossy(data);
+        for needle in [
+            "Hasan",
+            "canary.example.org",
+            "Baron",
+            "cousin",
+            "HP-Aleppo",
+        ] {
+            assert!(!text.contains(needle), "{name} still holds {needle}");
+        }
+    }
+    assert!(
+        identifying_tags(&cleaned).is_empty(),
+        "{:?}",
+        identifying_tags(&cleaned)
+    );
+    let left = findings(&inspect_json(&cleaned));
+    assert!(left.is_empty(), "inspect still finds {left:?}");
+}
+
+/// An ID3v2.3 frame.
+fn id3_frame(id: &str, body: &[u8]) -> Vec<u8> {
+    let mut frame = id.as_bytes().to_vec();
+    frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&[0, 0]);
+    frame.extend_from_slice(body);
+    frame
+}
+
+/// An MP3 built by hand: 40 silent MPEG-1 Layer III frames (128 kbit/s,
+/// 44.1 kHz), an ID3v2.3 tag before them (title, artist, comment, a
+/// user-defined GPS text, the encoder, a date, a private frame, a cover
+/// picture with its own GPS) and an ID3v1 tag after them.
+fn planted_mp3(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let cover = dir.join("cover.jpg");
+    convert(&["-size", "40x30", "gradient:red-blue"], &cover);
+    plant(
+        &cover,
+        &[
+            "-GPSLatitude=36.2",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    let mut frames = Vec::new();
+    for _ in 0..40 {
+        let mut frame = vec![0u8; 417];
+        frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+        frames.extend(frame);
+    }
+    let mut apic = b"\0image/jpeg\0\x03cover\0".to_vec();
+    apic.extend(fs::read(&cover).unwrap());
+    let mut body = Vec::new();
+    body.extend(id3_frame("TIT2", b"\0Checkpoint recording"));
+    body.extend(id3_frame("TPE1", b"\0Hasan K."));
+    body.extend(id3_frame("COMM", b"\0eng\0recorded from the roof"));
+    body.extend(id3_frame("TXXX", b"\0GPS\x0036.2021,37.1343"));
+    body.extend(id3_frame("TSSE", b"\0Voice Recorder 3.2 (SM-A515F)"));
+    body.extend(id3_frame("TYER", b"\x002026"));
+    body.extend(id3_frame("PRIV", b"com.example.owner\0hasan@example.org"));
+    body.extend(id3_frame("APIC", &apic));
+    let size = body.len();
+    let mut tag = b"ID3\x03\x00\x00".to_vec();
+    tag.extend([
+        (size >> 21) as u8 & 0x7F,
+        (size >> 14) as u8 & 0x7F,
+        (size >> 7) as u8 & 0x7F,
+        size as u8 & 0x7F,
+    ]);
+    tag.extend(body);
+    let mut v1 = vec![0u8; 128];
+    v1[..3].copy_from_slice(b"TAG");
+    v1[3..14].copy_from_slice(b"Checkpoints");
+    v1[33..41].copy_from_slice(b"Hasan K.");
+    v1[93..97].copy_from_slice(b"2026");
+    let mut file = tag;
+    file.extend(&frames);
+    file.extend(v1);
+    let path = dir.join("recording.mp3");
+    fs::write(&path, file).unwrap();
+    (path, frames)
+}
+
+#[test]
+fn an_mp3_is_inspected_and_cleaned_to_its_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mp3, frames) = planted_mp3(dir.path());
+    assert!(
+        tags_of(&mp3)
+            .iter()
+            .any(|(k, v)| k.starts_with("ID3") && v.contains("Hasan")),
+        "exiftool reads the tags"
+    );
+    let found = findings(&inspect_json(&mp3));
+    assert_found(
+        &found,
+        &[
+            "people artist, author or owner: TPE1: Hasan K. [ID3v2.3]",
+            "people text written into the file: COMM: eng / recorded from the roof",
+            "people user-defined text: TXXX: GPS / 36.2021,37.1343",
+            "device encoder: TSSE: Voice Recorder 3.2 (SM-A515F)",
+            "times date: TYER: 2026",
+            "hidden private data: PRIV",
+            "hidden attached picture",
+            "location GPS position: 36.200000 N, 37.100000 E [ID3v2.3 APIC: EXIF]",
+            "people artist: Hasan K. [ID3v1]",
+        ],
+        "recording.mp3",
+    );
+    let clean = dir.path().join("clean");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .arg(&mp3));
+    assert_success(&out, "sealdrop-open scrub recording.mp3");
+    let cleaned = clean.join("recording.mp3");
+    assert_eq!(
+        fs::read(&cleaned).unwrap(),
+        frames,
+        "the audio frames, and only them"
+    );
+    let left: Vec<_> = tags_of(&cleaned)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("ID3"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(findings(&inspect_json(&cleaned)).is_empty());
+    // Data hidden between frames is refused.
+    let mut hidden = fs::read(&mp3).unwrap();
+    let at = hidden.len() - 128 - 417 * 20;
+    hidden.splice(at..at, b"secret".iter().copied());
+    let smuggled = dir.path().join("smuggled.mp3");
+    fs::write(&smuggled, hidden).unwrap();
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .arg(&smuggled));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an audio frame"));
+}

@@ -19,6 +19,8 @@ mod gif;
 mod iptc;
 mod jpeg;
 pub mod limits;
+mod mp3;
+mod odf;
 mod ooxml;
 mod png;
 mod sniff;
@@ -164,6 +166,8 @@ pub fn inspect(data: &[u8], name: &str) -> Report {
         Kind::WebP => webp::inspect(data, &mut report),
         Kind::Text => text::inspect(data, &mut report),
         Kind::Docx | Kind::Xlsx | Kind::Pptx => ooxml::inspect(data, kind, &mut report),
+        Kind::Odt | Kind::Ods | Kind::Odp => odf::inspect(data, &mut report),
+        Kind::Mp3 => mp3::inspect(data, &mut report),
         other => report.unchecked(format!(
             "{}: sealdrop-open does not read this type yet; treat the file as unchecked",
             other.describe()
@@ -187,6 +191,8 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
         Kind::WebP => webp::scrub(data),
         Kind::Text => text::scrub(data),
         kind @ (Kind::Docx | Kind::Xlsx | Kind::Pptx) => ooxml::scrub(data, kind),
+        kind @ (Kind::Odt | Kind::Ods | Kind::Odp) => odf::scrub(data, kind),
+        Kind::Mp3 => mp3::scrub(data),
         other => Err(NotCleaned::new(format!(
             "{}: sealdrop-open cannot clean this type yet",
             other.describe()

@@ -176,7 +176,7 @@ fn normalize(segments: Vec<&str>) -> String {
 }
 
 /// Where an outside address points: its host, or what kind of path it is.
-fn host_of(target: &str) -> String {
+pub(super) fn host_of(target: &str) -> String {
     let lower = target.to_ascii_lowercase();
     if let Some(rest) = lower.split_once("://").map(|(_, rest)| rest) {
         if lower.starts_with("file:") {
@@ -593,7 +593,7 @@ pub fn inspect(data: &[u8], kind: Kind, report: &mut Report) {
 /// A picture inside a document, inspected with its place named. Only
 /// pictures: a document inside a document is reported, never followed (a
 /// ZIP can contain itself).
-fn nested_picture(data: &[u8], name: &str, report: &mut Report) {
+pub(super) fn nested_picture(data: &[u8], name: &str, report: &mut Report) {
     if !matches!(
         Kind::of(data),
         Kind::Jpeg | Kind::Png | Kind::Gif | Kind::WebP
