@@ -33,6 +33,7 @@ packages=(
   "libimage-exiftool-perl:exiftool"  # plants metadata, and is the scrubbing oracle
   "mat2:mat2"                        # the scrubbing anchor compared in docs/SCRUBBING.md
   "pandoc:pandoc"                    # an independent DOCX reader: cleaned documents keep their text
+  "ffmpeg:ffmpeg"                    # makes the MP4 corpus; decodes it to show frames are unchanged
   "nodejs:node"                      # the TypeScript age: interoperability
   "npm:npm"                          # installs it and axe-core (tests/interop/)
 )

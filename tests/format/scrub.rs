@@ -1078,3 +1078,98 @@ fn an_mp3_is_inspected_and_cleaned_to_its_frames() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an audio frame"));
 }
+
+/// The decoded frames of a video, as ffmpeg hashes them.
+fn decoded_frames(video: &Path) -> String {
+    let out = run(Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(video)
+        .args(["-f", "framemd5", "-"]));
+    assert_success(&out, "ffmpeg -f framemd5");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn an_mp4_is_inspected_and_cleaned_without_touching_its_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("clip.mp4");
+    let out = run(Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=1:size=64x48:rate=5",
+            "-c:v",
+            "mpeg4",
+        ])
+        .args([
+            "-metadata",
+            "location=+36.2021+037.1343/",
+            "-metadata",
+            "artist=Hasan K.",
+        ])
+        .args([
+            "-metadata",
+            "comment=from the roof",
+            "-metadata",
+            "creation_time=2026-11-02T06:10:00Z",
+        ])
+        .arg(&video));
+    assert_success(&out, "ffmpeg");
+    plant(
+        &video,
+        &[
+            "-Keys:GPSCoordinates=36.2021, 37.1343",
+            "-Keys:Make=Apple",
+            "-Keys:Model=iPhone 12",
+            "-XMP:Creator=Hasan K.",
+            "-UserData:Make=Apple",
+        ],
+    );
+    let found = findings(&inspect_json(&video));
+    assert_found(
+        &found,
+        &[
+            "location place of recording: 36.20209, 37.13429 [udta]",
+            "location metadata item: com.apple.quicktime.location.ISO6709: +36.2021+037.1343/ [meta]",
+            "device metadata item: com.apple.quicktime.model: iPhone 12",
+            "people metadata item: ©ART: Hasan K.",
+            "people metadata item: ©cmt: from the roof",
+            "people person or organization: creator: Hasan K. [XMP (uuid box)]",
+            "times created: 2026-11-02T06:10:00Z [mvhd]",
+            "times created: 2026-11-02T06:10:00Z [tkhd]",
+        ],
+        "clip.mp4",
+    );
+    let clean = dir.path().join("clean");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .arg(&video));
+    assert_success(&out, "sealdrop-open scrub clip.mp4");
+    let cleaned = clean.join("clip.mp4");
+    assert_eq!(
+        decoded_frames(&cleaned),
+        decoded_frames(&video),
+        "every decoded frame is the original's"
+    );
+    assert_eq!(
+        fs::metadata(&cleaned).unwrap().len(),
+        fs::metadata(&video).unwrap().len(),
+        "boxes stay where they were"
+    );
+    // Times are zero ("0000:00:00" to exiftool, which is no date at all).
+    let left: Vec<String> = identifying_tags(&cleaned)
+        .into_iter()
+        .filter(|t| !t.ends_with("=\"0000:00:00 00:00:00\""))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let text = String::from_utf8_lossy(&fs::read(&cleaned).unwrap()).into_owned();
+    for needle in ["Hasan", "iPhone", "36.2021", "roof", "Lavf"] {
+        assert!(!text.contains(needle), "{needle} is still in the file");
+    }
+    let left = findings(&inspect_json(&cleaned));
+    assert!(left.is_empty(), "inspect still finds {left:?}");
+}

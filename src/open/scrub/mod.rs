@@ -20,6 +20,7 @@ mod iptc;
 mod jpeg;
 pub mod limits;
 mod mp3;
+mod mp4;
 mod odf;
 mod ooxml;
 mod png;
@@ -168,6 +169,7 @@ pub fn inspect(data: &[u8], name: &str) -> Report {
         Kind::Docx | Kind::Xlsx | Kind::Pptx => ooxml::inspect(data, kind, &mut report),
         Kind::Odt | Kind::Ods | Kind::Odp => odf::inspect(data, &mut report),
         Kind::Mp3 => mp3::inspect(data, &mut report),
+        Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::inspect(data, &mut report),
         other => report.unchecked(format!(
             "{}: sealdrop-open does not read this type yet; treat the file as unchecked",
             other.describe()
@@ -193,6 +195,7 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
         kind @ (Kind::Docx | Kind::Xlsx | Kind::Pptx) => ooxml::scrub(data, kind),
         kind @ (Kind::Odt | Kind::Ods | Kind::Odp) => odf::scrub(data, kind),
         Kind::Mp3 => mp3::scrub(data),
+        Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::scrub(data),
         other => Err(NotCleaned::new(format!(
             "{}: sealdrop-open cannot clean this type yet",
             other.describe()
