@@ -1173,3 +1173,114 @@ fn an_mp4_is_inspected_and_cleaned_without_touching_its_frames() {
     let left = findings(&inspect_json(&cleaned));
     assert!(left.is_empty(), "inspect still finds {left:?}");
 }
+
+/// A PDF written by hand: a page of text, an Info dictionary naming its
+/// author, XMP, an annotation with its author, a link to a canary host,
+/// JavaScript run on opening, an embedded file, a compressed stream holding
+/// a dictionary, then an incremental update that changes the author (the
+/// first one stays in the file).
+fn planted_pdf(dir: &Path) -> PathBuf {
+    use std::io::Write as _;
+    let mut compressed =
+        flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    compressed
+        .write_all(b"<< /Producer (Hidden Producer 2.1) >>")
+        .unwrap();
+    let compressed = compressed.finish().unwrap();
+    let xmp = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmp:CreatorTool=\"Word for Android\"/></rdf:RDF></x:xmpmeta>";
+    let content = b"BT /F1 12 Tf 72 720 Td (The convoy left at dawn.) Tj ET";
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R /OpenAction 7 0 R /Names << /EmbeddedFiles << /Names [(notes.txt) 8 0 R] >> >> >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [9 0 R 10 0 R] >>".to_vec(),
+        [format!("<< /Length {} >>\nstream\n", content.len()).as_bytes(), content, b"\nendstream"].concat(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        [format!("<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n", xmp.len()).as_bytes(), xmp, b"\nendstream"].concat(),
+        b"<< /S /JavaScript /JS (app.launchURL\\(\"https://canary.example.org/pdf\"\\);) >>".to_vec(),
+        b"<< /Type /Filespec /F (notes.txt) /EF << /F 11 0 R >> >>".to_vec(),
+        b"<< /Type /Annot /Subtype /Text /Rect [0 0 10 10] /T (Hasan K.) /Contents (check this) >>".to_vec(),
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://canary.example.org/track) >> >>".to_vec(),
+        [format!("<< /Type /EmbeddedFile /Filter /FlateDecode /Length {} >>\nstream\n", compressed.len()).as_bytes(), &compressed, b"\nendstream"].concat(),
+        b"<< /Author (Hasan K.) /Creator (Microsoft Word) /CreationDate (D:20261102061000+03'00') >>".to_vec(),
+    ];
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend(object);
+        pdf.extend(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in &offsets {
+        pdf.extend(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /Info 12 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    // The incremental update: a new Info, the old one still above it.
+    objects.push(b"<< /Author (Press Desk) /ModDate (D:20261103090000Z) >>".to_vec());
+    let update = pdf.len();
+    pdf.extend(
+        format!(
+            "13 0 obj\n{}\nendobj\n",
+            String::from_utf8_lossy(objects.last().unwrap())
+        )
+        .as_bytes(),
+    );
+    let xref2 = pdf.len();
+    pdf.extend(format!("xref\n13 1\n{update:010} 00000 n \ntrailer\n<< /Size 14 /Root 1 0 R /Info 13 0 R /Prev {xref} >>\nstartxref\n{xref2}\n%%EOF\n").as_bytes());
+    let path = dir.join("leak.pdf");
+    fs::write(&path, pdf).unwrap();
+    path
+}
+
+#[test]
+fn a_pdf_is_inspected_with_its_earlier_versions_and_refused_for_cleaning() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = planted_pdf(dir.path());
+    // exiftool reads the document as valid, the update's author first.
+    let tags = tags_of(&pdf);
+    assert!(
+        tags.iter()
+            .any(|(k, v)| k.ends_with(":Author") && v.contains("Press Desk")),
+        "{tags:?}"
+    );
+    let found = findings(&inspect_json(&pdf));
+    assert_found(
+        &found,
+        &[
+            "history incremental updates: 1: earlier versions of the document are still inside it",
+            "people author: Hasan K. [PDF]",
+            "people author: Press Desk [PDF]",
+            "device software that made the original: Microsoft Word",
+            "times created: D:20261102061000+03'00'",
+            "times modified: D:20261103090000Z",
+            "device software: CreatorTool: Word for Android [PDF, XMP]",
+            "people annotation or form field author: Hasan K.",
+            "active link: canary.example.org",
+            "active JavaScript",
+            "active action on opening",
+            "hidden embedded file",
+            "device software that made the PDF: Hidden Producer 2.1 [PDF, inside a compressed stream]",
+        ],
+        "leak.pdf",
+    );
+    let clean = dir.path().join("clean");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(&clean)
+        .arg(&pdf));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("NOT CLEANED") && stderr.contains("cannot clean PDF yet"),
+        "{stderr}"
+    );
+    assert!(!clean.join("leak.pdf").exists());
+}

@@ -23,6 +23,7 @@ mod mp3;
 mod mp4;
 mod odf;
 mod ooxml;
+mod pdf;
 mod png;
 mod sniff;
 mod text;
@@ -170,6 +171,10 @@ pub fn inspect(data: &[u8], name: &str) -> Report {
         Kind::Odt | Kind::Ods | Kind::Odp => odf::inspect(data, &mut report),
         Kind::Mp3 => mp3::inspect(data, &mut report),
         Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::inspect(data, &mut report),
+        Kind::Pdf => {
+            pdf::inspect(data, &mut report);
+            report.unchecked("PDF: inspected, but `scrub` does not clean PDF yet");
+        }
         other => report.unchecked(format!(
             "{}: sealdrop-open does not read this type yet; treat the file as unchecked",
             other.describe()
@@ -196,6 +201,10 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
         kind @ (Kind::Odt | Kind::Ods | Kind::Odp) => odf::scrub(data, kind),
         Kind::Mp3 => mp3::scrub(data),
         Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::scrub(data),
+        Kind::Pdf => Err(NotCleaned::new(
+            "PDF document: sealdrop-open cannot clean PDF yet; `inspect` shows what it holds. \
+             For a copy to publish, print it to images (Dangerzone does) on this machine",
+        )),
         other => Err(NotCleaned::new(format!(
             "{}: sealdrop-open cannot clean this type yet",
             other.describe()
