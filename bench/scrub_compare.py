@@ -91,8 +91,12 @@ def corpus(d):
     webp = f"{d}/picture.webp"
     convert("-size", "320x240", "gradient:teal-pink", "-define", "webp:lossless=true", webp)
     plant(webp, "-EXIF:Model=iPhone 12", "-GPSLatitude=36.2", "-GPSLatitudeRef=N", "-XMP:Creator=Hasan K.")
+    tiff = f"{d}/scan.tif"
+    convert("-size", "320x240", "gradient:red-blue", "-size", "320x240", "gradient:green-white", tiff)
+    plant(tiff, "-Make=Nikon", "-Model=Coolscan V", "-Software=VueScan 9", "-Artist=Hasan K.",
+          "-GPSLatitude=36.2", "-GPSLatitudeRef=N", "-XMP:Creator=Hasan K.", "-IPTC:By-line=Hasan K.")
     report = docx(d, png)
-    return [photo, appended, png, gif, webp, report, without_comments(report)]
+    return [photo, appended, png, gif, webp, tiff, report, without_comments(report)]
 
 
 def without_comments(path):

@@ -74,7 +74,7 @@ fn iim_meaning(record: u8, dataset: u8) -> Option<(Category, &'static str)> {
 }
 
 /// IPTC-IIM datasets: 0x1C, record, dataset, length, value.
-fn inspect_iim(data: &[u8], report: &mut Report, place: &str) {
+pub(super) fn inspect_iim(data: &[u8], report: &mut Report, place: &str) {
     let mut at = 0;
     for _ in 0..MAX_RECORDS {
         if at + 5 > data.len() || data[at] != 0x1C {

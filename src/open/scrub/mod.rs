@@ -27,6 +27,7 @@ mod pdf;
 mod png;
 mod sniff;
 mod text;
+mod tiff;
 mod webp;
 mod xmlfilter;
 mod xmp;
@@ -171,6 +172,7 @@ pub fn inspect(data: &[u8], name: &str) -> Report {
         Kind::Odt | Kind::Ods | Kind::Odp => odf::inspect(data, &mut report),
         Kind::Mp3 => mp3::inspect(data, &mut report),
         Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::inspect(data, &mut report),
+        Kind::Tiff => tiff::inspect(data, &mut report),
         Kind::Pdf => {
             pdf::inspect(data, &mut report);
             report.unchecked("PDF: inspected, but `scrub` does not clean PDF yet");
@@ -201,6 +203,7 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
         kind @ (Kind::Odt | Kind::Ods | Kind::Odp) => odf::scrub(data, kind),
         Kind::Mp3 => mp3::scrub(data),
         Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::scrub(data),
+        Kind::Tiff => tiff::scrub(data),
         Kind::Pdf => Err(NotCleaned::new(
             "PDF document: sealdrop-open cannot clean PDF yet; `inspect` shows what it holds. \
              For a copy to publish, print it to images (Dangerzone does) on this machine",
