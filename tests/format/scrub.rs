@@ -108,6 +108,24 @@ fn convert(args: &[&str], out: &Path) {
     assert_success(&run(&mut cmd), &format!("convert {args:?}"));
 }
 
+/// A ZIP of `parts` (name, data), in order: deflated, but an OpenDocument
+/// `mimetype` stored, as the format wants.
+fn zip_of(path: &Path, parts: &[(&str, &[u8])]) {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    for (name, data) in parts {
+        let options = zip::write::SimpleFileOptions::default();
+        let options = if *name == "mimetype" {
+            options.compression_method(zip::CompressionMethod::Stored)
+        } else {
+            options
+        };
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
 /// The pictures of the corpus, each with every kind of metadata its format holds.
 fn corpus(dir: &Path) -> Vec<PathBuf> {
     // A thumbnail that carries its own GPS position.
@@ -554,7 +572,6 @@ fn decrypt_scrub_writes_cleaned_copies_beside_the_originals() {
 /// author, revision-save ids, document variables, a remote template, and a
 /// picture with its own GPS position.
 fn planted_docx(dir: &Path) -> PathBuf {
-    use std::io::Write as _;
     let picture = dir.join("inside.png");
     convert(&["-size", "40x30", "gradient:red-blue"], &picture);
     plant(
@@ -612,13 +629,8 @@ fn planted_docx(dir: &Path) -> PathBuf {
         ("docProps/thumbnail.jpeg", fs::read(&thumbnail).unwrap()),
     ];
     let path = dir.join("report.docx");
-    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
-    for (name, data) in parts {
-        zip.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(&data).unwrap();
-    }
-    zip.finish().unwrap();
+    let refs: Vec<(&str, &[u8])> = parts.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    zip_of(&path, &refs);
     path
 }
 
@@ -726,18 +738,6 @@ fn a_word_document_is_inspected_and_cleaned_to_its_text() {
         stderr.contains("remote template (canary.example.org)"),
         "{stderr}"
     );
-}
-
-/// A ZIP of `parts` (name, data), deflated.
-fn zip_of(path: &Path, parts: &[(&str, &[u8])]) {
-    use std::io::Write as _;
-    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
-    for (name, data) in parts {
-        zip.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(data).unwrap();
-    }
-    zip.finish().unwrap();
 }
 
 /// Hostile files end as NOT CLEANED with the cap they hit, and nothing is
@@ -901,31 +901,23 @@ fn planted_odt(dir: &Path) -> PathBuf {
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="styles.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="settings.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="Pictures/p.png" manifest:media-type="image/png"/><manifest:file-entry manifest:full-path="Thumbnails/thumbnail.png" manifest:media-type="image/png"/></manifest:manifest>"#;
     let picture = fs::read(&picture).unwrap();
     let path = dir.join("report.odt");
-    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    use std::io::Write as _;
-    zip.start_file("mimetype", stored).unwrap();
-    zip.write_all(b"application/vnd.oasis.opendocument.text")
-        .unwrap();
-    for (name, data) in [
-        ("META-INF/manifest.xml", manifest.as_bytes()),
-        ("content.xml", content.as_bytes()),
-        ("styles.xml", styles.as_bytes()),
-        ("meta.xml", meta.as_bytes()),
-        ("settings.xml", settings.as_bytes()),
-        ("Pictures/p.png", &picture[..]),
-        ("Thumbnails/thumbnail.png", &picture[..]),
-        (
-            "Basic/Standard/Module1.xml",
-            b"<script:module>Sub AutoOpen: Shell(\"curl canary\")</script:module>",
-        ),
-    ] {
-        zip.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(data).unwrap();
-    }
-    zip.finish().unwrap();
+    zip_of(
+        &path,
+        &[
+            ("mimetype", b"application/vnd.oasis.opendocument.text"),
+            ("META-INF/manifest.xml", manifest.as_bytes()),
+            ("content.xml", content.as_bytes()),
+            ("styles.xml", styles.as_bytes()),
+            ("meta.xml", meta.as_bytes()),
+            ("settings.xml", settings.as_bytes()),
+            ("Pictures/p.png", &picture[..]),
+            ("Thumbnails/thumbnail.png", &picture[..]),
+            (
+                "Basic/Standard/Module1.xml",
+                b"<script:module>Sub AutoOpen: Shell(\"curl canary\")</script:module>",
+            ),
+        ],
+    );
     path
 }
 

@@ -390,6 +390,12 @@ fn at_the_upload_cap_the_server_answers_503_and_serves_others_afterwards() {
     let response = submit(server.addr, &[text_field("message", b"second")]);
     assert_eq!(response.status, 503);
     assert!(response.text().contains("try again"), "{}", response.text());
+    // The busy page shows the form again with the message (tests/server/refused.rs).
+    assert!(
+        response.text().contains(">\nsecond</textarea>"),
+        "{}",
+        response.text()
+    );
     assert_eq!(get(server.addr, "/").status, 200, "pages are still served");
 
     // The slow one completes, then the slot is free again.

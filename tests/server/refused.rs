@@ -169,21 +169,6 @@ fn a_cross_site_post_is_not_shown_what_it_sent() {
     );
 }
 
-/// Every upload slot taken: the 503 page still shows the message.
-#[test]
-fn a_busy_server_shows_the_message_again() {
-    let server = Server::start(&["--max-concurrent-uploads", "1"]);
-    let body = multipart_body(&[file_field("slow.bin", &vec![7u8; 100_000])]);
-    let mut slow = TcpStream::connect(server.addr).unwrap();
-    slow.write_all(&post_head("/submit", body.len(), ""))
-        .unwrap();
-    slow.write_all(&body[..50_000]).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let response = submit(server.addr, &[text_field("message", TYPED.as_bytes())]);
-    assert_refill(&response, 503, "/en/submit", TYPED_ESCAPED, "busy");
-    drop(slow);
-}
-
 /// A body that stalls after the message: the 408 page shows the message.
 #[test]
 fn a_stalled_upload_shows_the_message_again() {

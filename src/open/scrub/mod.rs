@@ -30,6 +30,7 @@ mod text;
 mod tiff;
 mod webp;
 mod xmlfilter;
+mod xmlread;
 mod xmp;
 mod zipdoc;
 

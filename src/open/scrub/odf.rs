@@ -16,10 +16,8 @@
 
 use std::collections::HashSet;
 
-use quick_xml::events::Event;
-
-use super::limits::{MAX_XML_DEPTH, MAX_XML_EVENTS};
 use super::xmlfilter::{self, Action, Element, Rules};
+use super::xmlread::{self, attribute, Node};
 use super::zipdoc::{self, Part};
 use super::{field_text, Category, Kind, NotCleaned, Report, Scrubbed};
 
@@ -123,60 +121,16 @@ fn is_inside(href: &str) -> bool {
     !href.is_empty() && !href.contains(':') && !href.starts_with('/') && !href.starts_with("..")
 }
 
-/// Visits elements (local name, attributes by local name) and texts.
+/// Visits elements (local name, attributes) and texts (the element they
+/// are in, the text), through the shared reader.
 fn walk(
     xml: &[u8],
     mut visit: impl FnMut(&str, &[(String, String)], Option<&str>),
 ) -> Result<(), String> {
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
-    let mut stack: Vec<String> = Vec::new();
-    let mut buf = Vec::new();
-    for _ in 0..MAX_XML_EVENTS {
-        buf.clear();
-        match reader
-            .read_event_into(&mut buf)
-            .map_err(|e| e.to_string())?
-        {
-            Event::Start(e) => {
-                let local = e.local_name().as_ref().to_owned();
-                visit(&local, &attributes(&e), None);
-                if stack.len() >= MAX_XML_DEPTH {
-                    return Err(format!("nested deeper than {MAX_XML_DEPTH} levels"));
-                }
-                stack.push(local);
-            }
-            Event::Empty(e) => {
-                let local = e.local_name().as_ref().to_owned();
-                visit(&local, &attributes(&e), None);
-            }
-            Event::End(_) => {
-                stack.pop();
-            }
-            Event::Text(text) => {
-                if let Some(inside) = stack.last() {
-                    visit(inside, &[], Some(text.as_ref()));
-                }
-            }
-            Event::Eof => return Ok(()),
-            _ => {}
-        }
-    }
-    Err(format!("more than {MAX_XML_EVENTS} XML events"))
-}
-
-fn attributes(e: &quick_xml::events::BytesStart) -> Vec<(String, String)> {
-    e.attributes()
-        .flatten()
-        .map(|a| (a.key.local_name().as_ref().to_owned(), a.value.into_owned()))
-        .collect()
-}
-
-fn attribute<'a>(attributes: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attributes
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    xmlread::walk(xml, |node| match node {
+        Node::Open { local, attributes } => visit(local, attributes, None),
+        Node::Text { inside, text } => visit(inside, &[], Some(text)),
+    })
 }
 
 pub fn inspect(data: &[u8], report: &mut Report) {

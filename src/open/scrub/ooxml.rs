@@ -17,10 +17,8 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use quick_xml::events::Event;
-
-use super::limits::{MAX_XML_DEPTH, MAX_XML_EVENTS};
 use super::xmlfilter::{self, Action, Element, Rules};
+use super::xmlread::{attribute, walk, Node};
 use super::zipdoc::{self, Part};
 use super::{field_text, Category, Kind, NotCleaned, Report, Scrubbed};
 
@@ -29,80 +27,6 @@ const W14: &str = "http://schemas.microsoft.com/office/word/2010/wordml";
 const MATH: &str = "http://schemas.openxmlformats.org/officeDocument/2006/math";
 const R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 const CONTENT_TYPES: &str = "[Content_Types].xml";
-
-/// A node of an XML part as `walk` hands it out.
-enum Node<'a> {
-    Open {
-        local: &'a str,
-        attributes: &'a [(String, String)],
-    },
-    Text {
-        inside: &'a str,
-        text: &'a str,
-    },
-}
-
-/// Visits the elements and texts of `xml` by local name, within the caps.
-fn walk(xml: &[u8], mut visit: impl FnMut(Node)) -> Result<(), String> {
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
-    let mut stack: Vec<String> = Vec::new();
-    let mut buf = Vec::new();
-    for _ in 0..MAX_XML_EVENTS {
-        buf.clear();
-        match reader
-            .read_event_into(&mut buf)
-            .map_err(|e| e.to_string())?
-        {
-            Event::Start(start) => {
-                let local = open_node(&start, &mut visit);
-                if stack.len() >= MAX_XML_DEPTH {
-                    return Err(format!("nested deeper than {MAX_XML_DEPTH} levels"));
-                }
-                stack.push(local);
-            }
-            Event::Empty(start) => {
-                open_node(&start, &mut visit);
-            }
-            Event::End(_) => {
-                stack.pop();
-            }
-            Event::Text(text) => {
-                if let Some(inside) = stack.last() {
-                    visit(Node::Text {
-                        inside,
-                        text: text.as_ref(),
-                    });
-                }
-            }
-            Event::Eof => return Ok(()),
-            _ => {}
-        }
-    }
-    Err(format!("more than {MAX_XML_EVENTS} XML events"))
-}
-
-/// Hands an element's opening to `visit`; returns its local name.
-fn open_node(start: &quick_xml::events::BytesStart, visit: &mut impl FnMut(Node)) -> String {
-    let local = start.local_name().as_ref().to_owned();
-    let attributes: Vec<(String, String)> = start
-        .attributes()
-        .flatten()
-        .map(|a| (a.key.local_name().as_ref().to_owned(), a.value.into_owned()))
-        .collect();
-    visit(Node::Open {
-        local: &local,
-        attributes: &attributes,
-    });
-    local
-}
-
-fn attribute<'a>(attributes: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attributes
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
 
 /// One relationship of a part.
 #[derive(Clone, Debug)]
