@@ -129,7 +129,7 @@ fn walk(
 ) -> Result<(), String> {
     xmlread::walk(xml, |node| match node {
         Node::Open { local, attributes } => visit(local, attributes, None),
-        Node::Text { inside, text } => visit(inside, &[], Some(text)),
+        Node::Text { inside, text, .. } => visit(inside, &[], Some(text)),
     })
 }
 

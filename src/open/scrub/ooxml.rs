@@ -161,7 +161,7 @@ pub fn inspect(data: &[u8], kind: Kind, report: &mut Report) {
         };
         match name {
             "docProps/core.xml" => on_xml(&mut |node| {
-                if let Node::Text { inside, text } = node {
+                if let Node::Text { inside, text, .. } = node {
                     let (category, what) = match inside {
                         "creator" => (Category::People, "author"),
                         "lastModifiedBy" => (Category::People, "last edited by"),
@@ -177,7 +177,7 @@ pub fn inspect(data: &[u8], kind: Kind, report: &mut Report) {
                 }
             }),
             "docProps/app.xml" => on_xml(&mut |node| {
-                if let Node::Text { inside, text } = node {
+                if let Node::Text { inside, text, .. } = node {
                     let (category, what) = match inside {
                         "Application" => (Category::Device, "software"),
                         "AppVersion" => (Category::Device, "software version"),
@@ -388,6 +388,7 @@ pub fn inspect(data: &[u8], kind: Kind, report: &mut Report) {
                 Node::Text {
                     inside: "instrText",
                     text,
+                    ..
                 } if remote_field(text) => report.add(
                     Category::Active,
                     "field that fetches outside content",
@@ -422,6 +423,7 @@ pub fn inspect(data: &[u8], kind: Kind, report: &mut Report) {
                 if let Node::Text {
                     inside: "author",
                     text,
+                    ..
                 } = node
                 {
                     report.add(
@@ -901,6 +903,7 @@ pub fn scrub(data: &[u8], kind: Kind) -> Result<Scrubbed, NotCleaned> {
                     Node::Text {
                         inside: "instrText",
                         text,
+                        ..
                     } if remote_field(text) => remote = Some(text.to_owned()),
                     Node::Open {
                         local: "fldSimple",

@@ -15,7 +15,10 @@ pub enum Node<'a> {
         attributes: &'a [(String, String)],
     },
     Text {
+        /// The element the text is in.
         inside: &'a str,
+        /// Every open element, outermost first (`inside` is the last).
+        ancestors: &'a [String],
         text: &'a str,
     },
 }
@@ -49,6 +52,7 @@ pub fn walk(xml: &[u8], mut visit: impl FnMut(Node)) -> Result<(), String> {
                 if let Some(inside) = stack.last() {
                     visit(Node::Text {
                         inside,
+                        ancestors: &stack,
                         text: text.as_ref(),
                     });
                 }

@@ -3,9 +3,7 @@
 //! a cleaned file). Properties are told apart by their local name, so that
 //! the same finding comes out whatever prefix a writer chose.
 
-use quick_xml::events::Event;
-
-use super::limits::{MAX_XML_DEPTH, MAX_XML_EVENTS};
+use super::xmlread::{self, Node};
 use super::{field_text, Category, Report};
 
 /// Structure elements of RDF, which hold no meaning of their own.
@@ -47,87 +45,56 @@ fn meaning(name: &str) -> Option<(Category, &'static str)> {
 
 /// Reports what the XMP packet `xml` reveals; `place` says where it was found.
 pub fn inspect(xml: &[u8], report: &mut Report, place: &str) {
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
-    let mut stack: Vec<String> = Vec::new();
-    let mut buf = Vec::new();
-    for _ in 0..MAX_XML_EVENTS {
-        buf.clear();
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(event) => event,
-            Err(e) => {
-                report.unchecked(format!("{place}: XMP that is not well-formed XML ({e})"));
+    let walked = xmlread::walk(xml, |node| match node {
+        // XMP writes simple properties as attributes of `rdf:Description`.
+        Node::Open { local, attributes } => {
+            for (key, value) in attributes {
+                if let Some((category, what)) = meaning(key) {
+                    report.add(
+                        category,
+                        what,
+                        format!("{key}: {}", field_text(value.as_bytes())),
+                        place,
+                    );
+                }
+            }
+            // A property whose value is structured (a history list, a
+            // thumbnail) is worth naming even without text of its own.
+            if let Some((category @ (Category::History | Category::Hidden), what)) = meaning(local)
+            {
+                report.add(category, what, local.to_owned(), place);
+            }
+        }
+        // A value belongs to the nearest element that is not RDF's own
+        // structure (`rdf:li` in a `dc:creator` sequence, say).
+        Node::Text {
+            ancestors, text, ..
+        } => {
+            let Some(property) = ancestors
+                .iter()
+                .rev()
+                .find(|n| !STRUCTURE.contains(&n.as_str()))
+            else {
                 return;
-            }
-        };
-        match event {
-            Event::Start(element) => {
-                if stack.len() >= MAX_XML_DEPTH {
-                    report.unchecked(format!(
-                        "{place}: XMP nested deeper than {MAX_XML_DEPTH} levels"
-                    ));
-                    return;
-                }
-                stack.push(element_findings(&element, report, place));
-            }
-            Event::Empty(element) => {
-                element_findings(&element, report, place);
-            }
-            Event::End(_) => {
-                stack.pop();
-            }
-            Event::Text(text) => {
-                let Some(property) = stack
-                    .iter()
-                    .rev()
-                    .find(|n| !STRUCTURE.contains(&n.as_str()))
-                else {
-                    continue;
-                };
-                if let Some((category, what)) = meaning(property) {
-                    let value = field_text(text.as_ref().as_bytes());
-                    if !value.is_empty() && category != Category::Hidden {
-                        report.add(category, what, format!("{property}: {value}"), place);
-                    }
+            };
+            if let Some((category, what)) = meaning(property) {
+                let value = field_text(text.as_bytes());
+                if !value.is_empty() && category != Category::Hidden {
+                    report.add(category, what, format!("{property}: {value}"), place);
                 }
             }
-            Event::Eof => return,
-            _ => {}
         }
+    });
+    if let Err(e) = walked {
+        report.unchecked(format!("{place}: XMP that could not be read ({e})"));
     }
-    report.unchecked(format!(
-        "{place}: XMP longer than {MAX_XML_EVENTS} XML events"
-    ));
-}
-
-/// Reports an element's attributes (XMP writes simple properties as
-/// attributes of `rdf:Description`) and a structured property by its name;
-/// returns the element's local name.
-fn element_findings(
-    element: &quick_xml::events::BytesStart,
-    report: &mut Report,
-    place: &str,
-) -> String {
-    let name = element.local_name().as_ref().to_owned();
-    for attribute in element.attributes().flatten() {
-        let key = attribute.key.local_name().as_ref().to_owned();
-        if let Some((category, what)) = meaning(&key) {
-            let value = field_text(attribute.value.as_bytes());
-            report.add(category, what, format!("{key}: {value}"), place);
-        }
-    }
-    // A property whose value is structured (a history list, a thumbnail)
-    // is worth naming even without text of its own.
-    if let Some((category @ (Category::History | Category::Hidden), what)) = meaning(&name) {
-        report.add(category, what, name.clone(), place);
-    }
-    name
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::open::scrub::Kind as FileKind;
+    use crate::open::scrub::limits::MAX_XML_DEPTH;
 
     #[test]
     fn names_what_a_photo_editors_xmp_reveals() {
