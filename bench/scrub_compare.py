@@ -210,6 +210,15 @@ def main():
             pixels_note = {True: "; pixels identical", False: "; **pixels changed**", None: ""}[r["same_pixels"]]
             cells.append(f"{r['size']:,} B{pixels_note}; exiftool: {exif}; mat2: {show}")
         print(f"| {row['file']} | {row['size']:,} B | {cells[0]} | {cells[1]} |")
+    print()
+    print("| file | mat2 (s) | sealdrop-open (s) | mat2 / sealdrop-open |")
+    print("|---|---|---|---|")
+    for row in rows:
+        m, o = row["mat2"], row["ours"]
+        mat2_s = f"{m['seconds']:.3f}" if m else "refused"
+        ours_s = f"{o['seconds']:.3f}" if o else "refused"
+        ratio = f"{m['seconds'] / o['seconds']:.0f}x" if m and o and o["seconds"] > 0 else "n/a"
+        print(f"| {row['file']} | {mat2_s} | {ours_s} | {ratio} |")
     shutil.rmtree(d)
 
 
