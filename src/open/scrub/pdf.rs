@@ -18,7 +18,9 @@ use super::{field_text, Category, Report};
 
 /// The most one stream is inflated to, and all of them together.
 const MAX_STREAM_BYTES: u64 = 16 << 20;
-const MAX_INFLATED_BYTES: u64 = 256 << 20;
+const MAX_INFLATED_BYTES: u64 = 64 << 20;
+/// How far before `stream` its dictionary is looked for.
+const MAX_DICTIONARY_BYTES: usize = 4096;
 
 /// Dictionary keys and what their value reveals.
 const KEYS: &[(&[u8], Category, &str)] = &[
@@ -154,10 +156,12 @@ pub fn inspect(data: &[u8], report: &mut Report) {
             return;
         };
         at = end + 9;
-        let dictionary_start = data[..start]
-            .windows(2)
-            .rposition(|w| w == b"<<")
-            .unwrap_or(0);
+        let window = start.saturating_sub(MAX_DICTIONARY_BYTES);
+        let dictionary_start = window
+            + data[window..start]
+                .windows(2)
+                .rposition(|w| w == b"<<")
+                .unwrap_or(0);
         if !contains(&data[dictionary_start..start], b"/FlateDecode") {
             continue;
         }
@@ -187,7 +191,7 @@ pub fn inspect(data: &[u8], report: &mut Report) {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

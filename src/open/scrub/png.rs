@@ -126,11 +126,22 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
     Ok(Scrubbed { data: out, removed })
 }
 
+/// The most compressed text inflated in one file (each chunk at most 1 MiB):
+/// thousands of small compressed chunks must not add up to gigabytes.
+const MAX_INFLATED_TEXT: usize = 16 << 20;
+
 pub fn inspect(data: &[u8], report: &mut Report) {
     let (chunks, end) = parse(data);
+    let mut inflated = 0usize;
     for chunk in &chunks {
         match &chunk.kind {
-            b"tEXt" | b"zTXt" | b"iTXt" => text_chunk(&chunk.kind, chunk.data, report),
+            b"zTXt" | b"iTXt" if inflated > MAX_INFLATED_TEXT => {
+                report.unchecked(format!(
+                    "compressed text beyond {MAX_INFLATED_TEXT} bytes in all"
+                ));
+                break;
+            }
+            b"tEXt" | b"zTXt" | b"iTXt" => inflated += text_chunk(&chunk.kind, chunk.data, report),
             b"eXIf" => super::exif::inspect(chunk.data, report, "PNG eXIf"),
             b"tIME" if chunk.data.len() == 7 => {
                 let d = chunk.data;
@@ -180,9 +191,10 @@ pub fn inspect(data: &[u8], report: &mut Report) {
 }
 
 /// A text chunk: keyword, then text (compressed in zTXt, maybe in iTXt).
-fn text_chunk(kind: &[u8; 4], data: &[u8], report: &mut Report) {
+/// Returns how many bytes of text it held.
+fn text_chunk(kind: &[u8; 4], data: &[u8], report: &mut Report) -> usize {
     let Some(keyword_end) = data.iter().position(|b| *b == 0) else {
-        return;
+        return 0;
     };
     let keyword = field_text(&data[..keyword_end]);
     let rest = &data[keyword_end + 1..];
@@ -210,12 +222,12 @@ fn text_chunk(kind: &[u8; 4], data: &[u8], report: &mut Report) {
             "PNG {}: compressed text over the size cap",
             field_text(kind)
         ));
-        return;
+        return 1 << 20;
     };
     let place = format!("PNG {} \"{keyword}\"", field_text(kind));
     if keyword == "XML:com.adobe.xmp" {
         super::xmp::inspect(&text, report, &place);
-        return;
+        return text.len();
     }
     // ImageMagick and others store EXIF as hex text ("Raw profile type exif").
     let category = match keyword.to_ascii_lowercase().as_str() {
@@ -234,6 +246,7 @@ fn text_chunk(kind: &[u8; 4], data: &[u8], report: &mut Report) {
         format!("{keyword}: {}", field_text(&text)),
         &place,
     );
+    text.len()
 }
 
 /// zlib data inflated up to 1 MiB; `None` when it is larger or damaged.

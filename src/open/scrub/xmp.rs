@@ -93,8 +93,8 @@ pub fn inspect(xml: &[u8], report: &mut Report, place: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::open::scrub::Kind as FileKind;
     use crate::open::scrub::limits::MAX_XML_DEPTH;
+    use crate::open::scrub::Kind as FileKind;
 
     #[test]
     fn names_what_a_photo_editors_xmp_reveals() {
