@@ -50,13 +50,6 @@ fn odf_namespace(namespace: &str) -> bool {
     EXACT.contains(&namespace) || FAMILIES.iter().any(|f| namespace.starts_with(f))
 }
 
-fn local_of<'a>(namespace: &str, local: &'a str, family: &str) -> Option<&'a str> {
-    namespace.starts_with(ODF_NS).then_some(()).and_then(|()| {
-        let suffix = &namespace[ODF_NS.len()..];
-        (suffix.split(':').next() == Some(family)).then_some(local)
-    })
-}
-
 struct OdfRules;
 
 impl Rules for OdfRules {
@@ -64,50 +57,31 @@ impl Rules for OdfRules {
         if !odf_namespace(element.namespace) {
             return Action::Drop;
         }
-        let ns = element.namespace;
-        let local = element.local;
-        if let Some(name) = local_of(ns, local, "text") {
-            return match name {
-                "tracked-changes" | "change-start" | "change-end" | "change" | "author-name"
-                | "author-initials" | "creator" | "creation-date" | "creation-time"
-                | "modification-date" | "modification-time" | "editing-cycles"
-                | "editing-duration" | "printed-by" | "print-date" | "print-time" => Action::Drop,
-                _ => Action::Keep,
-            };
+        // By local name in every namespace kept, as `inspect` reads them.
+        match element.local {
+            "tracked-changes" | "change-start" | "change-end" | "change" | "author-name"
+            | "author-initials" | "creator" | "creation-date" | "creation-time"
+            | "modification-date" | "modification-time" | "editing-cycles" | "editing-duration"
+            | "printed-by" | "print-date" | "print-time" | "annotation" | "annotation-end"
+            | "event-listeners" | "event-listener" | "scripts" | "script" | "hidden-text"
+            | "hidden-paragraph" | "notes" => Action::Drop,
+            "image" | "object" | "object-ole" | "plugin" | "applet" | "floating-frame" => {
+                // Only pictures kept inside the package; anything fetched
+                // from an outside address (or run) goes.
+                let href = element
+                    .attributes
+                    .iter()
+                    .find(|(ns, l, _)| ns == XLINK && l == "href")
+                    .map(|(_, _, v)| v.as_str())
+                    .unwrap_or_default();
+                if element.local == "image" && is_inside(href) {
+                    Action::Keep
+                } else {
+                    Action::Drop
+                }
+            }
+            _ => Action::Keep,
         }
-        if let Some(name) = local_of(ns, local, "office") {
-            return match name {
-                "annotation" | "annotation-end" | "event-listeners" | "scripts" => Action::Drop,
-                _ => Action::Keep,
-            };
-        }
-        if local_of(ns, local, "script").is_some() {
-            return Action::Drop;
-        }
-        if local_of(ns, local, "table").is_some() && local == "tracked-changes" {
-            return Action::Drop;
-        }
-        if local_of(ns, local, "drawing").is_some()
-            && matches!(
-                local,
-                "image" | "object" | "object-ole" | "plugin" | "applet" | "floating-frame"
-            )
-        {
-            // Only pictures kept inside the package; anything fetched from
-            // an outside address (or run) goes.
-            let href = element
-                .attributes
-                .iter()
-                .find(|(ns, l, _)| ns == XLINK && l == "href")
-                .map(|(_, _, v)| v.as_str())
-                .unwrap_or_default();
-            return if local == "image" && is_inside(href) {
-                Action::Keep
-            } else {
-                Action::Drop
-            };
-        }
-        Action::Keep
     }
 
     fn keep_attribute(&self, _: &Element, namespace: &str, _: &str) -> bool {
@@ -210,20 +184,37 @@ pub fn inspect(data: &[u8], report: &mut Report) {
             }
             "content.xml" | "styles.xml" => {
                 let mut in_change = 0usize;
+                // Who and when, inside a change record or an annotation (a
+                // `text:date` elsewhere is a date field of the content).
+                let _ = xmlread::walk(&part.data, |node| {
+                    if let Node::Text {
+                        inside,
+                        ancestors,
+                        text,
+                    } = node
+                    {
+                        let recorded = ancestors
+                            .iter()
+                            .any(|a| a == "change-info" || a == "annotation");
+                        match inside {
+                            "creator" => report.add(
+                                Category::People,
+                                "author of a tracked change or annotation",
+                                field_text(text.as_bytes()),
+                                name,
+                            ),
+                            "date" if recorded => report.add(
+                                Category::Times,
+                                "date of a tracked change or annotation",
+                                field_text(text.as_bytes()),
+                                name,
+                            ),
+                            _ => {}
+                        }
+                    }
+                });
                 failed = walk(&part.data, |local, attributes, text| match (local, text) {
                     ("changed-region", None) => in_change += 1,
-                    ("creator", Some(text)) => report.add(
-                        Category::People,
-                        "author of a tracked change or annotation",
-                        field_text(text.as_bytes()),
-                        name,
-                    ),
-                    ("date", Some(text)) => report.add(
-                        Category::Times,
-                        "date of a tracked change or annotation",
-                        field_text(text.as_bytes()),
-                        name,
-                    ),
                     ("annotation", None) => report.add(
                         Category::Hidden,
                         "annotation (comment)",
@@ -391,6 +382,15 @@ pub fn scrub(data: &[u8], kind: Kind) -> Result<Scrubbed, NotCleaned> {
                 }
                 if text.contains("event-listener") {
                     note("event handlers that run macros");
+                }
+                if text.contains("author-name") || text.contains("author-initials") {
+                    note("author fields");
+                }
+                if text.contains("hidden-text") || text.contains("hidden-paragraph") {
+                    note("hidden text");
+                }
+                if text.contains(":notes") {
+                    note("speaker notes");
                 }
                 let cleaned = xmlfilter::filter(&part.data, &OdfRules).map_err(|e| NotCleaned::new(format!("{name}: {e}")))?;
                 manifest.push((name.to_owned(), "text/xml".to_owned()));

@@ -55,6 +55,7 @@ pub fn filter(xml: &[u8], rules: &dyn Rules) -> Result<Vec<u8>, NotCleaned> {
     let mut open: Vec<bool> = Vec::new();
     // Depth inside a dropped element (0: not dropping).
     let mut dropping = 0usize;
+    let mut root_seen = false;
     let broken =
         |e: quick_xml::Error| NotCleaned::new(format!("an XML part is not well-formed ({e})"));
     let write = |writer: &mut quick_xml::Writer<Vec<u8>>, event: Event| {
@@ -77,6 +78,12 @@ pub fn filter(xml: &[u8], rules: &dyn Rules) -> Result<Vec<u8>, NotCleaned> {
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 let is_start = matches!(event, Event::Start(_));
+                if open.is_empty() {
+                    if root_seen {
+                        return Err(NotCleaned::new("an XML part has two root elements"));
+                    }
+                    root_seen = true;
+                }
                 let (resolved, local) = reader.resolver().resolve_element(start.name());
                 let namespace = namespace_of(&resolved);
                 let local = local.as_ref().to_owned();
@@ -177,7 +184,21 @@ pub fn filter(xml: &[u8], rules: &dyn Rules) -> Result<Vec<u8>, NotCleaned> {
                 if !open.is_empty() {
                     return Err(NotCleaned::new("an XML part ends inside an element"));
                 }
+                if !root_seen {
+                    return Err(NotCleaned::new("an XML part has no root element"));
+                }
                 return Ok(writer.into_inner());
+            }
+            // Outside the root element XML allows only white space.
+            Event::Text(text) if open.is_empty() && !text.as_ref().trim().is_empty() => {
+                return Err(NotCleaned::new(
+                    "an XML part has text outside its root element",
+                ));
+            }
+            Event::CData(_) | Event::GeneralRef(_) if open.is_empty() => {
+                return Err(NotCleaned::new(
+                    "an XML part has text outside its root element",
+                ));
             }
             other => write(&mut writer, other)?,
         }
@@ -238,6 +259,11 @@ mod tests {
     fn hostile_xml_is_refused() {
         assert!(filter(b"<!DOCTYPE r [<!ENTITY a 'b'>]><r/>", &DropB).is_err());
         assert!(filter(b"<r><a></r>", &DropB).is_err());
+        // Found by the scrub_docx fuzz target: no root at all, only text
+        // (a second byte-order mark), which each pass changed.
+        assert!(filter("\u{FEFF}\u{FEFF}w".as_bytes(), &DropB).is_err());
+        assert!(filter(b"<r/><s/>", &DropB).is_err());
+        assert!(filter(b"<r/>text", &DropB).is_err());
         let deep = "<a>".repeat(MAX_XML_DEPTH + 1) + &"</a>".repeat(MAX_XML_DEPTH + 1);
         assert!(filter(deep.as_bytes(), &DropB).is_err());
     }
