@@ -79,8 +79,8 @@ fn syncsafe(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Where the audio ends: before an ID3v1 tag (and its extension) and an
-/// APEv2 tag at the end.
-fn audio_end(data: &[u8], start: usize) -> usize {
+/// APEv2 tag at the end. Also says whether there was an APEv2 tag.
+fn audio_end(data: &[u8], start: usize) -> (usize, bool) {
     let mut end = data.len();
     if end >= start + 128 && &data[end - 128..end - 125] == b"TAG" {
         end -= 128;
@@ -93,10 +93,10 @@ fn audio_end(data: &[u8], start: usize) -> usize {
             u32::from_le_bytes(data[end - 20..end - 16].try_into().expect("four bytes")) as usize;
         let header = if data[end - 9] & 0x80 != 0 { 32 } else { 0 };
         if let Some(tag_start) = end.checked_sub(size + header).filter(|s| *s >= start) {
-            end = tag_start;
+            return (tag_start, true);
         }
     }
-    end
+    (end, false)
 }
 
 /// The audio frames between the tags: their range, after walking them all.
@@ -114,7 +114,7 @@ fn frames(data: &[u8]) -> Result<(usize, usize), NotCleaned> {
             .filter(|s| *s <= data.len())
             .ok_or_else(|| NotCleaned::new("the ID3 tag runs past the end"))?;
     }
-    let end = audio_end(data, start);
+    let (end, _) = audio_end(data, start);
     let mut at = start;
     let mut count = 0;
     while at < end {
@@ -184,7 +184,7 @@ pub fn inspect(data: &[u8], report: &mut Report) {
     if tag_len > 0 {
         inspect_id3v2(&data[..tag_len], report);
     }
-    let end = audio_end(data, tag_len);
+    let (end, ape) = audio_end(data, tag_len);
     if end + 128 <= data.len() && &data[data.len() - 128..data.len() - 125] == b"TAG" {
         let v1 = &data[data.len() - 128..];
         for (what, range) in [
@@ -203,13 +203,9 @@ pub fn inspect(data: &[u8], report: &mut Report) {
             report.add(Category::Times, "year", year, "ID3v1");
         }
     }
-    if data[..end]
-        .windows(8)
-        .rev()
-        .take(64)
-        .any(|w| w == b"APETAGEX")
-        || data[end..].windows(8).any(|w| w == b"APETAGEX")
-    {
+    // Found by the scrub_mp3 fuzz target: "APETAGEX" bytes inside the
+    // audio were taken for a tag; only a tag that ends the file is one.
+    if ape {
         report.add(
             Category::Hidden,
             "APEv2 tag",
@@ -358,5 +354,16 @@ mod tests {
             "free bitrate"
         );
         assert_eq!(frame_length(b"TAG"), None);
+    }
+
+    #[test]
+    fn tag_bytes_inside_the_audio_are_no_tag() {
+        let mut frame = vec![0u8; 417];
+        frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+        frame[400..408].copy_from_slice(b"APETAGEX");
+        let mut report = Report::new(super::super::Kind::Mp3);
+        inspect(&frame, &mut report);
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        assert_eq!(scrub(&frame).unwrap().data, frame);
     }
 }
