@@ -20,6 +20,9 @@ pub struct Firefox {
     stream: BufReader<TcpStream>,
     next_id: u64,
     _profile: tempfile::TempDir,
+    /// A browser on loopback takes the cores the load test counts on (one
+    /// over Tor runs inside a Tor test, which holds them already).
+    _cores: Option<std::sync::MutexGuard<'static, ()>>,
 }
 
 /// Tor-Browser-like settings: no JavaScript, private browsing, fingerprinting
@@ -63,16 +66,19 @@ fn preferences(socks: Option<std::net::SocketAddr>) -> String {
 impl Firefox {
     /// Starts a headless Firefox ESR whose traffic goes through `socks`.
     pub fn start(socks: std::net::SocketAddr) -> Firefox {
-        Firefox::start_with(Some(socks))
+        Firefox::start_with(Some(socks), None)
     }
 
     /// Starts a headless Firefox ESR that connects directly (to a server on
     /// loopback).
     pub fn start_direct() -> Firefox {
-        Firefox::start_with(None)
+        Firefox::start_with(None, Some(crate::common::server::cores_to_myself()))
     }
 
-    fn start_with(socks: Option<std::net::SocketAddr>) -> Firefox {
+    fn start_with(
+        socks: Option<std::net::SocketAddr>,
+        cores: Option<std::sync::MutexGuard<'static, ()>>,
+    ) -> Firefox {
         let profile = tempfile::tempdir().unwrap();
         std::fs::write(profile.path().join("user.js"), preferences(socks)).unwrap();
         let child = Command::new("firefox-esr")
@@ -111,6 +117,7 @@ impl Firefox {
             stream: BufReader::new(stream),
             next_id: 0,
             _profile: profile,
+            _cores: cores,
         };
         let hello = firefox.read_message();
         assert_eq!(hello["marionetteProtocol"], 3, "{hello}");

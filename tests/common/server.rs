@@ -15,8 +15,9 @@ use super::{assert_success, run, Key};
 
 /// Tests whose outcome depends on having the machine's cores (the load test,
 /// which counts how many uploads a server under pressure accepts) and tests
-/// that take them (the Tor network and its browser) take turns: each holds
-/// this while it runs.
+/// that take them (the Tor network, and every browser: `Driver` and
+/// `Firefox` hold it while they live) take turns: each holds this while it
+/// runs.
 pub fn cores_to_myself() -> std::sync::MutexGuard<'static, ()> {
     static CORES: std::sync::Mutex<()> = std::sync::Mutex::new(());
     CORES

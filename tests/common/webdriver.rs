@@ -16,6 +16,8 @@ pub struct Driver {
     port: u16,
     session: String,
     _profile: tempfile::TempDir,
+    /// A browser takes the cores the load test counts on: they take turns.
+    _cores: std::sync::MutexGuard<'static, ()>,
 }
 
 fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
@@ -79,6 +81,7 @@ fn reported_port(child: &mut Child) -> u16 {
 impl Driver {
     /// Starts chromedriver and a headless chromium with JavaScript disabled.
     pub fn start() -> Driver {
+        let cores = crate::common::server::cores_to_myself();
         // Port 0, then the port chromedriver reports: a port picked here and
         // freed could be taken by a server another test starts meanwhile.
         let mut child = Command::new("chromedriver")
@@ -111,6 +114,7 @@ impl Driver {
             port,
             session,
             _profile: profile,
+            _cores: cores,
         }
     }
 
