@@ -276,6 +276,14 @@ fn corpus(dir: &Path) -> Vec<PathBuf> {
     vec![photo, appended, png, gif, webp, tiff]
 }
 
+/// `sealdrop-open scrub -o clean FILE…`.
+fn scrub_into(clean: &Path, files: &[&Path]) -> std::process::Output {
+    run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(clean)
+        .args(files))
+}
+
 fn inspect_json(file: &Path) -> serde_json::Value {
     let out = run(Command::new(bin("sealdrop-open"))
         .args(["inspect", "--json"])
@@ -491,10 +499,7 @@ fn what_cannot_be_cleaned_is_refused_and_nothing_is_written() {
     let text = dir.path().join("notes.txt");
     fs::write(&text, "the meeting is at noon\n").unwrap();
     let clean = dir.path().join("clean");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["scrub", "-o"])
-        .arg(&clean)
-        .args([&unknown, &truncated, &text]));
+    let out = scrub_into(&clean, &[&unknown, &truncated, &text]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -685,10 +690,7 @@ fn a_word_document_is_inspected_and_cleaned_to_its_text() {
     );
 
     let clean = dir.path().join("clean");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["scrub", "-o"])
-        .arg(&clean)
-        .arg(&docx));
+    let out = scrub_into(&clean, &[&docx]);
     assert_success(&out, "sealdrop-open scrub report.docx");
     let cleaned = clean.join("report.docx");
     // pandoc, an independent reader, reads the same text: insertions kept,
@@ -950,10 +952,7 @@ fn an_opendocument_text_is_inspected_and_cleaned_to_its_text() {
         "report.odt",
     );
     let clean = dir.path().join("clean");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["scrub", "-o"])
-        .arg(&clean)
-        .arg(&odt));
+    let out = scrub_into(&clean, &[&odt]);
     assert_success(&out, "sealdrop-open scrub report.odt");
     let cleaned = clean.join("report.odt");
     let text = pandoc_text(&cleaned);
@@ -1087,10 +1086,7 @@ fn an_mp3_is_inspected_and_cleaned_to_its_frames() {
         "recording.mp3",
     );
     let clean = dir.path().join("clean");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["scrub", "-o"])
-        .arg(&clean)
-        .arg(&mp3));
+    let out = scrub_into(&clean, &[&mp3]);
     assert_success(&out, "sealdrop-open scrub recording.mp3");
     let cleaned = clean.join("recording.mp3");
     assert_eq!(
@@ -1110,10 +1106,7 @@ fn an_mp3_is_inspected_and_cleaned_to_its_frames() {
     hidden.splice(at..at, b"secret".iter().copied());
     let smuggled = dir.path().join("smuggled.mp3");
     fs::write(&smuggled, hidden).unwrap();
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["scrub", "-o"])
-        .arg(&clean)
-        .arg(&smuggled));
+    let out = scrub_into(&clean, &[&smuggled]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an audio frame"));
 }
@@ -1183,10 +1176,7 @@ fn an_mp4_is_inspected_and_cleaned_without_touching_its_frames() {
         "clip.mp4",
     );
     let clean = dir.path().join("clean");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["scrub", "-o"])
-        .arg(&clean)
-        .arg(&video));
+    let out = scrub_into(&clean, &[&video]);
     assert_success(&out, "sealdrop-open scrub clip.mp4");
     let cleaned = clean.join("clip.mp4");
     assert_eq!(
@@ -1311,10 +1301,7 @@ fn a_pdf_is_inspected_with_its_earlier_versions_and_refused_for_cleaning() {
         "leak.pdf",
     );
     let clean = dir.path().join("clean");
-    let out = run(Command::new(bin("sealdrop-open"))
-        .args(["scrub", "-o"])
-        .arg(&clean)
-        .arg(&pdf));
+    let out = scrub_into(&clean, &[&pdf]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -184,97 +184,86 @@ pub fn inspect(data: &[u8], report: &mut Report) {
             }
             "content.xml" | "styles.xml" => {
                 let mut in_change = 0usize;
-                // Who and when, inside a change record or an annotation (a
-                // `text:date` elsewhere is a date field of the content).
-                let _ = xmlread::walk(&part.data, |node| {
-                    if let Node::Text {
-                        inside,
-                        ancestors,
-                        text,
-                    } = node
-                    {
-                        let recorded = ancestors
-                            .iter()
-                            .any(|a| a == "change-info" || a == "annotation");
-                        match inside {
-                            "creator" => report.add(
-                                Category::People,
-                                "author of a tracked change or annotation",
-                                field_text(text.as_bytes()),
-                                name,
-                            ),
-                            "date" if recorded => report.add(
-                                Category::Times,
-                                "date of a tracked change or annotation",
-                                field_text(text.as_bytes()),
-                                name,
-                            ),
-                            _ => {}
+                failed = xmlread::walk(&part.data, |node| match node {
+                    Node::Open { local, attributes } => match local {
+                        "changed-region" => in_change += 1,
+                        "annotation" => report.add(
+                            Category::Hidden,
+                            "annotation (comment)",
+                            "a comment in the margin",
+                            name,
+                        ),
+                        "notes" => report.add(
+                            Category::Hidden,
+                            "speaker notes",
+                            "notes beside a slide",
+                            name,
+                        ),
+                        "hidden-text" | "hidden-paragraph" => report.add(
+                            Category::Hidden,
+                            "hidden text",
+                            "text set not to show",
+                            name,
+                        ),
+                        "event-listener" => report.add(
+                            Category::Active,
+                            "event handler (runs a macro or script)",
+                            attribute(attributes, "event-name")
+                                .unwrap_or_default()
+                                .to_owned(),
+                            name,
+                        ),
+                        "image" | "object" | "object-ole" | "floating-frame" | "plugin"
+                        | "applet" => {
+                            if let Some(href) = attribute(attributes, "href") {
+                                if !is_inside(href) {
+                                    report.add(
+                                        Category::Active,
+                                        "outside content, fetched when the document opens",
+                                        super::ooxml::host_of(href),
+                                        name,
+                                    );
+                                }
+                            }
                         }
-                    }
-                });
-                failed = walk(&part.data, |local, attributes, text| match (local, text) {
-                    ("changed-region", None) => in_change += 1,
-                    ("annotation", None) => report.add(
-                        Category::Hidden,
-                        "annotation (comment)",
-                        "a comment in the margin",
-                        name,
-                    ),
-                    ("author-name" | "author-initials", Some(text)) => report.add(
-                        Category::People,
-                        "author field in the text",
-                        field_text(text.as_bytes()),
-                        name,
-                    ),
-                    ("notes", None) => report.add(
-                        Category::Hidden,
-                        "speaker notes",
-                        "notes beside a slide",
-                        name,
-                    ),
-                    ("hidden-text" | "hidden-paragraph", None) => report.add(
-                        Category::Hidden,
-                        "hidden text",
-                        "text set not to show",
-                        name,
-                    ),
-                    ("event-listener", None) => report.add(
-                        Category::Active,
-                        "event handler (runs a macro or script)",
-                        attribute(attributes, "event-name")
-                            .unwrap_or_default()
-                            .to_owned(),
-                        name,
-                    ),
-                    (
-                        "image" | "object" | "object-ole" | "floating-frame" | "plugin" | "applet",
-                        None,
-                    ) => {
-                        if let Some(href) = attribute(attributes, "href") {
-                            if !is_inside(href) {
+                        "a" => {
+                            if let Some(href) =
+                                attribute(attributes, "href").filter(|h| h.contains(':'))
+                            {
                                 report.add(
                                     Category::Active,
-                                    "outside content, fetched when the document opens",
+                                    "link (opens only when clicked)",
                                     super::ooxml::host_of(href),
                                     name,
                                 );
                             }
                         }
+                        _ => {}
+                    },
+                    Node::Text {
+                        inside,
+                        ancestors,
+                        text,
+                    } => {
+                        // A `text:date` outside a change record or an
+                        // annotation is a date field of the content.
+                        let recorded = ancestors
+                            .iter()
+                            .any(|a| a == "change-info" || a == "annotation");
+                        let (category, what) = match inside {
+                            "creator" => {
+                                (Category::People, "author of a tracked change or annotation")
+                            }
+                            "date" if recorded => {
+                                (Category::Times, "date of a tracked change or annotation")
+                            }
+                            "author-name" | "author-initials" => {
+                                (Category::People, "author field in the text")
+                            }
+                            _ => return,
+                        };
+                        report.add(category, what, field_text(text.as_bytes()), name);
                     }
-                    ("a", None) => {
-                        if let Some(href) =
-                            attribute(attributes, "href").filter(|h| h.contains(':'))
-                        {
-                            report.add(
-                                Category::Active,
-                                "link (opens only when clicked)",
-                                super::ooxml::host_of(href),
-                                name,
-                            );
-                        }
-                    }
-                    _ => {}
                 })
                 .err();
                 if in_change > 0 {
