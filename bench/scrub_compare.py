@@ -96,7 +96,40 @@ def corpus(d):
     plant(tiff, "-Make=Nikon", "-Model=Coolscan V", "-Software=VueScan 9", "-Artist=Hasan K.",
           "-GPSLatitude=36.2", "-GPSLatitudeRef=N", "-XMP:Creator=Hasan K.", "-IPTC:By-line=Hasan K.")
     report = docx(d, png)
-    return [photo, appended, png, gif, webp, tiff, report, without_comments(report)]
+    return [photo, appended, png, gif, webp, tiff, report, without_comments(report), printed_pdf(d)]
+
+
+def printed_pdf(d):
+    """A page with an upright photo (camera, artist, GPS in its EXIF) and a link, printed by
+    Chromium: tags, its own Info, and the photo's EXIF kept inside."""
+    photo = f"{d}/upright.jpg"
+    convert("-seed", "3", "-size", "480x320", "plasma:", photo)
+    plant(photo, "-Make=Canon", "-Model=Canon EOS 5D", "-Artist=Hasan K.",
+          "-GPSLatitude=36.2021", "-GPSLatitudeRef=N", "-GPSLongitude=37.1343", "-GPSLongitudeRef=E")
+    with open(f"{d}/page.html", "w") as page:
+        page.write('<!doctype html><meta charset=utf-8><title>Convoy report</title>'
+                   '<h1>The convoy left at dawn</h1><p>Forty trucks, heading north.</p>'
+                   '<img src="upright.jpg"><p><a href="https://canary.example.org/x">source</a></p>')
+    path = f"{d}/report.pdf"
+    run("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+        f"--print-to-pdf={path}", f"file://{d}/page.html")
+    return path
+
+
+def pdf_pages(path):
+    """Signatures of each page as poppler draws it, and the text it reads."""
+    out = tempfile.mkdtemp()
+    subprocess.run(["pdftoppm", "-r", "50", "-png", path, f"{out}/page"], capture_output=True)
+    pages = [pixels(f"{out}/{name}") for name in sorted(os.listdir(out))]
+    shutil.rmtree(out)
+    text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True).stdout
+    return pages, text
+
+
+def pdf_leftovers(path):
+    """The source's traces anywhere in a PDF's bytes (exiftool does not look inside pictures)."""
+    data = open(path, "rb").read()
+    return sorted(n for n in ("Hasan", "Canon", "canary.example.org", "Chrome", "Skia") if n.encode() in data)
 
 
 def without_comments(path):
@@ -183,10 +216,17 @@ def main():
             left = identifying(out)
             if name.endswith(".docx"):
                 left += docx_leftovers(out)
+            if name.endswith(".pdf"):
+                left += pdf_leftovers(out)
             if name.endswith(".jpg") and open(out, "rb").read().count(b"\xff\xd8\xff") > 1:
                 left.append("an appended image (exiftool does not look)")
             same = None
-            if not name.endswith(".docx"):
+            if name.endswith(".pdf"):
+                (pages, text), (pages_before, text_before) = pdf_pages(out), pdf_pages(path)
+                same = pages == pages_before
+                if text.strip() != text_before.strip():
+                    left.append(f"text changed ({len(text.split())} words of {len(text_before.split())} left)")
+            elif not name.endswith(".docx"):
                 same = pixels(out) == pixels(path)
             row[who] = {
                 "same_pixels": same,

@@ -1203,35 +1203,9 @@ fn an_mp4_is_inspected_and_cleaned_without_touching_its_frames() {
     assert!(left.is_empty(), "inspect still finds {left:?}");
 }
 
-/// A PDF written by hand: a page of text, an Info dictionary naming its
-/// author, XMP, an annotation with its author, a link to a canary host,
-/// JavaScript run on opening, an embedded file, a compressed stream holding
-/// a dictionary, then an incremental update that changes the author (the
-/// first one stays in the file).
-fn planted_pdf(dir: &Path) -> PathBuf {
-    use std::io::Write as _;
-    let mut compressed =
-        flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    compressed
-        .write_all(b"<< /Producer (Hidden Producer 2.1) >>")
-        .unwrap();
-    let compressed = compressed.finish().unwrap();
-    let xmp = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmp:CreatorTool=\"Word for Android\"/></rdf:RDF></x:xmpmeta>";
-    let content = b"BT /F1 12 Tf 72 720 Td (The convoy left at dawn.) Tj ET";
-    let mut objects: Vec<Vec<u8>> = vec![
-        b"<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R /OpenAction 7 0 R /Names << /EmbeddedFiles << /Names [(notes.txt) 8 0 R] >> >> >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [9 0 R 10 0 R] >>".to_vec(),
-        [format!("<< /Length {} >>\nstream\n", content.len()).as_bytes(), content, b"\nendstream"].concat(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
-        [format!("<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n", xmp.len()).as_bytes(), xmp, b"\nendstream"].concat(),
-        b"<< /S /JavaScript /JS (app.launchURL\\(\"https://canary.example.org/pdf\"\\);) >>".to_vec(),
-        b"<< /Type /Filespec /F (notes.txt) /EF << /F 11 0 R >> >>".to_vec(),
-        b"<< /Type /Annot /Subtype /Text /Rect [0 0 10 10] /T (Hasan K.) /Contents (check this) >>".to_vec(),
-        b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://canary.example.org/track) >> >>".to_vec(),
-        [format!("<< /Type /EmbeddedFile /Filter /FlateDecode /Length {} >>\nstream\n", compressed.len()).as_bytes(), &compressed, b"\nendstream"].concat(),
-        b"<< /Author (Hasan K.) /Creator (Microsoft Word) /CreationDate (D:20261102061000+03'00') >>".to_vec(),
-    ];
+/// A PDF assembled from `objects` (numbered from 1), with its
+/// cross-reference table and a trailer holding `trailer` (the root is 1).
+fn pdf_of(objects: &[Vec<u8>], trailer: &str) -> Vec<u8> {
     let mut pdf = b"%PDF-1.7\n".to_vec();
     let mut offsets = Vec::new();
     for (i, object) in objects.iter().enumerate() {
@@ -1247,32 +1221,126 @@ fn planted_pdf(dir: &Path) -> PathBuf {
     }
     pdf.extend(
         format!(
-            "trailer\n<< /Size {} /Root 1 0 R /Info 12 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            "trailer\n<< /Size {} /Root 1 0 R {trailer} >>\nstartxref\n{xref}\n%%EOF\n",
             objects.len() + 1
         )
         .as_bytes(),
     );
+    pdf
+}
+
+/// A stream object: its dictionary's entries, then its bytes.
+fn pdf_stream(entries: &str, data: &[u8]) -> Vec<u8> {
+    [
+        format!("<< {entries} /Length {} >>\nstream\n", data.len()).as_bytes(),
+        data,
+        b"\nendstream",
+    ]
+    .concat()
+}
+
+/// A PDF written by hand: a page of text and a photo (with GPS in its EXIF),
+/// an Info dictionary naming its author, XMP, an annotation with its author,
+/// a link to a canary host, JavaScript run on opening, an embedded file, a
+/// compressed stream holding a dictionary, then an incremental update that
+/// changes the author (the first one stays in the file).
+fn planted_pdf(dir: &Path, photo: &Path) -> PathBuf {
+    use std::io::Write as _;
+    let mut compressed =
+        flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    compressed
+        .write_all(b"<< /Producer (Hidden Producer 2.1) >>")
+        .unwrap();
+    let compressed = compressed.finish().unwrap();
+    let xmp = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmp:CreatorTool=\"Word for Android\"/></rdf:RDF></x:xmpmeta>";
+    let content = b"BT /F1 12 Tf 72 720 Td (The convoy left at dawn.) Tj ET q 320 0 0 240 72 400 cm /Im1 Do Q";
+    let objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R /OpenAction 7 0 R /Names << /EmbeddedFiles << /Names [(notes.txt) 8 0 R] >> >> >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612 792] >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> /XObject << /Im1 14 0 R >> >> /Annots [9 0 R 10 0 R] /PieceInfo << /Word << /Private (Hasan's laptop) >> >> >>".to_vec(),
+        pdf_stream("", content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        pdf_stream("/Type /Metadata /Subtype /XML", xmp),
+        b"<< /S /JavaScript /JS (app.launchURL\\(\"https://canary.example.org/pdf\"\\);) >>".to_vec(),
+        b"<< /Type /Filespec /F (notes.txt) /EF << /F 11 0 R >> >>".to_vec(),
+        b"<< /Type /Annot /Subtype /Text /Rect [0 0 10 10] /T (Hasan K.) /Contents (check this) >>".to_vec(),
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://canary.example.org/track) >> >>".to_vec(),
+        pdf_stream("/Type /EmbeddedFile /Filter /FlateDecode", &compressed),
+        b"<< /Author (Hasan K.) /Creator (Microsoft Word) /CreationDate (D:20261102061000+03'00') >>".to_vec(),
+        b"<< /Metadata 6 0 R >>".to_vec(),
+        pdf_stream(
+            "/Type /XObject /Subtype /Image /Width 320 /Height 240 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Metadata 6 0 R",
+            &fs::read(photo).unwrap(),
+        ),
+    ];
+    let mut pdf = pdf_of(&objects, "/Info 12 0 R");
+    let xref = memchr::memmem::rfind(&pdf, b"\nxref\n").unwrap() + 1;
     // The incremental update: a new Info, the old one still above it.
-    objects.push(b"<< /Author (Press Desk) /ModDate (D:20261103090000Z) >>".to_vec());
     let update = pdf.len();
-    pdf.extend(
-        format!(
-            "13 0 obj\n{}\nendobj\n",
-            String::from_utf8_lossy(objects.last().unwrap())
-        )
-        .as_bytes(),
-    );
+    pdf.extend(b"13 0 obj\n<< /Author (Press Desk) /ModDate (D:20261103090000Z) >>\nendobj\n");
     let xref2 = pdf.len();
-    pdf.extend(format!("xref\n13 1\n{update:010} 00000 n \ntrailer\n<< /Size 14 /Root 1 0 R /Info 13 0 R /Prev {xref} >>\nstartxref\n{xref2}\n%%EOF\n").as_bytes());
+    pdf.extend(format!("xref\n13 1\n{update:010} 00000 n \ntrailer\n<< /Size 15 /Root 1 0 R /Info 13 0 R /Prev {xref} >>\nstartxref\n{xref2}\n%%EOF\n").as_bytes());
     let path = dir.join("leak.pdf");
     fs::write(&path, pdf).unwrap();
     path
 }
 
-#[test]
-fn a_pdf_is_inspected_with_its_earlier_versions_and_refused_for_cleaning() {
+/// The text poppler's `pdftotext` reads from a PDF.
+fn pdf_text(pdf: &Path) -> String {
+    let out = run(Command::new("pdftotext").arg(pdf).arg("-"));
+    assert_success(&out, "pdftotext");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// ImageMagick's pixel signature of each page as poppler draws it.
+fn pdf_page_pixels(pdf: &Path) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
-    let pdf = planted_pdf(dir.path());
+    let prefix = dir.path().join("page");
+    assert_success(
+        &run(Command::new("pdftoppm")
+            .args(["-r", "50", "-png"])
+            .arg(pdf)
+            .arg(&prefix)),
+        "pdftoppm",
+    );
+    let mut pages: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    pages.iter().map(|page| pixels(page)).collect()
+}
+
+/// qpdf, an independent PDF library, finds the structure sound.
+fn assert_qpdf_finds_no_error(pdf: &Path) {
+    let out = run(Command::new("qpdf").arg("--check").arg(pdf));
+    assert_success(&out, &format!("qpdf --check {}", pdf.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("No syntax or stream encoding errors"),
+        "{stdout}"
+    );
+}
+
+/// What a cleaned PDF must not hold, in any byte: the planted people,
+/// hosts, software and dates, and the photo's EXIF (a JPEG inside keeps a
+/// one-tag EXIF block with its orientation, as a cleaned photo does).
+fn assert_no_planted_bytes(pdf: &Path, needles: &[&str]) {
+    let bytes = fs::read(pdf).unwrap();
+    for needle in needles {
+        assert!(
+            memchr::memmem::find(&bytes, needle.as_bytes()).is_none(),
+            "{needle} is still in {}",
+            pdf.display()
+        );
+    }
+}
+
+#[test]
+fn a_pdf_is_inspected_with_its_earlier_versions_and_rebuilt_from_its_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = corpus(dir.path()).remove(0);
+    let pdf = planted_pdf(dir.path(), &photo);
     // exiftool reads the document as valid, the update's author first.
     let tags = tags_of(&pdf);
     assert!(
@@ -1296,17 +1364,248 @@ fn a_pdf_is_inspected_with_its_earlier_versions_and_refused_for_cleaning() {
             "active JavaScript",
             "active action on opening",
             "hidden embedded file",
+            "hidden application data",
             "device software that made the PDF: Hidden Producer 2.1 [PDF, inside a compressed stream]",
         ],
         "leak.pdf",
     );
+
     let clean = dir.path().join("clean");
     let out = scrub_into(&clean, &[&pdf]);
+    assert_success(&out, "sealdrop-open scrub leak.pdf");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for removed in [
+        "document information",
+        "XMP metadata",
+        "1 earlier versions",
+        "actions run on opening",
+        "embedded files",
+        "annotations (comments, links, form fields) on 1 pages",
+        "metadata of 1 JPEG pictures inside",
+        "PieceInfo",
+    ] {
+        assert!(stderr.contains(removed), "{removed}: {stderr}");
+    }
+    let cleaned = clean.join("leak.pdf");
+    assert_qpdf_finds_no_error(&cleaned);
+    assert_eq!(pdf_text(&cleaned), pdf_text(&pdf));
+    assert_eq!(pdf_text(&cleaned).trim(), "The convoy left at dawn.");
+    let left = identifying_tags(&cleaned);
+    assert!(left.is_empty(), "exiftool still finds {left:?}");
+    assert_no_planted_bytes(
+        &cleaned,
+        &[
+            "Hasan",
+            "Press Desk",
+            "Microsoft",
+            "Word for Android",
+            "canary",
+            "notes.txt",
+            "Hidden Producer",
+            "2026",
+            "JavaScript",
+            "Canon",
+            "0420102345",
+            "Aleppo",
+            "roof",
+            "Lightroom",
+            "ThumbCam",
+        ],
+    );
+    let left = findings(&inspect_json(&cleaned));
+    assert!(left.is_empty(), "inspect still finds {left:?}");
+    // Cleaning again changes nothing.
+    let again = dir.path().join("again");
+    assert_success(&scrub_into(&again, &[&cleaned]), "scrub a cleaned PDF");
+    assert_eq!(
+        fs::read(again.join("leak.pdf")).unwrap(),
+        fs::read(&cleaned).unwrap()
+    );
+}
+
+/// A PDF as people make them: Chromium prints a page with a photo (GPS and
+/// camera in its EXIF, which Chromium keeps), a link, tags and its own
+/// Info; qpdf rewrites it with object streams (dictionaries compressed
+/// inside other objects) and a file identifier. Both come out drawing the
+/// same pixels and text, with nothing left for exiftool.
+#[test]
+fn printed_pdfs_keep_their_pages_exactly_and_lose_their_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    // Upright: Chromium re-encodes a photo it has to turn, EXIF and all.
+    let photo = dir.path().join("photo.jpg");
+    convert(&["-seed", "3", "-size", "240x160", "plasma:"], &photo);
+    plant(
+        &photo,
+        &[
+            "-Make=Canon",
+            "-Model=Canon EOS 5D",
+            "-Artist=Hasan K.",
+            "-GPSLatitude=36.2021",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1343",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    let page = dir.path().join("page.html");
+    fs::write(
+        &page,
+        format!(
+            "<!doctype html><meta charset=utf-8><title>Convoy report</title>\
+             <h1>The convoy left at dawn</h1><p>Forty trucks, heading north.</p>\
+             <img src=\"{}\"><p><a href=\"https://canary.example.org/x\">source</a></p>",
+            photo.file_name().unwrap().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let printed = dir.path().join("printed.pdf");
+    assert_success(
+        &run(Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+            ])
+            .arg(format!("--print-to-pdf={}", printed.display()))
+            .arg(format!("file://{}", page.display()))),
+        "chromium --print-to-pdf",
+    );
+    assert!(
+        memchr::memmem::find(&fs::read(&printed).unwrap(), b"Canon EOS").is_some(),
+        "Chromium no longer keeps a photo's EXIF: the corpus lost its point"
+    );
+    let packed = dir.path().join("packed.pdf");
+    assert_success(
+        &run(Command::new("qpdf")
+            .arg("--object-streams=generate")
+            .arg(&printed)
+            .arg(&packed)),
+        "qpdf --object-streams=generate",
+    );
+    let clean = dir.path().join("clean");
+    assert_success(&scrub_into(&clean, &[&printed, &packed]), "scrub");
+    for original in [&printed, &packed] {
+        let cleaned = clean.join(original.file_name().unwrap());
+        assert_qpdf_finds_no_error(&cleaned);
+        assert_eq!(pdf_text(&cleaned), pdf_text(original));
+        assert_eq!(pdf_page_pixels(&cleaned), pdf_page_pixels(original));
+        let left = identifying_tags(&cleaned);
+        assert!(left.is_empty(), "exiftool still finds {left:?}");
+        assert_no_planted_bytes(
+            &cleaned,
+            &[
+                "Canon",
+                "Hasan",
+                "Chrome",
+                "Skia",
+                "canary",
+                "Convoy report",
+            ],
+        );
+        let left = findings(&inspect_json(&cleaned));
+        assert!(left.is_empty(), "inspect still finds {left:?}");
+    }
+}
+
+/// Hostile PDFs end as NOT CLEANED with the cap or fault they hit, and
+/// nothing is written; a document whose resources refer to themselves is
+/// cleaned without looping.
+#[test]
+fn hostile_pdfs_end_as_not_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = |extra: &str| {
+        format!("<< /Type /Page /Parent 2 0 R /Contents 4 0 R {extra} >>").into_bytes()
+    };
+    let simple = |pages: &str, page_extra: &str, content: &[u8]| {
+        vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            pages.as_bytes().to_vec(),
+            page(page_extra),
+            pdf_stream("", content),
+        ]
+    };
+    let write = |name: &str, pdf: Vec<u8>| {
+        let path = dir.path().join(name);
+        fs::write(&path, pdf).unwrap();
+        path
+    };
+    let text = b"BT /F1 12 Tf 72 720 Td (hello) Tj ET";
+    let looped = write(
+        "loop.pdf",
+        pdf_of(
+            &simple("<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>", "", text),
+            "",
+        ),
+    );
+    let mut deep_objects = simple(
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "/X 5 0 R",
+        text,
+    );
+    deep_objects.push([b"[".repeat(100_000), b"]".repeat(100_000)].concat());
+    let deep = write("deep.pdf", pdf_of(&deep_objects, ""));
+    let mut many_objects = simple("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "", text);
+    many_objects.push(["[", &"0 ".repeat(5_000_001), "]"].concat().into_bytes());
+    let many = write("many.pdf", pdf_of(&many_objects, ""));
+    let encrypted = write(
+        "locked.pdf",
+        pdf_of(
+            &simple("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "", text),
+            "/Encrypt << /Filter /Standard /V 2 >>",
+        ),
+    );
+    let inline = write(
+        "inline.pdf",
+        pdf_of(
+            &simple(
+                "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                "",
+                b"q 10 0 0 10 0 0 cm BI /W 1 /H 1 /CS /RGB /BPC 8 /F /DCT ID \xff\xd8\xff\xe1 EI Q",
+            ),
+            "",
+        ),
+    );
+    let whole = pdf_of(
+        &simple("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "", text),
+        "",
+    );
+    let cut = write("cut.pdf", whole[..whole.len() / 2].to_vec());
+    // A form that draws itself, and a Length that names itself: loops in
+    // what the pages reach, which the cleaner copies once each.
+    let mut selfish = simple(
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "/Resources << /XObject << /Fm1 5 0 R >> >>",
+        b"/Fm1 Do",
+    );
+    selfish.push(pdf_stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /XObject << /Fm1 5 0 R >> >>",
+        b"/Fm1 Do",
+    ));
+    selfish.push(b"6 0 R".to_vec());
+    let selfish = write("selfish.pdf", pdf_of(&selfish, ""));
+
+    let clean = dir.path().join("clean");
+    let out = scrub_into(&clean, &[&looped, &deep, &many, &encrypted, &inline, &cut]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("NOT CLEANED") && stderr.contains("cannot clean PDF yet"),
-        "{stderr}"
-    );
-    assert!(!clean.join("leak.pdf").exists());
+    for (name, reason) in [
+        ("loop.pdf", "loops back on itself"),
+        ("deep.pdf", "nested more than 64 deep"),
+        ("many.pdf", "more than 5000000 values"),
+        ("locked.pdf", "encrypted PDF"),
+        ("inline.pdf", "JPEG picture drawn inline"),
+        ("cut.pdf", "without"),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"));
+        assert!(
+            line.starts_with("NOT CLEANED") && line.contains(reason),
+            "{line}"
+        );
+    }
+    assert!(!clean.exists() || fs::read_dir(&clean).unwrap().next().is_none());
+    assert_success(&scrub_into(&clean, &[&selfish]), "scrub selfish.pdf");
+    assert_qpdf_finds_no_error(&clean.join("selfish.pdf"));
 }

@@ -174,10 +174,7 @@ pub fn inspect(data: &[u8], name: &str) -> Report {
         Kind::Mp3 => mp3::inspect(data, &mut report),
         Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::inspect(data, &mut report),
         Kind::Tiff => tiff::inspect(data, &mut report),
-        Kind::Pdf => {
-            pdf::inspect(data, &mut report);
-            report.unchecked("PDF: inspected, but `scrub` does not clean PDF yet");
-        }
+        Kind::Pdf => pdf::inspect(data, &mut report),
         other => report.unchecked(format!(
             "{}: sealdrop-open does not read this type yet; treat the file as unchecked",
             other.describe()
@@ -205,10 +202,7 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
         Kind::Mp3 => mp3::scrub(data),
         Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::scrub(data),
         Kind::Tiff => tiff::scrub(data),
-        Kind::Pdf => Err(NotCleaned::new(
-            "PDF document: sealdrop-open cannot clean PDF yet; `inspect` shows what it holds. \
-             For a copy to publish, print it to images (Dangerzone does) on this machine",
-        )),
+        Kind::Pdf => pdf::scrub(data),
         other => Err(NotCleaned::new(format!(
             "{}: sealdrop-open cannot clean this type yet",
             other.describe()

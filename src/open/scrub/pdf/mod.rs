@@ -1,4 +1,4 @@
-//! PDF, read for `inspect` only: the file's bytes, and the inflated content
+//! PDF. For `inspect`, the file's bytes, and the inflated content
 //! of its compressed streams (object streams hide dictionaries there), are
 //! scanned for the keys that reveal people and devices (`/Author`,
 //! `/Creator`, `/Producer`, dates, annotations' `/T`), XMP packets, and
@@ -8,10 +8,15 @@
 //! of the document is still inside, whatever the last one shows.
 //!
 //! The scan follows no object reference, so a reference loop cannot hang
-//! it; streams are inflated under caps. `scrub` does not clean PDF yet (it
-//! says so: NOT CLEANED).
+//! it; streams are inflated under caps. Cleaning rebuilds the file from
+//! what its pages draw ([`clean`]), on objects read by [`object`].
+
+mod clean;
+mod object;
 
 use std::io::Read;
+
+pub use clean::scrub;
 
 use super::limits::MAX_RECORDS;
 use super::{field_text, Category, Report};
