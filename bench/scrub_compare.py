@@ -4,11 +4,13 @@
 Builds pictures with ImageMagick and writes metadata into them with exiftool
 (as tests/format/scrub.rs does), plus a Word document with properties,
 comments, tracked changes, revision ids, a remote template and a picture with
-GPS inside. Cleans each file with Debian's mat2 and with sealdrop-open, then
-asks exiftool and `mat2 --show` what is left, and prints a Markdown table for
-docs/SCRUBBING.md.
+GPS inside, a page printed to PDF by Chromium with a photo whose EXIF it keeps,
+and (when run with the Python that has openpyxl and python-pptx) a workbook and a
+presentation planted as tests/format/scrub.rs plants them. Cleans each file
+with Debian's mat2 and with sealdrop-open, then asks exiftool and `mat2 --show`
+what is left, and prints a Markdown table for docs/SCRUBBING.md.
 
-    python3 bench/scrub_compare.py [path/to/sealdrop-open]
+    tests/interop/office/.venv/bin/python bench/scrub_compare.py [path/to/sealdrop-open]
 """
 
 import json
@@ -29,6 +31,14 @@ IDENTIFYING = {
     "TotalEditTime", "RevisionNumber", "Application", "Template", "SourceName",
 }
 IDENTIFYING_GROUPS = ("XMP", "IPTC", "Photoshop", "ICC_Profile", "MPF")
+
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop", "office"))
+try:
+    import office  # openpyxl and python-pptx: the venv scripts/test.sh makes
+    import openpyxl  # noqa: F401
+except ImportError:
+    office = None
 
 
 def run(*args, **kwargs):
@@ -96,7 +106,46 @@ def corpus(d):
     plant(tiff, "-Make=Nikon", "-Model=Coolscan V", "-Software=VueScan 9", "-Artist=Hasan K.",
           "-GPSLatitude=36.2", "-GPSLatitudeRef=N", "-XMP:Creator=Hasan K.", "-IPTC:By-line=Hasan K.")
     report = docx(d, png)
-    return [photo, appended, png, gif, webp, tiff, report, without_comments(report), printed_pdf(d)]
+    files = [photo, appended, png, gif, webp, tiff, report, without_comments(report), printed_pdf(d)]
+    if office is not None:
+        book, deck = f"{d}/figures.xlsx", f"{d}/briefing.pptx"
+        office.make_xlsx(book, second, fetching=False)
+        office.make_pptx(deck, second)
+        plain_book, plain_deck = f"{d}/figures-plain.xlsx", f"{d}/briefing-plain.pptx"
+        office.make_xlsx(plain_book, second, fetching=False, plain=True)
+        office.make_pptx(plain_deck, second, plain=True)
+        files += [book, plain_book, deck, plain_deck]
+    else:
+        print("note: run with tests/interop/office/.venv/bin/python to include XLSX and PPTX", file=sys.stderr)
+    return files
+
+
+def office_content(path):
+    """What openpyxl or python-pptx shows of a workbook or presentation, less comments and notes."""
+    try:
+        content = office.read(path)
+    except Exception as e:  # a reader that cannot open the file
+        return f"unreadable: {e}"
+    for sheet in content.get("sheets", []):
+        sheet["comments"] = []
+    for slide in content.get("slides", []):
+        slide["notes"] = None
+    return json.dumps(content.get("sheets", content.get("slides")), sort_keys=True, default=str)
+
+
+def office_leftovers(path):
+    """The source's traces anywhere in a workbook's or presentation's parts."""
+    found = set()
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            data = z.read(name)
+            for needle in ("Hasan", "Baron", "Aleppo", "LaserJet", "L\0a\0s\0e\0r", "HASAN-LAPTOP",
+                           "Users", "8F3A", "creationId", "cousin"):
+                if needle.encode() in data:
+                    found.add(needle.replace("\0", ""))
+            if name.startswith("docProps/thumbnail"):
+                found.add("a thumbnail")
+    return sorted(found)
 
 
 def printed_pdf(d):
@@ -218,6 +267,8 @@ def main():
                 left += docx_leftovers(out)
             if name.endswith(".pdf"):
                 left += pdf_leftovers(out)
+            if name.endswith((".xlsx", ".pptx")):
+                left += office_leftovers(out)
             if name.endswith(".jpg") and open(out, "rb").read().count(b"\xff\xd8\xff") > 1:
                 left.append("an appended image (exiftool does not look)")
             same = None
@@ -226,6 +277,11 @@ def main():
                 same = pages == pages_before
                 if text.strip() != text_before.strip():
                     left.append(f"text changed ({len(text.split())} words of {len(text_before.split())} left)")
+            elif name.endswith((".xlsx", ".pptx")):
+                content = office_content(out)
+                same = content == office_content(path)
+                if content.startswith("unreadable"):
+                    left.append("**openpyxl or python-pptx cannot open it** (" + content[:80] + ")")
             elif not name.endswith(".docx"):
                 same = pixels(out) == pixels(path)
             row[who] = {
@@ -247,7 +303,10 @@ def main():
                 continue
             exif = ", ".join(r["exiftool"]) or "nothing"
             show = "; ".join(r["mat2_show"]) or "nothing"
-            pixels_note = {True: "; pixels identical", False: "; **pixels changed**", None: ""}[r["same_pixels"]]
+            if row["file"].endswith((".xlsx", ".pptx")):
+                pixels_note = {True: "; same content", False: "; **content changed**", None: ""}[r["same_pixels"]]
+            else:
+                pixels_note = {True: "; pixels identical", False: "; **pixels changed**", None: ""}[r["same_pixels"]]
             cells.append(f"{r['size']:,} B{pixels_note}; exiftool: {exif}; mat2: {show}")
         print(f"| {row['file']} | {row['size']:,} B | {cells[0]} | {cells[1]} |")
     print()

@@ -18,7 +18,9 @@ packages=(
   "libarchive-tools:bsdtar"          # bsdtar
   "7zip:7zz"                         # 7-Zip
   "default-jdk-headless:java"        # JDK ZipFile and ZipInputStream
-  "python3:python3"                  # Python's zipfile; pty driving
+  "python3:python3"                  # Python's zipfile; pty driving; openpyxl and python-pptx (below)
+  "poppler-utils:pdftotext"          # reads a cleaned PDF's text and draws its pages
+  "qpdf:qpdf"                        # an independent PDF library checks a cleaned PDF's structure
   "curl:curl"                        # TLS checks
   "openssl:openssl"                  # test certificates
   "util-linux:setpriv"               # run the server as nobody
@@ -77,6 +79,15 @@ fi
 if [ ! -f tests/interop/axe/node_modules/axe-core/axe.min.js ]; then
   echo "== installing axe-core (npm ci in tests/interop/axe)"
   npm ci --prefix tests/interop/axe --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+# openpyxl and python-pptx, which write and read the office documents the
+# scrubbing tests clean, pinned with hashes in a virtual environment.
+office=tests/interop/office
+if [ ! -x "$office/.venv/bin/python" ] || ! "$office/.venv/bin/python" -c "import openpyxl, pptx" 2>/dev/null; then
+  echo "== installing openpyxl and python-pptx (pip into $office/.venv)"
+  python3 -m venv "$office/.venv"
+  "$office/.venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$office/requirements.txt"
 fi
 
 $install_only && exit 0

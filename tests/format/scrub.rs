@@ -1465,7 +1465,15 @@ fn printed_pdfs_keep_their_pages_exactly_and_lose_their_traces() {
                 "--no-sandbox",
                 "--disable-gpu",
                 "--no-pdf-header-footer",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join("profile").display()
+            ))
             .arg(format!("--print-to-pdf={}", printed.display()))
             .arg(format!("file://{}", page.display()))),
         "chromium --print-to-pdf",
@@ -1608,4 +1616,225 @@ fn hostile_pdfs_end_as_not_cleaned() {
     assert!(!clean.exists() || fs::read_dir(&clean).unwrap().next().is_none());
     assert_success(&scrub_into(&clean, &[&selfish]), "scrub selfish.pdf");
     assert_qpdf_finds_no_error(&clean.join("selfish.pdf"));
+}
+
+/// openpyxl and python-pptx (tests/interop/office/, installed by
+/// scripts/test.sh): they write the planted workbook and presentation, and
+/// read what a cleaned one still shows.
+fn office(args: &[&std::ffi::OsStr]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/office");
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: scripts/test.sh installs openpyxl and python-pptx there",
+        python.display()
+    );
+    let out = run(Command::new(python).arg(root.join("office.py")).args(args));
+    assert_success(&out, &format!("office.py {args:?}"));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn office_read(file: &Path) -> serde_json::Value {
+    serde_json::from_str(&office(&["read".as_ref(), file.as_os_str()])).unwrap()
+}
+
+/// A photo with GPS and a camera model, to go inside documents.
+fn located_photo(dir: &Path) -> PathBuf {
+    let photo = dir.join("inside.jpg");
+    convert(&["-seed", "5", "-size", "160x120", "plasma:"], &photo);
+    plant(
+        &photo,
+        &[
+            "-Model=Canon EOS 5D",
+            "-GPSLatitude=36.2021",
+            "-GPSLatitudeRef=N",
+        ],
+    );
+    photo
+}
+
+/// No part of a cleaned package holds any of `needles`.
+fn assert_no_part_holds(file: &Path, needles: &[&str]) {
+    for (name, data) in unzip_all(file) {
+        for needle in needles {
+            assert!(
+                memchr::memmem::find(&data, needle.as_bytes()).is_none(),
+                "{needle} is still in {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_workbook_is_inspected_and_cleaned_to_its_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = located_photo(dir.path());
+    let book = dir.path().join("figures.xlsx");
+    office(&["make-xlsx".as_ref(), book.as_os_str(), photo.as_os_str()]);
+    let found = findings(&inspect_json(&book));
+    assert_found(
+        &found,
+        &[
+            "people author: Hasan K.",
+            "people last edited by: Hasan Kh.",
+            "people comment by: Hasan K.",
+            "people reserved by: Hasan K.",
+            "device folder the workbook was saved in: C:\\Users\\Hasan\\Documents\\Leaks\\",
+            "device printer settings: HP LaserJet Newsroom 4F",
+            "history revision id: {8F3A1C2B-1111",
+            "history hidden sheet: Checkpoints (hidden)",
+            "active link to another workbook",
+            "file:///C:/Users/Hasan/Documents/sources.xlsx",
+            "active link (opens only when clicked): canary.example.org",
+            "device camera model: Canon EOS 5D [xl/media/image1.jpeg: EXIF]",
+            "location GPS",
+        ],
+        "figures.xlsx",
+    );
+    let clean = dir.path().join("clean");
+    let out = scrub_into(&clean, &[&book]);
+    assert_success(&out, "scrub figures.xlsx");
+    let cleaned = clean.join("figures.xlsx");
+    // openpyxl reads the same sheets, states, cells, formulas, pictures and
+    // links; the comment and the people are gone.
+    let (before, after) = (office_read(&book), office_read(&cleaned));
+    let mut expected = before["sheets"].clone();
+    expected[0]["comments"] = serde_json::json!([]);
+    assert_eq!(after["sheets"], expected);
+    assert_eq!(after["sheets"][1]["state"], "hidden");
+    assert_eq!(after["sheets"][0]["images"], 1);
+    assert_ne!(after["creator"], "Hasan K.");
+    assert!(after["last_modified_by"].is_null());
+    assert_no_part_holds(
+        &cleaned,
+        &[
+            "Hasan",
+            "LaserJet",
+            "L\0a\0s\0e\0r",
+            "8F3A1C2B",
+            "Users",
+            "sources.xlsx",
+            "cousin",
+            "Canon",
+            "revIDLastSave",
+        ],
+    );
+    let left = identifying_tags(&cleaned);
+    assert!(left.is_empty(), "exiftool still finds {left:?}");
+    // What stays on purpose: the hidden sheet (content) and the link.
+    let left = findings(&inspect_json(&cleaned));
+    assert_eq!(
+        left,
+        [
+            "history hidden sheet: Checkpoints (hidden) [xl/workbook.xml]",
+            "active link (opens only when clicked): canary.example.org [xl/worksheets/_rels/sheet1.xml.rels]",
+        ]
+    );
+    let again = dir.path().join("again");
+    assert_success(&scrub_into(&again, &[&cleaned]), "scrub a cleaned workbook");
+    assert_eq!(unzip_all(&again.join("figures.xlsx")), unzip_all(&cleaned));
+
+    // A formula that fetches from outside when the workbook recalculates.
+    let fetching = dir.path().join("fetching.xlsx");
+    office(&[
+        "make-xlsx".as_ref(),
+        fetching.as_os_str(),
+        photo.as_os_str(),
+        "--fetching".as_ref(),
+    ]);
+    let found = findings(&inspect_json(&fetching));
+    assert_found(
+        &found,
+        &["active formula that fetches from outside when it recalculates: WEBSERVICE(\"https://canary.example.org/w\")"],
+        "fetching.xlsx",
+    );
+    let out = scrub_into(&clean, &[&fetching]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("NOT CLEANED") && stderr.contains("fetches from outside"),
+        "{stderr}"
+    );
+    assert!(!clean.join("fetching.xlsx").exists());
+}
+
+#[test]
+fn a_presentation_is_inspected_and_cleaned_to_its_slides() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = located_photo(dir.path());
+    let deck = dir.path().join("briefing.pptx");
+    office(&["make-pptx".as_ref(), deck.as_os_str(), photo.as_os_str()]);
+    let found = findings(&inspect_json(&deck));
+    assert_found(
+        &found,
+        &[
+            "people author: Hasan K.",
+            "people last edited by: Hasan Kh.",
+            "people text written into the properties: for the Aleppo desk",
+            "people person who commented: Hasan K.",
+            "hidden speaker notes: 1 slides have notes",
+            "hidden thumbnail",
+            "hidden tag: AUTHOR_MACHINE: HASAN-LAPTOP",
+            "history hidden slide: ppt/slides/slide2.xml",
+            "device printer settings",
+            "active link (opens only when clicked): canary.example.org",
+            "device camera model: Canon EOS 5D [ppt/media/image1.jpg: EXIF]",
+        ],
+        "briefing.pptx",
+    );
+    let clean = dir.path().join("clean");
+    assert_success(&scrub_into(&clean, &[&deck]), "scrub briefing.pptx");
+    let cleaned = clean.join("briefing.pptx");
+    // python-pptx reads the same slides (texts, pictures, links, the hidden
+    // one still hidden); the notes and the people are gone.
+    let (before, after) = (office_read(&deck), office_read(&cleaned));
+    let mut expected = before["slides"].clone();
+    expected[0]["notes"] = serde_json::Value::Null;
+    assert_eq!(after["slides"], expected);
+    assert_eq!(after["author"], "");
+    assert_eq!(after["comments"], "");
+    assert_no_part_holds(
+        &cleaned,
+        &[
+            "Hasan",
+            "Baron",
+            "Aleppo",
+            "HASAN-LAPTOP",
+            "2840017715",
+            "cousin",
+            "Canon",
+            "creationId",
+        ],
+    );
+    let left = identifying_tags(&cleaned);
+    assert!(left.is_empty(), "exiftool still finds {left:?}");
+    let names: Vec<String> = unzip_all(&cleaned).into_iter().map(|(n, _)| n).collect();
+    for gone in [
+        "docProps/",
+        "ppt/notesSlides/",
+        "ppt/notesMasters/",
+        "ppt/comments/",
+        "ppt/commentAuthors.xml",
+        "ppt/tags/",
+        "ppt/printerSettings/",
+    ] {
+        assert!(
+            !names.iter().any(|n| n.starts_with(gone)),
+            "{gone} is still in {names:?}"
+        );
+    }
+    let left = findings(&inspect_json(&cleaned));
+    assert_eq!(
+        left,
+        [
+            "active link (opens only when clicked): canary.example.org [ppt/slides/_rels/slide1.xml.rels]",
+            "history hidden slide: ppt/slides/slide2.xml [ppt/slides/slide2.xml]",
+        ]
+    );
+    let again = dir.path().join("again");
+    assert_success(
+        &scrub_into(&again, &[&cleaned]),
+        "scrub a cleaned presentation",
+    );
+    assert_eq!(unzip_all(&again.join("briefing.pptx")), unzip_all(&cleaned));
 }

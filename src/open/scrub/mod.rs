@@ -169,7 +169,7 @@ pub fn inspect(data: &[u8], name: &str) -> Report {
         Kind::Gif => gif::inspect(data, &mut report),
         Kind::WebP => webp::inspect(data, &mut report),
         Kind::Text => text::inspect(data, &mut report),
-        Kind::Docx | Kind::Xlsx | Kind::Pptx => ooxml::inspect(data, kind, &mut report),
+        Kind::Docx | Kind::Xlsx | Kind::Pptx => ooxml::inspect(data, &mut report),
         Kind::Odt | Kind::Ods | Kind::Odp => odf::inspect(data, &mut report),
         Kind::Mp3 => mp3::inspect(data, &mut report),
         Kind::Mp4 | Kind::Mov | Kind::M4a => mp4::inspect(data, &mut report),

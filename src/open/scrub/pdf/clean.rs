@@ -308,9 +308,13 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
             (b"Type".to_vec(), Object::Name(b"Page".to_vec())),
             (b"Parent".to_vec(), Object::Ref(2)),
         ];
+        // Letter, what readers assume, where a page does not say.
+        let letter = Object::Array([0, 0, 612, 792].map(Object::Int).to_vec());
         for key in PAGE_KEYS {
-            let Some(value) = page.get(*key) else {
-                continue;
+            let value = match page.get(*key) {
+                Some(value) => *value,
+                None if *key == b"MediaBox" => &letter,
+                None => continue,
             };
             let mode = if *key == b"Resources" {
                 Mode::Resources
@@ -318,13 +322,6 @@ pub fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
                 Mode::Drawing
             };
             dict.push((key.to_vec(), rebuild.copy(value, mode)));
-        }
-        if page.get(&b"MediaBox"[..]).is_none() {
-            // Letter, what readers assume; a page must say.
-            dict.push((
-                b"MediaBox".to_vec(),
-                Object::Array([0, 0, 612, 792].map(Object::Int).to_vec()),
-            ));
         }
         let mut text = Vec::new();
         write_dict(&dict, &mut text);
@@ -720,5 +717,35 @@ fn write_name(name: &[u8], out: &mut Vec<u8>) {
         } else {
             out.extend_from_slice(format!("#{byte:02X}").as_bytes());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_without_a_media_box_cleans_to_the_same_bytes_twice() {
+        // Found by the scrub_pdf fuzz target: the box a page lacked was
+        // written after its other keys, and in its place the second time.
+        let file = b"%PDF-1.7\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n2 0 obj <</Type/Pages/Kids[3 0 R]>> endobj\n3 0 obj <</Type/Page/Resources null>> endobj\ntrailer <</Root 1 0 R>>\n";
+        let once = scrub(file).unwrap().data;
+        assert_eq!(scrub(&once).unwrap().data, once);
+        assert!(memchr::memmem::find(&once, b"/MediaBox [0 0 612 792]").is_some());
+    }
+
+    #[test]
+    fn reals_stay_reals_and_names_and_strings_are_escaped() {
+        let mut out = Vec::new();
+        write_object(
+            &Object::Array(vec![
+                Object::Real(-0.0),
+                Object::Real(2.5),
+                Object::Name(b"A B#".to_vec()),
+                Object::String(b"(x)\\\n".to_vec()),
+            ]),
+            &mut out,
+        );
+        assert_eq!(out, b"[-0.0 2.5 /A#20B#23 (\\(x\\)\\\\\\012)]");
     }
 }

@@ -25,8 +25,8 @@ const MAX_DEPTH: usize = 64;
 /// Values (numbers, names, strings…) kept from one file: each costs about
 /// 40 bytes of memory, so this bounds it near 200 MiB.
 const MAX_VALUES: usize = 5_000_000;
-/// Indirect objects in one file.
-const MAX_OBJECTS: usize = 1_000_000;
+/// Indirect objects in one file (each costs about 450 bytes with its map entry).
+const MAX_OBJECTS: usize = 500_000;
 /// What one object stream may inflate to, and all of them together.
 const MAX_OBJECT_STREAM_BYTES: u64 = 64 << 20;
 const MAX_INFLATED_BYTES: u64 = 256 << 20;
