@@ -10,7 +10,7 @@ presentation planted as tests/format/scrub.rs plants them. Cleans each file
 with Debian's mat2 and with sealdrop-open, then asks exiftool and `mat2 --show`
 what is left, and prints a Markdown table for docs/SCRUBBING.md.
 
-    tests/interop/office/.venv/bin/python bench/scrub_compare.py [path/to/sealdrop-open]
+    tests/interop/python/.venv/bin/python bench/scrub_compare.py [path/to/sealdrop-open]
 """
 
 import json
@@ -116,7 +116,7 @@ def corpus(d):
         office.make_pptx(plain_deck, second, plain=True)
         files += [book, plain_book, deck, plain_deck]
     else:
-        print("note: run with tests/interop/office/.venv/bin/python to include XLSX and PPTX", file=sys.stderr)
+        print("note: run with tests/interop/python/.venv/bin/python to include XLSX and PPTX", file=sys.stderr)
     return files
 
 

@@ -81,13 +81,15 @@ if [ ! -f tests/interop/axe/node_modules/axe-core/axe.min.js ]; then
   npm ci --prefix tests/interop/axe --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
-# openpyxl and python-pptx, which write and read the office documents the
-# scrubbing tests clean, pinned with hashes in a virtual environment.
-office=tests/interop/office
-if [ ! -x "$office/.venv/bin/python" ] || ! "$office/.venv/bin/python" -c "import openpyxl, pptx" 2>/dev/null; then
-  echo "== installing openpyxl and python-pptx (pip into $office/.venv)"
-  python3 -m venv "$office/.venv"
-  "$office/.venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$office/requirements.txt"
+# Python peers, pinned with hashes in a virtual environment: openpyxl and
+# python-pptx write and read the office documents the scrubbing tests clean;
+# aiosmtpd is the SMTP server the notify tests send to.
+python_peers=tests/interop/python
+if ! "$python_peers/.venv/bin/python" -c "import openpyxl, pptx, aiosmtpd" 2>/dev/null; then
+  echo "== installing openpyxl, python-pptx and aiosmtpd (pip into $python_peers/.venv)"
+  rm -rf "$python_peers/.venv"
+  python3 -m venv "$python_peers/.venv"
+  "$python_peers/.venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$python_peers/requirements.txt"
 fi
 
 $install_only && exit 0

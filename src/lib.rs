@@ -38,6 +38,8 @@ pub mod fsutil;
 pub mod hex;
 pub mod id;
 pub mod keys;
+#[cfg(feature = "server")]
+pub mod notify;
 pub mod open;
 pub mod pickup;
 #[cfg(feature = "pq")]

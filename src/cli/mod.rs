@@ -37,6 +37,9 @@ enum Command {
     Pickup(PickupArgs),
     /// Send the replies `sealdrop-open reply` wrote to the server, for their sources.
     PushReplies(crate::pickup::push::PushArgs),
+    /// Send the periodic alert (by mail and webhooks): the same fixed text every time,
+    /// nothing about what arrived. Run by a timer in its own unit (docs/DEPLOY.md).
+    Notify(Box<crate::notify::NotifyOptions>),
     /// Try sealdrop locally: throwaway keys and store, served on 127.0.0.1:8080.
     Demo {
         /// Folder for the demo's keys, store and opened submissions.
@@ -103,6 +106,12 @@ pub fn main() -> ExitCode {
         Command::PickupToken { token_file } => pickup_token(token_file),
         Command::Pickup(args) => return runtime.block_on(crate::pickup::client::main(args)),
         Command::PushReplies(args) => return runtime.block_on(crate::pickup::push::main(args)),
+        Command::Notify(_) => {
+            let Some((_, notify)) = matches.subcommand() else {
+                return ExitCode::from(2);
+            };
+            return runtime.block_on(crate::notify::main(notify));
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -52,6 +52,15 @@ impl App {
             config.limits.min_free_bytes,
             config.limits.store_quota,
         )?;
+        if config.limits.expire_unpicked.is_some() {
+            store.count_ages_from_birth().map_err(|e| {
+                ConfigError(format!(
+                    "--expire-unpicked counts a submission's age from its file's birth time, \
+                         and the store folder {} cannot give one: {e}",
+                    config.store.display()
+                ))
+            })?;
+        }
         let replies = if config.limits.replies {
             let channel = super::replies::ReplyChannel::open(&store, config.limits.reply_retention)
                 .map_err(|source| StoreError::Io {

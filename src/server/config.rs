@@ -112,6 +112,11 @@ pub struct ServeOptions {
     /// file gets up to an eighth more, at random [default: 30d].
     #[arg(long, value_name = "DURATION")]
     pub reply_retention: Option<HumanDuration>,
+    /// Delete sealed submissions nobody picked up within this time, counted from
+    /// their file's birth time (to within one touch interval): a seizure then
+    /// finds less, and a submission never picked up is lost [default: off].
+    #[arg(long, value_name = "DURATION")]
+    pub expire_unpicked: Option<HumanDuration>,
     /// How long shutdown waits for uploads in progress [default: 60s].
     #[arg(long, value_name = "DURATION")]
     pub shutdown_grace: Option<HumanDuration>,
@@ -208,6 +213,8 @@ pub struct Limits {
     pub replies: bool,
     /// How long a reply waits for its source (plus a per-file jitter).
     pub reply_retention: Duration,
+    /// How long a sealed submission waits for pickup before it is deleted.
+    pub expire_unpicked: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -230,6 +237,7 @@ impl Default for Limits {
             shutdown_grace: Duration::from_secs(60),
             replies: true,
             reply_retention: Duration::from_secs(30 * 86_400),
+            expire_unpicked: None,
         }
     }
 }
@@ -314,7 +322,20 @@ impl ServeConfig {
             shutdown_grace: o.shutdown_grace.map_or(d.shutdown_grace, |g| g.0),
             replies: o.replies.unwrap_or(d.replies),
             reply_retention: positive(o.reply_retention, d.reply_retention, "reply-retention")?,
+            expire_unpicked: o
+                .expire_unpicked
+                .map(|e| positive(Some(e), Duration::ZERO, "expire-unpicked"))
+                .transpose()?,
         };
+        if let Some(expiry) = limits.expire_unpicked {
+            if expiry < limits.touch_interval {
+                return Err(ConfigError(format!(
+                    "expire-unpicked ({}) must be at least touch-interval ({}): a file's age is known only to within one interval",
+                    humantime::format_duration(expiry),
+                    humantime::format_duration(limits.touch_interval)
+                )));
+            }
+        }
         if limits.header_timeout > MAX_HEADER_TIMEOUT {
             return Err(ConfigError("header-timeout may not exceed 30s: slow headers are how a few clients hold every connection".into()));
         }

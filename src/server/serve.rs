@@ -10,8 +10,9 @@ use tokio::sync::{watch, Semaphore};
 use super::{listen, pickup_api, router, App, Listeners};
 
 /// At start-up, then on the wall-clock grid of `touch_interval` (on the hour
-/// by default): refill the store's file pool, normalize its file times,
-/// delete expired replies, log aggregate counters. On the grid, every time the store holds (the coarse
+/// by default): delete submissions left unpicked too long (when asked),
+/// refill the store's file pool, normalize its file times, delete expired
+/// replies, log aggregate counters. On the grid, every time the store holds (the coarse
 /// times set, the change and birth times of the pass itself) falls on the
 /// same few instants of each interval, whenever sources arrived.
 async fn maintenance(app: Arc<App>) {
@@ -20,6 +21,12 @@ async fn maintenance(app: Arc<App>) {
         let coarse = crate::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
         let touched = tokio::task::spawn_blocking(move || {
+            if let Some(older_than) = app2.limits.expire_unpicked {
+                let (files, _bytes) = app2.store.expire(SystemTime::now(), older_than, interval)?;
+                for _ in 0..files {
+                    app2.stats.add(super::stats::Counter::Expired);
+                }
+            }
             app2.store.normalize_times(coarse.into())?;
             match &app2.replies {
                 Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),

@@ -17,10 +17,12 @@ pub enum Counter {
     Aborted,
     Failed,
     ConnectionsRefused,
+    /// Sealed submissions deleted unpicked (`--expire-unpicked`).
+    Expired,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 10] = [
+    pub const ALL: [Counter; 11] = [
         Counter::Sealed,
         Counter::TooLarge,
         Counter::Malformed,
@@ -31,6 +33,7 @@ impl Counter {
         Counter::Aborted,
         Counter::Failed,
         Counter::ConnectionsRefused,
+        Counter::Expired,
     ];
 
     /// The name in the summary line (`sealed=3 too_large=1 …`).
@@ -46,6 +49,7 @@ impl Counter {
             Counter::Aborted => "aborted",
             Counter::Failed => "failed",
             Counter::ConnectionsRefused => "connections_refused",
+            Counter::Expired => "expired_unpicked",
         }
     }
 }

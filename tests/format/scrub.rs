@@ -1618,11 +1618,11 @@ fn hostile_pdfs_end_as_not_cleaned() {
     assert_qpdf_finds_no_error(&clean.join("selfish.pdf"));
 }
 
-/// openpyxl and python-pptx (tests/interop/office/, installed by
+/// openpyxl and python-pptx (tests/interop/python/, installed by
 /// scripts/test.sh): they write the planted workbook and presentation, and
 /// read what a cleaned one still shows.
 fn office(args: &[&std::ffi::OsStr]) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/office");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/python");
     let python = root.join(".venv/bin/python");
     assert!(
         python.exists(),

@@ -16,6 +16,7 @@ mod hostile;
 mod http;
 mod load;
 mod memory;
+mod notify;
 mod pickup;
 mod refused;
 mod replies;

@@ -169,3 +169,61 @@ fn tls_13_only_and_the_certificate_reloads_on_sighup() {
     );
     assert_eq!(message.unwrap(), b"over tls");
 }
+
+/// `--expire-unpicked`: a sealed submission nobody picked up is deleted once
+/// it is old enough, counted from its file's birth time, and never before:
+/// born at a maintenance pass, it may have arrived up to one touch interval
+/// later, so it goes only when its birth lies `expire + interval` back.
+#[test]
+fn unpicked_submissions_expire_and_never_early() {
+    let server = Server::spawn(&["--touch-interval", "1s", "--expire-unpicked", "3s"]);
+    let response = submit(server.addr, &[text_field("message", b"old news")]);
+    assert_eq!(response.status, 200, "{}", response.text());
+    let sealed = server.sealed_files();
+    assert_eq!(sealed.len(), 1);
+    let born = sealdrop::server::store::birth_time(&sealed[0]).unwrap();
+    let start = Instant::now();
+    while !server.sealed_files().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never expired: {:?}",
+            server.store_names()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let age = std::time::SystemTime::now().duration_since(born).unwrap();
+    assert!(
+        age >= Duration::from_secs(4),
+        "deleted {age:?} after its birth: before 3s + one 1s interval"
+    );
+    let start = Instant::now();
+    while !server.output_text().contains("expired_unpicked=1") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "not counted in the summary: {}",
+            server.output_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn expiry_shorter_than_the_touch_interval_is_refused() {
+    let out = Command::new(server_bin())
+        .args([
+            "serve",
+            "--recipients",
+            "/nonexistent",
+            "--store",
+            "/nonexistent",
+        ])
+        .args(["--touch-interval", "1h", "--expire-unpicked", "30m"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("expire-unpicked (30m) must be at least touch-interval (1h)"),
+        "{stderr}"
+    );
+}

@@ -15,9 +15,9 @@ use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::fsutil::create_new_private_file;
 use crate::id::{random_hex, SubmissionId};
@@ -70,6 +70,8 @@ pub struct Store {
     hashes: Mutex<HashMap<SubmissionId, [u8; 32]>>,
     flusher: Flusher,
     pool: FilePool,
+    /// Whether each pass renews the pool (`count_ages_from_birth`).
+    renew_pool: AtomicBool,
 }
 
 impl Store {
@@ -114,6 +116,7 @@ impl Store {
             hashes: Mutex::new(HashMap::new()),
             flusher: Flusher::start().map_err(io_err)?,
             pool: FilePool::open(dir, POOL_SIZE).map_err(io_err)?,
+            renew_pool: AtomicBool::new(false),
         };
         store.remove_partials().map_err(io_err)?;
         let total = store
@@ -282,7 +285,11 @@ impl Store {
     /// the change time with "now" as it does so, which overwrites the exact
     /// arrival time it held since the last pass. Returns the files touched.
     pub fn normalize_times(&self, t: SystemTime) -> io::Result<usize> {
-        self.pool.refill()?;
+        if self.renew_pool.load(Ordering::Relaxed) {
+            self.pool.renew()?;
+        } else {
+            self.pool.refill()?;
+        }
         let times = fs::FileTimes::new().set_accessed(t).set_modified(t);
         let mut touched = 0;
         let pool_files = fs::read_dir(&self.dir)?
@@ -312,6 +319,57 @@ impl Store {
         Ok(touched)
     }
 
+    /// With `--expire-unpicked`: from now on every maintenance pass renews
+    /// the file pool (see [`FilePool::renew`]), so that a sealed file's birth
+    /// time dates its arrival to within one pass. Refuses a file system that
+    /// records no birth time.
+    pub fn count_ages_from_birth(&self) -> io::Result<()> {
+        let probe = self.dir.join(format!(
+            "{PARTIAL_PREFIX}probe-{}{PARTIAL_SUFFIX}",
+            random_hex(8)
+        ));
+        drop(create_new_private_file(&probe)?);
+        let born = birth_time(&probe);
+        fs::remove_file(&probe)?;
+        born?;
+        self.pool.renew()?;
+        self.renew_pool.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Deletes (unlink, then sync the folder) every sealed file born at least
+    /// `older_than + interval` before `now`: born at a pass, it arrived
+    /// within one interval after, so none goes before it waited `older_than`.
+    /// Returns the files and bytes deleted.
+    pub fn expire(
+        &self,
+        now: SystemTime,
+        older_than: Duration,
+        interval: Duration,
+    ) -> io::Result<(usize, u64)> {
+        let (mut files, mut bytes) = (0, 0);
+        for (id, len) in self.sealed_files()? {
+            let born = match birth_time(&self.path_of(&id)) {
+                Ok(t) => t,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let age = now.duration_since(born).unwrap_or_default();
+            if age >= older_than.saturating_add(interval) {
+                match self.remove_sealed(&id) {
+                    Ok(()) => {
+                        files += 1;
+                        bytes += len;
+                    }
+                    // Picked up meanwhile.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok((files, bytes))
+    }
+
     /// The user id that owns the store (for diagnostics).
     pub fn owner(&self) -> io::Result<u32> {
         Ok(fs::metadata(&self.dir)?.uid())
@@ -334,6 +392,24 @@ pub fn open_unseen(path: &Path) -> io::Result<File> {
         Err(rustix::io::Errno::PERM) => File::open(path),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A file's birth time (statx btime); an error where the file system
+/// records none.
+pub fn birth_time(path: &Path) -> io::Result<SystemTime> {
+    use rustix::fs::{statx, AtFlags, StatxFlags, CWD};
+    let st = statx(CWD, path, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::BTIME)?;
+    if !StatxFlags::from_bits_retain(st.stx_mask).contains(StatxFlags::BTIME) {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this file system records no birth time (ext4, XFS, btrfs and tmpfs do)",
+        ));
+    }
+    let since_epoch = Duration::new(
+        u64::try_from(st.stx_btime.tv_sec).unwrap_or(0),
+        st.stx_btime.tv_nsec,
+    );
+    Ok(SystemTime::UNIX_EPOCH + since_epoch)
 }
 
 /// Removes a partial file unless it was committed.
@@ -390,6 +466,26 @@ mod tests {
             Store::open(&d.path().join("nope"), 0, None),
             Err(StoreError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn expiry_counts_from_birth_and_never_takes_a_file_early() {
+        let d = private_dir();
+        let store = Store::open(d.path(), 0, None).unwrap();
+        store.count_ages_from_birth().unwrap();
+        let (mut f, guard) = store.create_partial().unwrap();
+        f.write_all(b"sealed").unwrap();
+        let id = store.commit(f, guard, SystemTime::now()).unwrap();
+        let born = birth_time(&store.path_of(&id)).unwrap();
+        let hour = Duration::from_secs(3600);
+        let day = 24 * hour;
+        // Born now: it may have arrived up to an interval later, so it stays
+        // until a day and an interval have passed since its birth.
+        assert_eq!(store.expire(born + day, day, hour).unwrap(), (0, 0));
+        assert!(store.path_of(&id).exists());
+        assert_eq!(store.expire(born + day + hour, day, hour).unwrap(), (1, 6));
+        assert!(!store.path_of(&id).exists());
+        assert_eq!(store.stored_bytes(), 0);
     }
 
     #[test]

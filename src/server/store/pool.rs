@@ -81,6 +81,23 @@ impl FilePool {
         Ok(missing)
     }
 
+    /// Replaces every waiting file with a new one, so that each file's birth
+    /// time is this pass's. With `--expire-unpicked` a sealed file's birth
+    /// time is what its age is counted from: a pool file kept for days would
+    /// make a fresh submission look old.
+    pub fn renew(&self) -> io::Result<()> {
+        let mut names = self.lock();
+        for name in names.drain(..) {
+            match fs::remove_file(self.dir.join(&name)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        drop(names);
+        self.refill()?;
+        Ok(())
+    }
+
     /// Takes a file at random and renames it to `to` (same folder): an empty
     /// file whose birth time is that of a refill.
     pub fn take(&self, to: &Path) -> io::Result<()> {

@@ -74,6 +74,8 @@ fn element(element: &Element, part: &str) -> Action {
         | "legacyDrawing"
         | "legacyDrawingHF"
         | "cellWatches" => Action::Drop,
+        // By local name in any namespace kept, as `inspect` reads them.
+        "absPath" | "revisionPtr" | "customWorkbookView" | "customSheetView" => Action::Drop,
         // Alternate content carries the saved-in folder in a workbook, and
         // controls and objects in a sheet: none of it is kept.
         "AlternateContent" => Action::Drop,
@@ -82,8 +84,10 @@ fn element(element: &Element, part: &str) -> Action {
     }
 }
 
-fn attribute(_: &Element, _namespace: &str, _local: &str) -> bool {
-    true
+/// Revision ids go under any namespace (found by the scrub_ooxml fuzz
+/// target: an unprefixed `uid` survived the namespace rule).
+fn attribute(_: &Element, _namespace: &str, local: &str) -> bool {
+    !matches!(local, "uid" | "documentId" | "revIDLastSave")
 }
 
 /// Spreadsheet functions that fetch from outside when the workbook
@@ -144,3 +148,30 @@ pub(super) const PROFILE: Profile = Profile {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
     ),
 };
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::open::scrub::ooxml::clean::PackageRules;
+    use crate::open::scrub::xmlfilter;
+
+    #[test]
+    fn revision_ids_and_the_saved_in_folder_go_under_any_namespace() {
+        let dropped = HashSet::new();
+        let rules = PackageRules {
+            profile: &PROFILE,
+            dropped: &dropped,
+            part: "xl/worksheets/sheet1.xml",
+        };
+        let xml = format!(
+            r#"<worksheet xmlns="{SML}" uid="{{8F3A}}"><absPath url="C:\Users\Hasan"/><revisionPtr documentId="{{8F3B}}"/><sheetData/></worksheet>"#
+        );
+        let out = String::from_utf8(xmlfilter::filter(xml.as_bytes(), &rules).unwrap()).unwrap();
+        assert!(
+            !out.contains("8F3") && !out.contains("Hasan") && out.contains("sheetData"),
+            "{out}"
+        );
+    }
+}
