@@ -72,7 +72,10 @@ pub async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
         store: Some(store.clone()),
         listen: vec![listen.parse()?],
         pickup_listen: vec![pickup_listen.parse()?],
-        pickup_token_sha256: vec![pickup_token(&token_file)?],
+        pickup_token_sha256: vec![crate::server::config::PickupToken {
+            desk: None,
+            hash: pickup_token(&token_file)?,
+        }],
         ..ServeOptions::default()
     })
     .map_err(|e| e.to_string())?;

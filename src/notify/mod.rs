@@ -179,22 +179,29 @@ fn load_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, NotifyError> 
     Ok(roots)
 }
 
-/// Whether a sealed submission waits in `store` (in it, or one folder down).
+/// Whether a sealed submission waits in `store`: in the folder itself (a
+/// server without desks), or in a desk's folder, `desks/NAME/`.
 pub fn something_waits(store: &Path) -> std::io::Result<bool> {
-    let is_sealed = |name: &std::ffi::OsStr| {
-        crate::id::SubmissionId::from_file_name(&name.to_string_lossy()).is_some()
-    };
-    for entry in fs::read_dir(store)? {
-        let entry = entry?;
-        if is_sealed(&entry.file_name()) {
-            return Ok(true);
-        }
-        if entry.file_type()?.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
-            for inner in fs::read_dir(entry.path())? {
-                if is_sealed(&inner?.file_name()) {
-                    return Ok(true);
-                }
+    let holds_sealed = |dir: &Path| -> std::io::Result<bool> {
+        for entry in fs::read_dir(dir)? {
+            let name = entry?.file_name();
+            if crate::id::SubmissionId::from_file_name(&name.to_string_lossy()).is_some() {
+                return Ok(true);
             }
+        }
+        Ok(false)
+    };
+    if holds_sealed(store)? {
+        return Ok(true);
+    }
+    let desks = store.join(crate::server::desks::DESKS_DIR);
+    if !desks.is_dir() {
+        return Ok(false);
+    }
+    for desk in fs::read_dir(&desks)? {
+        let desk = desk?;
+        if desk.file_type()?.is_dir() && holds_sealed(&desk.path())? {
+            return Ok(true);
         }
     }
     Ok(false)

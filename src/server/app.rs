@@ -1,9 +1,12 @@
 //! What every request of the running server shares, and the start-up checks
 //! that build it.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::config::{ConfigError, Limits, ServeConfig};
+use super::desks::{Desk, Desks, DESKS_DIR};
 use super::store::{Store, StoreError};
 use super::{pages, stats, tls};
 use crate::keys::{KeyError, Recipients};
@@ -29,8 +32,12 @@ pub enum StartError {
 /// What every request of the running server shares.
 pub struct App {
     pub limits: Limits,
-    pub recipients: Recipients,
-    pub store: Store,
+    /// Where submissions go, each desk with its recipients and folder; a
+    /// server without desks has one, whose folder is `store`.
+    pub desks: Desks,
+    /// The store folder itself: the reply channel's files, and the
+    /// submissions of a server without desks.
+    pub store: Arc<Store>,
     /// Upload slots (`upload::slots`).
     pub slots: Arc<super::upload::slots::Slots>,
     /// The bounded pool sealing work runs on.
@@ -38,7 +45,7 @@ pub struct App {
     pub stats: stats::Stats,
     pub pages: pages::FixedPages,
     /// Hashes of the accepted pickup tokens.
-    pub pickup_tokens: Vec<crate::pickup::TokenHash>,
+    pub pickup_tokens: Vec<super::config::PickupToken>,
     /// The reply channel, unless `--replies false`.
     pub replies: Option<super::replies::ReplyChannel>,
 }
@@ -46,20 +53,66 @@ pub struct App {
 impl App {
     /// Runs the start-up checks: recipients, store folder, leftovers.
     pub fn new(config: &ServeConfig) -> Result<Arc<App>, StartError> {
-        let recipients = Recipients::from_file(&config.recipients)?;
-        let store = Store::open(
-            &config.store,
-            config.limits.min_free_bytes,
-            config.limits.store_quota,
-        )?;
-        if config.limits.expire_unpicked.is_some() {
-            store.count_ages_from_birth().map_err(|e| {
-                ConfigError(format!(
-                    "--expire-unpicked counts a submission's age from its file's birth time, \
+        let limits = &config.limits;
+        let stored_bytes = Arc::default();
+        let open = |dir: &Path| {
+            Store::open_counted(
+                dir,
+                limits.min_free_bytes,
+                limits.store_quota,
+                Arc::clone(&stored_bytes),
+            )
+        };
+        let store = Arc::new(open(&config.store)?);
+        let desks = match &config.recipients {
+            Some(recipients) => vec![Desk {
+                name: String::new(),
+                titles: BTreeMap::new(),
+                recipients: Recipients::from_file(recipients)?,
+                store: store.clone(),
+            }],
+            None => {
+                let parent = config.store.join(DESKS_DIR);
+                private_dir(&parent)?;
+                let mut desks = Vec::new();
+                for spec in &config.desks {
+                    let recipients = Recipients::from_file(&spec.recipients)
+                        .map_err(|e| ConfigError(format!("desk {:?}: {e}", spec.name)))?;
+                    let dir = parent.join(&spec.name);
+                    private_dir(&dir)?;
+                    desks.push(Desk {
+                        name: spec.name.clone(),
+                        titles: spec.title.clone(),
+                        recipients,
+                        store: Arc::new(open(&dir)?),
+                    });
+                }
+                // A codename's reply keys are of one kind, made before the
+                // source's desk is known.
+                if let Some(odd) = desks
+                    .iter()
+                    .find(|d| d.recipients.kind() != desks[0].recipients.kind())
+                {
+                    return Err(ConfigError(format!(
+                        "desks {:?} and {:?} mix post-quantum and classic keys: all desks must be one or the other",
+                        desks[0].name, odd.name
+                    ))
+                    .into());
+                }
+                desks
+            }
+        };
+        let desks = Desks::new(desks);
+        if limits.expire_unpicked.is_some() {
+            for store in desks.iter().map(|d| &d.store).chain([&store]) {
+                store.count_ages_from_birth().map_err(|e| {
+                    ConfigError(format!(
+                        "--expire-unpicked counts a submission's age from its file's birth time, \
                          and the store folder {} cannot give one: {e}",
-                    config.store.display()
-                ))
-            })?;
+                        store.dir().display()
+                    ))
+                })?;
+            }
         }
         let replies = if config.limits.replies {
             let channel = super::replies::ReplyChannel::open(&store, config.limits.reply_retention)
@@ -80,10 +133,22 @@ impl App {
             workers: super::workers::Workers::for_this_machine(),
             pages: pages::FixedPages::new(&config.limits),
             limits: config.limits.clone(),
-            recipients,
+            desks,
             store,
             stats: stats::Stats::default(),
-            pickup_tokens: config.pickup_token_hashes.clone(),
+            pickup_tokens: config.pickup_tokens.clone(),
         }))
+    }
+}
+
+/// Creates a folder of mode 0700 unless it exists (the store checks its mode).
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(StoreError::Io {
+            path: dir.to_owned(),
+            source: e,
+        }),
+        _ => Ok(()),
     }
 }

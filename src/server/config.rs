@@ -15,6 +15,7 @@ use std::time::Duration;
 use clap::{ArgMatches, Args, FromArgMatches};
 use serde::Deserialize;
 
+use super::desks::DeskSpec;
 use crate::bytesize::{ByteSize, KIB, MIB};
 use crate::pickup::TokenHash;
 
@@ -42,6 +43,12 @@ pub struct ServeOptions {
     /// classic (age1…), never mixed. Required.
     #[arg(long, value_name = "FILE")]
     pub recipients: Option<PathBuf>,
+    /// A desk sources choose on the form: NAME=RECIPIENTS_FILE, repeatable; the first is
+    /// the default. Each desk's submissions are sealed to its keys only and kept in
+    /// STORE/desks/NAME/. In the config file: a [[desk]] table with name, recipients and
+    /// title.LANG. With desks, --recipients is not used [default: no desks].
+    #[arg(long = "desk", value_name = "NAME=FILE")]
+    pub desk: Vec<DeskSpec>,
     /// Folder for sealed submissions (mode 0700). Required.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
@@ -124,8 +131,9 @@ pub struct ServeOptions {
     #[arg(long = "pickup-listen", value_name = "ADDR")]
     pub pickup_listen: Vec<ListenAddr>,
     /// SHA-256 of an accepted pickup token (from `sealdrop pickup-token`); repeatable.
-    #[arg(long = "pickup-token-sha256", value_name = "HEX")]
-    pub pickup_token_sha256: Vec<TokenHash>,
+    /// DESK:HEX limits the token to one desk's submissions; a bare HEX sees every desk.
+    #[arg(long = "pickup-token-sha256", value_name = "[DESK:]HEX")]
+    pub pickup_token_sha256: Vec<PickupToken>,
 }
 
 impl ServeOptions {
@@ -215,6 +223,9 @@ pub struct Limits {
     pub reply_retention: Duration,
     /// How long a sealed submission waits for pickup before it is deleted.
     pub expire_unpicked: Option<Duration>,
+    /// What the form offers in its desk choice, the default first (the
+    /// pages need only names and titles); empty without desks.
+    pub desk_choice: Vec<DeskSpec>,
 }
 
 impl Default for Limits {
@@ -238,6 +249,7 @@ impl Default for Limits {
             replies: true,
             reply_retention: Duration::from_secs(30 * 86_400),
             expire_unpicked: None,
+            desk_choice: Vec::new(),
         }
     }
 }
@@ -253,7 +265,10 @@ pub const MAX_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Everything `serve` needs, after merging flags, file and defaults.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
-    pub recipients: PathBuf,
+    /// The recipients file of a server without desks.
+    pub recipients: Option<PathBuf>,
+    /// The desks sources choose between (none: one inbox, `recipients`).
+    pub desks: Vec<DeskSpec>,
     pub store: PathBuf,
     pub listen: Vec<ListenAddr>,
     pub tls_cert: Option<PathBuf>,
@@ -263,8 +278,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Where the pickup API listens (never on a source listener).
     pub pickup_listen: Vec<ListenAddr>,
-    /// SHA-256 hashes of the accepted pickup tokens.
-    pub pickup_token_hashes: Vec<TokenHash>,
+    /// The accepted pickup tokens (their SHA-256) and what each may see.
+    pub pickup_tokens: Vec<PickupToken>,
 }
 
 fn positive(
@@ -283,9 +298,16 @@ impl ServeConfig {
     /// Applies the defaults and refuses unsafe or contradictory options.
     pub fn from_options(o: ServeOptions) -> Result<ServeConfig, ConfigError> {
         let d = Limits::default();
-        let recipients = o.recipients.ok_or_else(|| ConfigError(
-            "--recipients FILE is required: the newsroom's public keys (age1pq1… or age1…), from `sealdrop-open keygen [--pq]`".into(),
-        ))?;
+        super::desks::check_specs(&o.desk).map_err(ConfigError)?;
+        let recipients = match (o.recipients, o.desk.is_empty()) {
+            (Some(_), false) => return Err(ConfigError(
+                "with desks, each desk has its own recipients file (--desk NAME=FILE): remove --recipients".into(),
+            )),
+            (None, true) => return Err(ConfigError(
+                "--recipients FILE is required: the newsroom's public keys (age1pq1… or age1…), from `sealdrop-open keygen [--pq]` (or give desks: --desk NAME=FILE)".into(),
+            )),
+            (recipients, _) => recipients,
+        };
         let store = o.store.ok_or_else(|| {
             ConfigError(
                 "--store DIR is required: a folder of mode 0700 for sealed submissions".into(),
@@ -326,6 +348,7 @@ impl ServeConfig {
                 .expire_unpicked
                 .map(|e| positive(Some(e), Duration::ZERO, "expire-unpicked"))
                 .transpose()?,
+            desk_choice: o.desk.clone(),
         };
         if let Some(expiry) = limits.expire_unpicked {
             if expiry < limits.touch_interval {
@@ -344,6 +367,15 @@ impl ServeConfig {
                 "TLS needs both --tls-cert and --tls-key".into(),
             ));
         }
+        for token in &o.pickup_token_sha256 {
+            if let Some(desk) = &token.desk {
+                if !o.desk.iter().any(|d| d.name == *desk) {
+                    return Err(ConfigError(format!(
+                        "--pickup-token-sha256 {desk}:…: there is no desk {desk:?} (--desk {desk}=FILE)"
+                    )));
+                }
+            }
+        }
         if !o.pickup_listen.is_empty() && o.pickup_token_sha256.is_empty() {
             return Err(ConfigError("--pickup-listen needs at least one --pickup-token-sha256; create one with `sealdrop pickup-token`".into()));
         }
@@ -354,6 +386,7 @@ impl ServeConfig {
         }
         Ok(ServeConfig {
             recipients,
+            desks: o.desk,
             store,
             listen,
             tls_cert: o.tls_cert,
@@ -361,8 +394,33 @@ impl ServeConfig {
             socket_mode: o.socket_mode.map_or(DEFAULT_SOCKET_MODE, |m| m.0),
             limits,
             pickup_listen: o.pickup_listen,
-            pickup_token_hashes: o.pickup_token_sha256,
+            pickup_tokens: o.pickup_token_sha256,
         })
+    }
+}
+
+/// An accepted pickup token: its hash, and the one desk it is limited to
+/// (`DESK:HEX`), or every desk (`HEX`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PickupToken {
+    pub desk: Option<String>,
+    pub hash: TokenHash,
+}
+
+impl FromStr for PickupToken {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().split_once(':') {
+            Some((desk, hex)) => Ok(PickupToken {
+                desk: Some(desk.to_owned()),
+                hash: hex.parse()?,
+            }),
+            None => Ok(PickupToken {
+                desk: None,
+                hash: s.parse()?,
+            }),
+        }
     }
 }
 
@@ -430,7 +488,7 @@ impl FromStr for FileMode {
     }
 }
 
-crate::deserialize_from_str!(ListenAddr, HumanDuration, FileMode);
+crate::deserialize_from_str!(ListenAddr, HumanDuration, FileMode, PickupToken);
 
 #[cfg(test)]
 mod tests {
@@ -447,6 +505,39 @@ mod tests {
             ListenAddr::Tcp(_)
         ));
         assert!("localhost".parse::<ListenAddr>().is_err());
+    }
+
+    #[test]
+    fn desks_come_from_flags_or_tables_and_replace_the_recipients_file() {
+        let text = r#"
+store = "/s"
+[[desk]]
+name = "investigations"
+recipients = "/etc/sealdrop/investigations.txt"
+title = { en = "Investigations", ar = "التحقيقات" }
+[[desk]]
+name = "politics"
+recipients = "/etc/sealdrop/politics.txt"
+"#;
+        let options: ServeOptions = toml::from_str(text).unwrap();
+        let config = ServeConfig::from_options(options).unwrap();
+        assert_eq!(config.recipients, None);
+        assert_eq!(config.desks.len(), 2);
+        assert_eq!(config.desks[0].title["ar"], "التحقيقات");
+        let flags =
+            ServeOptions::parse_args(["--store", "/s", "--desk", "a=/a.txt", "--desk", "b=/b.txt"])
+                .unwrap();
+        let config = ServeConfig::from_options(flags).unwrap();
+        assert_eq!(config.desks[1].name, "b");
+        let both =
+            ServeOptions::parse_args(["--store", "/s", "--recipients", "/r", "--desk", "a=/a.txt"])
+                .unwrap();
+        let err = ServeConfig::from_options(both).unwrap_err().to_string();
+        assert!(err.contains("remove --recipients"), "{err}");
+        let twice =
+            ServeOptions::parse_args(["--store", "/s", "--desk", "a=/a.txt", "--desk", "a=/b.txt"])
+                .unwrap();
+        assert!(ServeConfig::from_options(twice).is_err());
     }
 
     /// The annotated sample configs parse, and mention every option.
@@ -466,8 +557,10 @@ mod tests {
                 toml::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(parsed.recipients.is_some() && parsed.store.is_some());
             for key in ServeOptions::keys() {
+                // A key whose value is a table per entry ([[desk]]) is
+                // documented by its table header.
                 assert!(
-                    text.contains(&format!("{key} = ")),
+                    text.contains(&format!("{key} = ")) || text.contains(&format!("[[{key}]]")),
                     "{name} does not document {key}"
                 );
             }
@@ -541,7 +634,7 @@ mod tests {
         assert_eq!(flagged.limits.max_attachments, 3);
         assert_eq!(flagged.listen, vec!["127.0.0.1:2".parse().unwrap()]);
         assert_eq!(flagged.store, PathBuf::from("/t"));
-        assert_eq!(flagged.recipients, PathBuf::from("/r"));
+        assert_eq!(flagged.recipients, Some(PathBuf::from("/r")));
     }
 
     #[test]

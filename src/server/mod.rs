@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod config;
+pub mod desks;
 pub mod headers;
 pub mod listen;
 pub mod logging;

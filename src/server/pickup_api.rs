@@ -13,9 +13,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use subtle::ConstantTimeEq;
 
+use super::desks::Desk;
 use super::App;
 use crate::hex;
 use crate::id::SubmissionId;
@@ -31,19 +33,37 @@ pub struct PickupState {
     failures: tokio::sync::Mutex<()>,
 }
 
+/// What a token may see: one desk's submissions, or every desk's (`None`).
+#[derive(Clone, Debug)]
+struct Scope(Option<String>);
+
 impl PickupState {
-    fn accepts(&self, presented: Option<&str>) -> bool {
-        let Some(token) = presented else { return false };
+    /// The scope of the presented token, if it is one the server accepts.
+    fn accepts(&self, presented: Option<&str>) -> Option<Scope> {
+        let token = presented?;
         let digest = TokenHash::of(token);
         // Compare against every hash, without early exit.
-        self.app
+        let matched: Vec<bool> = self
+            .app
             .pickup_tokens
             .iter()
-            .fold(subtle::Choice::from(0u8), |found, known| {
-                found | known.0.ct_eq(&digest.0)
-            })
-            .into()
+            .map(|known| known.hash.0.ct_eq(&digest.0).into())
+            .collect();
+        let index = matched.iter().position(|m| *m)?;
+        Some(Scope(self.app.pickup_tokens[index].desk.clone()))
     }
+}
+
+/// The desks a token's scope covers (a server without desks has one).
+fn desks_in<'a>(app: &'a App, scope: &'a Scope) -> impl Iterator<Item = &'a Desk> + 'a {
+    app.desks
+        .iter()
+        .filter(move |desk| scope.0.as_ref().is_none_or(|name| *name == desk.name))
+}
+
+/// The desk in scope that holds submission `id`.
+fn desk_holding<'a>(app: &'a App, scope: &'a Scope, id: &SubmissionId) -> Option<&'a Desk> {
+    desks_in(app, scope).find(|desk| desk.store.path_of(id).exists())
 }
 
 fn json_error(status: StatusCode, message: &str) -> Response {
@@ -61,7 +81,9 @@ async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    if state.accepts(presented) {
+    if let Some(scope) = state.accepts(presented) {
+        let mut request = request;
+        request.extensions_mut().insert(scope);
         return next.run(request).await;
     }
     // One failure at a time, each taking FAILURE_DELAY: guessing is slowed
@@ -76,20 +98,25 @@ async fn authenticate(
     response
 }
 
-async fn list(State(state): State<Arc<PickupState>>) -> Response {
+async fn list(
+    State(state): State<Arc<PickupState>>,
+    Extension(scope): Extension<Scope>,
+) -> Response {
     let app = state.app.clone();
     let listed = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<Pending>> {
         let mut pending = Vec::new();
-        for (id, size) in app.store.sealed_files()? {
-            match app.store.sealed_sha256(&id) {
-                Ok(hash) => pending.push(Pending {
-                    id: id.to_string(),
-                    size,
-                    sha256: hex::encode(&hash),
-                }),
-                // Removed by a concurrent acknowledgement.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+        for desk in desks_in(&app, &scope) {
+            for (id, size) in desk.store.sealed_files()? {
+                match desk.store.sealed_sha256(&id) {
+                    Ok(hash) => pending.push(Pending {
+                        id: id.to_string(),
+                        size,
+                        sha256: hex::encode(&hash),
+                    }),
+                    // Removed by a concurrent acknowledgement.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(pending)
@@ -101,11 +128,19 @@ async fn list(State(state): State<Arc<PickupState>>) -> Response {
     }
 }
 
-async fn download(State(state): State<Arc<PickupState>>, Path(id): Path<String>) -> Response {
+async fn download(
+    State(state): State<Arc<PickupState>>,
+    Extension(scope): Extension<Scope>,
+    Path(id): Path<String>,
+) -> Response {
     let Some(id) = SubmissionId::parse(&id) else {
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
-    let path = state.app.store.path_of(&id);
+    // Another desk's submission is, for this token, no submission at all.
+    let Some(desk) = desk_holding(&state.app, &scope, &id) else {
+        return json_error(StatusCode::NOT_FOUND, "no such submission");
+    };
+    let path = desk.store.path_of(&id);
     let file = match super::store::open_unseen(&path) {
         Ok(f) => tokio::fs::File::from_std(f),
         Err(_) => return json_error(StatusCode::NOT_FOUND, "no such submission"),
@@ -138,6 +173,7 @@ async fn download(State(state): State<Arc<PickupState>>, Path(id): Path<String>)
 
 async fn acknowledge(
     State(state): State<Arc<PickupState>>,
+    Extension(scope): Extension<Scope>,
     Path(id): Path<String>,
     body: Result<Json<Ack>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
@@ -152,8 +188,10 @@ async fn acknowledge(
     };
     let app = state.app.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<(), (StatusCode, &'static str)> {
-        let actual = app
-            .store
+        let store = &desk_holding(&app, &scope, &id)
+            .ok_or((StatusCode::NOT_FOUND, "no such submission"))?
+            .store;
+        let actual = store
             .sealed_sha256(&id)
             .map_err(|_| (StatusCode::NOT_FOUND, "no such submission"))?;
         if !hex::encode(&actual).eq_ignore_ascii_case(ack.sha256.trim()) {
@@ -162,7 +200,7 @@ async fn acknowledge(
                 "sha256 does not match; nothing was deleted",
             ));
         }
-        app.store.remove_sealed(&id).map_err(|e| match e.kind() {
+        store.remove_sealed(&id).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => (StatusCode::NOT_FOUND, "no such submission"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "could not delete"),
         })

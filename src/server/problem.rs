@@ -211,6 +211,7 @@ fn refused_page(app: &App, lang: Lang, form: Form, refused: &Refused) -> Respons
                 Problem::MessageTooLong => Some(typed.message_bytes()),
                 _ => None,
             }),
+            desk: refused.typed.as_ref().and_then(Typed::desk),
         });
     let mut text = problem.page_text(limits);
     text.back_to_replies |= form == Form::FollowUp;

@@ -107,10 +107,25 @@ pub async fn run(config: ServeConfig, banner: Option<Banner>) -> Result<(), Star
     if let Some(certs) = certs {
         tokio::spawn(reload_on_hangup(certs));
     }
+    let sealing_to: Vec<String> = app
+        .desks
+        .iter()
+        .map(|desk| {
+            let keys = format!(
+                "{} {} recipient(s)",
+                desk.recipients.len(),
+                desk.recipients.kind()
+            );
+            if desk.name.is_empty() {
+                keys
+            } else {
+                format!("desk {}: {keys}", desk.name)
+            }
+        })
+        .collect();
     tracing::info!(
-        "sealing to {} {} recipient(s); serving on {}",
-        app.recipients.len(),
-        app.recipients.kind(),
+        "sealing to {}; serving on {}",
+        sealing_to.join(", "),
         serving.join(", ")
     );
     if let (Some(banner), Some(first)) = (banner, serving.first()) {

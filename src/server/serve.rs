@@ -21,10 +21,16 @@ async fn maintenance(app: Arc<App>) {
         let coarse = crate::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
         let touched = tokio::task::spawn_blocking(move || {
-            if let Some(older_than) = app2.limits.expire_unpicked {
-                let (files, _bytes) = app2.store.expire(SystemTime::now(), older_than, interval)?;
-                for _ in 0..files {
-                    app2.stats.add(super::stats::Counter::Expired);
+            for desk in app2.desks.iter() {
+                if let Some(older_than) = app2.limits.expire_unpicked {
+                    let (files, _bytes) =
+                        desk.store.expire(SystemTime::now(), older_than, interval)?;
+                    for _ in 0..files {
+                        app2.stats.add(super::stats::Counter::Expired);
+                    }
+                }
+                if !Arc::ptr_eq(&desk.store, &app2.store) {
+                    desk.store.normalize_times(coarse.into())?;
                 }
             }
             app2.store.normalize_times(coarse.into())?;

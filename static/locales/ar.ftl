@@ -8,6 +8,7 @@ advice-identity = لا تكتب اسمك ولا أي شيء يدلّ عليك، 
 advice-return = لا يُحفَظ شيء في متصفحك. لإرسال المزيد لاحقاً، عُد إلى هذا العنوان باستخدام متصفح Tor على مستوى الأمان «الأكثر أماناً».
 message-label = رسالتك
 files-label = ملفات (اختياري)
+desk-legend = من يجب أن يقرأ هذا؟
 limit-hint = حتى { $size } إجمالاً، و{ $files } ملفاً كحد أقصى.
 send-button = أرسل بأمان
 languages-label = اللغات

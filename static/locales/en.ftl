@@ -9,6 +9,7 @@ advice-identity = Do not write your name or anything that identifies you, unless
 advice-return = Nothing is stored in your browser. To send more later, come back to this address with Tor Browser set to its "Safest" security level.
 message-label = Your message
 files-label = Files (optional)
+desk-legend = Who should read this?
 limit-hint = Up to { $size } in total, at most { $files } files.
 send-button = Send securely
 languages-label = Languages

@@ -8,6 +8,7 @@ advice-identity = No escriba su nombre ni nada que lo identifique, a menos que q
 advice-return = No se guarda nada en su navegador. Para enviar más adelante, vuelva a esta dirección con el Navegador Tor en el nivel de seguridad «El más seguro».
 message-label = Su mensaje
 files-label = Archivos (opcional)
+desk-legend = ¿Quién debe leer esto?
 limit-hint = Hasta { $size } en total, como máximo { $files } archivos.
 send-button = Enviar de forma segura
 languages-label = Idiomas

@@ -8,6 +8,7 @@ advice-identity = N'écrivez pas votre nom ni rien qui permette de vous identifi
 advice-return = Rien n'est enregistré dans votre navigateur. Pour envoyer autre chose plus tard, revenez à cette adresse avec le Navigateur Tor réglé sur le niveau de sécurité « Le plus sûr ».
 message-label = Votre message
 files-label = Fichiers (facultatif)
+desk-legend = Qui doit lire ceci ?
 limit-hint = Jusqu'à { $size } au total, { $files } fichiers au maximum.
 send-button = Envoyer en sécurité
 languages-label = Langues

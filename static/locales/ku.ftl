@@ -8,6 +8,7 @@ advice-identity = Navê xwe an tiştekî ku te dide naskirin nenivîse, heta ku 
 advice-return = Tiştek di geroka te de nayê tomarkirin. Ji bo paşê zêdetir bişînî, bi Tor Browser a di asta ewlehiyê ya "Herî Ewle" de vegere vê navnîşanê.
 message-label = Peyama te
 files-label = Pel (ne mecbûrî)
+desk-legend = Divê kî vê bixwîne?
 limit-hint = Bi tevahî heta { $size }, herî zêde { $files } pel.
 send-button = Bi ewlehî bişîne
 languages-label = Ziman

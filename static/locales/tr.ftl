@@ -8,6 +8,7 @@ advice-identity = Bilmemizi istemediğiniz sürece adınızı ya da sizi tanıta
 advice-return = Tarayıcınızda hiçbir şey saklanmaz. Daha sonra yine göndermek için bu adrese, güvenlik düzeyi "En Güvenli" olan Tor Browser ile geri dönün.
 message-label = Mesajınız
 files-label = Dosyalar (isteğe bağlı)
+desk-legend = Bunu kim okumalı?
 limit-hint = Toplamda en çok { $size }, en fazla { $files } dosya.
 send-button = Güvenle gönder
 languages-label = Diller

@@ -177,7 +177,12 @@ impl Fixture {
 
     /// The arguments of `sealdrop serve` for this fixture plus `extra`.
     fn serve_args(&self, extra: &[&str]) -> Vec<String> {
-        let mut args: Vec<String> = vec!["--recipients".into(), path_arg(&self.recipients)];
+        // A server with desks has their recipients files instead.
+        let mut args: Vec<String> = if extra.contains(&"--desk") {
+            Vec::new()
+        } else {
+            vec!["--recipients".into(), path_arg(&self.recipients)]
+        };
         if !extra.contains(&"--store") {
             args.extend(["--store".into(), path_arg(&self.store)]);
         }

@@ -10,6 +10,7 @@ mod common;
 mod browser;
 mod crash;
 mod deploy;
+mod desks;
 mod disk_full;
 mod hardening;
 mod hostile;

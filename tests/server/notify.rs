@@ -291,7 +291,7 @@ fn only_when_waiting_sends_when_a_submission_waits() {
         &[],
     );
     let store = dir.path().join("store");
-    fs::create_dir_all(store.join("investigations")).unwrap();
+    fs::create_dir_all(store.join("desks/investigations")).unwrap();
     let url = format!("https://127.0.0.1:{}/hook", hook.port);
     let args = [
         "--webhook",
@@ -309,7 +309,7 @@ fn only_when_waiting_sends_when_a_submission_waits() {
     // A submission waiting in a desk's folder counts too.
     fs::write(
         store
-            .join("investigations")
+            .join("desks/investigations")
             .join(sealdrop::id::SubmissionId::random().file_name()),
         b"sealed",
     )

@@ -218,6 +218,8 @@ pub struct Refill<'a> {
     pub message: &'a str,
     /// Tells the source that the files must be chosen again.
     pub files_again: bool,
+    /// The desk the source had chosen.
+    pub desk: Option<&'a str>,
 }
 
 /// The form with a message box and a file input (`message`, `attachment`),
@@ -246,6 +248,7 @@ fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) 
     } else {
         (String::new(), "limit")
     };
+    let desks = desk_choice(lang, limits, refill.desk);
     let message_described = if refill.message.is_empty() {
         ""
     } else {
@@ -257,6 +260,7 @@ fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) 
         &[
             ("action", &action),
             ("token", &token),
+            ("desks", &desks),
             ("message", &escape(refill.message)),
             ("message-described", message_described),
             ("files-again", &files_again),
@@ -264,6 +268,37 @@ fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) 
             ("limit-hint", &html_text(&limit_hint(lang, limits))),
         ],
     )
+}
+
+/// The desks to choose from, as a radio group named `desk` (no JavaScript),
+/// the chosen or default one checked; nothing without desks.
+fn desk_choice(lang: Lang, limits: &Limits, chosen: Option<&str>) -> String {
+    let Some(default) = limits.desk_choice.first() else {
+        return String::new();
+    };
+    let chosen = chosen
+        .filter(|c| limits.desk_choice.iter().any(|d| d.name == *c))
+        .unwrap_or(&default.name);
+    let mut out = format!(
+        "<fieldset id=\"desks\"><legend>{}</legend>\n",
+        html_text(&text(lang, "desk-legend", &[]))
+    );
+    for desk in &limits.desk_choice {
+        let title = desk
+            .title
+            .get(lang.tag())
+            .or_else(|| desk.title.get("en"))
+            .unwrap_or(&desk.name);
+        let _ = writeln!(
+            out,
+            "<label><input type=\"radio\" name=\"desk\" value=\"{}\"{}> <span dir=\"auto\">{}</span></label>",
+            escape(&desk.name),
+            if desk.name == chosen { " checked" } else { "" },
+            escape(title)
+        );
+    }
+    out.push_str("</fieldset>\n");
+    out
 }
 
 /// The submission form.
@@ -480,6 +515,8 @@ pub struct Retry<'a> {
     pub kept: Option<KeptText<'a>>,
     /// The size that went over `size_limit`, when it is known.
     pub measured: Option<u64>,
+    /// The desk the source had chosen.
+    pub desk: Option<&'a str>,
 }
 
 /// A message kept for the form, and whether it is only its beginning.
@@ -574,6 +611,7 @@ fn retry_form(lang: Lang, limits: &Limits, retry: Retry) -> String {
     let refill = Refill {
         message,
         files_again: true,
+        desk: retry.desk,
     };
     note + &upload_form(lang, retry.target, limits, refill)
 }
@@ -793,6 +831,7 @@ mod completeness {
                         cut,
                     }),
                     measured: Some(limits.max_upload_bytes + 3 * MIB),
+                    desk: None,
                 };
                 let page = error(
                     lang,

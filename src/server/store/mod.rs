@@ -16,7 +16,7 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::fsutil::create_new_private_file;
@@ -62,8 +62,9 @@ pub struct Store {
     dir: PathBuf,
     min_free_bytes: u64,
     quota: Option<u64>,
-    /// Bytes of sealed files, kept up to date as files arrive or leave.
-    stored_bytes: AtomicU64,
+    /// Bytes of sealed files, kept up to date as files arrive or leave; one
+    /// count for every desk's folder, which the quota applies to.
+    stored_bytes: Arc<AtomicU64>,
     /// SHA-256 of sealed files (ciphertext), by file name, for pickup: computed
     /// in the background right after a commit (off the source's critical path),
     /// or on first request for files from before a restart.
@@ -77,6 +78,17 @@ pub struct Store {
 impl Store {
     /// Checks the folder and removes partial files left by a crash.
     pub fn open(dir: &Path, min_free_bytes: u64, quota: Option<u64>) -> Result<Store, StoreError> {
+        Store::open_counted(dir, min_free_bytes, quota, Arc::default())
+    }
+
+    /// `open`, adding this folder's sealed bytes to `stored_bytes`, a count
+    /// shared with other folders (the desks') under one quota.
+    pub fn open_counted(
+        dir: &Path,
+        min_free_bytes: u64,
+        quota: Option<u64>,
+        stored_bytes: Arc<AtomicU64>,
+    ) -> Result<Store, StoreError> {
         let io_err = |source| StoreError::Io {
             path: dir.to_owned(),
             source,
@@ -112,7 +124,7 @@ impl Store {
             dir: dir.to_owned(),
             min_free_bytes,
             quota,
-            stored_bytes: AtomicU64::new(0),
+            stored_bytes,
             hashes: Mutex::new(HashMap::new()),
             flusher: Flusher::start().map_err(io_err)?,
             pool: FilePool::open(dir, POOL_SIZE).map_err(io_err)?,
@@ -125,7 +137,7 @@ impl Store {
             .iter()
             .map(|(_, len)| len)
             .sum();
-        store.stored_bytes.store(total, Ordering::Relaxed);
+        store.stored_bytes.fetch_add(total, Ordering::Relaxed);
         Ok(store)
     }
 

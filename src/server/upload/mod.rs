@@ -196,7 +196,8 @@ async fn ingest_stream(
     let parser = multipart::parser(body_rx, boundary, limits, framing.clone(), follow_up);
     let (tx, rx) = mpsc::channel(QUEUE);
     let sealing = tokio::spawn(sealer::seal(app.clone(), rx));
-    let kind = app.recipients.kind();
+    // Every desk's keys are of one kind (checked at start).
+    let kind = app.desks.default_desk().recipients.kind();
     if let Some(codename) = codename {
         // The first command, before any content: the sealer only holds it.
         let block = crate::reply::keys::manifest_block(codename, kind);

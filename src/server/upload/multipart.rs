@@ -69,6 +69,11 @@ fn multer_problem(e: multer::Error) -> Problem {
 pub const TOKEN_FIELD: &str = "token";
 /// The longest token field read (tokens are about 107 characters).
 const MAX_TOKEN_BYTES: usize = 512;
+/// The desk radio group's field (only when the server has desks); it comes
+/// before the message and the files, as the form lays it out.
+pub const DESK_FIELD: &str = "desk";
+/// The longest desk field read (names are at most 32 bytes).
+const MAX_DESK_BYTES: usize = 64;
 
 /// Reads a follow-up's token and returns the reply block it proves, or the
 /// problem to show (an expired page, say).
@@ -88,6 +93,9 @@ pub fn parser(
     let mut fields = vec!["message", "attachment"];
     if follow_up {
         fields.push(TOKEN_FIELD);
+    }
+    if !limits.desk_choice.is_empty() {
+        fields.push(DESK_FIELD);
     }
     let constraints = multer::Constraints::new()
         .allowed_fields(fields)
@@ -172,6 +180,32 @@ async fn read_token(
         .map_err(|_| Problem::Expired)
 }
 
+/// A desk field's value, checked against the configured names; its index
+/// (the order of `--desk`, which is the order of the server's desks).
+async fn read_desk(
+    field: &mut multer::Field<'static>,
+    framing: &Framing,
+    limits: &Limits,
+) -> Result<(usize, String), Problem> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multer_problem)? {
+        framing
+            .consumed
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        if value.len() + chunk.len() > MAX_DESK_BYTES {
+            return Err(Problem::Malformed);
+        }
+        value.extend_from_slice(&chunk);
+    }
+    let name = String::from_utf8(value).map_err(|_| Problem::Malformed)?;
+    let index = limits
+        .desk_choice
+        .iter()
+        .position(|d| d.name == name)
+        .ok_or(Problem::Malformed)?;
+    Ok((index, name))
+}
+
 /// Reads only what the source typed (the follow-up token, then the
 /// message), for the page of an upload refused before its content was
 /// wanted (too large by its declared length, every slot taken, the store
@@ -192,6 +226,17 @@ pub async fn read_typed_only(
     let Ok(Some(mut field)) = multipart.next_field().await else {
         return;
     };
+    if field.name() == Some(DESK_FIELD) && field.file_name().is_none() {
+        framing.fields.fetch_add(1, Ordering::Relaxed);
+        match read_desk(&mut field, framing, limits).await {
+            Ok((_, name)) => typed.set_desk(&name),
+            Err(_) => return,
+        }
+        field = match multipart.next_field().await {
+            Ok(Some(next)) => next,
+            _ => return,
+        };
+    }
     if field.name() != Some("message") || field.file_name().is_some() {
         return;
     }
@@ -239,6 +284,7 @@ pub async fn feed(
     let mut attachments = 0usize;
     let mut fields = 0usize;
     let mut has_message = false;
+    let mut desk_chosen = false;
     if let Some(check) = token_check {
         take_token(&mut multipart, framing, check, tx, typed).await?;
         fields += 1;
@@ -246,8 +292,10 @@ pub async fn feed(
     while let Some(mut field) = multipart.next_field().await.map_err(multer_problem)? {
         fields += 1;
         framing.fields.store(fields as u64, Ordering::Relaxed);
-        // A message, the attachments, one empty file input (and a token).
-        if fields > limits.max_attachments + 2 + usize::from(token_check.is_some()) {
+        // A message, the attachments, one empty file input (and a token, a
+        // desk).
+        let others = usize::from(token_check.is_some()) + usize::from(desk_chosen);
+        if fields > limits.max_attachments + 2 + others {
             return Err(Problem::TooManyFiles.into());
         }
         // Multer has already buffered these headers (the framing cap bounds
@@ -259,6 +307,21 @@ pub async fn feed(
             .sum();
         if header_bytes as u64 > limits.max_part_header_bytes {
             return Err(Problem::Malformed.into());
+        }
+        if field.name() == Some(DESK_FIELD) {
+            // Once, and before any content: the sealed file is made (and
+            // sealed to the desk's keys) at the first byte of content.
+            if desk_chosen
+                || fields > 1 + usize::from(token_check.is_some())
+                || field.file_name().is_some()
+            {
+                return Err(Problem::Malformed.into());
+            }
+            let (index, name) = read_desk(&mut field, framing, limits).await?;
+            typed.set_desk(&name);
+            send(tx, Command::Desk(index)).await?;
+            desk_chosen = true;
+            continue;
         }
         let is_message = match field.name() {
             Some("message") if !has_message && field.file_name().is_none() => true,

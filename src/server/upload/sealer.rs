@@ -29,6 +29,9 @@ const BURST_BYTES: usize = MIB as usize;
 pub enum Command {
     /// The source's reply channel, for the manifest (before any part).
     Reply(ReplyBlock),
+    /// The desk the source chose, by index (before any part; without it,
+    /// the default desk).
+    Desk(usize),
     BeginMessage,
     BeginAttachment {
         name: String,
@@ -78,6 +81,8 @@ struct Sealing {
     writer: SubmissionWriter<PartialFile>,
     guard: PartialGuard,
     since_capacity_check: u64,
+    /// The desk whose keys it is sealed to and whose folder it goes into.
+    desk: usize,
 }
 
 /// What a sealer holds between bursts: the file once a part began, and the
@@ -86,6 +91,7 @@ struct Sealing {
 struct State {
     sealing: Option<Sealing>,
     reply: Option<ReplyBlock>,
+    desk: usize,
 }
 
 /// Applies one command to the sealed file, creating it at the first part.
@@ -95,34 +101,45 @@ fn apply(
     state: &mut State,
     command: Command,
 ) -> Result<(), SealFailure> {
-    let sealing = &mut state.sealing;
-    if let Command::Reply(block) = command {
-        state.reply = Some(block);
-        return Ok(());
+    match command {
+        Command::Reply(block) => {
+            state.reply = Some(block);
+            return Ok(());
+        }
+        Command::Desk(index) => {
+            state.desk = index;
+            return Ok(());
+        }
+        _ => {}
     }
+    let desk = app.desks.get(state.desk);
+    let sealing = &mut state.sealing;
     if sealing.is_none()
         && matches!(
             command,
             Command::BeginMessage | Command::BeginAttachment { .. }
         )
     {
-        app.store.check_capacity(0).map_err(|_| SealFailure::Full)?;
-        let (file, guard) = app.store.create_partial()?;
+        desk.store
+            .check_capacity(0)
+            .map_err(|_| SealFailure::Full)?;
+        let (file, guard) = desk.store.create_partial()?;
         let options = SealOptions {
             arrival,
             time_granularity_secs: app.limits.time_granularity.as_secs().max(1),
             max_part_size: Some(app.limits.max_upload_bytes),
         };
-        let writer = SubmissionWriter::new(&app.recipients, file, &options)?;
+        let writer = SubmissionWriter::new(&desk.recipients, file, &options)?;
         *sealing = Some(Sealing {
             writer,
             guard,
             since_capacity_check: 0,
+            desk: state.desk,
         });
     }
     let open = sealing.as_mut().ok_or(SealFailure::Failed);
     match command {
-        Command::Reply(_) => {}
+        Command::Reply(_) | Command::Desk(_) => {}
         Command::BeginMessage => open?.writer.begin_message()?,
         Command::BeginAttachment { name, content_type } => {
             open?
@@ -135,7 +152,9 @@ fn apply(
             state.since_capacity_check += chunk.len() as u64;
             if state.since_capacity_check >= CAPACITY_CHECK_EVERY {
                 state.since_capacity_check = 0;
-                app.store.check_capacity(0).map_err(|_| SealFailure::Full)?;
+                desk.store
+                    .check_capacity(0)
+                    .map_err(|_| SealFailure::Full)?;
             }
         }
         Command::EndPart => {
@@ -246,7 +265,12 @@ async fn seal_into(
 /// blocking thread outside the pool, so a slow disk does not stall others'
 /// encryption).
 async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionId, SealFailure> {
-    let Sealing { writer, guard, .. } = state;
+    let Sealing {
+        writer,
+        guard,
+        desk,
+        ..
+    } = state;
     let finished = app
         .workers
         .run(move || writer.finish().map(|(file, _summary)| file))
@@ -265,7 +289,7 @@ async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionI
     tokio::task::spawn_blocking(move || {
         let coarse =
             crate::seal::coarse_time(SystemTime::now(), app.limits.touch_interval.as_secs());
-        app.store.commit(file, guard, coarse.into())
+        app.desks.get(desk).store.commit(file, guard, coarse.into())
     })
     .await
     .map_err(|_| SealFailure::Failed)?

@@ -26,6 +26,8 @@ pub struct Typed {
     /// Every message byte was read (the field ended).
     message_complete: bool,
     token: Option<Zeroizing<String>>,
+    /// The desk chosen on the form (one of the configured names).
+    desk: Option<String>,
     /// Bytes the request declared (`Content-Length`), if it did.
     pub request_bytes: Option<u64>,
 }
@@ -80,6 +82,14 @@ impl Typed {
 
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref().map(String::as_str)
+    }
+
+    pub fn set_desk(&mut self, desk: &str) {
+        self.desk = Some(desk.to_owned());
+    }
+
+    pub fn desk(&self) -> Option<&str> {
+        self.desk.as_deref()
     }
 
     /// The kept message as text: cut at a character boundary, with any
