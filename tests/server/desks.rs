@@ -295,3 +295,49 @@ fn a_desk_scope_must_name_a_desk_and_desks_refuse_mixed_key_kinds() {
         "{stderr}"
     );
 }
+
+/// In Chromium (JavaScript off): the desk choice passes axe in English and
+/// Arabic, and a source who picks the second desk reaches it.
+#[test]
+fn a_browser_sends_to_the_desk_it_chose() {
+    let keys_dir = tempfile::tempdir().unwrap();
+    let (first, second) = (Key::new(), Key::new());
+    let config = keys_dir.path().join("sealdrop.toml");
+    let mut text = String::new();
+    for (name, key, arabic) in [
+        ("investigations", &first, "التحقيقات"),
+        ("politics", &second, "السياسة"),
+    ] {
+        let file = keys_dir.path().join(format!("{name}.txt"));
+        fs::write(&file, format!("{}\n", key.recipient)).unwrap();
+        text.push_str(&format!(
+            "[[desk]]\nname = \"{name}\"\nrecipients = \"{}\"\ntitle = {{ en = \"The {name} desk\", ar = \"{arabic}\" }}\n",
+            file.display()
+        ));
+    }
+    fs::write(&config, text).unwrap();
+    let server = Server::start(&["--config", config.to_str().unwrap()]);
+    let driver = crate::common::webdriver::Driver::start();
+    let axe = crate::common::axe::source();
+    let mut violations = Vec::new();
+    for tag in ["en", "ar"] {
+        driver.goto(&format!("http://{}/{tag}/", server.addr));
+        violations.extend(driver.accessibility_violations(&axe));
+    }
+    assert!(violations.is_empty(), "{violations:?}");
+    let page = get(server.addr, "/ar/").text();
+    assert!(
+        page.contains("السياسة") && page.contains("من يجب أن يقرأ هذا؟"),
+        "{page}"
+    );
+    driver.goto(&format!("http://{}/", server.addr));
+    driver.click(&driver.find("input[name=desk][value=politics]"));
+    driver.send_keys(&driver.find("#message"), "chosen in a browser");
+    driver.click(&driver.find("button[type=submit]"));
+    crate::browser::wait_for(&driver, "#codename");
+    let politics = sealed_in(&server.store.join("desks/politics"));
+    assert_eq!(politics.len(), 1);
+    let (message, _) = open(&fs::read(&politics[0]).unwrap(), &second);
+    assert_eq!(message.as_deref(), Some(&b"chosen in a browser"[..]));
+    assert!(sealed_in(&server.store.join("desks/investigations")).is_empty());
+}
