@@ -277,6 +277,20 @@ fn corpus(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// `sealdrop-open scrub -o clean FILE…`.
+/// Each file has its NOT CLEANED line, with the reason it gives.
+fn assert_not_cleaned(stderr: &str, expected: &[(&str, &str)]) {
+    for (name, reason) in expected {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"));
+        assert!(
+            line.starts_with("NOT CLEANED") && line.contains(reason),
+            "{line}"
+        );
+    }
+}
+
 fn scrub_into(clean: &Path, files: &[&Path]) -> std::process::Output {
     run(Command::new(bin("sealdrop-open"))
         .args(["scrub", "-o"])
@@ -824,24 +838,18 @@ fn hostile_files_end_as_not_cleaned() {
         .args(&cut_pictures));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for (name, reason) in [
-        ("bomb.docx", "decompresses to more than"),
-        ("many.docx", "100003 parts"),
-        ("deep.docx", "nested deeper than"),
-        ("cut.docx", "NOT CLEANED"),
-        ("cut.png", "cut short"),
-        ("cut.gif", "NOT CLEANED"),
-        ("cut.webp", "cut short"),
-    ] {
-        let line = stderr
-            .lines()
-            .find(|l| l.contains(name))
-            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"));
-        assert!(
-            line.starts_with("NOT CLEANED") && line.contains(reason),
-            "{line}"
-        );
-    }
+    assert_not_cleaned(
+        &stderr,
+        &[
+            ("bomb.docx", "decompresses to more than"),
+            ("many.docx", "100003 parts"),
+            ("deep.docx", "nested deeper than"),
+            ("cut.docx", "NOT CLEANED"),
+            ("cut.png", "cut short"),
+            ("cut.gif", "NOT CLEANED"),
+            ("cut.webp", "cut short"),
+        ],
+    );
     let written: Vec<_> = fs::read_dir(&clean)
         .map(|d| d.flatten().collect())
         .unwrap_or_default();
@@ -1596,23 +1604,17 @@ fn hostile_pdfs_end_as_not_cleaned() {
     let out = scrub_into(&clean, &[&looped, &deep, &many, &encrypted, &inline, &cut]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for (name, reason) in [
-        ("loop.pdf", "loops back on itself"),
-        ("deep.pdf", "nested more than 64 deep"),
-        ("many.pdf", "more than 5000000 values"),
-        ("locked.pdf", "encrypted PDF"),
-        ("inline.pdf", "JPEG picture drawn inline"),
-        ("cut.pdf", "without"),
-    ] {
-        let line = stderr
-            .lines()
-            .find(|l| l.contains(name))
-            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"));
-        assert!(
-            line.starts_with("NOT CLEANED") && line.contains(reason),
-            "{line}"
-        );
-    }
+    assert_not_cleaned(
+        &stderr,
+        &[
+            ("loop.pdf", "loops back on itself"),
+            ("deep.pdf", "nested more than 64 deep"),
+            ("many.pdf", "more than 5000000 values"),
+            ("locked.pdf", "encrypted PDF"),
+            ("inline.pdf", "JPEG picture drawn inline"),
+            ("cut.pdf", "without"),
+        ],
+    );
     assert!(!clean.exists() || fs::read_dir(&clean).unwrap().next().is_none());
     assert_success(&scrub_into(&clean, &[&selfish]), "scrub selfish.pdf");
     assert_qpdf_finds_no_error(&clean.join("selfish.pdf"));

@@ -128,6 +128,16 @@ impl Listener {
         }
     }
 
+    /// The HTTPS webhook listener, recording into `dir/hook`.
+    fn webhook(dir: &Path, certs: &Certs) -> Listener {
+        Listener::start(
+            "webhook",
+            &dir.join("hook"),
+            &[&certs.cert, &certs.key],
+            &[],
+        )
+    }
+
     /// Recorded files with this extension, in arrival order.
     fn recorded(&self, extension: &str) -> Vec<Vec<u8>> {
         let mut names: Vec<(u32, PathBuf)> = fs::read_dir(&self.out)
@@ -284,12 +294,7 @@ fn mail_alerts_are_one_fixed_message_whatever_waits() {
 fn only_when_waiting_sends_when_a_submission_waits() {
     let dir = tempfile::tempdir().unwrap();
     let certs = make_certs(dir.path());
-    let hook = Listener::start(
-        "webhook",
-        &dir.path().join("hook"),
-        &[&certs.cert, &certs.key],
-        &[],
-    );
+    let hook = Listener::webhook(dir.path(), &certs);
     let store = dir.path().join("store");
     fs::create_dir_all(store.join("desks/investigations")).unwrap();
     let url = format!("https://127.0.0.1:{}/hook", hook.port);
@@ -322,12 +327,7 @@ fn only_when_waiting_sends_when_a_submission_waits() {
 fn webhook_alerts_post_one_fixed_body() {
     let dir = tempfile::tempdir().unwrap();
     let certs = make_certs(dir.path());
-    let hook = Listener::start(
-        "webhook",
-        &dir.path().join("hook"),
-        &[&certs.cert, &certs.key],
-        &[],
-    );
+    let hook = Listener::webhook(dir.path(), &certs);
     let url = format!("https://127.0.0.1:{}/hooks/s3cr3t-token", hook.port);
     let args = ["--webhook", &url, "--ca-file", certs.ca.to_str().unwrap()];
     for _ in 0..2 {
