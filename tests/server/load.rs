@@ -1,8 +1,9 @@
 //! Load with nothing lost: hundreds of concurrent uploads of mixed sizes while
-//! idle, slow connections hold sockets open. Every accepted submission
-//! decrypts to what was sent, every refused one got a 503 or 413 page, and
-//! the server's peak memory stays under the bound documented in
-//! docs/RELIABILITY.md.
+//! idle, slow connections hold sockets open. Every upload within the limit
+//! is received in the end (a source told "busy" by a 503 page tries again),
+//! every accepted submission decrypts to what was sent, each stored once,
+//! every one over the limit gets a 413 page, and the server's peak memory
+//! stays under the bound documented in docs/RELIABILITY.md.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -16,6 +17,9 @@ use crate::common::*;
 /// Documented in docs/RELIABILITY.md: peak RSS with 12 uploads being sealed at
 /// once, hundreds queued, and 200 idle connections.
 const PEAK_RSS_BOUND_KIB: u64 = 128 * 1024;
+
+/// How often one upload is tried again after a 503 (busy) page.
+const MAX_TRIES: usize = 200;
 
 fn content(id: usize, size: usize) -> Vec<u8> {
     let seed = (id as u32).wrapping_mul(0x9e37_79b9);
@@ -52,10 +56,12 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
     let uploads = 240;
     let threads = 60;
     let outcomes: Arc<Mutex<Vec<(usize, u16)>>> = Arc::default();
+    let busy_answers: Arc<Mutex<usize>> = Arc::default();
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|t| {
             let outcomes = outcomes.clone();
+            let busy_answers = busy_answers.clone();
             std::thread::spawn(move || {
                 for id in (t..uploads).step_by(threads) {
                     let size = sizes[id % sizes.len()];
@@ -67,20 +73,32 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
                     ]);
                     let mut request = post_head("/submit", body.len(), "");
                     request.extend_from_slice(&body);
-                    let mut s = TcpStream::connect(addr).unwrap();
-                    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-                    let _ = s.write_all(&request);
-                    let mut raw = Vec::new();
-                    let _ = s.read_to_end(&mut raw);
-                    let response =
-                        parse_response(&raw).unwrap_or_else(|| panic!("upload {id} got no answer"));
-                    if response.status != RECEIVED {
-                        assert!(
-                            response.text().contains("<html"),
-                            "a page, not a bare error"
-                        );
-                    }
-                    outcomes.lock().unwrap().push((id, response.status));
+                    // A source told "busy" tries again, as the page asks;
+                    // how often that happens depends on the machine's speed,
+                    // so it is reported, not asserted.
+                    let mut busy = 0;
+                    let status = loop {
+                        let mut s = TcpStream::connect(addr).unwrap();
+                        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+                        let _ = s.write_all(&request);
+                        let mut raw = Vec::new();
+                        let _ = s.read_to_end(&mut raw);
+                        let response = parse_response(&raw)
+                            .unwrap_or_else(|| panic!("upload {id} got no answer"));
+                        if response.status != RECEIVED {
+                            assert!(
+                                response.text().contains("<html"),
+                                "a page, not a bare error"
+                            );
+                        }
+                        if response.status != 503 || busy == MAX_TRIES {
+                            break response.status;
+                        }
+                        busy += 1;
+                        std::thread::sleep(Duration::from_millis(20 * busy.min(25) as u64));
+                    };
+                    outcomes.lock().unwrap().push((id, status));
+                    *busy_answers.lock().unwrap() += busy;
                 }
             })
         })
@@ -112,7 +130,7 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
                 size > 16 << 20,
                 "upload {id} of {size} bytes refused as too large"
             ),
-            503 => {}
+            503 => panic!("upload {id} was still turned away after {MAX_TRIES} tries"),
             other => panic!("upload {id}: unexpected status {other}"),
         }
     }
@@ -131,9 +149,9 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
         .map(|(id, _)| *id)
         .collect();
     assert_eq!(
-        stored.len(),
-        accepted.len(),
-        "exactly the accepted uploads are stored"
+        (stored.len(), server.sealed_files().len()),
+        (accepted.len(), accepted.len()),
+        "exactly the accepted uploads are stored, each once"
     );
     for id in &accepted {
         let data = stored
@@ -146,14 +164,11 @@ fn hundreds_of_concurrent_uploads_lose_nothing_in_bounded_memory() {
     }
     let bytes: usize = accepted.iter().map(|id| sizes[id % sizes.len()]).sum();
     eprintln!(
-        "load: {uploads} uploads from {threads} clients with 200 idle connections in {elapsed:?}: {by_status:?}; \
-         {} MiB accepted and verified; peak RSS {} KiB",
+        "load: {uploads} uploads from {threads} clients with 200 idle connections in {elapsed:?}: {by_status:?} \
+         after {} busy (503) answers tried again; {} MiB accepted and verified; peak RSS {} KiB",
+        busy_answers.lock().unwrap(),
         bytes >> 20,
         peak_kib
-    );
-    assert!(
-        by_status.get(&RECEIVED).copied().unwrap_or(0) > uploads / 2,
-        "most uploads must get through: {by_status:?}"
     );
     assert!(
         peak_kib < PEAK_RSS_BOUND_KIB,
