@@ -43,7 +43,8 @@ fn fixture() -> &'static Fixture {
             ..Limits::default()
         };
         let config = ServeConfig {
-            recipients,
+            recipients: Some(recipients),
+            desks: Vec::new(),
             store: store.clone(),
             listen: vec![ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())],
             tls_cert: None,
@@ -51,7 +52,7 @@ fn fixture() -> &'static Fixture {
             socket_mode: 0o660,
             limits,
             pickup_listen: Vec::new(),
-            pickup_token_hashes: Vec::new(),
+            pickup_tokens: Vec::new(),
         };
         let app = App::new(&config).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
