@@ -1,7 +1,6 @@
 //! What every request of the running server shares, and the start-up checks
 //! that build it.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -67,7 +66,6 @@ impl App {
         let desks = match &config.recipients {
             Some(recipients) => vec![Desk {
                 name: String::new(),
-                titles: BTreeMap::new(),
                 recipients: Recipients::from_file(recipients)?,
                 store: store.clone(),
             }],
@@ -82,7 +80,6 @@ impl App {
                     private_dir(&dir)?;
                     desks.push(Desk {
                         name: spec.name.clone(),
-                        titles: spec.title.clone(),
                         recipients,
                         store: Arc::new(open(&dir)?),
                     });

@@ -81,23 +81,13 @@ pub fn check_specs(specs: &[DeskSpec]) -> Result<(), String> {
     Ok(())
 }
 
-/// A desk of the running server.
+/// A desk of the running server (its titles are the pages' business:
+/// `Limits::desk_choice`).
 pub struct Desk {
     /// Empty for the one desk of a server without desks.
     pub name: String,
-    pub titles: BTreeMap<String, String>,
     pub recipients: Recipients,
     pub store: std::sync::Arc<Store>,
-}
-
-impl Desk {
-    /// The title in a page language: its own, else English, else the name.
-    pub fn title(&self, lang: &str) -> &str {
-        self.titles
-            .get(lang)
-            .or_else(|| self.titles.get("en"))
-            .map_or(self.name.as_str(), String::as_str)
-    }
 }
 
 /// The desks of the running server; the first is the default.
@@ -111,22 +101,12 @@ impl Desks {
         Desks { list }
     }
 
-    /// Whether sources choose between desks (otherwise there is one, unnamed).
-    pub fn offered(&self) -> bool {
-        self.list.len() > 1 || !self.list[0].name.is_empty()
-    }
-
     pub fn default_desk(&self) -> &Desk {
         &self.list[0]
     }
 
     pub fn get(&self, index: usize) -> &Desk {
         &self.list[index.min(self.list.len() - 1)]
-    }
-
-    /// The index of the desk a form value names.
-    pub fn find(&self, name: &str) -> Option<usize> {
-        self.list.iter().position(|d| d.name == name)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Desk> {
