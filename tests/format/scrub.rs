@@ -1781,6 +1781,8 @@ fn a_presentation_is_inspected_and_cleaned_to_its_slides() {
             "device printer settings",
             "active link (opens only when clicked): canary.example.org",
             "device camera model: Canon EOS 5D [ppt/media/image1.jpg: EXIF]",
+            // python-pptx, like PowerPoint, describes a picture by its file name.
+            "hidden a picture's original file name: inside.jpg [ppt/slides/slide1.xml]",
         ],
         "briefing.pptx",
     );
@@ -1806,6 +1808,7 @@ fn a_presentation_is_inspected_and_cleaned_to_its_slides() {
             "cousin",
             "Canon",
             "creationId",
+            "inside.jpg",
         ],
     );
     let left = identifying_tags(&cleaned);

@@ -3,7 +3,8 @@
 //! relationships the format's [`Profile`] says its content needs, and each
 //! part reached is rewritten by that profile's rules (an element in a
 //! namespace the format does not use goes, and so does an element that
-//! refers to a relationship left behind). What is not reached that way
+//! refers to a relationship left behind; a picture's description that is
+//! its file name on the author's disk goes too). What is not reached that way
 //! (document properties, thumbnails, comments, people, custom XML, macros,
 //! embedded files, printer settings) is never written. Pictures and media
 //! inside are cleaned like any file of their type.
@@ -63,7 +64,16 @@ impl Rules for PackageRules<'_> {
     }
 
     fn keep_attribute(&self, element: &Element, namespace: &str, local: &str) -> bool {
+        // Only the attribute that holds the file name: a title beside a
+        // file-name description is the author's words.
+        let pairs = element
+            .attributes
+            .iter()
+            .filter(|(_, l, _)| l == local)
+            .map(|(_, l, v)| (l.as_str(), v.as_str()));
+        let original_file_name = super::picture_file_name(element.local, pairs).is_some();
         (namespace.is_empty() || (self.profile.namespace)(namespace))
+            && !original_file_name
             && (self.profile.attribute)(element, namespace, local)
     }
 }

@@ -583,6 +583,24 @@ pub fn inspect(data: &[u8], report: &mut Report) {
         if let Some(e) = failed {
             report.unchecked(format!("{name}: {e}"));
         }
+        // A picture's description, which Word, PowerPoint and python-pptx
+        // fill with the file's name on the author's disk.
+        let content = ["word/", "xl/", "ppt/"].iter().any(|d| name.starts_with(d));
+        if content && name.ends_with(".xml") {
+            let _ = walk(&part.data, |node| {
+                if let Node::Open { local, attributes } = node {
+                    let pairs = attributes.iter().map(|(l, v)| (l.as_str(), v.as_str()));
+                    if let Some(file) = picture_file_name(local, pairs) {
+                        report.add(
+                            Category::Hidden,
+                            "a picture's original file name",
+                            field_text(file.as_bytes()),
+                            place,
+                        );
+                    }
+                }
+            });
+        }
     }
     if changes > 0 {
         report.add(
@@ -616,6 +634,34 @@ pub fn inspect(data: &[u8], report: &mut Report) {
             "ppt/notesSlides/",
         );
     }
+}
+
+/// The description of a drawing (`docPr`, `cNvPr`) when it is a file name or
+/// a path, as Office and python-pptx write it when a picture is inserted:
+/// `IMG_20261102_061000.jpg` names the phone and the moment.
+/// `attributes` are (local name, value).
+pub(super) fn picture_file_name<'a>(
+    element: &str,
+    mut attributes: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Option<&'a str> {
+    if element != "docPr" && element != "cNvPr" {
+        return None;
+    }
+    attributes
+        .find(|(local, value)| matches!(*local, "descr" | "title") && looks_like_a_file(value))
+        .map(|(_, value)| value)
+}
+
+fn looks_like_a_file(text: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "jpg", "jpeg", "png", "gif", "tif", "tiff", "heic", "heif", "bmp", "webp", "emf", "wmf",
+        "svg", "jfif", "avif", "dng",
+    ];
+    let text = text.trim();
+    let extension_of_a_file = text.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+    });
+    extension_of_a_file || text.contains('\\') || text.starts_with('/') || text.contains(":/")
 }
 
 /// The printer a printer-settings part names: Windows writes a DEVMODE
@@ -676,6 +722,24 @@ pub(super) fn nested_picture(data: &[u8], name: &str, report: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_picture_described_by_its_file_name_is_found() {
+        let find = |element: &str, attributes: &[(&'static str, &'static str)]| {
+            picture_file_name(element, attributes.iter().copied())
+        };
+        let path = "C:\\Users\\Hasan\\IMG_2041.JPG";
+        assert_eq!(
+            find("docPr", &[("name", "Picture 1"), ("descr", path)]),
+            Some(path)
+        );
+        let phone = "IMG_20261102_061000.heic";
+        assert_eq!(find("cNvPr", &[("descr", phone)]), Some(phone));
+        assert_eq!(find("cNvPr", &[("descr", "A convoy on a road")]), None);
+        assert_eq!(find("cNvPr", &[("descr", "Picture")]), None);
+        assert_eq!(find("cNvPr", &[("descr", ".jpg")]), None);
+        assert_eq!(find("p", &[("descr", "x.jpg")]), None);
+    }
 
     #[test]
     fn targets_resolve_and_hosts_are_named() {
