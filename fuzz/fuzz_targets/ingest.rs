@@ -44,7 +44,6 @@ fn fixture() -> &'static Fixture {
         };
         let config = ServeConfig {
             recipients: Some(recipients),
-            desks: Vec::new(),
             store: store.clone(),
             listen: vec![ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())],
             tls_cert: None,

@@ -73,7 +73,7 @@ impl App {
                 let parent = config.store.join(DESKS_DIR);
                 private_dir(&parent)?;
                 let mut desks = Vec::new();
-                for spec in &config.desks {
+                for spec in &config.limits.desk_choice {
                     let recipients = Recipients::from_file(&spec.recipients)
                         .map_err(|e| ConfigError(format!("desk {:?}: {e}", spec.name)))?;
                     let dir = parent.join(&spec.name);
@@ -101,7 +101,7 @@ impl App {
         };
         let desks = Desks::new(desks);
         if limits.expire_unpicked.is_some() {
-            for store in desks.iter().map(|d| &d.store).chain([&store]) {
+            for store in stores(&store, &desks) {
                 store.count_ages_from_birth().map_err(|e| {
                     ConfigError(format!(
                         "--expire-unpicked counts a submission's age from its file's birth time, \
@@ -148,4 +148,17 @@ fn private_dir(dir: &Path) -> Result<(), StoreError> {
         }),
         _ => Ok(()),
     }
+}
+
+/// Every store folder once: the root, then each desk's (a server without
+/// desks has its one desk in the root).
+pub fn stores<'a>(root: &'a Arc<Store>, desks: &'a Desks) -> Vec<&'a Arc<Store>> {
+    let mut all = vec![root];
+    all.extend(
+        desks
+            .iter()
+            .map(|d| &d.store)
+            .filter(|s| !Arc::ptr_eq(s, root)),
+    );
+    all
 }

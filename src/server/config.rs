@@ -265,10 +265,9 @@ pub const MAX_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Everything `serve` needs, after merging flags, file and defaults.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
-    /// The recipients file of a server without desks.
+    /// The recipients file of a server without desks (with desks, each
+    /// has its own: `limits.desk_choice`).
     pub recipients: Option<PathBuf>,
-    /// The desks sources choose between (none: one inbox, `recipients`).
-    pub desks: Vec<DeskSpec>,
     pub store: PathBuf,
     pub listen: Vec<ListenAddr>,
     pub tls_cert: Option<PathBuf>,
@@ -348,7 +347,7 @@ impl ServeConfig {
                 .expire_unpicked
                 .map(|e| positive(Some(e), Duration::ZERO, "expire-unpicked"))
                 .transpose()?,
-            desk_choice: o.desk.clone(),
+            desk_choice: o.desk,
         };
         if let Some(expiry) = limits.expire_unpicked {
             if expiry < limits.touch_interval {
@@ -369,7 +368,7 @@ impl ServeConfig {
         }
         for token in &o.pickup_token_sha256 {
             if let Some(desk) = &token.desk {
-                if !o.desk.iter().any(|d| d.name == *desk) {
+                if !limits.desk_choice.iter().any(|d| d.name == *desk) {
                     return Err(ConfigError(format!(
                         "--pickup-token-sha256 {desk}:…: there is no desk {desk:?} (--desk {desk}=FILE)"
                     )));
@@ -386,7 +385,6 @@ impl ServeConfig {
         }
         Ok(ServeConfig {
             recipients,
-            desks: o.desk,
             store,
             listen,
             tls_cert: o.tls_cert,
@@ -522,13 +520,13 @@ recipients = "/etc/sealdrop/politics.txt"
         let options: ServeOptions = toml::from_str(text).unwrap();
         let config = ServeConfig::from_options(options).unwrap();
         assert_eq!(config.recipients, None);
-        assert_eq!(config.desks.len(), 2);
-        assert_eq!(config.desks[0].title["ar"], "التحقيقات");
+        assert_eq!(config.limits.desk_choice.len(), 2);
+        assert_eq!(config.limits.desk_choice[0].title["ar"], "التحقيقات");
         let flags =
             ServeOptions::parse_args(["--store", "/s", "--desk", "a=/a.txt", "--desk", "b=/b.txt"])
                 .unwrap();
         let config = ServeConfig::from_options(flags).unwrap();
-        assert_eq!(config.desks[1].name, "b");
+        assert_eq!(config.limits.desk_choice[1].name, "b");
         let both =
             ServeOptions::parse_args(["--store", "/s", "--recipients", "/r", "--desk", "a=/a.txt"])
                 .unwrap();

@@ -21,19 +21,15 @@ async fn maintenance(app: Arc<App>) {
         let coarse = crate::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
         let touched = tokio::task::spawn_blocking(move || {
-            for desk in app2.desks.iter() {
+            for store in super::app::stores(&app2.store, &app2.desks) {
                 if let Some(older_than) = app2.limits.expire_unpicked {
-                    let (files, _bytes) =
-                        desk.store.expire(SystemTime::now(), older_than, interval)?;
+                    let (files, _bytes) = store.expire(SystemTime::now(), older_than, interval)?;
                     for _ in 0..files {
                         app2.stats.add(super::stats::Counter::Expired);
                     }
                 }
-                if !Arc::ptr_eq(&desk.store, &app2.store) {
-                    desk.store.normalize_times(coarse.into())?;
-                }
+                store.normalize_times(coarse.into())?;
             }
-            app2.store.normalize_times(coarse.into())?;
             match &app2.replies {
                 Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),
                 None => Ok(0),
