@@ -165,19 +165,29 @@ async fn read_token(
         return Err(Problem::Malformed);
     }
     framing.fields.store(1, Ordering::Relaxed);
-    let mut token = Vec::with_capacity(MAX_TOKEN_BYTES);
+    let token = small_text(&mut field, framing, MAX_TOKEN_BYTES, Problem::Expired).await?;
+    Ok(zeroize::Zeroizing::new(token))
+}
+
+/// A short text field read whole (a token, a desk name), counted as framing;
+/// `refusal` when it is longer than `max` bytes or not UTF-8.
+async fn small_text(
+    field: &mut multer::Field<'static>,
+    framing: &Framing,
+    max: usize,
+    refusal: Problem,
+) -> Result<String, Problem> {
+    let mut value = Vec::with_capacity(max);
     while let Some(chunk) = field.chunk().await.map_err(multer_problem)? {
         framing
             .consumed
             .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        if token.len() + chunk.len() > MAX_TOKEN_BYTES {
-            return Err(Problem::Expired);
+        if value.len() + chunk.len() > max {
+            return Err(refusal);
         }
-        token.extend_from_slice(&chunk);
+        value.extend_from_slice(&chunk);
     }
-    String::from_utf8(token)
-        .map(zeroize::Zeroizing::new)
-        .map_err(|_| Problem::Expired)
+    String::from_utf8(value).map_err(|_| refusal)
 }
 
 /// A desk field's value, checked against the configured names; its index
@@ -187,17 +197,7 @@ async fn read_desk(
     framing: &Framing,
     limits: &Limits,
 ) -> Result<(usize, String), Problem> {
-    let mut value = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multer_problem)? {
-        framing
-            .consumed
-            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        if value.len() + chunk.len() > MAX_DESK_BYTES {
-            return Err(Problem::Malformed);
-        }
-        value.extend_from_slice(&chunk);
-    }
-    let name = String::from_utf8(value).map_err(|_| Problem::Malformed)?;
+    let name = small_text(field, framing, MAX_DESK_BYTES, Problem::Malformed).await?;
     let index = limits
         .desk_choice
         .iter()
