@@ -81,15 +81,8 @@ pub struct NotifyOptions {
 impl NotifyOptions {
     fn from_matches(matches: &ArgMatches) -> Result<NotifyOptions, NotifyError> {
         let flags = NotifyOptions::from_arg_matches(matches).map_err(clap_err)?;
-        let Some(path) = &flags.config else {
-            return Ok(flags);
-        };
-        let text = fs::read_to_string(path)
-            .map_err(|e| NotifyError(format!("cannot read config {}: {e}", path.display())))?;
-        let mut merged: NotifyOptions = toml::from_str(&text)
-            .map_err(|e| NotifyError(format!("config {} is invalid: {e}", path.display())))?;
-        merged.update_from_arg_matches(matches).map_err(clap_err)?;
-        Ok(merged)
+        crate::server::config::flags_over_file(matches, flags.config.clone(), flags)
+            .map_err(|e| NotifyError(e.0))
     }
 }
 

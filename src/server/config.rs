@@ -8,7 +8,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -141,13 +141,7 @@ impl ServeOptions {
     /// subcommand) over those of the file named by `--config`, if any.
     pub fn from_matches(matches: &ArgMatches) -> Result<ServeOptions, ConfigError> {
         let flags = ServeOptions::from_arg_matches(matches)?;
-        let Some(path) = &flags.config else {
-            return Ok(flags);
-        };
-        let mut merged = ServeOptions::load_file(path)?;
-        // Only the flags that were given replace the file's values.
-        merged.update_from_arg_matches(matches)?;
-        Ok(merged)
+        flags_over_file(matches, flags.config.clone(), flags)
     }
 
     /// Parses the arguments of `sealdrop serve` (without the program and
@@ -163,13 +157,6 @@ impl ServeOptions {
         ServeOptions::from_matches(&matches)
     }
 
-    pub fn load_file(path: &Path) -> Result<ServeOptions, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
-        toml::from_str(&text)
-            .map_err(|e| ConfigError(format!("config {} is invalid: {e}", path.display())))
-    }
-
     /// Config-file keys of every option (for the tests that keep the flags,
     /// the file format and the sample configs in step).
     pub fn keys() -> Vec<String> {
@@ -181,6 +168,29 @@ impl ServeOptions {
             .map(|long| long.replace('-', "_"))
             .collect()
     }
+}
+
+/// The options given on a command line (`flags`, parsed from `matches`)
+/// over those of the TOML file `config` names, if any: only the flags that
+/// were given replace the file's values. For `serve` and `notify`, whose
+/// options are both flags and file keys.
+pub fn flags_over_file<T>(
+    matches: &ArgMatches,
+    config: Option<PathBuf>,
+    flags: T,
+) -> Result<T, ConfigError>
+where
+    T: FromArgMatches + serde::de::DeserializeOwned,
+{
+    let Some(path) = config else {
+        return Ok(flags);
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
+    let mut merged: T = toml::from_str(&text)
+        .map_err(|e| ConfigError(format!("config {} is invalid: {e}", path.display())))?;
+    merged.update_from_arg_matches(matches)?;
+    Ok(merged)
 }
 
 /// Limits and timeouts.
