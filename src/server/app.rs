@@ -26,6 +26,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Bucket(#[from] super::store::bucket::BucketError),
 }
 
 /// What every request of the running server shares.
@@ -50,19 +52,33 @@ pub struct App {
 }
 
 impl App {
-    /// Runs the start-up checks: recipients, store folder, leftovers.
+    /// Runs the start-up checks: recipients, store folder (or object store
+    /// and spool), leftovers. Blocking: call on a blocking thread of the
+    /// runtime (an object store's client runs on it).
     pub fn new(config: &ServeConfig) -> Result<Arc<App>, StartError> {
         let limits = &config.limits;
         let stored_bytes = Arc::default();
-        let open = |dir: &Path| {
+        let bucket = config
+            .bucket
+            .as_ref()
+            .map(|location| {
+                super::store::bucket::Bucket::connect(location, config.s3_credentials.as_deref())
+            })
+            .transpose()?;
+        let open = |dir: &Path, desk: Option<&str>| {
+            let bucket = bucket.as_ref().map(|b| match desk {
+                Some(name) => b.child(DESKS_DIR).child(name),
+                None => b.clone(),
+            });
             Store::open_counted(
                 dir,
                 limits.min_free_bytes,
                 limits.store_quota,
                 Arc::clone(&stored_bytes),
+                bucket,
             )
         };
-        let store = Arc::new(open(&config.store)?);
+        let store = Arc::new(open(&config.store, None)?);
         let desks = match &config.recipients {
             Some(recipients) => vec![Desk {
                 name: String::new(),
@@ -81,7 +97,7 @@ impl App {
                     desks.push(Desk {
                         name: spec.name.clone(),
                         recipients,
-                        store: Arc::new(open(&dir)?),
+                        store: Arc::new(open(&dir, Some(&spec.name))?),
                     });
                 }
                 // A codename's reply keys are of one kind, made before the
@@ -106,7 +122,7 @@ impl App {
                     ConfigError(format!(
                         "--expire-unpicked counts a submission's age from its file's birth time, \
                          and the store folder {} cannot give one: {e}",
-                        store.dir().display()
+                        store.describe()
                     ))
                 })?;
             }

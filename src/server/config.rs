@@ -49,9 +49,21 @@ pub struct ServeOptions {
     /// title.LANG. With desks, --recipients is not used [default: no desks].
     #[arg(long = "desk", value_name = "NAME=FILE")]
     pub desk: Vec<DeskSpec>,
-    /// Folder for sealed submissions (mode 0700). Required.
-    #[arg(long, value_name = "DIR")]
+    /// Where sealed submissions are kept: a folder (mode 0700), or an S3-compatible
+    /// object store, s3://BUCKET[/PREFIX] (then --spool is required; endpoint, region
+    /// and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, or --s3-credentials). Required.
+    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]")]
     pub store: Option<PathBuf>,
+    /// With an object store: a local folder (mode 0700) where ciphertext waits while it
+    /// arrives, until the store has accepted all of it [default: none; required with s3://].
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+    /// With an object store: an AWS shared-credentials file (profile AWS_PROFILE, else
+    /// [default]) instead of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY [default: the
+    /// environment].
+    #[arg(long, value_name = "FILE")]
+    pub s3_credentials: Option<PathBuf>,
     /// HOST:PORT or unix:PATH; repeat for several [default: 127.0.0.1:8080]. Port 0 takes
     /// a free port, named in the start-up log line ("serving on …").
     #[arg(long = "listen", value_name = "ADDR")]
@@ -278,7 +290,12 @@ pub struct ServeConfig {
     /// The recipients file of a server without desks (with desks, each
     /// has its own: `limits.desk_choice`).
     pub recipients: Option<PathBuf>,
+    /// The store folder, or with an object store the spool folder.
     pub store: PathBuf,
+    /// The object store sealed files go to, if not the folder.
+    pub bucket: Option<super::store::bucket::BucketLocation>,
+    /// Credentials file for the object store (else the environment).
+    pub s3_credentials: Option<PathBuf>,
     pub listen: Vec<ListenAddr>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -319,9 +336,33 @@ impl ServeConfig {
         };
         let store = o.store.ok_or_else(|| {
             ConfigError(
-                "--store DIR is required: a folder of mode 0700 for sealed submissions".into(),
+                "--store DIR is required: a folder of mode 0700 for sealed submissions (or s3://BUCKET[/PREFIX] with --spool DIR)".into(),
             )
         })?;
+        let bucket = store
+            .to_str()
+            .and_then(super::store::bucket::BucketLocation::parse)
+            .transpose()
+            .map_err(ConfigError)?;
+        let (store, bucket) = match (bucket, o.spool) {
+            (Some(bucket), Some(spool)) => (spool, Some(bucket)),
+            (Some(bucket), None) => {
+                return Err(ConfigError(format!(
+                    "--store {bucket} needs --spool DIR: a local folder of mode 0700 where uploads wait until the object store has them"
+                )))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError(
+                    "--spool is for an object store (--store s3://…); a folder store spools in itself".into(),
+                ))
+            }
+            (None, None) => (store, None),
+        };
+        if o.s3_credentials.is_some() && bucket.is_none() {
+            return Err(ConfigError(
+                "--s3-credentials is for an object store (--store s3://…)".into(),
+            ));
+        }
         let listen = if o.listen.is_empty() {
             vec![DEFAULT_LISTEN.parse().map_err(ConfigError)?]
         } else {
@@ -396,6 +437,8 @@ impl ServeConfig {
         Ok(ServeConfig {
             recipients,
             store,
+            bucket,
+            s3_credentials: o.s3_credentials,
             listen,
             tls_cert: o.tls_cert,
             tls_key: o.tls_key,

@@ -61,9 +61,10 @@ fn desks_in<'a>(app: &'a App, scope: &'a Scope) -> impl Iterator<Item = &'a Desk
         .filter(move |desk| scope.0.as_ref().is_none_or(|name| *name == desk.name))
 }
 
-/// The desk in scope that holds submission `id`.
+/// The desk in scope that holds submission `id` (blocking: with an object
+/// store, it asks the store).
 fn desk_holding<'a>(app: &'a App, scope: &'a Scope, id: &SubmissionId) -> Option<&'a Desk> {
-    desks_in(app, scope).find(|desk| desk.store.path_of(id).exists())
+    desks_in(app, scope).find(|desk| desk.store.holds(id).unwrap_or(false))
 }
 
 fn json_error(status: StatusCode, message: &str) -> Response {
@@ -137,30 +138,19 @@ async fn download(
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
     // Another desk's submission is, for this token, no submission at all.
-    let Some(desk) = desk_holding(&state.app, &scope, &id) else {
+    let app = state.app.clone();
+    let looked_up = id.clone();
+    let desk = tokio::task::spawn_blocking(move || {
+        desk_holding(&app, &scope, &looked_up).map(|desk| desk.store.clone())
+    })
+    .await;
+    let Ok(Some(store)) = desk else {
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
-    let path = desk.store.path_of(&id);
-    let file = match super::store::open_unseen(&path) {
-        Ok(f) => tokio::fs::File::from_std(f),
+    let (len, stream) = match store.read_sealed(&id).await {
+        Ok(found) => found,
         Err(_) => return json_error(StatusCode::NOT_FOUND, "no such submission"),
     };
-    let len = match file.metadata().await {
-        Ok(m) => m.len(),
-        Err(_) => return json_error(StatusCode::NOT_FOUND, "no such submission"),
-    };
-    let stream = futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    });
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -71,7 +71,12 @@ pub struct Started {
 
 /// The start-up checks (keys, store, TLS files) and the listeners.
 pub async fn start(config: &ServeConfig) -> Result<Started, StartError> {
-    let app = App::new(config)?;
+    let owned = config.clone();
+    let app = tokio::task::spawn_blocking(move || App::new(&owned))
+        .await
+        .map_err(|e| {
+            StartError::Config(super::config::ConfigError(format!("start-up failed: {e}")))
+        })??;
     let certs = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::CertReloader::new(cert, key)?),
         _ => None,

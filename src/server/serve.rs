@@ -30,6 +30,15 @@ async fn maintenance(app: Arc<App>) {
                 }
                 store.normalize_times(coarse.into())?;
             }
+            if app2.store.bucket().is_some() {
+                // Other fronts store and pick up too: the quota counts the
+                // bucket, not this front's own doings.
+                let mut total = 0;
+                for store in super::app::stores(&app2.store, &app2.desks) {
+                    total += store.sealed_bytes()?;
+                }
+                app2.store.set_stored_bytes(total);
+            }
             match &app2.replies {
                 Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),
                 None => Ok(0),

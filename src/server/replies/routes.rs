@@ -106,8 +106,8 @@ async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<
         let found = channel
             .replies_for(&codename)
             .map_err(|_| Problem::Internal)?;
-        let paths: Vec<_> = found.into_iter().map(|f| f.path).collect();
-        channel.folder.remove(&paths).map_err(|_| Problem::Internal)
+        let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
+        channel.folder.remove(&names).map_err(|_| Problem::Internal)
     })
     .await
     .map_err(|_| Problem::Internal)??;

@@ -5,7 +5,12 @@
 //! source is told it was received. A guard removes the partial file on every
 //! failure path, including a client that disconnects; start-up removes what a
 //! crash left.
+//!
+//! With an object store (`bucket`), the folder is only the spool: the
+//! partial file is written the same way, then sent to the bucket as one
+//! object, and the source is told only once the bucket has accepted it all.
 
+pub mod bucket;
 mod partial;
 mod pool;
 pub mod replies;
@@ -21,6 +26,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::fsutil::create_new_private_file;
 use crate::id::{random_hex, SubmissionId};
+use bucket::Bucket;
 use partial::Flusher;
 pub use partial::PartialFile;
 use pool::{FilePool, POOL_PREFIX};
@@ -73,21 +79,26 @@ pub struct Store {
     pool: FilePool,
     /// Whether each pass renews the pool (`count_ages_from_birth`).
     renew_pool: AtomicBool,
+    /// Where sealed files are kept when the store is an object store; the
+    /// folder then only spools uploads in progress.
+    bucket: Option<Bucket>,
 }
 
 impl Store {
     /// Checks the folder and removes partial files left by a crash.
     pub fn open(dir: &Path, min_free_bytes: u64, quota: Option<u64>) -> Result<Store, StoreError> {
-        Store::open_counted(dir, min_free_bytes, quota, Arc::default())
+        Store::open_counted(dir, min_free_bytes, quota, Arc::default(), None)
     }
 
-    /// `open`, adding this folder's sealed bytes to `stored_bytes`, a count
-    /// shared with other folders (the desks') under one quota.
+    /// `open`, adding this store's sealed bytes to `stored_bytes`, a count
+    /// shared with other stores (the desks') under one quota. With `bucket`,
+    /// sealed files go there and `dir` is the spool.
     pub fn open_counted(
         dir: &Path,
         min_free_bytes: u64,
         quota: Option<u64>,
         stored_bytes: Arc<AtomicU64>,
+        bucket: Option<Bucket>,
     ) -> Result<Store, StoreError> {
         let io_err = |source| StoreError::Io {
             path: dir.to_owned(),
@@ -129,20 +140,60 @@ impl Store {
             flusher: Flusher::start().map_err(io_err)?,
             pool: FilePool::open(dir, POOL_SIZE).map_err(io_err)?,
             renew_pool: AtomicBool::new(false),
+            bucket,
         };
+        if let Some(bucket) = &store.bucket {
+            // A commit this front could not finish (killed during the
+            // transfer) left its spool file named after the object.
+            let unfinished = store.unfinished_commits().map_err(io_err)?;
+            let aborted = bucket
+                .abort_incomplete(&unfinished, SystemTime::now())
+                .map_err(io_err)?;
+            if aborted > 0 {
+                tracing::info!(
+                    "{aborted} incomplete uploads aborted in {}",
+                    bucket.describe()
+                );
+            }
+        }
         store.remove_partials().map_err(io_err)?;
-        let total = store
-            .sealed_files()
-            .map_err(io_err)?
-            .iter()
-            .map(|(_, len)| len)
-            .sum();
+        let total = store.sealed_bytes().map_err(io_err)?;
         store.stored_bytes.fetch_add(total, Ordering::Relaxed);
         Ok(store)
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Where sealed files are kept, for messages: the folder or the bucket.
+    pub fn describe(&self) -> String {
+        match &self.bucket {
+            Some(bucket) => bucket.describe(),
+            None => self.dir.display().to_string(),
+        }
+    }
+
+    /// The bucket sealed files go to, if the store is an object store.
+    pub fn bucket(&self) -> Option<&Bucket> {
+        self.bucket.as_ref()
+    }
+
+    /// Objects named by spool files of commits that did not finish.
+    fn unfinished_commits(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(id) = name
+                .strip_prefix(PARTIAL_PREFIX)
+                .and_then(|n| n.strip_suffix(PARTIAL_SUFFIX))
+                .and_then(SubmissionId::parse)
+            {
+                names.push(id.file_name());
+            }
+        }
+        Ok(names)
     }
 
     /// Removes every in-progress file; returns how many there were.
@@ -164,6 +215,15 @@ impl Store {
 
     /// Sealed files as (id, length), sorted by id.
     pub fn sealed_files(&self) -> io::Result<Vec<(SubmissionId, u64)>> {
+        if let Some(bucket) = &self.bucket {
+            let mut files: Vec<_> = bucket
+                .list()?
+                .into_iter()
+                .filter_map(|o| Some((SubmissionId::from_file_name(&o.name)?, o.size)))
+                .collect();
+            files.sort();
+            return Ok(files);
+        }
         let mut files = Vec::new();
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
@@ -175,8 +235,19 @@ impl Store {
         Ok(files)
     }
 
+    /// Bytes of this store's sealed files, counted afresh.
+    pub fn sealed_bytes(&self) -> io::Result<u64> {
+        Ok(self.sealed_files()?.iter().map(|(_, len)| len).sum())
+    }
+
     pub fn stored_bytes(&self) -> u64 {
         self.stored_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Sets the count shared by every desk's store: with an object store,
+    /// the maintenance pass counts again what every front stored.
+    pub fn set_stored_bytes(&self, total: u64) {
+        self.stored_bytes.store(total, Ordering::Relaxed);
     }
 
     /// Whether `more` bytes can still be written without crossing the disk
@@ -209,7 +280,9 @@ impl Store {
         ));
         self.pool.take(&path)?;
         let guard = PartialGuard { path: Some(path) };
+        // Readable too: with an object store, the commit reads it back.
         let file = fs::OpenOptions::new()
+            .read(true)
             .write(true)
             .open(guard.path.as_deref().expect("just set"))?;
         let partial = PartialFile::start(
@@ -228,6 +301,9 @@ impl Store {
         mut guard: PartialGuard,
         coarse_time: SystemTime,
     ) -> io::Result<SubmissionId> {
+        if let Some(bucket) = &self.bucket {
+            return self.commit_to_bucket(bucket, written, guard);
+        }
         let file = written.into_file();
         let times = fs::FileTimes::new()
             .set_accessed(coarse_time)
@@ -249,12 +325,59 @@ impl Store {
         Ok(id)
     }
 
+    /// Sends a finished spool file to the bucket as `<id>.age`; the source
+    /// is told once the bucket has all of it. The spool file is renamed
+    /// after the object first, so that if this process dies during the
+    /// transfer, its next start aborts the incomplete upload.
+    fn commit_to_bucket(
+        &self,
+        bucket: &Bucket,
+        written: PartialFile,
+        mut guard: PartialGuard,
+    ) -> io::Result<SubmissionId> {
+        use std::io::Seek;
+        let mut file = written.into_file();
+        let len = file.metadata()?.len();
+        let id = SubmissionId::random();
+        let named = self
+            .dir
+            .join(format!("{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}", id.as_str()));
+        let partial = guard
+            .path
+            .take()
+            .expect("guard holds a path until committed");
+        match crate::fsutil::rename_no_replace(&partial, &named) {
+            Ok(()) => guard.path = Some(named),
+            Err(e) => {
+                guard.path = Some(partial);
+                return Err(e);
+            }
+        }
+        file.seek(io::SeekFrom::Start(0))?;
+        let hash = bucket.put_file(&id.file_name(), &mut file, len)?;
+        drop(file);
+        drop(guard);
+        self.stored_bytes.fetch_add(len, Ordering::Relaxed);
+        self.lock_hashes().insert(id.clone(), hash);
+        Ok(id)
+    }
+
     fn lock_hashes(&self) -> std::sync::MutexGuard<'_, HashMap<SubmissionId, [u8; 32]>> {
         self.hashes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// SHA-256 of a sealed file's bytes (blocking: may read the whole file).
     pub fn sealed_sha256(&self, id: &SubmissionId) -> io::Result<[u8; 32]> {
+        if let Some(bucket) = &self.bucket {
+            // Objects never change; a stale entry (picked up through
+            // another front) only answers for an object that is gone.
+            if let Some(hash) = self.lock_hashes().get(id) {
+                return Ok(*hash);
+            }
+            let hash = bucket.sha256_of(&id.file_name())?;
+            self.lock_hashes().insert(id.clone(), hash);
+            return Ok(hash);
+        }
         let path = self.path_of(id);
         if let Some(hash) = self.lock_hashes().get(id) {
             // The file may have been removed by another pickup meanwhile.
@@ -267,7 +390,44 @@ impl Store {
         Ok(hash)
     }
 
-    /// Where sealed submission `id` is (or would be) stored.
+    /// Whether sealed submission `id` is in this store (blocking).
+    pub fn holds(&self, id: &SubmissionId) -> io::Result<bool> {
+        match &self.bucket {
+            Some(bucket) => bucket.exists(&id.file_name()),
+            None => Ok(self.path_of(id).exists()),
+        }
+    }
+
+    /// A sealed submission's length and bytes, streamed (for pickup).
+    pub async fn read_sealed(
+        &self,
+        id: &SubmissionId,
+    ) -> io::Result<(
+        u64,
+        futures_util::stream::BoxStream<'static, io::Result<bytes::Bytes>>,
+    )> {
+        use futures_util::StreamExt;
+        if let Some(bucket) = &self.bucket {
+            return bucket.stream(&id.file_name()).await;
+        }
+        let file = tokio::fs::File::from_std(open_unseen(&self.path_of(id))?);
+        let len = file.metadata().await?.len();
+        let stream = futures_util::stream::unfold(file, |mut file| async move {
+            use tokio::io::AsyncReadExt;
+            let mut buf = vec![0u8; 64 * 1024];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(bytes::Bytes::from(buf)), file))
+                }
+                Err(e) => Some((Err(e), file)),
+            }
+        });
+        Ok((len, stream.boxed()))
+    }
+
+    /// Where sealed submission `id` is (or would be) stored in the folder.
     pub fn path_of(&self, id: &SubmissionId) -> PathBuf {
         self.dir.join(id.file_name())
     }
@@ -278,10 +438,20 @@ impl Store {
 
     /// Deletes a sealed file for good (unlink, then sync the folder).
     pub fn remove_sealed(&self, id: &SubmissionId) -> io::Result<()> {
-        let path = self.path_of(id);
-        let len = fs::metadata(&path)?.len();
-        fs::remove_file(&path)?;
-        self.sync_dir()?;
+        let len = match &self.bucket {
+            Some(bucket) => {
+                let len = bucket.size_of(&id.file_name())?;
+                bucket.delete(&id.file_name())?;
+                len
+            }
+            None => {
+                let path = self.path_of(id);
+                let len = fs::metadata(&path)?.len();
+                fs::remove_file(&path)?;
+                self.sync_dir()?;
+                len
+            }
+        };
         self.lock_hashes().remove(id);
         let _ = self
             .stored_bytes
@@ -311,11 +481,19 @@ impl Store {
                 p.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with(POOL_PREFIX))
             });
-        let sealed: Vec<PathBuf> = self
-            .sealed_files()?
-            .iter()
-            .map(|(id, _)| self.path_of(id))
-            .collect();
+        let sealed: Vec<PathBuf> = match &self.bucket {
+            // An object store keeps its own times; what this pass can do
+            // there is abort uploads abandoned by fronts that died.
+            Some(bucket) => {
+                bucket.abort_incomplete(&[], SystemTime::now())?;
+                Vec::new()
+            }
+            None => self
+                .sealed_files()?
+                .iter()
+                .map(|(id, _)| self.path_of(id))
+                .collect(),
+        };
         for path in sealed.into_iter().chain(pool_files) {
             match File::open(&path) {
                 Ok(f) => {
@@ -336,6 +514,10 @@ impl Store {
     /// time dates its arrival to within one pass. Refuses a file system that
     /// records no birth time.
     pub fn count_ages_from_birth(&self) -> io::Result<()> {
+        if self.bucket.is_some() {
+            // The object store dates each object itself, exactly.
+            return Ok(());
+        }
         let probe = self.dir.join(format!(
             "{PARTIAL_PREFIX}probe-{}{PARTIAL_SUFFIX}",
             random_hex(8)
@@ -360,6 +542,25 @@ impl Store {
         interval: Duration,
     ) -> io::Result<(usize, u64)> {
         let (mut files, mut bytes) = (0, 0);
+        if let Some(bucket) = &self.bucket {
+            for object in bucket.list()? {
+                let Some(id) = SubmissionId::from_file_name(&object.name) else {
+                    continue;
+                };
+                let age = now.duration_since(object.created).unwrap_or_default();
+                if age >= older_than {
+                    match self.remove_sealed(&id) {
+                        Ok(()) => {
+                            files += 1;
+                            bytes += object.size;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            return Ok((files, bytes));
+        }
         for (id, len) in self.sealed_files()? {
             let born = match birth_time(&self.path_of(&id)) {
                 Ok(t) => t,

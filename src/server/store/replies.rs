@@ -6,6 +6,10 @@
 //! only be found by trying a codename's keys on every file. Its times say
 //! only the day it arrived (`granularity`), and it is removed after the
 //! retention, plus a jitter that is never written down.
+//!
+//! With an object store the replies are objects under `PREFIX/replies/`,
+//! so that a source finds a reply whichever front she reaches; the store
+//! then keeps each one's exact arrival time (SECURITY.md).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -16,6 +20,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use super::bucket::Bucket;
 use super::{PartialGuard, Store, PARTIAL_PREFIX, PARTIAL_SUFFIX};
 use crate::fsutil::{create_private_dir, read_up_to, rename_no_replace, sync_dir};
 use crate::id::random_hex;
@@ -39,7 +44,8 @@ pub enum Put {
 
 /// A reply that opened with a codename's keys.
 pub struct Found {
-    pub path: PathBuf,
+    /// Its name in the folder (or bucket).
+    pub name: String,
     pub reply: Reply,
 }
 
@@ -50,16 +56,21 @@ pub struct ReplyFolder {
     /// Keys the per-file expiry jitter; lives only in memory, so nothing on
     /// disk tells when a file will go.
     jitter_key: Zeroizing<[u8; 32]>,
+    /// Where the replies are, with an object store (the folder is unused).
+    bucket: Option<Bucket>,
 }
 
 impl ReplyFolder {
     /// The replies folder of `store` (created, mode 0700, if missing).
     pub fn open(store: &Store, retention: Duration) -> io::Result<ReplyFolder> {
         let dir = store.dir().join(REPLIES_DIR);
-        match create_private_dir(&dir) {
-            Ok(()) => sync_dir(store.dir())?,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-            Err(e) => return Err(e),
+        let bucket = store.bucket().map(|b| b.child(REPLIES_DIR));
+        if bucket.is_none() {
+            match create_private_dir(&dir) {
+                Ok(()) => sync_dir(store.dir())?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                Err(e) => return Err(e),
+            }
         }
         let mut jitter_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(&mut jitter_key[..]);
@@ -68,6 +79,7 @@ impl ReplyFolder {
             retention,
             granularity: (retention / 8).clamp(Duration::from_secs(1), MAX_GRANULARITY),
             jitter_key,
+            bucket,
         })
     }
 
@@ -75,19 +87,30 @@ impl ReplyFolder {
         &self.dir
     }
 
-    /// The stored reply files.
-    pub fn files(&self) -> io::Result<Vec<PathBuf>> {
+    /// The stored replies, by name, with the time each keeps.
+    fn files(&self) -> io::Result<Vec<(String, Option<SystemTime>)>> {
+        if let Some(bucket) = &self.bucket {
+            return Ok(bucket
+                .list()?
+                .into_iter()
+                .filter(|o| o.name.ends_with(REPLY_SUFFIX))
+                .map(|o| (o.name, Some(o.created)))
+                .collect());
+        }
         let mut files = Vec::new();
         for entry in fs::read_dir(&self.dir)? {
-            let path = entry?.path();
-            if path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with(REPLY_SUFFIX))
-            {
-                files.push(path);
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(REPLY_SUFFIX) {
+                files.push((name, entry.metadata().and_then(|m| m.modified()).ok()));
             }
         }
         Ok(files)
+    }
+
+    /// How many replies are stored.
+    pub fn count(&self) -> io::Result<usize> {
+        Ok(self.files()?.len())
     }
 
     /// Stores a pushed reply durably (blocking). The caller has checked its
@@ -95,6 +118,13 @@ impl ReplyFolder {
     pub fn put(&self, store: &Store, bytes: &[u8]) -> io::Result<Put> {
         let digest = Sha256::digest(bytes);
         let name = format!("{}{REPLY_SUFFIX}", crate::hex::encode(&digest[..16]));
+        if let Some(bucket) = &self.bucket {
+            if bucket.exists(&name)? {
+                return Ok(Put::AlreadyThere(name));
+            }
+            bucket.put_bytes(&name, bytes.to_vec())?;
+            return Ok(Put::Stored(name));
+        }
         let final_path = self.dir.join(&name);
         if final_path.exists() {
             return Ok(Put::AlreadyThere(name));
@@ -141,7 +171,24 @@ impl ReplyFolder {
     ) -> io::Result<Vec<Found>> {
         let mut found = Vec::new();
         let mut head = Zeroizing::new(vec![0u8; HEADER_PROBE]);
-        for path in self.files()? {
+        for (name, _) in self.files()? {
+            if let Some(bucket) = &self.bucket {
+                // Every file is fetched whole whoever asks: the same work,
+                // and one request each.
+                let whole = match bucket.get_bytes(&name, REPLY_FILE_LEN as u64) {
+                    Ok(bytes) => Zeroizing::new(bytes),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                if !file::is_for(&whole[..whole.len().min(HEADER_PROBE)], identities.clone()) {
+                    continue;
+                }
+                if let Ok(Some(reply)) = file::open(&whole, identities.clone()) {
+                    found.push(Found { name, reply });
+                }
+                continue;
+            }
+            let path = self.dir.join(&name);
             let mut file = match super::open_unseen(&path) {
                 Ok(f) => f,
                 // Removed meanwhile (expired, or deleted by its source).
@@ -158,23 +205,30 @@ impl ReplyFolder {
                 .take((REPLY_FILE_LEN - got.min(REPLY_FILE_LEN)) as u64)
                 .read_to_end(&mut whole)?;
             if let Ok(Some(reply)) = file::open(&whole, identities.clone()) {
-                found.push(Found { path, reply });
+                found.push(Found { name, reply });
             }
         }
         Ok(found)
     }
 
     /// Removes replies for good (unlink, then sync the folder).
-    pub fn remove(&self, paths: &[PathBuf]) -> io::Result<usize> {
+    pub fn remove(&self, names: &[String]) -> io::Result<usize> {
         let mut removed = 0;
-        for path in paths {
-            match fs::remove_file(path) {
+        for name in names {
+            if let Some(bucket) = &self.bucket {
+                bucket.delete(name)?;
+                removed += 1;
+                continue;
+            }
+            match fs::remove_file(self.dir.join(name)) {
                 Ok(()) => removed += 1,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
-        sync_dir(&self.dir)?;
+        if self.bucket.is_none() {
+            sync_dir(&self.dir)?;
+        }
         Ok(removed)
     }
 
@@ -196,18 +250,16 @@ impl ReplyFolder {
     /// times become `pass`. Returns how many were removed.
     pub fn maintain(&self, now: SystemTime, pass: SystemTime) -> io::Result<usize> {
         let mut expired = Vec::new();
-        for path in self.files()? {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let Ok(kept) = fs::metadata(&path).and_then(|m| m.modified()) else {
+        for (name, kept) in self.files()? {
+            let Some(kept) = kept else {
                 continue;
             };
             if now >= self.expiry(&name, kept) {
-                expired.push(path);
-            } else if let Ok(f) = File::open(&path) {
-                f.set_times(fs::FileTimes::new().set_accessed(kept).set_modified(kept))?;
+                expired.push(name);
+            } else if self.bucket.is_none() {
+                if let Ok(f) = File::open(self.dir.join(&name)) {
+                    f.set_times(fs::FileTimes::new().set_accessed(kept).set_modified(kept))?;
+                }
             }
         }
         let removed = if expired.is_empty() {
@@ -215,8 +267,10 @@ impl ReplyFolder {
         } else {
             self.remove(&expired)?
         };
-        File::open(&self.dir)?
-            .set_times(fs::FileTimes::new().set_accessed(pass).set_modified(pass))?;
+        if self.bucket.is_none() {
+            File::open(&self.dir)?
+                .set_times(fs::FileTimes::new().set_accessed(pass).set_modified(pass))?;
+        }
         Ok(removed)
     }
 }
@@ -261,7 +315,7 @@ mod tests {
         );
         folder.put(&store, &reply_for(&alice, "two")).unwrap();
         folder.put(&store, &reply_for(&bob, "three")).unwrap();
-        assert_eq!(folder.files().unwrap().len(), 3);
+        assert_eq!(folder.count().unwrap(), 3);
         // Not in the store's own listing, and no partial file left behind.
         assert!(store.sealed_files().unwrap().is_empty());
         assert!(!fs::read_dir(store.dir()).unwrap().any(|e| e
@@ -276,9 +330,9 @@ mod tests {
         assert_eq!(texts, ["one", "two"]);
         let stranger = keys::ReplyIdentities::derive(&Codename::generate());
         assert!(folder.find(stranger.iter()).unwrap().is_empty());
-        let paths: Vec<PathBuf> = found.into_iter().map(|f| f.path).collect();
-        assert_eq!(folder.remove(&paths).unwrap(), 2);
-        assert_eq!(folder.files().unwrap().len(), 1);
+        let names: Vec<String> = found.into_iter().map(|f| f.name).collect();
+        assert_eq!(folder.remove(&names).unwrap(), 2);
+        assert_eq!(folder.count().unwrap(), 1);
     }
 
     #[test]
@@ -289,7 +343,7 @@ mod tests {
         folder
             .put(&store, &reply_for(&Codename::generate(), "x"))
             .unwrap();
-        let path = &folder.files().unwrap()[0];
+        let path = &folder.dir().join(&folder.files().unwrap()[0].0);
         let kept = fs::metadata(path).unwrap().modified().unwrap();
         let secs = kept
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -307,6 +361,6 @@ mod tests {
         assert_eq!(folder.maintain(just_before, now).unwrap(), 0);
         let after_jitter = kept + Duration::from_secs(86_400) + retention + retention / 8;
         assert_eq!(folder.maintain(after_jitter, now).unwrap(), 1);
-        assert!(folder.files().unwrap().is_empty());
+        assert_eq!(folder.count().unwrap(), 0);
     }
 }

@@ -249,6 +249,7 @@ fn outcome(
         (Err(FeedError::Problem(problem)), _) => Err(problem),
         (_, Err(SealFailure::Empty)) => Err(Problem::Empty),
         (_, Err(SealFailure::Full)) => Err(Problem::Full),
+        (_, Err(SealFailure::StoreDown)) => Err(Problem::Busy),
         (_, Err(SealFailure::Failed)) | (Err(FeedError::SealerGone), Ok(_)) => {
             Err(Problem::Internal)
         }

@@ -49,6 +49,9 @@ pub enum SealFailure {
     Empty,
     /// The disk or the quota is full.
     Full,
+    /// The object store did not take the submission (unreachable, slow,
+    /// refusing): the source may try again later.
+    StoreDown,
     Failed,
 }
 
@@ -60,6 +63,9 @@ impl From<io::Error> for SealFailure {
     fn from(e: io::Error) -> Self {
         if is_disk_full(&e) {
             SealFailure::Full
+        } else if crate::server::store::bucket::is_unavailable(&e) {
+            tracing::warn!("a submission was refused because the store failed: {e}");
+            SealFailure::StoreDown
         } else {
             SealFailure::Failed
         }
