@@ -15,6 +15,27 @@ mkdir -p "$work/tor" && chmod 700 "$work/tor"
 tor --verify-config -f "$work/torrc" | tail -n 1 | grep -qx "Configuration was valid" \
   || { tor --verify-config -f "$work/torrc"; echo "FAIL: deploy/torrc"; exit 1; }
 
+for conf in torrc-front torrc-onionbalance; do
+  echo "tor --verify-config deploy/scale-out/$conf"
+  sed -e "s#/var/lib/tor/#$work/tor/#; s#/run/tor/control#$work/tor/control#" "deploy/scale-out/$conf" > "$work/$conf"
+  echo "DataDirectory $work/tor-data-$conf" >> "$work/$conf"
+  # tor reads the shared address from ob_config in the front's service folder.
+  install -d -m 0700 "$work/tor/sealdrop-front"
+  cp deploy/scale-out/ob_config "$work/tor/sealdrop-front/ob_config"
+  tor --verify-config -f "$work/$conf" | tail -n 1 | grep -qx "Configuration was valid" \
+    || { tor --verify-config -f "$work/$conf"; echo "FAIL: deploy/scale-out/$conf"; exit 1; }
+done
+echo "deploy/scale-out/onionbalance.yaml has the shape onionbalance reads"
+python3 - deploy/scale-out/onionbalance.yaml <<'PY'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+for service in config["services"]:
+    assert service["key"].startswith("/")
+    assert len(service["instances"]) >= 2
+    for instance in service["instances"]:
+        assert len(instance["address"]) == 56 and instance["name"], instance
+PY
+
 for unit in sealdrop.service sealdrop-https.service sealdrop-notify.service sealdrop-notify.timer; do
   # Same unit, with ExecStart pointing at the binary under test.
   sed -e "s#/usr/local/bin/sealdrop#$bin#" "deploy/$unit" > "$work/$unit"

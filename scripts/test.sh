@@ -26,6 +26,7 @@ packages=(
   "util-linux:setpriv"               # run the server as nobody
   "e2fsprogs:mkfs.ext4"              # an ext4 image for the file-time tests
   "tor:tor"                          # deploy checks; the private Tor network (tests/common/tornet.rs)
+  "onionbalance:onionbalance"        # deploy/scale-out/onionbalance.yaml (and python3-yaml, which reads it)
   "torsocks:torsocks"                # sealdrop pickup over Tor, as editors run it
   "systemd:systemd-analyze"          # deploy checks
   "chromium:chromium"                # browser tests
@@ -91,6 +92,10 @@ if ! "$python_peers/.venv/bin/python" -c "import openpyxl, pptx, aiosmtpd" 2>/de
   python3 -m venv "$python_peers/.venv"
   "$python_peers/.venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$python_peers/requirements.txt"
 fi
+
+# Garage, the replicated object store of the scale-out tests (built once per
+# machine from crates.io into target/garage; see scripts/build-garage.sh).
+scripts/build-garage.sh
 
 $install_only && exit 0
 exec cargo test --locked "$@"

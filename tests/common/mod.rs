@@ -4,6 +4,8 @@
 #[cfg(feature = "server")]
 pub mod axe;
 #[cfg(feature = "server")]
+pub mod garage;
+#[cfg(feature = "server")]
 pub mod marionette;
 #[cfg(feature = "server")]
 pub mod server;

@@ -21,6 +21,7 @@ mod notify;
 mod pickup;
 mod refused;
 mod replies;
+mod scaleout;
 mod slots;
 mod store;
 mod times;

@@ -37,6 +37,9 @@ const POOL_SIZE: usize = 64;
 
 const PARTIAL_PREFIX: &str = ".incoming-";
 const PARTIAL_SUFFIX: &str = ".partial";
+/// Marks a spool file being sent to an object store: `.incoming-to-<id>.partial`
+/// names the object it becomes.
+const SENDING: &str = "to-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -187,6 +190,7 @@ impl Store {
             let name = name.to_string_lossy();
             if let Some(id) = name
                 .strip_prefix(PARTIAL_PREFIX)
+                .and_then(|n| n.strip_prefix(SENDING))
                 .and_then(|n| n.strip_suffix(PARTIAL_SUFFIX))
                 .and_then(SubmissionId::parse)
             {
@@ -339,9 +343,10 @@ impl Store {
         let mut file = written.into_file();
         let len = file.metadata()?.len();
         let id = SubmissionId::random();
-        let named = self
-            .dir
-            .join(format!("{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}", id.as_str()));
+        let named = self.dir.join(format!(
+            "{PARTIAL_PREFIX}{SENDING}{}{PARTIAL_SUFFIX}",
+            id.as_str()
+        ));
         let partial = guard
             .path
             .take()
