@@ -65,10 +65,14 @@ impl Garage {
             fs::write(
                 &config,
                 format!(
-                    r#"metadata_dir = "{home}/meta"
+                    r#"bootstrap_peers = []
+metadata_dir = "{home}/meta"
 data_dir = "{home}/data"
 db_engine = "lmdb"
 replication_factor = 3
+# A block a node missed is fetched 2 × this after its metadata arrives
+# (Garage's default, 300 s, would keep a test waiting ten minutes).
+rpc_timeout_msec = 5000
 rpc_bind_addr = "127.0.0.1:{rpc_port}"
 rpc_public_addr = "127.0.0.1:{rpc_port}"
 rpc_secret = "{secret}"
@@ -106,6 +110,19 @@ api_bind_addr = "127.0.0.1:{admin_port}"
         for id in &ids[1..] {
             garage.cli_retrying(0, &["node", "connect", id]);
         }
+        // A node started again must find the others by itself, as a real
+        // deployment's nodes do: every config names every peer.
+        let peers = format!(
+            "bootstrap_peers = [{}]",
+            ids.iter()
+                .map(|id| format!("{id:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for node in &garage.nodes {
+            let text = fs::read_to_string(&node.config).unwrap();
+            fs::write(&node.config, text.replace("bootstrap_peers = []", &peers)).unwrap();
+        }
         for (i, id) in ids.iter().enumerate() {
             let short = id.split('@').next().unwrap();
             garage.cli(
@@ -133,7 +150,37 @@ api_bind_addr = "127.0.0.1:{admin_port}"
                 "bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", KEY_ID,
             ],
         );
+        // The bucket and the key reach every node through the cluster's
+        // metadata: wait until each node's S3 endpoint lists the bucket.
+        for i in 0..3 {
+            garage.wait_s3_ready(i);
+        }
         garage
+    }
+
+    /// Waits until node `i` answers a signed ListObjectsV2 with 200 (curl
+    /// signs with SigV4 itself).
+    fn wait_s3_ready(&self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = run(Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+                // The SHA-256 of the empty body, which S3 wants named.
+                .args(["-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
+                .arg("--aws-sigv4")
+                .arg(format!("aws:amz:{REGION}:s3"))
+                .arg("--user")
+                .arg(format!("{KEY_ID}:{SECRET}"))
+                .arg(format!("{}/{BUCKET}?list-type=2", self.endpoint(i))));
+            if String::from_utf8_lossy(&out.stdout) == "200" {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {i} does not serve the bucket"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     fn run_node(&mut self, i: usize) {

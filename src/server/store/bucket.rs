@@ -250,9 +250,11 @@ impl Bucket {
             .with_timeout(REQUEST_TIMEOUT)
             .with_connect_timeout(CONNECT_TIMEOUT)
             .with_allow_http(allow_http);
-        let mut retry = RetryConfig::default();
-        retry.max_retries = 3;
-        retry.retry_timeout = RETRY_FOR;
+        let retry = RetryConfig {
+            max_retries: 3,
+            retry_timeout: RETRY_FOR,
+            ..Default::default()
+        };
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&location.bucket)
             .with_region(&region)
