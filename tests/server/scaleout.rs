@@ -467,3 +467,49 @@ fn start_up_refuses_a_store_it_cannot_write() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--s3-credentials"));
 }
+
+#[test]
+fn a_reply_pushed_through_one_front_is_read_through_another() {
+    use sealdrop::keys::RecipientKind;
+    use sealdrop::reply::{file, keys, Codename};
+    let _cores = cores_to_myself();
+    let garage = Garage::start();
+    let newsroom = Newsroom::new();
+    let a = newsroom.front(&garage, 0, "a");
+    let b = newsroom.front(&garage, 1, "b");
+    let first = submit(a.server.addr, &[text_field("message", b"first contact")]);
+    assert_eq!(first.status, RECEIVED);
+    let typed = crate::replies::element_text(&first.text(), "codename").expect("a codename");
+    let codename = Codename::parse(&typed).unwrap();
+
+    let reply = file::seal(
+        &keys::recipient(&codename, RecipientKind::Classic),
+        keys::thread(&codename),
+        time::OffsetDateTime::now_utc(),
+        "we read it: send the rest through any front",
+    )
+    .unwrap();
+    let mut request = format!(
+        "POST /v1/replies HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        newsroom.token,
+        reply.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&reply);
+    let pushed = unix_exchange(&newsroom.pickup_socket("a"), &request);
+    assert_eq!(pushed.status, 201, "{}", pushed.text());
+
+    // The source comes back through the other front and finds it there.
+    let page = crate::replies::login(b.server.addr, "en", &typed);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text()
+            .contains("we read it: send the rest through any front"),
+        "{}",
+        page.text()
+    );
+    let stranger = Codename::generate().grouped_in(sealdrop::reply::codename::WESTERN);
+    let other = crate::replies::login(b.server.addr, "en", &stranger.to_string());
+    assert!(!other.text().contains("we read it"));
+}
