@@ -46,7 +46,7 @@ class Garage:
             s3, rpc, admin = bench.free_port(), bench.free_port(), bench.free_port()
             config = home / "garage.toml"
             config.write_text(
-                f'metadata_dir = "{home}/meta"\ndata_dir = "{home}/data"\ndb_engine = "lmdb"\n'
+                f'metadata_dir = "{home}/meta"\ndata_dir = "{home}/data"\ndb_engine = "lmdb"\ncompression_level = "none"\n'
                 f'replication_factor = 3\nrpc_timeout_msec = 5000\nrpc_bind_addr = "127.0.0.1:{rpc}"\n'
                 f'rpc_public_addr = "127.0.0.1:{rpc}"\nrpc_secret = "{secret}"\n'
                 f'[s3_api]\ns3_region = "garage"\napi_bind_addr = "127.0.0.1:{s3}"\n'

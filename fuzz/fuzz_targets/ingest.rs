@@ -45,6 +45,8 @@ fn fixture() -> &'static Fixture {
         let config = ServeConfig {
             recipients: Some(recipients),
             store: store.clone(),
+            bucket: None,
+            s3_credentials: None,
             listen: vec![ListenAddr::Tcp("127.0.0.1:0".parse().unwrap())],
             tls_cert: None,
             tls_key: None,

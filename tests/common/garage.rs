@@ -69,6 +69,8 @@ impl Garage {
 metadata_dir = "{home}/meta"
 data_dir = "{home}/data"
 db_engine = "lmdb"
+# Sealed files are ciphertext: compressing them only costs CPU.
+compression_level = "none"
 replication_factor = 3
 # A block a node missed is fetched 2 × this after its metadata arrives
 # (Garage's default, 300 s, would keep a test waiting ten minutes).

@@ -510,6 +510,6 @@ fn a_reply_pushed_through_one_front_is_read_through_another() {
         page.text()
     );
     let stranger = Codename::generate().grouped_in(sealdrop::reply::codename::WESTERN);
-    let other = crate::replies::login(b.server.addr, "en", &stranger.to_string());
+    let other = crate::replies::login(b.server.addr, "en", stranger.as_ref());
     assert!(!other.text().contains("we read it"));
 }

@@ -32,6 +32,11 @@ use tokio::runtime::Handle;
 /// Bytes of ciphertext per request part: one part of one upload is in
 /// memory at a time (S3 wants at least 5 MiB for every part but the last).
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
+/// Commits sending to the store at once, per front; more wait their turn.
+/// Each holds one part in memory, so this bounds what commits take
+/// (about 8 MiB each, plus the client's buffers), however many sources
+/// finish at the same moment.
+pub const TRANSFERS_AT_ONCE: usize = 4;
 /// An incomplete multipart upload older than this was left by a front that
 /// died during a commit; any front aborts it. A commit's transfer takes
 /// seconds to minutes; an hour leaves room for a slow link.
@@ -150,6 +155,8 @@ struct Shared {
     location: BucketLocation,
     endpoint: String,
     runtime: Handle,
+    /// Turns for [`Bucket::put_file`] ([`TRANSFERS_AT_ONCE`]).
+    transfers: tokio::sync::Semaphore,
 }
 
 /// A bucket and the prefix one store keeps its objects under.
@@ -303,6 +310,7 @@ impl Bucket {
                 location: location.clone(),
                 endpoint: endpoint_shown.clone(),
                 runtime,
+                transfers: tokio::sync::Semaphore::new(TRANSFERS_AT_ONCE),
             }),
             prefix: location.prefix.clone(),
         };
@@ -402,6 +410,9 @@ impl Bucket {
     pub fn put_file(&self, name: &str, file: &mut File, len: u64) -> io::Result<[u8; 32]> {
         let path = self.path(name);
         let s3 = &self.shared.s3;
+        let _turn = self
+            .wait(self.shared.transfers.acquire())
+            .map_err(|e| self.unavailable(e))?;
         let mut hasher = Sha256::new();
         let mut next_part = |file: &mut File| -> io::Result<Vec<u8>> {
             let mut part = Vec::with_capacity(PART_SIZE);
