@@ -262,6 +262,19 @@ api_bind_addr = "127.0.0.1:{admin_port}"
         self.run_node(i);
     }
 
+    /// Whether node `i` counts references to block `hash` (an object's
+    /// data); a block no object uses any more (a part uploaded again after
+    /// a failure) waits for Garage's collection and need not be replicated.
+    pub fn is_referenced(&self, i: usize, hash: &str) -> bool {
+        let info = self.cli(i, &["block", "info", hash]);
+        let count = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Refcount:"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no reference count in:\n{info}"));
+        count > 0
+    }
+
     /// The data blocks node `i` holds on its disk (file names).
     pub fn blocks_on_disk(&self, i: usize) -> Vec<String> {
         let data = self.nodes[i].config.parent().unwrap().join("data");

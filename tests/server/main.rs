@@ -21,7 +21,6 @@ mod notify;
 mod pickup;
 mod refused;
 mod replies;
-mod scaleout;
 mod slots;
 mod store;
 mod times;

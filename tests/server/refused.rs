@@ -7,7 +7,6 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::common::server::*;
-use crate::replies::{element_text, login, token_in};
 use sealdrop::server::pages::{text, Lang};
 
 /// What the source typed: markup, an ampersand, a leading line break (which

@@ -135,47 +135,6 @@ fn reply(d: &ReplyDrop, to: &Path, text: &str, outbox: &Path, extra: &[&str]) ->
     sealed
 }
 
-/// The text of the element with `id` in a page.
-pub(crate) fn element_text(page: &str, id: &str) -> Option<String> {
-    let start = page.find(&format!("id=\"{id}\""))?;
-    let open = start + page[start..].find('>')? + 1;
-    let close = open + page[open..].find('<')?;
-    Some(page[open..close].to_owned())
-}
-
-/// The value of the first hidden `token` field in a page.
-pub(crate) fn token_in(page: &str) -> String {
-    let at = page.find("name=\"token\" value=\"").expect("a token field") + 20;
-    page[at..at + page[at..].find('"').unwrap()].to_owned()
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn post_form(addr: std::net::SocketAddr, path: &str, body: &str) -> Response {
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    exchange(addr, request.as_bytes())
-}
-
-pub(crate) fn login(addr: std::net::SocketAddr, lang: &str, codename: &str) -> Response {
-    post_form(
-        addr,
-        &format!("/{lang}/replies"),
-        &format!("codename={}", percent_encode(codename)),
-    )
-}
-
 /// Every file under `dir`, recursively: names and contents.
 fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();

@@ -239,7 +239,7 @@ fn three_fronts_share_the_store_and_a_node_killed_mid_run_loses_nothing() {
     }
 
     // The node comes back and catches up: it ends up holding every block
-    // the others hold (replication 3 means each node has all of them).
+    // an object uses (replication 3 means each node has all of them).
     garage.restart(2);
     let mut synced: Option<Instant> = None;
     wait_for(
@@ -250,7 +250,7 @@ fn three_fronts_share_the_store_and_a_node_killed_mid_run_loses_nothing() {
             let mine = garage.blocks_on_disk(2);
             let missing = theirs
                 .iter()
-                .filter(|b| mine.binary_search(b).is_err())
+                .filter(|b| mine.binary_search(b).is_err() && garage.is_referenced(0, b))
                 .count();
             eprintln!(
                 "blocks: node 0 holds {}, node 2 {}, missing on node 2 {missing}",
@@ -479,7 +479,7 @@ fn a_reply_pushed_through_one_front_is_read_through_another() {
     let b = newsroom.front(&garage, 1, "b");
     let first = submit(a.server.addr, &[text_field("message", b"first contact")]);
     assert_eq!(first.status, RECEIVED);
-    let typed = crate::replies::element_text(&first.text(), "codename").expect("a codename");
+    let typed = element_text(&first.text(), "codename").expect("a codename");
     let codename = Codename::parse(&typed).unwrap();
 
     let reply = file::seal(
@@ -501,7 +501,7 @@ fn a_reply_pushed_through_one_front_is_read_through_another() {
     assert_eq!(pushed.status, 201, "{}", pushed.text());
 
     // The source comes back through the other front and finds it there.
-    let page = crate::replies::login(b.server.addr, "en", &typed);
+    let page = login(b.server.addr, "en", &typed);
     assert_eq!(page.status, 200);
     assert!(
         page.text()
@@ -510,6 +510,6 @@ fn a_reply_pushed_through_one_front_is_read_through_another() {
         page.text()
     );
     let stranger = Codename::generate().grouped_in(sealdrop::reply::codename::WESTERN);
-    let other = crate::replies::login(b.server.addr, "en", stranger.as_ref());
+    let other = login(b.server.addr, "en", stranger.as_ref());
     assert!(!other.text().contains("we read it"));
 }
