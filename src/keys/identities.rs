@@ -16,6 +16,9 @@ pub type Identities = Vec<Box<dyn age::Identity + Send + Sync>>;
 
 /// Classic identities use the same HRP without the `PQ-` part.
 const CLASSIC_HRP: &str = "AGE-SECRET-KEY-";
+/// A hardware key's identity, as its plugin prints it
+/// (`AGE-PLUGIN-YUBIKEY-1…`): it names the key, the secret stays inside it.
+const PLUGIN_PREFIX: &str = "AGE-PLUGIN-";
 const PQ_PREFIX: &str = "AGE-SECRET-KEY-PQ-1";
 
 fn is_age_file(data: &[u8]) -> bool {
@@ -33,13 +36,25 @@ fn starts_with_ignore_case(line: &str, prefix: &str) -> bool {
 
 /// Parses the text of an identity file: one `AGE-SECRET-KEY-PQ-1…` or
 /// classic `AGE-SECRET-KEY-…` identity per line, `#` comments and blank lines ignored. Errors
-/// name the line, never its content.
+/// name the line, never its content. Hardware-key identities ask on the terminal.
 pub fn parse_identities(text: &str, path: &Path) -> Result<Identities, KeyError> {
+    parse_identities_with(text, path, super::TerminalPrompt)
+}
+
+/// `parse_identities`, with `prompt` relaying a hardware key's plugin's
+/// questions (PIN, "touch the key") to the editor.
+pub fn parse_identities_with<C: age::Callbacks>(
+    text: &str,
+    path: &Path,
+    prompt: C,
+) -> Result<Identities, KeyError> {
     let bad = |line: usize, reason: String| KeyError::BadIdentity {
         path: path.to_owned(),
         reason: format!("line {line}: {reason}"),
     };
     let mut identities = Identities::new();
+    // Hardware-key identities, by plugin, in the order the file names them.
+    let mut plugins: Vec<(String, usize, Vec<age::plugin::Identity>)> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         let line_no = i + 1;
@@ -58,6 +73,20 @@ pub fn parse_identities(text: &str, path: &Path) -> Result<Identities, KeyError>
                  support (rebuild with the default `pq` feature)"
                     .into(),
             ));
+        } else if starts_with_ignore_case(line, PLUGIN_PREFIX) {
+            let identity = line.parse::<age::plugin::Identity>().map_err(|e| {
+                bad(
+                    line_no,
+                    format!("damaged hardware-key (plugin) identity: {e}"),
+                )
+            })?;
+            match plugins
+                .iter_mut()
+                .find(|(name, _, _)| name == identity.plugin())
+            {
+                Some((_, _, same)) => same.push(identity),
+                None => plugins.push((identity.plugin().to_owned(), line_no, vec![identity])),
+            }
         } else if starts_with_ignore_case(line, CLASSIC_HRP) {
             identities
                 .push(Box::new(line.parse::<age::x25519::Identity>().map_err(
@@ -66,11 +95,27 @@ pub fn parse_identities(text: &str, path: &Path) -> Result<Identities, KeyError>
         } else {
             return Err(bad(
                 line_no,
-                "not an age identity (expected AGE-SECRET-KEY-PQ-1… or AGE-SECRET-KEY-…; \
-                 is this a recipients file?)"
+                "not an age identity (expected AGE-SECRET-KEY-PQ-1…, AGE-SECRET-KEY-… or a \
+                 hardware key's AGE-PLUGIN-…; is this a recipients file?)"
                     .into(),
             ));
         }
+    }
+    for (name, line_no, keys) in plugins {
+        let plugin = age::plugin::IdentityPluginV1::new(&name, &keys, prompt.clone()).map_err(
+            |e| match e {
+                age::plugin::ResolveError::MissingPlugin { binary_name } => bad(
+                    line_no,
+                    format!(
+                        "a hardware-key identity for {binary_name}, which is not installed: put \
+                         {binary_name} on PATH (for YubiKeys, age-plugin-yubikey; see docs/DEPLOY.md, \
+                         \"Hardware keys\")"
+                    ),
+                ),
+                other => bad(line_no, other.to_string()),
+            },
+        )?;
+        identities.push(Box::new(plugin));
     }
     if identities.is_empty() {
         return Err(KeyError::NoIdentities {
@@ -95,7 +140,7 @@ pub fn load_identity_file<C: age::Callbacks>(
     if !is_age_file(&data) {
         let text = std::str::from_utf8(&data)
             .map_err(|_| bad("it is neither UTF-8 text nor an age file".into()))?;
-        return parse_identities(text, path);
+        return parse_identities_with(text, path, prompt);
     }
     let file = AgeFile::open(Cursor::new(&data[..])).map_err(|e| bad(e.to_string()))?;
     if !file.is_passphrase_protected() {
@@ -127,7 +172,7 @@ pub fn load_identity_file<C: age::Callbacks>(
         .map_err(|e| bad(format!("decrypting it failed: {e}")))?;
     let text = std::str::from_utf8(&text)
         .map_err(|_| bad("its decrypted content is not UTF-8 text".into()))?;
-    parse_identities(text, path)
+    parse_identities_with(text, path, prompt)
 }
 
 #[cfg(test)]

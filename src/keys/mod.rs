@@ -29,7 +29,7 @@ pub enum KeyError {
     #[error("{path} is larger than 1 MiB; it is not a key file")]
     TooLarge { path: PathBuf },
     #[error(
-        "{path} holds no recipients: add at least one public key (a line starting with age1pq1… or age1…)"
+        "{path} holds no recipients: add at least one public key (a line starting with age1pq1…, age1tagpq1…, age1… or age1tag1…)"
     )]
     NoRecipients { path: PathBuf },
     #[error(
@@ -39,7 +39,7 @@ pub enum KeyError {
     )]
     SecretKeyInRecipients { path: PathBuf, line: usize },
     #[error(
-        "line {line} of {path} is not an age public key (expected age1pq1… or age1…): {reason}"
+        "line {line} of {path} is not a public key sealdrop seals to (expected age1pq1…, age1tagpq1…, age1… or age1tag1…): {reason}"
     )]
     BadRecipient {
         path: PathBuf,
@@ -47,10 +47,11 @@ pub enum KeyError {
         reason: String,
     },
     #[error(
-        "{path} mixes post-quantum (age1pq1…, line {pq_line}) and classic X25519 (age1…, line {classic_line}) \
-         recipients. A file sealed to both is no stronger against a future quantum computer than the classic \
-         key alone, so age refuses the mix. Use only age1pq1… keys (recommended: every editor runs \
-         `sealdrop-open keygen --pq`) or only classic age1… keys; see docs/DEPLOY.md, \"Moving to post-quantum keys\""
+        "{path} mixes post-quantum (age1pq1… or age1tagpq1…, line {pq_line}) and classic (age1… or age1tag1…, \
+         line {classic_line}) recipients. A file sealed to both is no stronger against a future quantum computer \
+         than the classic key alone, so age refuses the mix. Use only post-quantum keys (recommended: every editor \
+         runs `sealdrop-open keygen --pq`, hardware keys give age1tagpq1…) or only classic ones; see \
+         docs/DEPLOY.md, \"Moving to post-quantum keys\""
     )]
     MixedRecipients {
         path: PathBuf,
@@ -94,6 +95,16 @@ fn contains_secret_key(line: &str) -> bool {
         .any(|token| token.len() >= 40 && token.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-"))
 }
 
+/// A line typed on the controlling terminal (not standard input, which may
+/// carry a file being opened).
+fn read_terminal_line() -> Option<String> {
+    use std::io::BufRead;
+    let tty = std::fs::File::open("/dev/tty").ok()?;
+    let mut line = String::new();
+    std::io::BufReader::new(tty).read_line(&mut line).ok()?;
+    Some(line)
+}
+
 /// Asks for passphrases on the terminal (never on stdin or in arguments).
 #[derive(Clone, Copy)]
 pub struct TerminalPrompt;
@@ -103,12 +114,22 @@ impl age::Callbacks for TerminalPrompt {
         eprintln!("{message}");
     }
 
-    fn confirm(&self, _message: &str, _yes: &str, _no: Option<&str>) -> Option<bool> {
-        None
+    /// A hardware key's plugin asking to go on (for example after "insert
+    /// the key"): answered on the terminal.
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        let choices = match no {
+            Some(no) => format!("[{yes}/{no}]"),
+            None => format!("[{yes}]"),
+        };
+        eprint!("{message} {choices} ");
+        let answer = read_terminal_line()?;
+        let answer = answer.trim();
+        Some(answer.is_empty() || answer.eq_ignore_ascii_case(yes) || no.is_none())
     }
 
-    fn request_public_string(&self, _description: &str) -> Option<String> {
-        None
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        eprint!("{description} ");
+        Some(read_terminal_line()?.trim().to_owned())
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {

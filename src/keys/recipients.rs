@@ -8,17 +8,19 @@ use super::{contains_secret_key, read_limited, KeyError};
 /// The two kinds of recipient sealdrop seals to. One file holds one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecipientKind {
-    /// X25519 (`age1…`): classic elliptic-curve keys, open with any age.
+    /// X25519 (`age1…`), or a hardware key's P-256 tag recipient
+    /// (`age1tag1…`): classic elliptic-curve keys.
     Classic,
-    /// MLKEM768-X25519 (`age1pq1…`): hybrid post-quantum keys, age ≥ 1.3.
+    /// MLKEM768-X25519 (`age1pq1…`), or a hardware key's MLKEM768-P256 tag
+    /// recipient (`age1tagpq1…`): hybrid post-quantum keys, age ≥ 1.3.
     PostQuantum,
 }
 
 impl fmt::Display for RecipientKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            RecipientKind::Classic => "classic X25519",
-            RecipientKind::PostQuantum => "post-quantum mlkem768x25519",
+            RecipientKind::Classic => "classic (X25519, P-256 tag)",
+            RecipientKind::PostQuantum => "post-quantum (mlkem768x25519, mlkem768p256tag)",
         })
     }
 }
@@ -26,6 +28,11 @@ impl fmt::Display for RecipientKind {
 #[derive(Clone)]
 enum RecipientKey {
     Classic(age::x25519::Recipient),
+    /// A hardware key (YubiKey, TPM, Secure Enclave) through its P-256 tag
+    /// recipient: anyone can seal to it; opening needs the key's plugin.
+    Tag(age::tag::Recipient),
+    /// Boxed: an ML-KEM encapsulation key is 1.2 KB.
+    TagPq(Box<age::tagpq::Recipient>),
     /// Boxed: an expanded ML-KEM key is 1.6 KB.
     #[cfg(feature = "pq")]
     PostQuantum(Box<crate::pq::Recipient>),
@@ -33,6 +40,33 @@ enum RecipientKey {
 
 impl RecipientKey {
     fn parse(line: &str) -> Result<Self, String> {
+        // The part before the last '1' is the Bech32 prefix: it says the type.
+        let prefix = line.rfind('1').map_or("", |at| &line[..at]);
+        match prefix {
+            "age1tag" => {
+                return line
+                    .parse::<age::tag::Recipient>()
+                    .map(RecipientKey::Tag)
+                    .map_err(|e| format!("hardware-key (P-256 tag) recipient: {e}"))
+            }
+            "age1tagpq" => {
+                return line
+                    .parse::<age::tagpq::Recipient>()
+                    .map(|k| RecipientKey::TagPq(Box::new(k)))
+                    .map_err(|e| format!("hardware-key post-quantum (tagpq) recipient: {e}"))
+            }
+            "age" | "age1pq" => {}
+            plugin if plugin.starts_with("age1") && plugin.len() > 4 => {
+                let name = &plugin[4..];
+                return Err(format!(
+                    "a recipient of the age-plugin-{name} plugin; the server never runs plugins. \
+                     Give the hardware key's tag recipient instead (age1tag1… or, post-quantum, \
+                     age1tagpq1…): anyone can seal to those without the plugin (docs/DEPLOY.md, \
+                     \"Hardware keys\")"
+                ));
+            }
+            _ => {}
+        }
         if line.starts_with("age1pq1") {
             #[cfg(feature = "pq")]
             return line
@@ -53,7 +87,8 @@ impl RecipientKey {
 
     fn kind(&self) -> RecipientKind {
         match self {
-            RecipientKey::Classic(_) => RecipientKind::Classic,
+            RecipientKey::Classic(_) | RecipientKey::Tag(_) => RecipientKind::Classic,
+            RecipientKey::TagPq(_) => RecipientKind::PostQuantum,
             #[cfg(feature = "pq")]
             RecipientKey::PostQuantum(_) => RecipientKind::PostQuantum,
         }
@@ -62,6 +97,8 @@ impl RecipientKey {
     fn as_dyn(&self) -> &dyn age::Recipient {
         match self {
             RecipientKey::Classic(k) => k,
+            RecipientKey::Tag(k) => k,
+            RecipientKey::TagPq(k) => k.as_ref(),
             #[cfg(feature = "pq")]
             RecipientKey::PostQuantum(k) => k.as_ref(),
         }
@@ -72,6 +109,8 @@ impl fmt::Display for RecipientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RecipientKey::Classic(k) => k.fmt(f),
+            RecipientKey::Tag(k) => k.fmt(f),
+            RecipientKey::TagPq(k) => k.fmt(f),
             #[cfg(feature = "pq")]
             RecipientKey::PostQuantum(k) => k.fmt(f),
         }

@@ -28,6 +28,11 @@ pub enum OpenError {
     NoMatchingIdentity,
     #[error("it is not a valid age file or is damaged: {0}")]
     Decrypt(age::DecryptError),
+    #[error(
+        "the hardware key's plugin could not open it: {0}. Check that the key is plugged in \
+         (and its PIN), then try again"
+    )]
+    HardwareKey(String),
     #[error("reading it failed: {0}")]
     Io(#[from] io::Error),
     #[error("its content is not a valid ZIP archive: {0}")]
@@ -50,6 +55,15 @@ impl From<age::DecryptError> for OpenError {
     fn from(e: age::DecryptError) -> Self {
         match e {
             age::DecryptError::NoMatchingKeys => OpenError::NoMatchingIdentity,
+            age::DecryptError::Plugin(errors) => OpenError::HardwareKey(
+                errors
+                    .iter()
+                    // age's messages wrap names in Unicode isolation marks
+                    // (for right-to-left text), which a terminal shows as junk.
+                    .map(|e| e.to_string().replace(['\u{2068}', '\u{2069}'], ""))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
             e => OpenError::Decrypt(e),
         }
     }

@@ -613,7 +613,7 @@ mod through_the_server {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains(
-                "mixes post-quantum (age1pq1…, line 1) and classic X25519 (age1…, line 3)"
+                "mixes post-quantum (age1pq1… or age1tagpq1…, line 1) and classic (age1… or age1tag1…, line 3)"
             ) && stderr.contains("keygen --pq"),
             "{stderr}"
         );

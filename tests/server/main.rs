@@ -13,6 +13,7 @@ mod deploy;
 mod desks;
 mod disk_full;
 mod hardening;
+mod hardware;
 mod hostile;
 mod http;
 mod load;
