@@ -478,3 +478,51 @@ pub fn codename_needles(codename: &sealdrop::reply::Codename) -> Vec<(String, Ve
     ));
     needles
 }
+
+/// Runs `cmd` (its program, arguments and environment) under a pseudo-terminal,
+/// typing `answer` once its output shows `prompt`; returns its exit code and
+/// everything it wrote to the terminal. For what asks on the terminal, never
+/// on standard input: passphrases, a hardware key's PIN.
+pub fn run_on_terminal(cmd: &mut Command, prompt: &str, answer: &str) -> (i32, String) {
+    let script = r#"
+import os, pty, sys
+prompt, answer = sys.argv[1].encode(), sys.argv[2].encode() + b"\n"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[3], sys.argv[3:])
+out, sent = b"", False
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if not sent and prompt in out:
+        os.write(fd, answer)
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut python = Command::new("python3");
+    python
+        .arg("-c")
+        .arg(script)
+        .arg(prompt)
+        .arg(answer)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => python.env(key, value),
+            None => python.env_remove(key),
+        };
+    }
+    let out = run(&mut python);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}

@@ -339,42 +339,6 @@ fn list_shows_submissions_safely_without_writing() {
     assert_eq!(tree(dir.path()), before, "list writes nothing");
 }
 
-/// Runs `args` under a pseudo-terminal, typing `answer` at the passphrase prompt.
-fn run_with_tty(args: &[&std::ffi::OsStr], answer: &str) -> (i32, String) {
-    let script = r#"
-import os, pty, sys
-answer = sys.argv[1].encode() + b"\n"
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-out = b""
-sent = False
-while True:
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-    if not sent and b"assphrase" in out:
-        os.write(fd, answer)
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-    let out = run(Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(answer)
-        .args(args));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn passphrase_protected_identity_is_prompted_on_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
@@ -419,15 +383,17 @@ fn passphrase_protected_identity_is_prompted_on_the_terminal() {
         ]
     };
     let wrong = args(&dir.path().join("wrong"));
-    let (code, output) = run_with_tty(
-        &wrong.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(),
+    let (code, output) = run_on_terminal(
+        Command::new(&wrong[0]).args(&wrong[1..]),
+        "assphrase",
         "wrong horse",
     );
     assert_eq!(code, 2, "{output}");
     assert!(output.contains("wrong passphrase"), "{output}");
     let right = args(&outdir);
-    let (code, output) = run_with_tty(
-        &right.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(),
+    let (code, output) = run_on_terminal(
+        Command::new(&right[0]).args(&right[1..]),
+        "assphrase",
         "correct horse",
     );
     assert_eq!(code, 0, "{output}");

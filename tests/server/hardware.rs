@@ -247,44 +247,17 @@ fn a_missing_a_removed_and_a_pin_protected_key_are_told_clearly() {
 
     // A PIN asked for on the terminal: a wrong one refused, the right one opens.
     let run_with_pin = |pin: &str, out: &Path| {
-        let script = r#"
-import os, pty, sys
-answer = sys.argv[1].encode() + b"\n"
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ["PATH"] = sys.argv[2]
-    os.environ["SEALDROPTEST_PIN"] = "1234"
-    os.execv(sys.argv[3], sys.argv[3:])
-out, sent = b"", False
-while True:
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-    if not sent and b"PIN" in out:
-        os.write(fd, answer)
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-        let result = run(Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .arg(pin)
-            .arg(&path)
-            .arg(bin("sealdrop-open"))
-            .args(["decrypt", "-i"])
-            .arg(&tag_id)
-            .arg("-o")
-            .arg(out)
-            .arg(&sealed));
-        (
-            result.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&result.stdout).into_owned(),
+        run_on_terminal(
+            Command::new(bin("sealdrop-open"))
+                .args(["decrypt", "-i"])
+                .arg(&tag_id)
+                .arg("-o")
+                .arg(out)
+                .arg(&sealed)
+                .env("PATH", &path)
+                .env("SEALDROPTEST_PIN", "1234"),
+            "PIN",
+            pin,
         )
     };
     let (code, said) = run_with_pin("0000", &keys.path().join("c"));
