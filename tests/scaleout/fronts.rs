@@ -49,13 +49,18 @@ impl Newsroom {
     /// Starts front `name` on Garage node `node` (its spool is kept across
     /// restarts of the same name); the first front serves pickup.
     fn front(&self, garage: &Garage, node: usize, name: &str) -> Front {
+        self.front_with(garage, node, name, &[])
+    }
+
+    /// `front`, with more flags of `sealdrop serve`.
+    fn front_with(&self, garage: &Garage, node: usize, name: &str, extra: &[&str]) -> Front {
         let spool = self.dir.path().join(format!("spool-{name}"));
         private_dir(&spool);
         let socket = self.pickup_socket(name);
         let _ = fs::remove_file(&socket);
         let listen = format!("unix:{}", socket.display());
         let spool_arg = spool.to_str().unwrap().to_owned();
-        let args = [
+        let mut args = vec![
             "--store",
             STORE,
             "--spool",
@@ -65,6 +70,7 @@ impl Newsroom {
             "--pickup-token-sha256",
             &self.token_hash,
         ];
+        args.extend_from_slice(extra);
         let env = garage.env(node);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let server = Server::spawn_custom(Some(&self.recipients), &args, &env);
@@ -512,4 +518,35 @@ fn a_reply_pushed_through_one_front_is_read_through_another() {
     let stranger = Codename::generate().grouped_in(sealdrop::reply::codename::WESTERN);
     let other = login(b.server.addr, "en", stranger.as_ref());
     assert!(!other.text().contains("we read it"));
+}
+
+#[test]
+fn unpicked_submissions_expire_from_the_bucket_and_never_early() {
+    let _cores = cores_to_myself();
+    let garage = Garage::start();
+    let newsroom = Newsroom::new();
+    let a = newsroom.front_with(
+        &garage,
+        0,
+        "a",
+        &["--touch-interval", "1s", "--expire-unpicked", "3s"],
+    );
+    let sent_before = Instant::now();
+    assert_eq!(submit_file(a.server.addr, &upload_body(1, 1000)), RECEIVED);
+    assert_eq!(newsroom.listed("a").len(), 1);
+    wait_for(
+        "the unpicked submission to expire",
+        Duration::from_secs(60),
+        || newsroom.listed("a").is_empty(),
+    );
+    // The store dates the object when it accepted it, after `sent_before`.
+    assert!(
+        sent_before.elapsed() >= Duration::from_secs(3),
+        "deleted before it waited its 3 s"
+    );
+    wait_for(
+        "the expiry in the interval summary",
+        Duration::from_secs(10),
+        || a.server.output_text().contains("expired_unpicked=1"),
+    );
 }
