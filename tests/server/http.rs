@@ -534,7 +534,11 @@ fn bad_configurations_are_refused_with_advice() {
     let secret = key.identity.to_string().expose_secret().to_owned();
     refuse("", 0o700, "holds no recipients");
     refuse("# only a comment\n\n", 0o700, "holds no recipients");
-    refuse("age1notakey\n", 0o700, "is not a public key sealdrop seals to");
+    refuse(
+        "age1notakey\n",
+        0o700,
+        "is not a public key sealdrop seals to",
+    );
     refuse(&format!("{public}\n{secret}\n"), 0o700, "SECRET key");
     refuse(&format!("{public}\n"), 0o750, "chmod 0700");
     refuse(&format!("{public}\n"), 0o707, "chmod 0700");
