@@ -644,7 +644,13 @@ fn replies_survive_a_restart_and_tokens_from_before_it_are_refused() {
     let mut request = post_head("/en/replies/followup", body.len(), "");
     request.extend_from_slice(&body);
     let follow_up = exchange(restarted.addr, &request);
-    assert_eq!(follow_up.status, 403, "{}", follow_up.text());
+    assert_eq!(
+        follow_up.status,
+        403,
+        "{}\nserver log:\n{}",
+        follow_up.text(),
+        restarted.output_text()
+    );
     assert!(follow_up.text().contains(&expired_title));
     assert!(restarted.sealed_files().is_empty(), "nothing was sealed");
     // A follow-up without its token, or with the token after the content, is malformed.
