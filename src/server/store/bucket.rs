@@ -517,10 +517,10 @@ impl Bucket {
     }
 
     pub fn exists(&self, name: &str) -> io::Result<bool> {
-        match self.wait(self.shared.s3.head(&self.path(name))) {
+        match self.size_of(name) {
             Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(self.io_error(e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
