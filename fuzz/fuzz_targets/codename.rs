@@ -4,7 +4,7 @@
 //! from every script it can be shown in.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop::reply::codename::{Codename, ARABIC_INDIC, PERSIAN, WESTERN};
+use sealdrop_format::reply::codename::{Codename, ARABIC_INDIC, PERSIAN, WESTERN};
 
 fuzz_target!(|typed: &str| {
     if let Ok(codename) = Codename::parse(typed) {

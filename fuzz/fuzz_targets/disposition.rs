@@ -4,8 +4,8 @@
 //! that comes out is valid text the sanitizer can take.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop::seal::names::sanitize_name;
-use sealdrop::server::upload::disposition::file_name;
+use sealdrop_format::seal::names::sanitize_name;
+use sealdrop_server::upload::disposition::file_name;
 
 fuzz_target!(|header: &[u8]| {
     if let Some(name) = file_name(header) {

@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::Request;
 use libfuzzer_sys::fuzz_target;
-use sealdrop::seal::SubmissionReader;
-use sealdrop::server::{App, Limits, ListenAddr, ServeConfig};
+use sealdrop_format::seal::SubmissionReader;
+use sealdrop_server::{App, Limits, ListenAddr, ServeConfig};
 use tower::ServiceExt;
 
 const BOUNDARY: &str = "fuzzboundary";
@@ -63,7 +63,7 @@ fn fixture() -> &'static Fixture {
 
 fuzz_target!(|body: &[u8]| {
     let f = fixture();
-    let router = sealdrop::server::router::router(f.app.clone());
+    let router = sealdrop_server::router::router(f.app.clone());
     let request = Request::post("/submit")
         .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
         .header("content-length", body.len())

@@ -3,7 +3,7 @@
 //! it accepts must survive a round trip.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop::seal::Manifest;
+use sealdrop_format::seal::Manifest;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(m) = serde_json::from_slice::<Manifest>(data) {

@@ -8,7 +8,7 @@ use std::io::{BufReader, Cursor, Read, Write};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop::seal::SubmissionReader;
+use sealdrop_format::seal::SubmissionReader;
 
 fn key() -> &'static age::x25519::Identity {
     static KEY: OnceLock<age::x25519::Identity> = OnceLock::new();
@@ -30,7 +30,7 @@ fuzz_target!(|zip: &[u8]| {
     };
     let manifest = reader.manifest().clone();
     for (i, part) in manifest.parts.iter().enumerate() {
-        assert!(sealdrop::seal::reader::is_safe_relative_path(&part.path));
+        assert!(sealdrop_format::seal::reader::is_safe_relative_path(&part.path));
         let Ok(mut r) = reader.part_reader(i) else { continue };
         let mut total = 0u64;
         let mut buf = [0u8; 4096];

@@ -11,7 +11,7 @@ use age::Identity as _;
 use age_core::format::Stanza;
 use age_core::secrecy::ExposeSecret;
 use libfuzzer_sys::fuzz_target;
-use sealdrop::pq;
+use sealdrop_format::pq;
 
 const VECTOR: &[u8] = include_bytes!("../../tests/testdata/cctv-age/hybrid");
 const FILE_KEY: &[u8; 16] = b"YELLOW SUBMARINE";

@@ -4,7 +4,7 @@
 //! panic; an accepted plaintext's text is within its stated length.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop::reply::file::{check_shape, parse_plaintext, REPLY_FILE_LEN};
+use sealdrop_format::reply::file::{check_shape, parse_plaintext, REPLY_FILE_LEN};
 
 fuzz_target!(|data: &[u8]| {
     if check_shape(data).is_ok() {

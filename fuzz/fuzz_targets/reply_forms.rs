@@ -6,8 +6,8 @@
 use std::time::SystemTime;
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop::server::replies::form::field;
-use sealdrop::server::replies::token::FormTokens;
+use sealdrop_server::replies::form::field;
+use sealdrop_server::replies::token::FormTokens;
 
 fuzz_target!(|data: &[u8]| {
     let tokens = FormTokens::new();

@@ -12,7 +12,7 @@
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop::open::scrub;
+use sealdrop_scrub;
 
 const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
 

@@ -1,0 +1,40 @@
+//! Runs on the air-gapped laptop: `sealdrop-open`, which makes the newsroom's
+//! keys, decrypts, lists and unpacks sealed submissions, seals replies to
+//! sources (grouped with their submissions by thread), and says what a
+//! stranger's file reveals and cleans it (`inspect`, `scrub`). It must never
+//! depend on a network stack (checked in CI by scripts/check-offline-deps.sh).
+
+pub mod cli;
+mod examine;
+mod extract;
+mod inputs;
+mod list;
+mod reply;
+
+mod threads;
+
+use std::io;
+use std::path::PathBuf;
+
+use sealdrop_format::keys::KeyError;
+use sealdrop_format::seal::OpenError;
+
+/// Errors of the offline tool, each naming the file it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("{path}: {source}")]
+    Open { path: PathBuf, source: OpenError },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl ToolError {
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> ToolError {
+        let path = path.into();
+        move |source| ToolError::Io { path, source }
+    }
+}

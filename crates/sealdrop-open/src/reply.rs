@@ -1,0 +1,155 @@
+//! `sealdrop-open reply`: answers a source, on the air-gapped machine. The
+//! reply is sealed only to the reply recipient her submission's manifest
+//! names, padded to the one size every reply file has, and written into
+//! OUTDIR for `sealdrop push-replies`. A readable copy stays in the
+//! workspace, in the thread's folder.
+
+use std::fs::{self, File};
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::threads::{keep_copy, SentCopy};
+use super::ToolError;
+use sealdrop_format::fsutil::{create_new_private_file, create_private_dir_all, sync_dir};
+use sealdrop_format::keys::Identities;
+use sealdrop_format::reply::file::MAX_REPLY_BYTES;
+use sealdrop_format::reply::ThreadId;
+use sealdrop_format::seal::{Manifest, SubmissionReader};
+
+pub(crate) struct ReplyRequest<'a> {
+    /// A sealed `.age` file, or a folder `decrypt` wrote.
+    pub to: &'a Path,
+    pub message: &'a Path,
+    pub output: &'a Path,
+    /// Where the readable copy goes (the folder `decrypt -o` writes into);
+    /// by default, the folder that holds `to` when `to` is a folder.
+    pub workspace: Option<&'a Path>,
+}
+
+/// What was written.
+pub(crate) struct Written {
+    pub sealed: PathBuf,
+    pub copy: PathBuf,
+    pub thread: ThreadId,
+    pub text_bytes: usize,
+}
+
+/// The manifest of the submission being answered, and its id.
+fn manifest_of(
+    to: &Path,
+    identities: impl FnOnce() -> Result<Identities, ToolError>,
+) -> Result<(Manifest, String), ToolError> {
+    let id = to
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if to.is_dir() {
+        let manifest = super::threads::opened_manifest(to).ok_or_else(|| {
+            ToolError::Usage(format!(
+                "{} holds no readable manifest.json: give a folder that `sealdrop-open decrypt` \
+                 wrote, or the sealed .age file",
+                to.display()
+            ))
+        })?;
+        return Ok((manifest, id));
+    }
+    let identities = identities()?;
+    let file = File::open(to).map_err(ToolError::io(to))?;
+    let reader = SubmissionReader::open(
+        BufReader::new(file),
+        identities.iter().map(|i| i.as_ref() as &dyn age::Identity),
+    )
+    .map_err(|source| ToolError::Open {
+        path: to.to_owned(),
+        source,
+    })?;
+    Ok((reader.manifest().clone(), id))
+}
+
+fn read_message(path: &Path) -> Result<String, ToolError> {
+    let file = File::open(path).map_err(ToolError::io(path))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_REPLY_BYTES as u64 * 4 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ToolError::io(path))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        ToolError::Usage(format!(
+            "{} is not UTF-8 text; save the reply as plain UTF-8 text",
+            path.display()
+        ))
+    })?;
+    // A text editor's final newline is not part of what the source reads.
+    Ok(text.strip_suffix('\n').unwrap_or(&text).to_owned())
+}
+
+pub(crate) fn reply(
+    request: &ReplyRequest,
+    identities: impl FnOnce() -> Result<Identities, ToolError>,
+) -> Result<Written, ToolError> {
+    let (manifest, submission) = manifest_of(request.to, identities)?;
+    let block = manifest.reply.as_ref().ok_or_else(|| {
+        ToolError::Usage(format!(
+            "{} came without a reply channel (it was sent while the server had --replies false, \
+             or by an older sealdrop): there is no way to answer this source",
+            request.to.display()
+        ))
+    })?;
+    let thread: ThreadId = block.thread.parse().map_err(ToolError::Usage)?;
+    let workspace = match (request.workspace, request.to.is_dir()) {
+        (Some(w), _) => w.to_owned(),
+        (None, true) => request
+            .to
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_owned),
+        (None, false) => {
+            return Err(ToolError::Usage(
+                "--workspace DIR is needed when --to is a sealed .age file: the folder you open \
+                 submissions into (`decrypt -o DIR`), where the readable copy of this reply is kept"
+                    .into(),
+            ))
+        }
+    };
+    let text = read_message(request.message)?;
+    let now = time::OffsetDateTime::now_utc();
+    let sealed = sealdrop_format::reply::file::seal(&block.recipient, thread, now, &text)
+        .map_err(|e| ToolError::Usage(format!("{}: {e}", request.message.display())))?;
+
+    create_private_dir_all(request.output).map_err(ToolError::io(request.output))?;
+    let name = format!("{}.age", sealdrop_format::id::random_hex(16));
+    let sealed_path = request.output.join(&name);
+    let mut out = create_new_private_file(&sealed_path).map_err(ToolError::io(&sealed_path))?;
+    out.write_all(&sealed)
+        .and_then(|()| out.sync_all())
+        .map_err(ToolError::io(&sealed_path))?;
+    sync_dir(request.output).map_err(ToolError::io(request.output))?;
+
+    let sent = now
+        .replace_second(0)
+        .and_then(|t| t.replace_nanosecond(0))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    let copy = keep_copy(
+        &workspace,
+        &SentCopy {
+            thread,
+            sent: &sent,
+            submission: &submission,
+            sealed_file: &name,
+            text: &text,
+        },
+    )
+    .inspect_err(|_| {
+        // Without its copy, the editor would not know what was sent.
+        let _ = fs::remove_file(&sealed_path);
+    })?;
+    Ok(Written {
+        sealed: sealed_path,
+        copy,
+        thread,
+        text_bytes: text.len(),
+    })
+}

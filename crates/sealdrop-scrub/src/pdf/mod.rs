@@ -1,0 +1,366 @@
+//! PDF. For `inspect`, the file's bytes, and the inflated content
+//! of its compressed streams (object streams hide dictionaries there), are
+//! scanned for the keys that reveal people and devices (`/Author`,
+//! `/Creator`, `/Producer`, dates, annotations' `/T`), XMP packets, and
+//! what acts on its own (`/JavaScript`, `/OpenAction`, `/AA`, `/Launch`,
+//! `/SubmitForm`, links and the hosts they name, embedded files). Every
+//! `%%EOF` after the first marks an incremental update: an earlier version
+//! of the document is still inside, whatever the last one shows.
+//!
+//! The scan follows no object reference, so a reference loop cannot hang
+//! it; streams are inflated under caps. Cleaning rebuilds the file from
+//! what its pages draw ([`clean`]), on objects read by [`object`].
+
+mod clean;
+mod object;
+
+use std::io::Read;
+
+pub(crate) use clean::scrub;
+
+use super::limits::MAX_RECORDS;
+use super::{field_text, Category, Report};
+
+/// The most one stream is inflated to, and all of them together.
+const MAX_STREAM_BYTES: u64 = 16 << 20;
+const MAX_INFLATED_BYTES: u64 = 64 << 20;
+/// How far before `stream` its dictionary is looked for.
+const MAX_DICTIONARY_BYTES: usize = 4096;
+
+/// Dictionary keys and what their value reveals.
+const KEYS: &[(&[u8], Category, &str)] = &[
+    (b"/Author", Category::People, "author"),
+    (
+        b"/Creator",
+        Category::Device,
+        "software that made the original",
+    ),
+    (b"/Producer", Category::Device, "software that made the PDF"),
+    (b"/CreationDate", Category::Times, "created"),
+    (b"/ModDate", Category::Times, "modified"),
+    (b"/Title", Category::People, "title"),
+    (b"/Subject", Category::People, "subject"),
+    (b"/Keywords", Category::People, "keywords"),
+    (b"/T", Category::People, "annotation or form field author"),
+    (b"/URI", Category::Active, "link"),
+    (b"/F", Category::Hidden, "file name inside the document"),
+];
+
+/// Keys whose mere presence matters.
+const MARKERS: &[(&[u8], Category, &str, &str)] = &[
+    (
+        b"/JavaScript",
+        Category::Active,
+        "JavaScript",
+        "runs when the document or a page opens, or on an action",
+    ),
+    (
+        b"/JS",
+        Category::Active,
+        "JavaScript",
+        "runs when the document or a page opens, or on an action",
+    ),
+    (
+        b"/OpenAction",
+        Category::Active,
+        "action on opening",
+        "something happens as soon as the document opens",
+    ),
+    (
+        b"/AA",
+        Category::Active,
+        "automatic actions",
+        "actions on opening pages or fields",
+    ),
+    (
+        b"/Launch",
+        Category::Active,
+        "launch action",
+        "starts a program or opens a file",
+    ),
+    (
+        b"/SubmitForm",
+        Category::Active,
+        "form that sends data",
+        "a form that submits to an address",
+    ),
+    (
+        b"/GoToR",
+        Category::Active,
+        "link to another file",
+        "opens another document",
+    ),
+    (
+        b"/GoToE",
+        Category::Active,
+        "link to an embedded file",
+        "opens an embedded document",
+    ),
+    (
+        b"/RichMedia",
+        Category::Active,
+        "rich media",
+        "embedded Flash or video",
+    ),
+    (
+        b"/XFA",
+        Category::Active,
+        "XFA form",
+        "a dynamic form, which can run scripts",
+    ),
+    (
+        b"/EmbeddedFile",
+        Category::Hidden,
+        "embedded file",
+        "a file carried inside the document",
+    ),
+    (
+        b"/Annot",
+        Category::Hidden,
+        "annotations",
+        "notes, highlights or comments on the pages",
+    ),
+    (
+        b"/PieceInfo",
+        Category::Hidden,
+        "application data",
+        "private data of the program that made it (often a whole editable copy)",
+    ),
+];
+
+pub(crate) fn inspect(data: &[u8], report: &mut Report) {
+    // Finding it would mean drawing every page; said, not guessed.
+    report.unchecked(
+        "PDF: text drawn outside the page, in white or under a picture is not looked for \
+         (it stays in a cleaned copy: it is content)",
+    );
+    let updates = count(data, b"%%EOF");
+    if updates > 1 {
+        report.add(
+            Category::History,
+            "incremental updates",
+            format!(
+                "{}: earlier versions of the document are still inside it",
+                updates - 1
+            ),
+            "file structure",
+        );
+    }
+    scan(data, report, "PDF");
+    let mut inflated_total = 0u64;
+    let mut at = 0;
+    for _ in 0..MAX_RECORDS {
+        let Some(start) = find(&data[at..], b"stream").map(|p| at + p + 6) else {
+            return;
+        };
+        let body_start = match data.get(start..start + 2) {
+            Some(b"\r\n") => start + 2,
+            Some([b'\n', _]) => start + 1,
+            _ => {
+                at = start;
+                continue;
+            }
+        };
+        let Some(end) = find(&data[body_start..], b"endstream").map(|p| body_start + p) else {
+            report.unchecked("a stream without its end");
+            return;
+        };
+        at = end + 9;
+        let window = start.saturating_sub(MAX_DICTIONARY_BYTES);
+        let dictionary_start = window
+            + data[window..start]
+                .windows(2)
+                .rposition(|w| w == b"<<")
+                .unwrap_or(0);
+        if !contains(&data[dictionary_start..start], b"/FlateDecode") {
+            continue;
+        }
+        let mut inflated = Vec::new();
+        let read = flate2::read::ZlibDecoder::new(&data[body_start..end])
+            .take(MAX_STREAM_BYTES + 1)
+            .read_to_end(&mut inflated);
+        if read.is_err() && inflated.is_empty() {
+            continue;
+        }
+        if inflated.len() as u64 > MAX_STREAM_BYTES {
+            report.unchecked(format!(
+                "a compressed stream larger than {MAX_STREAM_BYTES} bytes"
+            ));
+            continue;
+        }
+        inflated_total += inflated.len() as u64;
+        if inflated_total > MAX_INFLATED_BYTES {
+            report.unchecked(format!(
+                "compressed streams beyond {MAX_INFLATED_BYTES} bytes in all"
+            ));
+            return;
+        }
+        scan(&inflated, report, "PDF, inside a compressed stream");
+    }
+    report.unchecked(format!("more than {MAX_RECORDS} streams"));
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    find(haystack, needle).is_some()
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+/// A name ends where a delimiter or white space begins.
+fn ends_name(byte: Option<&u8>) -> bool {
+    byte.is_none_or(|b| b" \t\r\n\x0c\0/<>[]()%{}".contains(b))
+}
+
+fn scan(text: &[u8], report: &mut Report, place: &str) {
+    for (key, category, what, value) in MARKERS {
+        let mut at = 0;
+        while let Some(p) = find(&text[at..], key) {
+            let after = at + p + key.len();
+            if ends_name(text.get(after)) || (*key == b"/Annot" && text.get(after) == Some(&b's')) {
+                report.add(*category, what, *value, place);
+                break;
+            }
+            at = after;
+        }
+    }
+    for (key, category, what) in KEYS {
+        let mut at = 0;
+        let mut seen = 0;
+        while let Some(p) = find(&text[at..], key) {
+            let after = at + p + key.len();
+            at = after;
+            if !ends_name(text.get(after)) {
+                continue;
+            }
+            seen += 1;
+            if seen > 1000 {
+                break;
+            }
+            if let Some(value) = string_after(&text[after..]) {
+                let value = if *category == Category::Active {
+                    super::ooxml::host_of(&value)
+                } else {
+                    value
+                };
+                if !value.is_empty() {
+                    report.add(*category, what, value, place);
+                }
+            }
+        }
+    }
+    let mut at = 0;
+    for _ in 0..100 {
+        let Some(p) = find(&text[at..], b"<x:xmpmeta") else {
+            break;
+        };
+        let start = at + p;
+        let end = find(&text[start..], b"</x:xmpmeta>").map_or(text.len(), |e| start + e + 12);
+        super::xmp::inspect(&text[start..end], report, &format!("{place}, XMP"));
+        at = end;
+    }
+}
+
+/// The PDF string after a key (white space skipped): a literal `( … )`
+/// with escapes and nested parentheses, or a hex string `< … >`; UTF-16
+/// with a byte-order mark decoded.
+fn string_after(text: &[u8]) -> Option<String> {
+    let start = text.iter().position(|b| !b" \t\r\n\x0c\0".contains(b))?;
+    let rest = &text[start..];
+    let bytes = match rest.first()? {
+        b'(' => {
+            let mut out = Vec::new();
+            let mut depth = 1usize;
+            let mut i = 1;
+            while i < rest.len() && out.len() < 4096 {
+                match rest[i] {
+                    b'\\' => {
+                        i += 1;
+                        match rest.get(i) {
+                            Some(b'n') => out.push(b'\n'),
+                            Some(b'r') => out.push(b'\r'),
+                            Some(b't') => out.push(b'\t'),
+                            Some(d @ b'0'..=b'7') => {
+                                let mut value = u32::from(d - b'0');
+                                for _ in 0..2 {
+                                    match rest.get(i + 1) {
+                                        Some(d @ b'0'..=b'7') => {
+                                            value = value * 8 + u32::from(d - b'0');
+                                            i += 1;
+                                        }
+                                        _ => break,
+                                    }
+                                }
+                                out.push(value as u8);
+                            }
+                            Some(other) => out.push(*other),
+                            None => break,
+                        }
+                    }
+                    b'(' => {
+                        depth += 1;
+                        out.push(b'(');
+                    }
+                    b')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                        out.push(b')');
+                    }
+                    other => out.push(other),
+                }
+                i += 1;
+            }
+            out
+        }
+        b'<' if rest.get(1) != Some(&b'<') => {
+            let end = rest.iter().position(|b| *b == b'>')?;
+            let digits: Vec<u8> = rest[1..end]
+                .iter()
+                .copied()
+                .filter(u8::is_ascii_hexdigit)
+                .collect();
+            digits
+                .chunks(2)
+                .map(|pair| {
+                    let text = std::str::from_utf8(pair).unwrap_or("0");
+                    u8::from_str_radix(&format!("{text:0<2}"), 16).unwrap_or(0)
+                })
+                .collect()
+        }
+        _ => return None,
+    };
+    if let Some(utf16) = bytes.strip_prefix(b"\xFE\xFF") {
+        let units: Vec<u16> = utf16
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return Some(field_text(String::from_utf16_lossy(&units).as_bytes()));
+    }
+    Some(field_text(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_read_as_pdf_writes_them() {
+        assert_eq!(
+            string_after(b" (Hasan \\(K.\\) \\101)").as_deref(),
+            Some("Hasan (K.) A")
+        );
+        assert_eq!(string_after(b"<48617361 6E>").as_deref(), Some("Hasan"));
+        assert_eq!(string_after(b"<FEFF0048>").as_deref(), Some("H"));
+        assert_eq!(string_after(b"<< /A 1 >>"), None);
+    }
+}

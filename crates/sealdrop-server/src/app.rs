@@ -1,0 +1,180 @@
+//! What every request of the running server shares, and the start-up checks
+//! that build it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::config::{ConfigError, Limits, ServeConfig};
+use super::desks::{Desk, Desks, DESKS_DIR};
+use super::store::{Store, StoreError};
+use super::{pages, stats, tls};
+use sealdrop_format::keys::{KeyError, Recipients};
+
+/// Why the server refuses to start; each message says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Bucket(#[from] super::store::bucket::BucketError),
+}
+
+/// What every request of the running server shares.
+pub struct App {
+    pub limits: Limits,
+    /// Where submissions go, each desk with its recipients and folder; a
+    /// server without desks has one, whose folder is `store`.
+    pub desks: Desks,
+    /// The store folder itself: the reply channel's files, and the
+    /// submissions of a server without desks.
+    pub store: Arc<Store>,
+    /// Upload slots (`upload::slots`).
+    pub slots: Arc<super::upload::slots::Slots>,
+    /// The bounded pool sealing work runs on.
+    pub workers: super::workers::Workers,
+    pub stats: stats::Stats,
+    pub pages: pages::FixedPages,
+    /// Hashes of the accepted pickup tokens.
+    pub pickup_tokens: Vec<super::config::PickupToken>,
+    /// The reply channel, unless `--replies false`.
+    pub replies: Option<super::replies::ReplyChannel>,
+}
+
+impl App {
+    /// Runs the start-up checks: recipients, store folder (or object store
+    /// and spool), leftovers. Blocking: call on a blocking thread of the
+    /// runtime (an object store's client runs on it).
+    pub fn new(config: &ServeConfig) -> Result<Arc<App>, StartError> {
+        let limits = &config.limits;
+        let stored_bytes = Arc::default();
+        let bucket = config
+            .bucket
+            .as_ref()
+            .map(|location| {
+                super::store::bucket::Bucket::connect(location, config.s3_credentials.as_deref())
+            })
+            .transpose()?;
+        let open = |dir: &Path, desk: Option<&str>| {
+            let bucket = bucket.as_ref().map(|b| match desk {
+                Some(name) => b.child(DESKS_DIR).child(name),
+                None => b.clone(),
+            });
+            Store::open_counted(
+                dir,
+                limits.min_free_bytes,
+                limits.store_quota,
+                Arc::clone(&stored_bytes),
+                bucket,
+            )
+        };
+        let store = Arc::new(open(&config.store, None)?);
+        let desks = match &config.recipients {
+            Some(recipients) => vec![Desk {
+                name: String::new(),
+                recipients: Recipients::from_file(recipients)?,
+                store: store.clone(),
+            }],
+            None => {
+                let parent = config.store.join(DESKS_DIR);
+                private_dir(&parent)?;
+                let mut desks = Vec::new();
+                for spec in &config.limits.desk_choice {
+                    let recipients = Recipients::from_file(&spec.recipients)
+                        .map_err(|e| ConfigError(format!("desk {:?}: {e}", spec.name)))?;
+                    let dir = parent.join(&spec.name);
+                    private_dir(&dir)?;
+                    desks.push(Desk {
+                        name: spec.name.clone(),
+                        recipients,
+                        store: Arc::new(open(&dir, Some(&spec.name))?),
+                    });
+                }
+                // A codename's reply keys are of one kind, made before the
+                // source's desk is known.
+                if let Some(odd) = desks
+                    .iter()
+                    .find(|d| d.recipients.kind() != desks[0].recipients.kind())
+                {
+                    return Err(ConfigError(format!(
+                        "desks {:?} and {:?} mix post-quantum and classic keys: all desks must be one or the other",
+                        desks[0].name, odd.name
+                    ))
+                    .into());
+                }
+                desks
+            }
+        };
+        let desks = Desks::new(desks);
+        if limits.expire_unpicked.is_some() {
+            for store in stores(&store, &desks) {
+                store.count_ages_from_birth().map_err(|e| {
+                    ConfigError(format!(
+                        "--expire-unpicked counts a submission's age from its file's birth time, \
+                         and the store folder {} cannot give one: {e}",
+                        store.describe()
+                    ))
+                })?;
+            }
+        }
+        let replies = if config.limits.replies {
+            let channel = super::replies::ReplyChannel::open(&store, config.limits.reply_retention)
+                .map_err(|source| StoreError::Io {
+                    path: config.store.join(super::store::replies::REPLIES_DIR),
+                    source,
+                })?;
+            Some(channel)
+        } else {
+            None
+        };
+        Ok(Arc::new(App {
+            replies,
+            slots: super::upload::slots::Slots::new(
+                config.limits.max_concurrent_uploads,
+                config.limits.body_idle_timeout,
+            ),
+            workers: super::workers::Workers::for_this_machine(),
+            pages: pages::FixedPages::new(&config.limits),
+            limits: config.limits.clone(),
+            desks,
+            store,
+            stats: stats::Stats::default(),
+            pickup_tokens: config.pickup_tokens.clone(),
+        }))
+    }
+}
+
+/// Creates a folder of mode 0700 unless it exists (the store checks its mode).
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(StoreError::Io {
+            path: dir.to_owned(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Every store folder once: the root, then each desk's (a server without
+/// desks has its one desk in the root).
+pub(crate) fn stores<'a>(root: &'a Arc<Store>, desks: &'a Desks) -> Vec<&'a Arc<Store>> {
+    let mut all = vec![root];
+    all.extend(
+        desks
+            .iter()
+            .map(|d| &d.store)
+            .filter(|s| !Arc::ptr_eq(s, root)),
+    );
+    all
+}

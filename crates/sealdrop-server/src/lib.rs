@@ -1,0 +1,41 @@
+//! Runs on the online server: `sealdrop serve`. It holds only public keys,
+//! seals each submission as it streams in, and keeps nothing that identifies
+//! a source.
+//!
+//! Where to start reading:
+//! - [`run`]: start-up and signals, what the binary calls;
+//! - [`serve`]: the entry point that takes bound listeners and a shutdown
+//!   future (tests start the real server in-process through it);
+//! - [`listen`]: connections (timeouts, caps) → [`router`]: the source site →
+//!   [`upload`]: a submission's bytes, in the order they flow, down to the
+//!   sealed file in the [`store`];
+//! - [`replies`]: the source's side of the reply channel (codename in,
+//!   replies out, follow-ups into [`upload`]);
+//! - [`problem`]: the one place an outcome becomes a page and is counted;
+//! - [`pickup_api`]: the editors' side door, on its own listeners (pickup of
+//!   sealed files, push of replies).
+
+mod app;
+pub mod config;
+mod desks;
+mod headers;
+mod listen;
+pub mod logging;
+pub mod notify;
+pub mod pages;
+pub mod pickup_api;
+mod problem;
+pub mod replies;
+pub mod router;
+pub mod run;
+mod serve;
+mod stats;
+pub mod store;
+mod tls;
+pub mod upload;
+pub mod workers;
+
+pub use app::{App, StartError};
+pub use config::{ConfigError, Limits, ListenAddr, ServeConfig, ServeOptions};
+pub use listen::{Listener, Listeners};
+pub use serve::serve;

@@ -1,0 +1,85 @@
+//! Replies on the source's side (`/<lang>/replies`): she types her codename,
+//! the server derives her reply keys, tries them on every reply waiting
+//! (`store::replies`), and shows the ones that open, with a follow-up form
+//! and a way to delete them. Nothing here is written down: the codename and
+//! its keys live for one request; the forms carry a token only this process
+//! can read ([`token`]).
+
+pub mod form;
+pub mod routes;
+pub mod token;
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::problem::Problem;
+use super::store::replies::{Found, ReplyFolder};
+use super::store::Store;
+use sealdrop_format::keys::RecipientKind;
+use sealdrop_format::reply::{keys, Codename};
+use sealdrop_format::seal::ReplyBlock;
+use token::{FormTokens, TokenError};
+
+pub struct ReplyChannel {
+    pub folder: ReplyFolder,
+    pub tokens: FormTokens,
+    /// Logins (and deletions) in progress: each costs a key agreement per
+    /// reply waiting, so only a few run at once; the others get a 503 page.
+    logins: Arc<Semaphore>,
+}
+
+/// Logins that may run at once: half the cores, so that sealing keeps the
+/// rest whatever the number of login attempts.
+pub fn concurrent_logins() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores / 2).max(1)
+}
+
+impl ReplyChannel {
+    pub fn open(store: &Store, retention: Duration) -> io::Result<ReplyChannel> {
+        Ok(ReplyChannel {
+            folder: ReplyFolder::open(store, retention)?,
+            tokens: FormTokens::new(),
+            logins: Arc::new(Semaphore::new(concurrent_logins())),
+        })
+    }
+
+    /// A turn to look through the replies, if one is free.
+    pub fn login_turn(&self) -> Option<OwnedSemaphorePermit> {
+        self.logins.clone().try_acquire_owned().ok()
+    }
+
+    /// The replies for `codename`, newest first (blocking; hold a login turn).
+    pub fn replies_for(&self, codename: &Codename) -> io::Result<Vec<Found>> {
+        let identities = keys::ReplyIdentities::derive(codename);
+        let thread = keys::thread(codename);
+        let mut found = self.folder.find(identities.iter())?;
+        // A reply sealed to her key but naming another thread is an editor's
+        // mistake; it is not shown.
+        found.retain(|f| f.reply.thread == thread);
+        found.sort_by(|a, b| b.reply.sent.cmp(&a.reply.sent));
+        Ok(found)
+    }
+
+    /// The codename a form's token proves.
+    pub fn codename_of(&self, token: &str) -> Result<Codename, Problem> {
+        self.tokens
+            .open(token, SystemTime::now())
+            .map_err(|e| match e {
+                TokenError::Unknown | TokenError::Expired => Problem::Expired,
+            })
+    }
+
+    /// The reply block a follow-up's token stands for.
+    pub fn manifest_block_for_token(
+        &self,
+        token: &str,
+        kind: RecipientKind,
+    ) -> Result<ReplyBlock, Problem> {
+        let codename = self.codename_of(token)?;
+        Ok(keys::manifest_block(&codename, kind))
+    }
+}

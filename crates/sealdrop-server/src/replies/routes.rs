@@ -1,0 +1,115 @@
+//! The replies page's routes on the source listener. Each answers in the
+//! source's language; none sets a cookie or puts a codename in a URL.
+//!
+//! - `GET /<lang>/replies`: the codename form;
+//! - `POST /<lang>/replies` (`codename`): the replies, the follow-up form,
+//!   the delete form;
+//! - `POST /<lang>/replies/followup` (multipart: `token`, `message`,
+//!   `attachment`): a submission in the same thread, through `upload`;
+//! - `POST /<lang>/replies/delete` (`token`): removes the replies shown.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{form, ReplyChannel};
+use crate::pages::{self, Lang};
+use crate::problem::{answer_submission, html, problem_page, Problem};
+use crate::upload::{self, Form};
+use crate::App;
+use sealdrop_format::reply::Codename;
+
+type AppState = State<Arc<App>>;
+
+fn channel(app: &App) -> Result<&ReplyChannel, Problem> {
+    app.replies.as_ref().ok_or(Problem::NotFound)
+}
+
+fn page_or_problem(app: &App, lang: Lang, result: Result<Response, Problem>) -> Response {
+    result.unwrap_or_else(|problem| problem_page(app, lang, problem))
+}
+
+pub async fn login_form(State(app): AppState, lang: Lang) -> Response {
+    let result = channel(&app).map(|_| html(StatusCode::OK, app.pages.replies_login(lang)));
+    page_or_problem(&app, lang, result)
+}
+
+/// The form's field `name` read as a codename or a token, in that order of
+/// checks: size, then shape (a typo is told before any costly work).
+async fn read_field(
+    app: &App,
+    request: Request,
+    name: &str,
+) -> Result<zeroize::Zeroizing<String>, Problem> {
+    let form = form::read(request.into_body(), app.limits.header_timeout).await?;
+    Ok(form::field(&form, name).unwrap_or_default())
+}
+
+pub async fn show(State(app): AppState, lang: Lang, request: Request) -> Response {
+    let result = show_replies(&app, lang, request).await;
+    page_or_problem(&app, lang, result)
+}
+
+async fn show_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Response, Problem> {
+    channel(app)?;
+    let typed = read_field(app, request, "codename").await?;
+    let codename = Codename::parse(&typed).map_err(|_| Problem::CodenameTypo)?;
+    drop(typed);
+    replies_page(app, lang, codename).await
+}
+
+/// The replies page for a codename: one login turn, every reply tried.
+async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<Response, Problem> {
+    let turn = channel(app)?.login_turn().ok_or(Problem::LoginBusy)?;
+    let token = channel(app)?.tokens.issue(&codename, SystemTime::now());
+    let job = app.clone();
+    let page = crate::workers::blocking(move || {
+        let _turn = turn;
+        let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
+        let found = channel
+            .replies_for(&codename)
+            .map_err(|_| Problem::Internal)?;
+        let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
+        Ok::<_, Problem>(pages::replies(lang, &shown, &token, &job.limits))
+    })
+    .await
+    .map_err(|_| Problem::Internal)??;
+    Ok(html(StatusCode::OK, page))
+}
+
+pub async fn follow_up(State(app): AppState, lang: Lang, request: Request) -> Response {
+    if let Err(problem) = channel(&app) {
+        return problem_page(&app, lang, problem);
+    }
+    let (parts, body) = request.into_parts();
+    let outcome = upload::ingest(app.clone(), &parts.headers, body, Form::FollowUp).await;
+    answer_submission(&app, lang, Form::FollowUp, outcome)
+}
+
+pub async fn delete(State(app): AppState, lang: Lang, request: Request) -> Response {
+    let result = delete_replies(&app, lang, request).await;
+    page_or_problem(&app, lang, result)
+}
+
+async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Response, Problem> {
+    let channel = channel(app)?;
+    let token = read_field(app, request, "token").await?;
+    let codename = channel.codename_of(&token)?;
+    let turn = channel.login_turn().ok_or(Problem::LoginBusy)?;
+    let job = app.clone();
+    crate::workers::blocking(move || {
+        let _turn = turn;
+        let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
+        let found = channel
+            .replies_for(&codename)
+            .map_err(|_| Problem::Internal)?;
+        let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
+        channel.folder.remove(&names).map_err(|_| Problem::Internal)
+    })
+    .await
+    .map_err(|_| Problem::Internal)??;
+    Ok(html(StatusCode::OK, pages::replies_deleted(lang)))
+}

@@ -1,0 +1,145 @@
+//! The running server: connections on every listener, the periodic
+//! maintenance, and a graceful stop.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{watch, Semaphore};
+
+use super::{listen, pickup_api, router, App, Listeners};
+
+/// At start-up, then on the wall-clock grid of `touch_interval` (on the hour
+/// by default): delete submissions left unpicked too long (when asked),
+/// refill the store's file pool, normalize its file times, delete expired
+/// replies, log aggregate counters. On the grid, every time the store holds (the coarse
+/// times set, the change and birth times of the pass itself) falls on the
+/// same few instants of each interval, whenever sources arrived.
+async fn maintenance(app: Arc<App>) {
+    let interval = app.limits.touch_interval;
+    loop {
+        let coarse = sealdrop_format::seal::coarse_time(SystemTime::now(), interval.as_secs());
+        let app2 = app.clone();
+        let touched = tokio::task::spawn_blocking(move || {
+            for store in super::app::stores(&app2.store, &app2.desks) {
+                if let Some(older_than) = app2.limits.expire_unpicked {
+                    let (files, _bytes) = store.expire(SystemTime::now(), older_than, interval)?;
+                    for _ in 0..files {
+                        app2.stats.add(super::stats::Counter::Expired);
+                    }
+                }
+                store.normalize_times(coarse.into())?;
+            }
+            if app2.store.bucket().is_some() {
+                // Other fronts store and pick up too: the quota counts the
+                // bucket, not this front's own doings.
+                let mut total = 0;
+                for store in super::app::stores(&app2.store, &app2.desks) {
+                    total += store.sealed_bytes()?;
+                }
+                app2.store.set_stored_bytes(total);
+            }
+            match &app2.replies {
+                Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),
+                None => Ok(0),
+            }
+        })
+        .await;
+        match touched {
+            Ok(Ok(expired)) if expired > 0 => tracing::info!("{expired} expired replies deleted"),
+            Ok(Err(e)) => tracing::warn!("could not maintain the store (file times, replies): {e}"),
+            _ => {}
+        }
+        log_summary(&app);
+        tokio::time::sleep(until_next_multiple(SystemTime::now(), interval)).await;
+    }
+}
+
+/// How long from `now` to the next multiple of `interval` since the epoch.
+fn until_next_multiple(now: SystemTime, interval: Duration) -> Duration {
+    let since_epoch = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let step = interval.as_nanos().max(1);
+    let into = since_epoch.as_nanos() % step;
+    Duration::from_nanos((step - into) as u64)
+}
+
+fn log_summary(app: &App) {
+    if let Some(summary) = app.stats.take_summary() {
+        tracing::info!("since last report: {summary}");
+    }
+}
+
+/// Open connections the pickup listeners take at most, apart from the
+/// sources' `--max-connections`: pickup clients are a few editors.
+pub(crate) const PICKUP_CONNECTIONS: usize = 64;
+
+/// Serves the source site on `listeners.source` and the pickup API on
+/// `listeners.pickup` until `shutdown` completes, then stops accepting, lets
+/// open requests finish for up to `limits.shutdown_grace`, and returns.
+pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Output = ()>) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Each side has its own connection budget: clients held at the pickup
+    // API's slowed-down token check must never take the sources' slots.
+    let source_budget = app.limits.max_connections;
+    let sources = Arc::new(Semaphore::new(source_budget));
+    let pickups = Arc::new(Semaphore::new(PICKUP_CONNECTIONS));
+    let source = router::router(app.clone());
+    let pickup = pickup_api::router(app.clone());
+    let routed = listeners
+        .source
+        .into_iter()
+        .map(|l| (l, source.clone(), sources.clone()))
+        .chain(
+            listeners
+                .pickup
+                .into_iter()
+                .map(|l| (l, pickup.clone(), pickups.clone())),
+        );
+    for (listener, router, budget) in routed {
+        tokio::spawn(listen::accept_loop(
+            listener,
+            router,
+            app.clone(),
+            budget,
+            stop_rx.clone(),
+        ));
+    }
+    let maintenance = tokio::spawn(maintenance(app.clone()));
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    let drained = async {
+        let all = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let _ = sources.acquire_many(all(source_budget)).await;
+        let _ = pickups.acquire_many(all(PICKUP_CONNECTIONS)).await;
+    };
+    if tokio::time::timeout(app.limits.shutdown_grace, drained)
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; closing connections still open");
+    }
+    maintenance.abort();
+    log_summary(&app);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_fall_on_the_grid() {
+        let at = |secs: u64, nanos: u32| SystemTime::UNIX_EPOCH + Duration::new(secs, nanos);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(until_next_multiple(at(7200, 0), hour), hour);
+        assert_eq!(
+            until_next_multiple(at(7201, 500_000_000), hour),
+            Duration::new(3598, 500_000_000)
+        );
+        assert_eq!(
+            until_next_multiple(at(10, 0), Duration::from_secs(4)),
+            Duration::from_secs(2)
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Aggregate counters. Nothing per request is ever logged: a log line with a
+//! time next to a single event would date a submission. Counters are logged
+//! only as totals over an interval.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What the interval summary counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    Sealed,
+    TooLarge,
+    Malformed,
+    Busy,
+    StoreFull,
+    TimedOut,
+    Evicted,
+    Aborted,
+    Failed,
+    ConnectionsRefused,
+    /// Sealed submissions deleted unpicked (`--expire-unpicked`).
+    Expired,
+}
+
+impl Counter {
+    pub const ALL: [Counter; 11] = [
+        Counter::Sealed,
+        Counter::TooLarge,
+        Counter::Malformed,
+        Counter::Busy,
+        Counter::StoreFull,
+        Counter::TimedOut,
+        Counter::Evicted,
+        Counter::Aborted,
+        Counter::Failed,
+        Counter::ConnectionsRefused,
+        Counter::Expired,
+    ];
+
+    /// The name in the summary line (`sealed=3 too_large=1 …`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::Sealed => "sealed",
+            Counter::TooLarge => "too_large",
+            Counter::Malformed => "malformed",
+            Counter::Busy => "busy",
+            Counter::StoreFull => "store_full",
+            Counter::TimedOut => "timed_out",
+            Counter::Evicted => "evicted",
+            Counter::Aborted => "aborted",
+            Counter::Failed => "failed",
+            Counter::ConnectionsRefused => "connections_refused",
+            Counter::Expired => "expired_unpicked",
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Stats {
+    counts: [AtomicU64; Counter::ALL.len()],
+}
+
+impl Stats {
+    pub fn add(&self, counter: Counter) {
+        self.counts[counter as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Takes the counts since the last call, as a log-ready summary, or None if
+    /// nothing happened.
+    pub fn take_summary(&self) -> Option<String> {
+        let counts: Vec<(&str, u64)> = Counter::ALL
+            .iter()
+            .map(|&c| (c.name(), self.counts[c as usize].swap(0, Ordering::Relaxed)))
+            .collect();
+        if counts.iter().all(|(_, n)| *n == 0) {
+            return None;
+        }
+        Some(
+            counts
+                .iter()
+                .map(|(name, n)| format!("{name}={n}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::Problem;
+
+    #[test]
+    fn every_counter_is_reported_once_and_reset() {
+        let stats = Stats::default();
+        assert_eq!(stats.take_summary(), None);
+        for (i, &c) in Counter::ALL.iter().enumerate() {
+            assert_eq!(c as usize, i, "ALL is in declaration order");
+            for _ in 0..=i {
+                stats.add(c);
+            }
+        }
+        let summary = stats.take_summary().unwrap();
+        for (i, c) in Counter::ALL.iter().enumerate() {
+            assert!(
+                summary.contains(&format!("{}={}", c.name(), i + 1)),
+                "{summary}"
+            );
+        }
+        assert_eq!(stats.take_summary(), None);
+    }
+
+    /// Every outcome of an upload has a counter, and the ones that share a
+    /// counter are the ones meant to.
+    #[test]
+    fn every_upload_outcome_is_counted() {
+        for &p in Problem::ALL {
+            let counted = p.counter();
+            match p {
+                // Not uploads: pages of the site and of the replies login.
+                Problem::NotFound
+                | Problem::MethodNotAllowed
+                | Problem::CodenameTypo
+                | Problem::FieldTooLong
+                | Problem::LoginBusy => assert_eq!(counted, None),
+                Problem::Aborted => assert_eq!(counted, Some(Counter::Aborted)),
+                _ => assert!(counted.is_some(), "{p:?} is not counted"),
+            }
+        }
+    }
+}

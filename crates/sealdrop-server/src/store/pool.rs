@@ -1,0 +1,169 @@
+//! Files made ahead of time, so that no file's birth time dates an arrival.
+//!
+//! The kernel stamps a file's birth time (statx btime: ext4, XFS, btrfs, and
+//! on current kernels tmpfs and ext2/3 too) when it is created, and nothing
+//! can change it afterwards. So sealed files are never created when a source
+//! arrives: the store keeps a pool of empty files, made in batches at the
+//! maintenance pass (on the touch-interval grid), and an upload takes one at
+//! random and renames it (renaming keeps the inode and its birth time). A
+//! file's birth time then says only that it arrived after some earlier pass,
+//! and neither inode numbers nor creation order follow arrival order.
+//!
+//! If uploads take the pool below its low-water mark between two passes, it
+//! is topped up at once, in a batch: such a refill shows that many uploads
+//! started since the last pass, not when any one of them arrived
+//! (SECURITY.md).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rand::Rng;
+
+use sealdrop_format::fsutil::{create_new_private_file, rename_no_replace, sync_dir};
+use sealdrop_format::id::random_hex;
+
+/// Prefix of pool files; they never end in `.age`.
+pub(super) const POOL_PREFIX: &str = ".pool-";
+
+/// A pool of empty files in one folder.
+pub(super) struct FilePool {
+    dir: PathBuf,
+    names: Mutex<Vec<String>>,
+    target: usize,
+    low_water: usize,
+}
+
+impl FilePool {
+    /// The pool of `dir`: keeps the empty pool files a previous run made,
+    /// removes any that are not empty, and fills up to `target`.
+    pub(super) fn open(dir: &Path, target: usize) -> io::Result<FilePool> {
+        let mut names = Vec::new();
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(POOL_PREFIX) {
+                continue;
+            }
+            if entry.metadata()?.len() == 0 {
+                names.push(name);
+            } else {
+                fs::remove_file(entry.path())?;
+            }
+        }
+        let pool = FilePool {
+            dir: dir.to_owned(),
+            names: Mutex::new(names),
+            target: target.max(1),
+            low_water: (target / 4).max(1),
+        };
+        pool.refill()?;
+        Ok(pool)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.names.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates files until the pool holds its target; returns how many.
+    pub(super) fn refill(&self) -> io::Result<usize> {
+        let mut names = self.lock();
+        let missing = self.target.saturating_sub(names.len());
+        for _ in 0..missing {
+            let name = format!("{POOL_PREFIX}{}", random_hex(16));
+            drop(create_new_private_file(&self.dir.join(&name))?);
+            names.push(name);
+        }
+        if missing > 0 {
+            sync_dir(&self.dir)?;
+        }
+        Ok(missing)
+    }
+
+    /// Replaces every waiting file with a new one, so that each file's birth
+    /// time is this pass's. With `--expire-unpicked` a sealed file's birth
+    /// time is what its age is counted from: a pool file kept for days would
+    /// make a fresh submission look old.
+    pub(super) fn renew(&self) -> io::Result<()> {
+        let mut names = self.lock();
+        for name in names.drain(..) {
+            match fs::remove_file(self.dir.join(&name)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        drop(names);
+        self.refill()?;
+        Ok(())
+    }
+
+    /// Takes a file at random and renames it to `to` (same folder): an empty
+    /// file whose birth time is that of a refill.
+    pub(super) fn take(&self, to: &Path) -> io::Result<()> {
+        let name = {
+            let mut names = self.lock();
+            if names.len() <= self.low_water {
+                drop(names);
+                self.refill()?;
+                names = self.lock();
+            }
+            if names.is_empty() {
+                return Err(io::Error::other("the file pool is empty"));
+            }
+            let pick = rand::thread_rng().gen_range(0..names.len());
+            names.swap_remove(pick)
+        };
+        rename_no_replace(&self.dir.join(name), to)
+    }
+
+    /// How many files wait in the pool.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn takes_are_random_keep_the_inode_and_refill_in_batches() {
+        let d = tempfile::tempdir().unwrap();
+        let pool = FilePool::open(d.path(), 16).unwrap();
+        assert_eq!(pool.len(), 16);
+        let inodes: HashSet<u64> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().ino())
+            .collect();
+        let mut taken = Vec::new();
+        for i in 0..10 {
+            let to = d.path().join(format!("taken-{i}"));
+            pool.take(&to).unwrap();
+            let ino = fs::metadata(&to).unwrap().ino();
+            assert!(inodes.contains(&ino), "a pool file, not a new one");
+            taken.push(ino);
+        }
+        let mut sorted = taken.clone();
+        sorted.sort();
+        // 10 random picks in creation order by chance: 1 in 3.6 million.
+        assert_ne!(taken, sorted, "taken in random order");
+        assert_eq!(pool.len(), 6);
+        // At the low-water mark (4), the next take first tops it up in a batch.
+        for i in 10..13 {
+            pool.take(&d.path().join(format!("taken-{i}"))).unwrap();
+        }
+        assert_eq!(pool.len(), 15);
+        // A restart keeps empty pool files and drops written ones.
+        let to = d.path().join("written");
+        pool.take(&to).unwrap();
+        let before = pool.len();
+        fs::write(d.path().join(format!("{POOL_PREFIX}stale")), b"x").unwrap();
+        let again = FilePool::open(d.path(), 16).unwrap();
+        assert_eq!(again.len(), 16.max(before));
+        assert!(!d.path().join(format!("{POOL_PREFIX}stale")).exists());
+    }
+}

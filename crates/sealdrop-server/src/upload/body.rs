@@ -1,0 +1,151 @@
+//! Step 1 of an upload: the request body as it comes off the socket.
+//!
+//! The *pump* reads the body with an idle timeout, a total deadline and a
+//! minimum rate (see `slots`), and hands each chunk on. It also ends the
+//! upload when the slot is taken by a newcomer. Once the outcome is decided
+//! (the next stage stopped taking chunks), it keeps reading and discarding,
+//! up to a cap, so that the browser gets its 413/503 page instead of a
+//! connection reset.
+
+use std::io;
+use std::sync::Arc;
+
+use axum::body::Body;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::multipart::framing_allowance;
+use super::slots::Slot;
+use crate::problem::Problem;
+use crate::App;
+
+/// How the pump ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PumpEnd {
+    Complete,
+    /// The body stalled, took longer than the deadline, or came slower than
+    /// the minimum rate over a window.
+    TimedOut,
+    /// A newcomer took the slot of this (slow) upload.
+    Evicted,
+    ClientGone,
+    DrainCapReached,
+}
+
+/// Why the pump stopped the body early, carried to the multipart stage
+/// inside the I/O error it reads (`multipart::multer_problem`).
+#[derive(Debug)]
+pub(super) struct Stopped(pub Problem);
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the upload was stopped: {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Reads the body into `tx`; after `tx` closes, reads and discards the rest.
+/// With a `slot`, enforces the minimum rate and ends on eviction.
+pub(super) async fn pump(
+    body: Body,
+    tx: mpsc::Sender<Result<Bytes, io::Error>>,
+    app: Arc<App>,
+    mut slot: Option<Slot>,
+) -> PumpEnd {
+    let limits = &app.limits;
+    let deadline = Instant::now() + limits.upload_deadline;
+    let window = limits.body_idle_timeout;
+    let min_window_bytes = (limits.min_upload_rate as f64 * window.as_secs_f64()) as u64;
+    let drain_cap = limits
+        .max_upload_bytes
+        .saturating_add(framing_allowance(limits));
+    let meter = slot.as_ref().map(|s| s.meter.clone());
+    let mut evicted = slot.as_mut().and_then(Slot::take_evicted);
+    let mut stream = body.into_data_stream();
+    let mut drained = 0u64;
+    let mut draining = false;
+    // The rate is looked at a few times per window.
+    let mut rate_checks = tokio::time::interval_at(Instant::now() + window / 8, window / 8);
+    let stop = |tx: &mpsc::Sender<_>, problem: Problem, kind: io::ErrorKind| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(Err(io::Error::new(kind, Stopped(problem)))).await;
+        }
+    };
+    loop {
+        let wake = deadline.min(Instant::now() + limits.body_idle_timeout);
+        let eviction = async {
+            match evicted.as_mut() {
+                Some(signal) if !draining => {
+                    // A dropped sender (the registry gone) is no eviction.
+                    if signal.await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                _ => std::future::pending::<()>().await,
+            }
+        };
+        let next = tokio::select! {
+            next = tokio::time::timeout_at(wake, stream.next()) => next,
+            () = eviction => {
+                stop(&tx, Problem::Evicted, io::ErrorKind::TimedOut).await;
+                return PumpEnd::Evicted;
+            }
+            _ = rate_checks.tick(), if !draining && meter.is_some() => {
+                if let Some(meter) = &meter {
+                    let now = std::time::Instant::now();
+                    let too_slow = {
+                        let mut meter = meter.lock().unwrap_or_else(|p| p.into_inner());
+                        meter.has_full_window(now) && meter.window_bytes(now) < min_window_bytes
+                    };
+                    if too_slow {
+                        stop(&tx, Problem::Timeout, io::ErrorKind::TimedOut).await;
+                        return PumpEnd::TimedOut;
+                    }
+                }
+                continue;
+            }
+        };
+        let next = match next {
+            Ok(next) => next,
+            Err(_) => {
+                if !draining {
+                    stop(&tx, Problem::Timeout, io::ErrorKind::TimedOut).await;
+                }
+                return PumpEnd::TimedOut;
+            }
+        };
+        match next {
+            None => return PumpEnd::Complete,
+            Some(Err(_)) => {
+                if !draining {
+                    stop(&tx, Problem::Aborted, io::ErrorKind::ConnectionAborted).await;
+                }
+                return PumpEnd::ClientGone;
+            }
+            Some(Ok(chunk)) if draining => {
+                drained += chunk.len() as u64;
+                if drained > drain_cap {
+                    return PumpEnd::DrainCapReached;
+                }
+            }
+            Some(Ok(chunk)) => {
+                if let Some(meter) = &meter {
+                    meter
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .record(chunk.len() as u64, std::time::Instant::now());
+                }
+                if let Err(mpsc::error::SendError(Ok(chunk))) = tx.send(Ok(chunk)).await {
+                    draining = true;
+                    drained += chunk.len() as u64;
+                    // The outcome is decided: the slot is free for others.
+                    drop(slot.take());
+                }
+            }
+        }
+    }
+}

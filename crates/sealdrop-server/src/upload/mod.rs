@@ -1,0 +1,257 @@
+//! `POST /submit` (and the replies page's follow-up form): multipart in,
+//! sealed file out, nothing in plaintext on disk. A submission's bytes flow
+//! through these steps, in this order:
+//!
+//! 0. [`slots`]: a slot among `--max-concurrent-uploads`, which slow uploads
+//!    lose;
+//! 1. [`body`]: the request body off the socket, with deadlines and a
+//!    minimum rate;
+//! 2. [`multipart`]: the form, parsed while it streams, every limit enforced;
+//! 3. [`sealer`]: age + ZIP into a partial file of the store, in batches on
+//!    the server's bounded pool;
+//! 4. the store's commit: fsync, rename to `<id>.age`, fsync the folder;
+//! 5. the outcome, which the router turns into the answer
+//!    (`problem::answer_submission`); a refused upload's answer shows again
+//!    what the source typed ([`typed`]).
+//!
+//! The steps are async tasks joined by small bounded channels: an upload
+//! waiting for the network holds a few small buffers and no thread, and
+//! memory per upload stays constant whatever its size.
+
+mod body;
+pub mod disposition;
+mod multipart;
+mod sealer;
+pub mod slots;
+pub mod typed;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap};
+use tokio::sync::mpsc;
+
+use body::PumpEnd;
+pub use multipart::TOKEN_FIELD;
+use multipart::{framing_allowance, FeedError, Framing};
+use sealer::{Command, SealFailure};
+use typed::Typed;
+
+use super::problem::Problem;
+use super::App;
+use sealdrop_format::reply::Codename;
+
+/// Which form an upload comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// The submission form: a first submission, which gets a new codename
+    /// when replies are on.
+    Submit,
+    /// The replies page's follow-up form: its token names the thread.
+    FollowUp,
+}
+
+/// Chunks queued between steps; with hyper's 64 KiB read buffer this keeps a
+/// few hundred KiB per upload in flight at most.
+const QUEUE: usize = 4;
+
+/// An upload that was not sealed: why, and what the source typed (when the
+/// request may be shown it again, see [`typed::may_show_again`]).
+pub struct Refused {
+    pub problem: Problem,
+    pub typed: Option<Typed>,
+}
+
+/// Seals one submission from a request. On success the file is durable under
+/// its final name, and a first submission's codename is returned for the
+/// answer page (it exists nowhere else).
+pub async fn ingest(
+    app: Arc<App>,
+    headers: &HeaderMap,
+    body: Body,
+    form: Form,
+) -> Result<Option<Codename>, Refused> {
+    let mut typed = Typed::new(declared_length(headers));
+    let show_again = typed::may_show_again(headers);
+    let refused = |problem, typed| Refused {
+        problem,
+        typed: show_again.then_some(typed),
+    };
+    let Ok(boundary) = boundary(headers) else {
+        // Not a form we can read: drained, so that the client reads this
+        // answer instead of a reset.
+        let (body_tx, body_rx) = mpsc::channel(QUEUE);
+        drop(body_rx);
+        let _ = body::pump(body, body_tx, app, None).await;
+        return Err(refused(Problem::Malformed, typed));
+    };
+    // What needs no content is decided before any is read, a slot included.
+    let admitted = too_large_by_declaration(&app, headers).and_then(|()| {
+        let slot = app.slots.acquire().ok_or(Problem::Busy)?;
+        app.store.check_capacity(0).map_err(|_| Problem::Full)?;
+        Ok(slot)
+    });
+    let (body_tx, body_rx) = mpsc::channel(QUEUE);
+    match admitted {
+        Ok(slot) => {
+            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot)));
+            let codename = (form == Form::Submit && app.replies.is_some()).then(Codename::generate);
+            let sealed = ingest_stream(
+                &app,
+                boundary,
+                body_rx,
+                pump,
+                form,
+                codename.as_ref(),
+                &mut typed,
+            )
+            .await;
+            match sealed {
+                Ok(()) => Ok(codename),
+                Err(problem) => Err(refused(problem, typed)),
+            }
+        }
+        Err(problem) => {
+            // No content is wanted: only the message is read, to show it
+            // again, and the pump drains the rest, so that the client reads
+            // this answer instead of a reset.
+            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), None));
+            if show_again {
+                read_typed_only(&app, boundary, body_rx, form, &mut typed).await;
+            } else {
+                drop(body_rx);
+            }
+            let _ = pump.await;
+            Err(refused(problem, typed))
+        }
+    }
+}
+
+/// Refuses a request whose declared length is already over the limit.
+fn too_large_by_declaration(app: &App, headers: &HeaderMap) -> Result<(), Problem> {
+    let limits = &app.limits;
+    match declared_length(headers) {
+        Some(n) if n > limits.max_upload_bytes + framing_allowance(limits) => {
+            Err(Problem::TooLarge)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The token and message of a request refused before its content was
+/// wanted, read for its page within the time a client has for its headers
+/// (a refused request holds no slot, so it gets no longer than that).
+async fn read_typed_only(
+    app: &App,
+    boundary: String,
+    body_rx: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+    form: Form,
+    typed: &mut Typed,
+) {
+    let limits = &app.limits;
+    let framing = Arc::new(Framing::default());
+    let follow_up = form == Form::FollowUp;
+    let parser = multipart::parser(body_rx, boundary, limits, framing.clone(), follow_up);
+    let reading = multipart::read_typed_only(limits, parser, &framing, follow_up, typed);
+    let _ = tokio::time::timeout(limits.header_timeout, reading).await;
+}
+
+/// The multipart boundary of a `multipart/form-data` request.
+fn boundary(headers: &HeaderMap) -> Result<String, Problem> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Problem::Malformed)?;
+    if !content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return Err(Problem::Malformed);
+    }
+    multer::parse_boundary(content_type).map_err(|_| Problem::Malformed)
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+async fn ingest_stream(
+    app: &Arc<App>,
+    boundary: String,
+    body_rx: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+    pump: tokio::task::JoinHandle<PumpEnd>,
+    form: Form,
+    codename: Option<&Codename>,
+    typed: &mut Typed,
+) -> Result<(), Problem> {
+    let limits = &app.limits;
+    let framing = Arc::new(Framing::default());
+    let follow_up = form == Form::FollowUp;
+    let parser = multipart::parser(body_rx, boundary, limits, framing.clone(), follow_up);
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let sealing = tokio::spawn(sealer::seal(app.clone(), rx));
+    // Every desk's keys are of one kind (checked at start).
+    let kind = app.desks.default_desk().recipients.kind();
+    if let Some(codename) = codename {
+        // The first command, before any content: the sealer only holds it.
+        let block = sealdrop_format::reply::keys::manifest_block(codename, kind);
+        let _ = tx.send(Command::Reply(block)).await;
+    }
+    let check_token = |token: &str| match &app.replies {
+        Some(replies) => replies.manifest_block_for_token(token, kind),
+        None => Err(Problem::NotFound),
+    };
+    let token_check: Option<multipart::TokenCheck> = follow_up.then_some(&check_token);
+    let fed = multipart::feed(limits, parser, &framing, &tx, token_check, typed).await;
+    // The multipart stream is complete; the HTTP request must be too (a
+    // client that stops short of its Content-Length or final chunk is not a
+    // complete submission, whatever its multipart framing says). On an early
+    // answer the pump, no longer read from, drains the rest.
+    let fed = match fed {
+        Ok(()) => match pump.await.unwrap_or(PumpEnd::ClientGone) {
+            PumpEnd::Complete => tx
+                .send(Command::Finish)
+                .await
+                .map_err(|_| FeedError::SealerGone),
+            PumpEnd::TimedOut => Err(FeedError::Problem(Problem::Timeout)),
+            PumpEnd::Evicted => Err(FeedError::Problem(Problem::Evicted)),
+            PumpEnd::ClientGone => Err(FeedError::Problem(Problem::Aborted)),
+            PumpEnd::DrainCapReached => Err(FeedError::Problem(Problem::Malformed)),
+        },
+        Err(e) => {
+            drop(tx);
+            let sealed = sealing.await;
+            let _ = pump.await;
+            return outcome(Err(e), sealed.unwrap_or(Err(SealFailure::Failed)));
+        }
+    };
+    drop(tx);
+    let sealed = sealing.await.unwrap_or(Err(SealFailure::Failed));
+    outcome(fed, sealed)
+}
+
+/// The outcome of an upload from what feeding and sealing returned: the
+/// multipart stage's own problem first, then the sealer's.
+fn outcome(
+    fed: Result<(), FeedError>,
+    sealed: Result<sealdrop_format::id::SubmissionId, SealFailure>,
+) -> Result<(), Problem> {
+    match (fed, sealed) {
+        // The ciphertext hash that pickup needs is computed when pickup asks
+        // for it (`Store::sealed_sha256`), not on the source's time.
+        (Ok(()), Ok(_id)) => Ok(()),
+        (Err(FeedError::Problem(problem)), _) => Err(problem),
+        (_, Err(SealFailure::Empty)) => Err(Problem::Empty),
+        (_, Err(SealFailure::Full)) => Err(Problem::Full),
+        (_, Err(SealFailure::StoreDown)) => Err(Problem::Busy),
+        (_, Err(SealFailure::Failed)) | (Err(FeedError::SealerGone), Ok(_)) => {
+            Err(Problem::Internal)
+        }
+    }
+}
