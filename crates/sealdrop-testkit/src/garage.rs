@@ -263,48 +263,59 @@ api_bind_addr = "127.0.0.1:{admin_port}"
         }
     }
 
-    pub fn restart(&mut self, i: usize) {
-        assert!(self.nodes[i].child.is_none(), "node {i} is running");
-        self.run_node(i);
-    }
-
-    /// Whether node `i` counts references to block `hash` (an object's
-    /// data); a block no object uses any more (a part uploaded again after
-    /// a failure) waits for Garage's collection and need not be replicated.
-    pub fn is_referenced(&self, i: usize, hash: &str) -> bool {
-        let info = self.cli(i, &["block", "info", hash]);
-        let count = info
-            .lines()
-            .find_map(|l| l.strip_prefix("Refcount:"))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or_else(|| panic!("no reference count in:\n{info}"));
-        count > 0
-    }
-
-    /// The data blocks node `i` holds on its disk (file names).
-    pub fn blocks_on_disk(&self, i: usize) -> Vec<String> {
-        let data = self.nodes[i].config.parent().unwrap().join("data");
-        let mut blocks = Vec::new();
-        let mut stack = vec![data];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    // A block file is named by its hash (a .zst ending if compressed).
-                    if name.len() >= 64 && name.bytes().take(64).all(|b| b.is_ascii_hexdigit()) {
-                        blocks.push(name[..64].to_owned());
-                    }
-                }
-            }
+    /// Starts stopped nodes again, and waits until each serves the bucket
+    /// (which takes a quorum in the default consistency mode: hence all
+    /// of them at once).
+    pub fn restart(&mut self, nodes: &[usize]) {
+        for &i in nodes {
+            assert!(self.nodes[i].child.is_none(), "node {i} is running");
+            self.run_node(i);
         }
-        blocks.sort();
-        blocks
+        for &i in nodes {
+            self.wait_s3_ready(i);
+        }
+    }
+
+    /// Garage's `consistency_mode` for node `i` from its next start:
+    /// "consistent" (the default: quorums of two of three), or "degraded"
+    /// (reads from one node, so that a node alone can be asked what it holds).
+    pub fn set_consistency(&mut self, i: usize, mode: &str) {
+        let config = &self.nodes[i].config;
+        let text = fs::read_to_string(config).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("consistency_mode"))
+            .collect();
+        fs::write(
+            config,
+            format!("consistency_mode = {mode:?}\n{}\n", kept.join("\n")),
+        )
+        .unwrap();
+    }
+
+    /// Object `key` of the bucket, read through node `i`'s S3 endpoint with
+    /// a signed GET (curl signs with SigV4 itself): its bytes, or what the
+    /// node answered instead.
+    pub fn get_object(&self, i: usize, key: &str) -> Result<Vec<u8>, String> {
+        let body = tempfile::NamedTempFile::new().unwrap();
+        let out = run(Command::new("curl")
+            .args(["-s", "--max-time", "60", "-w", "%{http_code}", "-o"])
+            .arg(body.path())
+            .args(["-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
+            .arg("--aws-sigv4")
+            .arg(format!("aws:amz:{REGION}:s3"))
+            .arg("--user")
+            .arg(format!("{KEY_ID}:{SECRET}"))
+            .arg(format!("{}/{BUCKET}/{key}", self.endpoint(i))));
+        let status = String::from_utf8_lossy(&out.stdout).into_owned();
+        if status == "200" {
+            Ok(fs::read(body.path()).unwrap())
+        } else {
+            Err(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&fs::read(body.path()).unwrap_or_default())
+            ))
+        }
     }
 }
 
