@@ -6,7 +6,7 @@ front, and three fronts on Garage, side by side in one run.
     python3 bench/scaleout.py [--write] [--uploads 24] [--size-mib 16] [--parallel 6]
 
 Garage runs as three nodes on loopback, replication factor 3, as in
-tests/common/garage.rs. Every variant gets the same uploads from the same
+crates/sealdrop-testkit/src/garage.rs. Every variant gets the same uploads from the same
 client (bench.py's), `--parallel` at a time, spread round-robin over the
 fronts. Reported: wall time and aggregate throughput, CPU seconds per GiB of
 the fronts and of Garage (utime+stime from /proc), peak RSS (VmHWM) of each

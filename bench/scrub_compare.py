@@ -2,15 +2,15 @@
 """sealdrop-open scrub against mat2 on the same planted corpus.
 
 Builds pictures with ImageMagick and writes metadata into them with exiftool
-(as tests/format/scrub.rs does), plus a Word document with properties,
+(as crates/sealdrop-testkit/tests/format/scrub.rs does), plus a Word document with properties,
 comments, tracked changes, revision ids, a remote template and a picture with
 GPS inside, a page printed to PDF by Chromium with a photo whose EXIF it keeps,
 and (when run with the Python that has openpyxl and python-pptx) a workbook and a
-presentation planted as tests/format/scrub.rs plants them. Cleans each file
+presentation planted as crates/sealdrop-testkit/tests/format/scrub.rs plants them. Cleans each file
 with Debian's mat2 and with sealdrop-open, then asks exiftool and `mat2 --show`
 what is left, and prints a Markdown table for docs/SCRUBBING.md.
 
-    tests/interop/python/.venv/bin/python bench/scrub_compare.py [path/to/sealdrop-open]
+    crates/sealdrop-testkit/tests/interop/python/.venv/bin/python bench/scrub_compare.py [path/to/sealdrop-open]
 """
 
 import json
@@ -116,7 +116,7 @@ def corpus(d):
         office.make_pptx(plain_deck, second, plain=True)
         files += [book, plain_book, deck, plain_deck]
     else:
-        print("note: run with tests/interop/python/.venv/bin/python to include XLSX and PPTX", file=sys.stderr)
+        print("note: run with crates/sealdrop-testkit/tests/interop/python/.venv/bin/python to include XLSX and PPTX", file=sys.stderr)
     return files
 
 

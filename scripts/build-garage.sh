@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Garage (the replicated S3-compatible store the scale-out tests run
-# as a three-node cluster, tests/common/garage.rs) once per machine, into a
+# as a three-node cluster, crates/sealdrop-testkit/src/garage.rs) once per machine, into a
 # machine-wide cache keyed by its version, outside any clone's target/:
 #   $SEALDROP_CACHE/garage-VERSION/bin/garage
 # (SEALDROP_CACHE defaults to /var/cache/sealdrop-tests as root, else

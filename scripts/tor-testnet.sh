@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private Tor network on 127.0.0.1 (tests/common/tornet.rs): one directory
+# A private Tor network on 127.0.0.1 (crates/sealdrop-testkit/src/tornet.rs): one directory
 # authority, six relays, the onion services of deploy/torrc (paths rewritten)
 # and two Tor clients, a source's and an editor's with the pickup service's
 # client-authorization key. To try a deployment without the public Tor

@@ -1,7 +1,7 @@
 //! Runs in `sealdrop-open` (and the tests): the age layer that every reader in
 //! sealdrop goes through: sealed submissions
 //! in `sealdrop-open`, and passphrase-protected identity files. One path, so
-//! that the CCTV test vectors (tests/format/cctv.rs) check the code editors run.
+//! that the CCTV test vectors (crates/sealdrop-testkit/tests/format/cctv.rs) check the code editors run.
 //!
 //! Input may be binary or ASCII-armored (RFC 7468 strict PEM). Whitespace
 //! before an armored file is skipped, as the age spec allows.

@@ -1,7 +1,7 @@
-//! Caps on what the parsers of hostile files will do. A file over any of
-//! them is NOT CLEANED (and `inspect` says what it could not check): a
-//! stranger's file must not make the editor's laptop crash, hang or run out
-//! of memory.
+//! Every cap on what the parsers of hostile files will do, in one place
+//! (docs/SCRUBBING.md lists them). A file over any of them is NOT CLEANED
+//! (and `inspect` says what it could not check): a stranger's file must not
+//! make the editor's laptop crash, hang or run out of memory.
 
 /// The largest file `scrub` cleans (it is read whole into memory).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -19,3 +19,51 @@ pub const MAX_XML_EVENTS: usize = 2_000_000;
 /// A second image inside an image (a JPEG after a JPEG's end) is inspected
 /// to this depth.
 pub const MAX_NESTED_IMAGES: usize = 2;
+
+/// PNG: the most compressed text inflated in one file (each chunk at most
+/// 1 MiB): thousands of small compressed chunks must not add up to gigabytes.
+pub const PNG_MAX_INFLATED_TEXT: usize = 16 << 20;
+
+/// TIFF: pages (image directories) in one file.
+pub const TIFF_MAX_PAGES: usize = 1000;
+/// TIFF: entries in one directory (real files have a few dozen).
+pub const TIFF_MAX_DIRECTORY_ENTRIES: usize = 1000;
+
+/// TIFF: the most bytes the values and pixel data of a file may add up to,
+/// counted as read (twice the file, plus 1 MiB): a small file whose entries
+/// all point at the same large block would otherwise be copied thousands of
+/// times over.
+pub fn tiff_amplification_cap(data: &[u8]) -> usize {
+    data.len().saturating_mul(2).saturating_add(1 << 20)
+}
+
+/// Office documents (DOCX, XLSX, PPTX, ODF): the most one part may
+/// decompress to, and all parts together; every part is held in memory
+/// while the document is rebuilt.
+pub const OFFICE_MAX_PART_BYTES: u64 = 128 << 20;
+pub const OFFICE_MAX_DOCUMENT_BYTES: u64 = 512 << 20;
+
+/// PDF: nesting of arrays and dictionaries inside one object.
+pub const PDF_MAX_NESTING: usize = 64;
+/// PDF: values (numbers, names, strings…) kept from one file: each costs
+/// about 40 bytes of memory, so this bounds it near 200 MiB.
+pub const PDF_MAX_VALUES: usize = 5_000_000;
+/// PDF: indirect objects in one file (each costs about 450 bytes with its
+/// map entry).
+pub const PDF_MAX_OBJECTS: usize = 500_000;
+/// PDF (cleaning): what one object stream may inflate to, and all of them
+/// together.
+pub const PDF_MAX_OBJECT_STREAM_BYTES: u64 = 64 << 20;
+pub const PDF_MAX_OBJECT_STREAMS_TOTAL: u64 = 256 << 20;
+/// PDF (cleaning): how deep a page tree may go.
+pub const PDF_MAX_PAGE_TREE_DEPTH: usize = 64;
+/// PDF (cleaning): what one content stream is inflated to when looking in
+/// it for inline JPEG pictures, and all of them together.
+pub const PDF_MAX_CONTENT_STREAM_BYTES: u64 = 64 << 20;
+pub const PDF_MAX_CONTENT_TOTAL: u64 = 512 << 20;
+/// PDF (`inspect`'s scan): the most one stream is inflated to, and all of
+/// them together.
+pub const PDF_INSPECT_MAX_STREAM_BYTES: u64 = 16 << 20;
+pub const PDF_INSPECT_MAX_INFLATED_TOTAL: u64 = 64 << 20;
+/// PDF (`inspect`'s scan): how far before `stream` its dictionary is looked for.
+pub const PDF_INSPECT_DICTIONARY_LOOKBACK: usize = 4096;

@@ -4,8 +4,8 @@
 //! frames), checked and copied byte for byte, and nothing else: no text,
 //! EXIF, time, colour profile or private chunk.
 
-use super::limits::MAX_RECORDS;
 use super::{be32, field_text, Category, NotCleaned, Report, Scrubbed};
+use crate::limits::{MAX_RECORDS, PNG_MAX_INFLATED_TEXT};
 
 const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -126,18 +126,14 @@ pub(crate) fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
     Ok(Scrubbed { data: out, removed })
 }
 
-/// The most compressed text inflated in one file (each chunk at most 1 MiB):
-/// thousands of small compressed chunks must not add up to gigabytes.
-const MAX_INFLATED_TEXT: usize = 16 << 20;
-
 pub(crate) fn inspect(data: &[u8], report: &mut Report) {
     let (chunks, end) = parse(data);
     let mut inflated = 0usize;
     for chunk in &chunks {
         match &chunk.kind {
-            b"zTXt" | b"iTXt" if inflated > MAX_INFLATED_TEXT => {
+            b"zTXt" | b"iTXt" if inflated > PNG_MAX_INFLATED_TEXT => {
                 report.unchecked(format!(
-                    "compressed text beyond {MAX_INFLATED_TEXT} bytes in all"
+                    "compressed text beyond {PNG_MAX_INFLATED_TEXT} bytes in all"
                 ));
                 break;
             }

@@ -9,8 +9,10 @@
 //! copied byte for byte. BigTIFF and old-style JPEG compression are NOT
 //! CLEANED.
 
-use super::limits::MAX_RECORDS;
 use super::{field_text, Category, NotCleaned, Report, Scrubbed};
+use crate::limits::{
+    tiff_amplification_cap, MAX_RECORDS, TIFF_MAX_DIRECTORY_ENTRIES, TIFF_MAX_PAGES,
+};
 
 /// Tags that say how to read and show the pixels.
 const KEPT_TAGS: &[u16] = &[
@@ -21,16 +23,6 @@ const STRIP_OFFSETS: u16 = 273;
 const STRIP_BYTE_COUNTS: u16 = 279;
 const TILE_OFFSETS: u16 = 324;
 const TILE_BYTE_COUNTS: u16 = 325;
-const MAX_PAGES: usize = 1000;
-/// Entries in one directory (real files have a few dozen).
-const MAX_ENTRIES: usize = 1000;
-
-/// The most bytes the values and pixel data of a file may add up to,
-/// counted as read: a small file whose entries all point at the same large
-/// block would otherwise be copied thousands of times over.
-fn amplification_cap(data: &[u8]) -> usize {
-    data.len().saturating_mul(2).saturating_add(1 << 20)
-}
 
 #[derive(Clone, Copy)]
 struct Order(bool); // true: little-endian ("II")
@@ -108,15 +100,15 @@ fn parse(data: &[u8]) -> Result<(Order, Vec<Vec<Entry>>), NotCleaned> {
         if !seen.insert(next) {
             return Err(damaged("a directory chain that loops"));
         }
-        if pages.len() >= MAX_PAGES {
+        if pages.len() >= TIFF_MAX_PAGES {
             return Err(NotCleaned::new(format!(
-                "the TIFF has more than {MAX_PAGES} pages"
+                "the TIFF has more than {TIFF_MAX_PAGES} pages"
             )));
         }
         let count = order.u16(data, next).ok_or_else(|| damaged("directory"))? as usize;
-        if count > MAX_ENTRIES {
+        if count > TIFF_MAX_DIRECTORY_ENTRIES {
             return Err(NotCleaned::new(format!(
-                "a TIFF directory with more than {MAX_ENTRIES} entries"
+                "a TIFF directory with more than {TIFF_MAX_DIRECTORY_ENTRIES} entries"
             )));
         }
         let mut entries = Vec::with_capacity(count);
@@ -136,7 +128,7 @@ fn parse(data: &[u8]) -> Result<(Order, Vec<Vec<Entry>>), NotCleaned> {
                 .filter(|l| *l <= data.len())
                 .ok_or_else(|| damaged("a value's length"))?;
             copied += len;
-            if copied > amplification_cap(data) {
+            if copied > tiff_amplification_cap(data) {
                 return Err(damaged("values that add up to more than the file holds"));
             }
             let value = if len <= 4 {
@@ -235,7 +227,7 @@ pub(crate) fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
         }
         let mut new_offsets = Vec::with_capacity(offsets.len());
         for (offset, count) in offsets.iter().zip(&counts) {
-            if out.len().saturating_add(*count as usize) > amplification_cap(data) {
+            if out.len().saturating_add(*count as usize) > tiff_amplification_cap(data) {
                 return Err(damaged("pixel data that repeats or overlaps"));
             }
             let chunk = data

@@ -3,15 +3,10 @@
 //! written back plainly (no extra fields, every time 1980-01-01, the order
 //! given).
 
+use crate::limits::{MAX_ARCHIVE_ENTRIES, OFFICE_MAX_DOCUMENT_BYTES, OFFICE_MAX_PART_BYTES};
 use std::io::{Cursor, Read, Write};
 
-use super::limits::MAX_ARCHIVE_ENTRIES;
 use super::NotCleaned;
-
-/// The most one part may decompress to, and all parts together: every
-/// part is held in memory while the document is rebuilt.
-pub(crate) const MAX_PART_BYTES: u64 = 128 << 20;
-pub(crate) const MAX_DOCUMENT_BYTES: u64 = 512 << 20;
 
 pub(crate) struct Part {
     pub name: String,
@@ -55,22 +50,22 @@ pub(crate) fn read_parts(data: &[u8]) -> Result<Vec<Part>, NotCleaned> {
         // The declared size as a first reservation, so that an honest part
         // takes one allocation; a part that lies grows the buffer by
         // doubling up to the cap (at most twice the cap in memory).
-        let mut part = Vec::with_capacity(entry.size().min(MAX_PART_BYTES + 1) as usize);
+        let mut part = Vec::with_capacity(entry.size().min(OFFICE_MAX_PART_BYTES + 1) as usize);
         (&mut entry)
-            .take(MAX_PART_BYTES + 1)
+            .take(OFFICE_MAX_PART_BYTES + 1)
             .read_to_end(&mut part)
             .map_err(|e| {
                 NotCleaned::new(format!("the part {name} cannot be decompressed ({e})"))
             })?;
-        if part.len() as u64 > MAX_PART_BYTES {
+        if part.len() as u64 > OFFICE_MAX_PART_BYTES {
             return Err(NotCleaned::new(format!(
-                "the part {name} decompresses to more than {MAX_PART_BYTES} bytes"
+                "the part {name} decompresses to more than {OFFICE_MAX_PART_BYTES} bytes"
             )));
         }
         total += part.len() as u64;
-        if total > MAX_DOCUMENT_BYTES {
+        if total > OFFICE_MAX_DOCUMENT_BYTES {
             return Err(NotCleaned::new(format!(
-                "the document decompresses to more than {MAX_DOCUMENT_BYTES} bytes"
+                "the document decompresses to more than {OFFICE_MAX_DOCUMENT_BYTES} bytes"
             )));
         }
         parts.push(Part { name, data: part });

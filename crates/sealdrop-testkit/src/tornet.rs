@@ -459,7 +459,7 @@ fn rewrite(text: &str, replacements: &[(&str, &str)]) -> String {
     for (from, to) in replacements {
         assert!(
             out.contains(from),
-            "deploy/torrc no longer contains {from:?}: update the Tor test network (tests/common/tornet.rs)"
+            "deploy/torrc no longer contains {from:?}: update the Tor test network (src/tornet.rs)"
         );
         out = out.replace(from, to);
     }

@@ -184,11 +184,6 @@ impl Recipients {
         Ok(Recipients { keys: vec![key] })
     }
 
-    /// The keys as text, one per recipient.
-    pub fn to_strings(&self) -> Vec<String> {
-        self.keys.iter().map(ToString::to_string).collect()
-    }
-
     pub fn from_keys(keys: Vec<age::x25519::Recipient>) -> Self {
         Recipients {
             keys: keys.into_iter().map(RecipientKey::Classic).collect(),

@@ -7,7 +7,7 @@
 //! When to delete this module: `age` 0.12.1 (the newest release when this was
 //! written) ships only the tagged `mlkem768p256tag` type. Once a release of the
 //! `age` crate exports an `mlkem768x25519` recipient and identity, switch
-//! `keys.rs` to them, keep `tests/format/cctv.rs` and the KATs below as the proof of
+//! `keys.rs` to them, keep `crates/sealdrop-testkit/tests/format/cctv.rs` and the KATs below as the proof of
 //! equivalence, and remove this module and the `pq` feature's extra crates.
 
 mod xwing;

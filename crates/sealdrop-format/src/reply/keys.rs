@@ -136,7 +136,7 @@ mod tests {
 
     /// Fixed vectors, so that the derivation documented in docs/FORMAT.md
     /// cannot drift: recomputed independently with Python's hmac/hashlib
-    /// (tests/format/replies.rs checks the recipient with stock age).
+    /// (crates/sealdrop-testkit/tests/format/replies.rs checks the recipient with stock age).
     #[test]
     fn derivation_is_stable() {
         let codename = Codename::parse("1234 5678 9012 3456 7890 1234 5678 9039").unwrap();

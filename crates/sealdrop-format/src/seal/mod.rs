@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use manifest::{Manifest, Part, PartKind, ReplyBlock};
 pub use reader::{OpenError, PartReader, SubmissionReader};
-pub use writer::{SealOptions, SealSummary, SubmissionWriter};
+pub use writer::{SealOptions, SubmissionWriter};
 
 /// Errors while sealing a submission.
 #[derive(Debug, thiserror::Error)]

@@ -50,14 +50,6 @@ impl Default for SealOptions {
     }
 }
 
-/// Summary of a sealed submission, safe to log in aggregate (no names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SealSummary {
-    pub parts: usize,
-    pub content_bytes: u64,
-    pub padded_plaintext_bytes: u64,
-}
-
 struct OpenPart {
     kind: PartKind,
     path: String,
@@ -199,15 +191,10 @@ impl<W: Write> SubmissionWriter<W> {
         self.manifest.reply = Some(reply);
     }
 
-    /// Number of parts finished so far.
-    pub fn parts(&self) -> usize {
-        self.manifest.parts.len()
-    }
-
     /// Writes the manifest, the padding and the archive trailer, then finishes
-    /// the age stream. Returns the output writer; the caller must still flush and
-    /// sync it.
-    pub fn finish(mut self) -> Result<(W, SealSummary), SealError> {
+    /// the age stream. Returns the output writer, which the caller must still
+    /// flush and sync, and the padded plaintext's length (a Padmé bucket).
+    pub fn finish(mut self) -> Result<(W, u64), SealError> {
         if self.open.is_some() {
             return Err(SealError::State("a part is still open"));
         }
@@ -224,12 +211,7 @@ impl<W: Write> SubmissionWriter<W> {
         self.zip.add_zero_entry(PADDING_PATH, padding)?;
         let stream = self.zip.finish()?;
         let output = stream.finish()?;
-        let summary = SealSummary {
-            parts: self.manifest.parts.len(),
-            content_bytes: self.manifest.total_size(),
-            padded_plaintext_bytes,
-        };
-        Ok((output, summary))
+        Ok((output, padded_plaintext_bytes))
     }
 }
 

@@ -14,11 +14,13 @@
 //! Objects are numbered in the order the pages reach them, so cleaning a
 //! cleaned file gives the same bytes.
 
+use crate::limits::{
+    MAX_RECORDS, PDF_MAX_CONTENT_STREAM_BYTES, PDF_MAX_CONTENT_TOTAL, PDF_MAX_PAGE_TREE_DEPTH,
+};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::io::Read;
 
 use super::object::{get, Dict, Document, Indirect, Object};
-use crate::limits::MAX_RECORDS;
 use crate::{jpeg, NotCleaned, Scrubbed};
 
 /// Keys of the dictionaries pages draw with (fonts and their descriptors,
@@ -237,13 +239,6 @@ const NAMED_IN_CATALOG: &[&[u8]] = &[
     b"StructTreeRoot",
 ];
 
-/// How deep a page tree may go.
-const MAX_TREE_DEPTH: usize = 64;
-/// What one content stream is inflated to when looking in it for inline
-/// JPEG pictures, and all of them together.
-const MAX_CONTENT_BYTES: u64 = 64 << 20;
-const MAX_CONTENT_TOTAL: u64 = 512 << 20;
-
 /// How a value's dictionaries are filtered, by where it was reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Mode {
@@ -355,9 +350,9 @@ fn collect_pages<'d>(doc: &'d Document, catalog: &'d Dict) -> Result<Vec<Page<'d
                 return Err(NotCleaned::new("PDF page tree that loops back on itself"));
             }
         }
-        if depth > MAX_TREE_DEPTH {
+        if depth > PDF_MAX_PAGE_TREE_DEPTH {
             return Err(NotCleaned::new(format!(
-                "PDF page tree deeper than {MAX_TREE_DEPTH}"
+                "PDF page tree deeper than {PDF_MAX_PAGE_TREE_DEPTH}"
             )));
         }
         let Object::Dict(dict) = doc.resolve(node) else {
@@ -525,12 +520,12 @@ impl Rebuild<'_, '_> {
         } else {
             let mut out = Vec::new();
             let _ = flate2::read::ZlibDecoder::new(data)
-                .take(MAX_CONTENT_BYTES)
+                .take(PDF_MAX_CONTENT_STREAM_BYTES)
                 .read_to_end(&mut out);
             self.content_inflated += out.len() as u64;
-            if self.content_inflated > MAX_CONTENT_TOTAL {
+            if self.content_inflated > PDF_MAX_CONTENT_TOTAL {
                 return Err(NotCleaned::new(format!(
-                    "PDF whose streams inflate beyond {MAX_CONTENT_TOTAL} bytes"
+                    "PDF whose streams inflate beyond {PDF_MAX_CONTENT_TOTAL} bytes"
                 )));
             }
             inflated = out;

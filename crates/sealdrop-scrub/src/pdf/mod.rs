@@ -14,18 +14,15 @@
 mod clean;
 mod object;
 
+use crate::limits::{
+    MAX_RECORDS, PDF_INSPECT_DICTIONARY_LOOKBACK, PDF_INSPECT_MAX_INFLATED_TOTAL,
+    PDF_INSPECT_MAX_STREAM_BYTES,
+};
 use std::io::Read;
 
 pub(crate) use clean::scrub;
 
-use super::limits::MAX_RECORDS;
 use super::{field_text, Category, Report};
-
-/// The most one stream is inflated to, and all of them together.
-const MAX_STREAM_BYTES: u64 = 16 << 20;
-const MAX_INFLATED_BYTES: u64 = 64 << 20;
-/// How far before `stream` its dictionary is looked for.
-const MAX_DICTIONARY_BYTES: usize = 4096;
 
 /// Dictionary keys and what their value reveals.
 const KEYS: &[(&[u8], Category, &str)] = &[
@@ -166,7 +163,7 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
             return;
         };
         at = end + 9;
-        let window = start.saturating_sub(MAX_DICTIONARY_BYTES);
+        let window = start.saturating_sub(PDF_INSPECT_DICTIONARY_LOOKBACK);
         let dictionary_start = window
             + data[window..start]
                 .windows(2)
@@ -177,21 +174,21 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
         }
         let mut inflated = Vec::new();
         let read = flate2::read::ZlibDecoder::new(&data[body_start..end])
-            .take(MAX_STREAM_BYTES + 1)
+            .take(PDF_INSPECT_MAX_STREAM_BYTES + 1)
             .read_to_end(&mut inflated);
         if read.is_err() && inflated.is_empty() {
             continue;
         }
-        if inflated.len() as u64 > MAX_STREAM_BYTES {
+        if inflated.len() as u64 > PDF_INSPECT_MAX_STREAM_BYTES {
             report.unchecked(format!(
-                "a compressed stream larger than {MAX_STREAM_BYTES} bytes"
+                "a compressed stream larger than {PDF_INSPECT_MAX_STREAM_BYTES} bytes"
             ));
             continue;
         }
         inflated_total += inflated.len() as u64;
-        if inflated_total > MAX_INFLATED_BYTES {
+        if inflated_total > PDF_INSPECT_MAX_INFLATED_TOTAL {
             report.unchecked(format!(
-                "compressed streams beyond {MAX_INFLATED_BYTES} bytes in all"
+                "compressed streams beyond {PDF_INSPECT_MAX_INFLATED_TOTAL} bytes in all"
             ));
             return;
         }

@@ -14,22 +14,15 @@
 //! (NOT CLEANED beyond them), and nothing follows a reference while reading,
 //! so a reference loop cannot hang it.
 
+use crate::limits::{
+    PDF_MAX_NESTING, PDF_MAX_OBJECTS, PDF_MAX_OBJECT_STREAMS_TOTAL, PDF_MAX_OBJECT_STREAM_BYTES,
+    PDF_MAX_VALUES,
+};
 use std::collections::HashMap;
 use std::io::Read;
 use std::ops::Range;
 
 use super::super::NotCleaned;
-
-/// Nesting of arrays and dictionaries inside one object.
-const MAX_DEPTH: usize = 64;
-/// Values (numbers, names, strings…) kept from one file: each costs about
-/// 40 bytes of memory, so this bounds it near 200 MiB.
-const MAX_VALUES: usize = 5_000_000;
-/// Indirect objects in one file (each costs about 450 bytes with its map entry).
-const MAX_OBJECTS: usize = 500_000;
-/// What one object stream may inflate to, and all of them together.
-const MAX_OBJECT_STREAM_BYTES: u64 = 64 << 20;
-const MAX_INFLATED_BYTES: u64 = 256 << 20;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Object {
@@ -118,9 +111,9 @@ impl<'a> Document<'a> {
                         }
                     }
                     objects.insert(number, (position, indirect));
-                    if objects.len() > MAX_OBJECTS {
+                    if objects.len() > PDF_MAX_OBJECTS {
                         return Err(NotCleaned::new(format!(
-                            "PDF with more than {MAX_OBJECTS} objects"
+                            "PDF with more than {PDF_MAX_OBJECTS} objects"
                         )));
                     }
                 }
@@ -158,7 +151,7 @@ impl<'a> Document<'a> {
                 values: lexer.values,
             };
             let mut offsets = Vec::new();
-            for _ in 0..count.min(MAX_OBJECTS) {
+            for _ in 0..count.min(PDF_MAX_OBJECTS) {
                 match (inner.token()?, inner.token()?) {
                     (Some(Token::Int(number)), Some(Token::Int(offset))) => {
                         offsets.push((number, offset))
@@ -183,9 +176,9 @@ impl<'a> Document<'a> {
                 }
             }
             lexer.values = inner.values;
-            if objects.len() > MAX_OBJECTS {
+            if objects.len() > PDF_MAX_OBJECTS {
                 return Err(NotCleaned::new(format!(
-                    "PDF with more than {MAX_OBJECTS} objects"
+                    "PDF with more than {PDF_MAX_OBJECTS} objects"
                 )));
             }
         }
@@ -244,17 +237,17 @@ fn inflate_object_stream(
     }
     let mut packed = Vec::new();
     let _ = flate2::read::ZlibDecoder::new(encoded)
-        .take(MAX_OBJECT_STREAM_BYTES + 1)
+        .take(PDF_MAX_OBJECT_STREAM_BYTES + 1)
         .read_to_end(&mut packed);
-    if packed.len() as u64 > MAX_OBJECT_STREAM_BYTES {
+    if packed.len() as u64 > PDF_MAX_OBJECT_STREAM_BYTES {
         return Err(NotCleaned::new(format!(
-            "PDF object stream inflating beyond {MAX_OBJECT_STREAM_BYTES} bytes"
+            "PDF object stream inflating beyond {PDF_MAX_OBJECT_STREAM_BYTES} bytes"
         )));
     }
     *inflated_total += packed.len() as u64;
-    if *inflated_total > MAX_INFLATED_BYTES {
+    if *inflated_total > PDF_MAX_OBJECT_STREAMS_TOTAL {
         return Err(NotCleaned::new(format!(
-            "PDF object streams inflating beyond {MAX_INFLATED_BYTES} bytes in all"
+            "PDF object streams inflating beyond {PDF_MAX_OBJECT_STREAMS_TOTAL} bytes in all"
         )));
     }
     Ok(packed)
@@ -347,9 +340,9 @@ impl<'a> Lexer<'a> {
 
     fn count_value(&mut self) -> Result<(), NotCleaned> {
         self.values += 1;
-        if self.values > MAX_VALUES {
+        if self.values > PDF_MAX_VALUES {
             return Err(NotCleaned::new(format!(
-                "PDF with more than {MAX_VALUES} values"
+                "PDF with more than {PDF_MAX_VALUES} values"
             )));
         }
         Ok(())
@@ -499,9 +492,9 @@ impl<'a> Lexer<'a> {
 
     /// One object, with `depth` containers around it.
     fn object(&mut self, depth: usize) -> Result<Object, NotCleaned> {
-        if depth > MAX_DEPTH {
+        if depth > PDF_MAX_NESTING {
             return Err(NotCleaned::new(format!(
-                "PDF objects nested more than {MAX_DEPTH} deep"
+                "PDF objects nested more than {PDF_MAX_NESTING} deep"
             )));
         }
         self.count_value()?;

@@ -153,7 +153,6 @@ struct Shared {
     bucket_url: String,
     region: String,
     location: BucketLocation,
-    endpoint: String,
     runtime: Handle,
     /// Turns for [`Bucket::put_file`] ([`TRANSFERS_AT_ONCE`]).
     transfers: tokio::sync::Semaphore,
@@ -308,7 +307,6 @@ impl Bucket {
                 ),
                 region,
                 location: location.clone(),
-                endpoint: endpoint_shown.clone(),
                 runtime,
                 transfers: tokio::sync::Semaphore::new(TRANSFERS_AT_ONCE),
             }),
@@ -622,11 +620,6 @@ impl Bucket {
             }
             Ok(body.to_vec())
         })
-    }
-
-    /// Where the client connects, for messages.
-    pub fn endpoint(&self) -> &str {
-        &self.shared.endpoint
     }
 }
 

@@ -18,7 +18,7 @@ pub mod replies;
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -586,11 +586,6 @@ impl Store {
             }
         }
         Ok((files, bytes))
-    }
-
-    /// The user id that owns the store (for diagnostics).
-    pub fn owner(&self) -> io::Result<u32> {
-        Ok(fs::metadata(&self.dir)?.uid())
     }
 }
 

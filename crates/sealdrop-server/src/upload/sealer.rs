@@ -279,7 +279,7 @@ async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionI
     } = state;
     let finished = app
         .workers
-        .run(move || writer.finish().map(|(file, _summary)| file))
+        .run(move || writer.finish().map(|(file, _padded_len)| file))
         .await;
     let file = match finished {
         Ok(Ok(file)) => file,

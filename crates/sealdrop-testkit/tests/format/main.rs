@@ -10,6 +10,7 @@ mod golden;
 mod interop;
 mod open_cli;
 mod pq;
+mod readme;
 mod replies;
 mod scrub;
 mod zip64;

@@ -219,8 +219,7 @@ fn a_sealed_submission_past_4_gib_is_padded_exactly() {
         }
         w.end_part().unwrap();
     }
-    let (sink, summary) = w.finish().unwrap();
-    let padded = summary.padded_plaintext_bytes;
+    let (sink, padded) = w.finish().unwrap();
     assert!(padded > 4 * GIB);
     assert_eq!(padme(padded), padded, "a Padmé bucket");
     let header_end = sink
