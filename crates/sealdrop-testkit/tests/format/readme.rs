@@ -49,10 +49,18 @@ fn flags_in(text: &str) -> BTreeSet<String> {
 
 /// A command's long flags and their defaults, from its `--help`.
 fn help(program: &str, args: &[&str]) -> Vec<(String, Option<String>)> {
+    help_with_short(program, args)
+        .into_iter()
+        .map(|(long, _, default)| (long, default))
+        .collect()
+}
+
+/// `help`, with each flag's short form (`-o` for `--output`) if it has one.
+fn help_with_short(program: &str, args: &[&str]) -> Vec<(String, Option<String>, Option<String>)> {
     let out = run(Command::new(bin(program)).args(args).arg("--help"));
     assert_success(&out, &format!("{program} {} --help", args.join(" ")));
     let text = String::from_utf8(out.stdout).unwrap();
-    let mut options: Vec<(String, Option<String>)> = Vec::new();
+    let mut options: Vec<(String, Option<String>, Option<String>)> = Vec::new();
     for line in text.lines() {
         let trimmed = line.trim_start();
         let flag_line = trimmed.starts_with("--")
@@ -63,13 +71,20 @@ fn help(program: &str, args: &[&str]) -> Vec<(String, Option<String>)> {
                 .find(|w| w.starts_with("--"))
                 .unwrap()
                 .to_owned();
+            let short = trimmed
+                .strip_suffix(',')
+                .unwrap_or(trimmed)
+                .split(',')
+                .next()
+                .filter(|w| w.len() == 2 && w.starts_with('-'))
+                .map(str::to_owned);
             if long != "--help" && long != "--version" {
-                options.push((long, None));
+                options.push((long, short, None));
             }
         }
         if let (Some(last), Some(at)) = (options.last_mut(), line.find("[default: ")) {
             let rest = &line[at + "[default: ".len()..];
-            last.1 = Some(rest[..rest.find(']').unwrap()].to_owned());
+            last.2 = Some(rest[..rest.find(']').unwrap()].to_owned());
         }
     }
     options
@@ -146,11 +161,15 @@ fn check_synopsis(program: &str, heading: &str, commands: &[&str]) {
     let text = section(&readme, heading);
     let mentioned = flags_in(text);
     let mut problems = Vec::new();
+    let named_short = |short: &str| {
+        text.split(|c: char| c.is_whitespace() || "[]`(),".contains(c))
+            .any(|word| word == short)
+    };
     for command in commands {
-        let options = help(program, &[command]);
-        let known: BTreeSet<&str> = options.iter().map(|(f, _)| f.as_str()).collect();
-        for (flag, _) in &options {
-            if !mentioned.contains(flag) {
+        let options = help_with_short(program, &[command]);
+        let known: BTreeSet<&str> = options.iter().map(|(f, _, _)| f.as_str()).collect();
+        for (flag, short, _) in &options {
+            if !mentioned.contains(flag) && !short.as_deref().is_some_and(named_short) {
                 problems.push(format!("`{program} {command}` has {flag}, which README's {heading} section never names"));
             }
         }
