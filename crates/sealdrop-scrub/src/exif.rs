@@ -153,7 +153,7 @@ pub(crate) fn inspect_at(tiff: &[u8], report: &mut Report, place: &str, depth: u
         });
         if let Some(jpeg) = embedded.filter(|j| j.starts_with(b"\xFF\xD8")) {
             if depth < super::limits::MAX_NESTED_IMAGES {
-                super::jpeg::inspect_embedded(
+                crate::inspect_embedded_jpeg(
                     jpeg,
                     report,
                     &format!("{place} thumbnail: "),

@@ -236,3 +236,41 @@ fn field_text(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// A picture inside a document, inspected with its place named. Only
+/// pictures: a document inside a document is reported, never followed (a
+/// ZIP can contain itself).
+pub(crate) fn nested_picture(data: &[u8], name: &str, report: &mut Report) {
+    if !matches!(
+        Kind::of(data),
+        Kind::Jpeg | Kind::Png | Kind::Gif | Kind::WebP
+    ) {
+        report.add(
+            Category::Hidden,
+            "embedded file",
+            format!("{name} ({})", Kind::of(data).describe()),
+            name,
+        );
+        return;
+    }
+    let mut inner = inspect(data, name);
+    for finding in inner.findings.drain(..) {
+        report.add(
+            finding.category,
+            &finding.what,
+            finding.value,
+            &format!("{name}: {}", finding.place),
+        );
+    }
+    for what in inner.unchecked {
+        report.unchecked(format!("{name}: {what}"));
+    }
+}
+
+/// A JPEG inside another file's metadata (an EXIF thumbnail, which may show
+/// the picture before it was cropped): inspected as a file of its own, to a
+/// bounded depth. The formats that embed each other (a JPEG holds EXIF, EXIF
+/// holds a JPEG) reach each other through here, not by importing each other.
+pub(crate) fn inspect_embedded_jpeg(data: &[u8], report: &mut Report, place: &str, depth: usize) {
+    jpeg::inspect_embedded(data, report, place, depth);
+}

@@ -288,7 +288,7 @@ fn inspect_id3v2(tag: &[u8], report: &mut Report) {
                 "APIC" => {
                     let picture = picture_of(body);
                     if let Some(picture) = picture {
-                        super::ooxml::nested_picture(picture, &format!("{place} {id}"), report);
+                        crate::nested_picture(picture, &format!("{place} {id}"), report);
                     }
                     format!("{} bytes", body.len())
                 }

@@ -288,9 +288,9 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
                     "a picture of the first page, maybe of an earlier version",
                     n,
                 );
-                super::ooxml::nested_picture(&part.data, n, report);
+                crate::nested_picture(&part.data, n, report);
             }
-            n if n.starts_with("Pictures/") => super::ooxml::nested_picture(&part.data, n, report),
+            n if n.starts_with("Pictures/") => crate::nested_picture(&part.data, n, report),
             n if n.starts_with("Object ") => {
                 objects.insert(n.split('/').next().unwrap_or_default().to_owned());
             }

@@ -11,20 +11,24 @@
 //!   sealed file in the [`store`];
 //! - [`replies`]: the source's side of the reply channel (codename in,
 //!   replies out, follow-ups into [`upload`]);
-//! - [`problem`]: the one place an outcome becomes a page and is counted;
+//! - [`outcome`]: how a request can end badly, and [`answer`]: the one
+//!   place an outcome becomes a page and is counted; [`form`]: the forms'
+//!   field names;
 //! - [`pickup_api`]: the editors' side door, on its own listeners (pickup of
 //!   sealed files, push of replies).
 
+mod answer;
 mod app;
 pub mod config;
 mod desks;
+pub mod form;
 mod headers;
 mod listen;
 pub mod logging;
 pub mod notify;
+mod outcome;
 pub mod pages;
 pub mod pickup_api;
-mod problem;
 pub mod replies;
 pub mod router;
 pub mod run;

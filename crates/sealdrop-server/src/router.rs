@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use super::answer::{answer_submission, html, problem_page};
 use super::headers::security_headers;
+use super::outcome::Problem;
 use super::pages::{self, Lang};
-use super::problem::{answer_submission, html, problem_page, Problem};
 use super::replies::routes as replies;
 use super::App;
 

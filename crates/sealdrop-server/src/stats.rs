@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::outcome::Problem;
+
 /// What the interval summary counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Counter {
@@ -84,10 +86,31 @@ impl Stats {
     }
 }
 
+/// The counter of an outcome in the interval summary; requests that never
+/// reached an upload are not counted.
+pub(crate) fn counter_of(problem: Problem) -> Option<Counter> {
+    Some(match problem {
+        Problem::TooLarge | Problem::TooManyFiles | Problem::MessageTooLong => Counter::TooLarge,
+        Problem::Malformed | Problem::Empty => Counter::Malformed,
+        Problem::Aborted => Counter::Aborted,
+        Problem::Busy => Counter::Busy,
+        Problem::Full => Counter::StoreFull,
+        Problem::Timeout => Counter::TimedOut,
+        Problem::Evicted => Counter::Evicted,
+        Problem::Internal => Counter::Failed,
+        Problem::NotFound
+        | Problem::MethodNotAllowed
+        | Problem::CodenameTypo
+        | Problem::FieldTooLong
+        | Problem::LoginBusy => return None,
+        // A follow-up refused for its token is an upload that was not sealed.
+        Problem::Expired => Counter::Malformed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::problem::Problem;
 
     #[test]
     fn every_counter_is_reported_once_and_reset() {
@@ -114,7 +137,7 @@ mod tests {
     #[test]
     fn every_upload_outcome_is_counted() {
         for &p in Problem::ALL {
-            let counted = p.counter();
+            let counted = counter_of(p);
             match p {
                 // Not uploads: pages of the site and of the replies login.
                 Problem::NotFound

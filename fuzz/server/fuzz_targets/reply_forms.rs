@@ -6,7 +6,7 @@
 use std::time::SystemTime;
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_server::replies::form::field;
+use sealdrop_server::replies::urlencoded::field;
 use sealdrop_server::replies::token::FormTokens;
 
 fuzz_target!(|data: &[u8]| {

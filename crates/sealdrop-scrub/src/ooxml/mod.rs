@@ -18,7 +18,7 @@ pub(crate) use clean::scrub;
 
 use super::xmlread::{attribute, walk, Node};
 use super::zipdoc::{self, Part};
-use super::{field_text, Category, Kind, Report};
+use super::{field_text, Category, Report};
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 const W14: &str = "http://schemas.microsoft.com/office/word/2010/wordml";
@@ -150,6 +150,18 @@ fn remote_field(instruction: &str) -> bool {
     .any(|k| upper.starts_with(k))
 }
 
+/// Walks the part at hand with a visitor, recording a parse failure.
+type OnXml<'a> = dyn FnMut(&mut dyn FnMut(Node)) + 'a;
+
+/// Counts of things reported once per document, not per part.
+#[derive(Default)]
+struct Tally {
+    changes: usize,
+    comments: usize,
+    rsids: usize,
+    notes: usize,
+}
+
 pub(crate) fn inspect(data: &[u8], report: &mut Report) {
     let parts = match zipdoc::read_parts(data) {
         Ok(parts) => parts,
@@ -158,10 +170,7 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
             return;
         }
     };
-    let mut changes = 0usize;
-    let mut comments = 0usize;
-    let mut rsids = 0usize;
-    let mut notes = 0usize;
+    let mut tally = Tally::default();
     for part in &parts {
         let name = part.name.as_str();
         let place = name;
@@ -282,266 +291,17 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
                     "a picture of the first page, maybe of an earlier version",
                     place,
                 );
-                nested_picture(&part.data, name, report);
+                crate::nested_picture(&part.data, name, report);
             }
-            "word/comments.xml" | "word/commentsExtended.xml" => on_xml(&mut |node| {
-                if let Node::Open {
-                    local: "comment",
-                    attributes,
-                } = node
-                {
-                    comments += 1;
-                    if let Some(author) = attribute(attributes, "author") {
-                        report.add(
-                            Category::People,
-                            "comment by",
-                            field_text(author.as_bytes()),
-                            place,
-                        );
-                    }
-                    if let Some(date) = attribute(attributes, "date") {
-                        report.add(
-                            Category::Times,
-                            "comment written",
-                            field_text(date.as_bytes()),
-                            place,
-                        );
-                    }
-                }
-            }),
-            "word/people.xml" => on_xml(&mut |node| {
-                if let Node::Open {
-                    local: "person",
-                    attributes,
-                } = node
-                {
-                    if let Some(author) = attribute(attributes, "author") {
-                        report.add(
-                            Category::People,
-                            "person who commented or edited",
-                            field_text(author.as_bytes()),
-                            place,
-                        );
-                    }
-                }
-            }),
-            "word/settings.xml" => on_xml(&mut |node| match node {
-                Node::Open { local: "rsid", .. } => rsids += 1,
-                Node::Open {
-                    local: "docVar",
-                    attributes,
-                } => report.add(
-                    Category::Hidden,
-                    "document variable",
-                    format!(
-                        "{}: {}",
-                        attribute(attributes, "name").unwrap_or_default(),
-                        field_text(attribute(attributes, "val").unwrap_or_default().as_bytes())
-                    ),
-                    place,
-                ),
-                Node::Open {
-                    local: "trackRevisions",
-                    ..
-                } => report.add(
-                    Category::History,
-                    "tracking changes",
-                    "edits are recorded as tracked changes",
-                    place,
-                ),
-                _ => {}
-            }),
-            n if n.starts_with("word/") && n.ends_with(".xml") => on_xml(&mut |node| match node {
-                Node::Open {
-                    local: "ins" | "del" | "moveFrom" | "moveTo",
-                    attributes,
-                } => {
-                    if let Some(author) = attribute(attributes, "author") {
-                        changes += 1;
-                        report.add(
-                            Category::People,
-                            "tracked change by",
-                            field_text(author.as_bytes()),
-                            place,
-                        );
-                        if let Some(date) = attribute(attributes, "date") {
-                            report.add(
-                                Category::Times,
-                                "tracked change made",
-                                field_text(date.as_bytes()),
-                                place,
-                            );
-                        }
-                    }
-                }
-                Node::Open {
-                    local: "vanish", ..
-                } => report.add(
-                    Category::Hidden,
-                    "hidden text",
-                    "text formatted not to show",
-                    place,
-                ),
-                Node::Open {
-                    local: "fldSimple",
-                    attributes,
-                } => {
-                    if let Some(instruction) =
-                        attribute(attributes, "instr").filter(|i| remote_field(i))
-                    {
-                        report.add(
-                            Category::Active,
-                            "field that fetches outside content",
-                            field_text(instruction.as_bytes()),
-                            place,
-                        );
-                    }
-                }
-                Node::Text {
-                    inside: "instrText",
-                    text,
-                    ..
-                } if remote_field(text) => report.add(
-                    Category::Active,
-                    "field that fetches outside content",
-                    field_text(text.as_bytes()),
-                    place,
-                ),
-                _ => {}
-            }),
-            "xl/workbook.xml" => on_xml(&mut |node| match node {
-                Node::Open {
-                    local: "absPath",
-                    attributes,
-                } => report.add(
-                    Category::Device,
-                    "folder the workbook was saved in",
-                    field_text(attribute(attributes, "url").unwrap_or_default().as_bytes()),
-                    place,
-                ),
-                Node::Open {
-                    local: "fileSharing",
-                    attributes,
-                } => {
-                    if let Some(user) = attribute(attributes, "userName") {
-                        report.add(
-                            Category::People,
-                            "reserved by",
-                            field_text(user.as_bytes()),
-                            place,
-                        );
-                    }
-                }
-                Node::Open {
-                    local: "customWorkbookView",
-                    attributes,
-                } => report.add(
-                    Category::People,
-                    "personal view",
-                    field_text(attribute(attributes, "name").unwrap_or_default().as_bytes()),
-                    place,
-                ),
-                Node::Open {
-                    local: "revisionPtr",
-                    attributes,
-                } => report.add(
-                    Category::History,
-                    "revision id",
-                    field_text(
-                        attribute(attributes, "documentId")
-                            .unwrap_or_default()
-                            .as_bytes(),
-                    ),
-                    place,
-                ),
-                Node::Open {
-                    local: "sheet",
-                    attributes,
-                } => {
-                    if let Some(state) = attribute(attributes, "state").filter(|s| *s != "visible")
-                    {
-                        report.add(
-                            Category::History,
-                            "hidden sheet",
-                            format!(
-                                "{} ({state})",
-                                field_text(
-                                    attribute(attributes, "name").unwrap_or_default().as_bytes()
-                                )
-                            ),
-                            place,
-                        );
-                    }
-                }
-                _ => {}
-            }),
-            n if n.starts_with("xl/worksheets/") && n.ends_with(".xml") => {
-                on_xml(&mut |node| match node {
-                    Node::Text {
-                        inside: "f", text, ..
-                    } if sheet::fetching_formula(text) => report.add(
-                        Category::Active,
-                        "formula that fetches from outside when it recalculates",
-                        field_text(text.as_bytes()),
-                        place,
-                    ),
-                    Node::Open {
-                        local: "worksheet",
-                        attributes,
-                    } => {
-                        if let Some(uid) = attribute(attributes, "uid") {
-                            report.add(
-                                Category::History,
-                                "revision id",
-                                field_text(uid.as_bytes()),
-                                place,
-                            );
-                        }
-                    }
-                    _ => {}
-                })
-            }
+            _ if word::inspect_part(part, report, &mut tally, &mut on_xml)
+                || sheet::inspect_part(part, report, &mut on_xml)
+                || slide::inspect_part(part, report, &mut tally, &mut on_xml) => {}
             n if n.contains("/printerSettings/") => report.add(
                 Category::Device,
                 "printer settings",
                 printer_name(&part.data),
                 place,
             ),
-            n if n.starts_with("ppt/tags/") => on_xml(&mut |node| {
-                if let Node::Open {
-                    local: "tag",
-                    attributes,
-                } = node
-                {
-                    report.add(
-                        Category::Hidden,
-                        "tag",
-                        format!(
-                            "{}: {}",
-                            field_text(
-                                attribute(attributes, "name").unwrap_or_default().as_bytes()
-                            ),
-                            field_text(attribute(attributes, "val").unwrap_or_default().as_bytes())
-                        ),
-                        place,
-                    );
-                }
-            }),
-            n if n.starts_with("xl/comments") => on_xml(&mut |node| {
-                if let Node::Text {
-                    inside: "author",
-                    text,
-                    ..
-                } = node
-                {
-                    report.add(
-                        Category::People,
-                        "comment by",
-                        field_text(text.as_bytes()),
-                        place,
-                    );
-                }
-            }),
             n if n.starts_with("xl/persons/") || n == "ppt/commentAuthors.xml" => {
                 on_xml(&mut |node| {
                     if let Node::Open { attributes, .. } = node {
@@ -558,26 +318,7 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
                     }
                 })
             }
-            n if n.starts_with("xl/externalLinks/") && n.ends_with(".xml") => report.add(
-                Category::Active,
-                "link to another workbook",
-                "updated from elsewhere when the workbook opens",
-                place,
-            ),
-            n if n.starts_with("ppt/comments/") => comments += 1,
-            n if n.starts_with("ppt/notesSlides/") && n.ends_with(".xml") => notes += 1,
-            n if n.starts_with("ppt/slides/slide") && n.ends_with(".xml") => on_xml(&mut |node| {
-                if let Node::Open {
-                    local: "sld",
-                    attributes,
-                } = node
-                {
-                    if attribute(attributes, "show") == Some("0") {
-                        report.add(Category::History, "hidden slide", name.to_owned(), place);
-                    }
-                }
-            }),
-            n if n.contains("/media/") => nested_picture(&part.data, name, report),
+            n if n.contains("/media/") => crate::nested_picture(&part.data, name, report),
             _ => {}
         }
         if let Some(e) = failed {
@@ -602,35 +343,41 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
             });
         }
     }
-    if changes > 0 {
+    if tally.changes > 0 {
         report.add(
             Category::History,
             "tracked changes",
-            format!("{changes} insertions, deletions or moves, with their authors"),
+            format!(
+                "{} insertions, deletions or moves, with their authors",
+                tally.changes
+            ),
             "word/",
         );
     }
-    if comments > 0 {
+    if tally.comments > 0 {
         report.add(
             Category::Hidden,
             "comments",
-            format!("{comments}"),
+            format!("{}", tally.comments),
             "comments parts",
         );
     }
-    if rsids > 0 {
+    if tally.rsids > 0 {
         report.add(
             Category::History,
             "revision-save ids",
-            format!("{rsids}: they tie the document to the editing sessions that made it"),
+            format!(
+                "{}: they tie the document to the editing sessions that made it",
+                tally.rsids
+            ),
             "word/settings.xml",
         );
     }
-    if notes > 0 {
+    if tally.notes > 0 {
         report.add(
             Category::Hidden,
             "speaker notes",
-            format!("{notes} slides have notes"),
+            format!("{} slides have notes", tally.notes),
             "ppt/notesSlides/",
         );
     }
@@ -687,36 +434,6 @@ fn printer_name(data: &[u8]) -> String {
         .take(64)
         .collect();
     format!("{} ({} bytes)", field_text(&narrow), data.len())
-}
-
-/// A picture inside a document, inspected with its place named. Only
-/// pictures: a document inside a document is reported, never followed (a
-/// ZIP can contain itself).
-pub(super) fn nested_picture(data: &[u8], name: &str, report: &mut Report) {
-    if !matches!(
-        Kind::of(data),
-        Kind::Jpeg | Kind::Png | Kind::Gif | Kind::WebP
-    ) {
-        report.add(
-            Category::Hidden,
-            "embedded file",
-            format!("{name} ({})", Kind::of(data).describe()),
-            name,
-        );
-        return;
-    }
-    let mut inner = super::inspect(data, name);
-    for finding in inner.findings.drain(..) {
-        report.add(
-            finding.category,
-            &finding.what,
-            finding.value,
-            &format!("{name}: {}", finding.place),
-        );
-    }
-    for what in inner.unchecked {
-        report.unchecked(format!("{name}: {what}"));
-    }
 }
 
 #[cfg(test)]

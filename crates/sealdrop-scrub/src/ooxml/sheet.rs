@@ -9,6 +9,9 @@
 //! folder it was saved in (`x15ac:absPath`), who reserved it
 //! (`fileSharing`), personal views and revision ids go.
 
+use crate::zipdoc::Part;
+use crate::{Category, Report};
+
 use super::clean::Profile;
 use super::{MC, R, XML};
 use crate::field_text;
@@ -148,6 +151,141 @@ pub(super) const PROFILE: Profile = Profile {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
     ),
 };
+
+/// What a SpreadsheetML (XLSX) part reveals, for `inspect`; false for a part that is
+/// not one of this format's (the caller then looks at it as a shared part).
+pub(super) fn inspect_part(part: &Part, report: &mut Report, on_xml: &mut super::OnXml) -> bool {
+    let name = part.name.as_str();
+    let place = name;
+    match name {
+        "xl/workbook.xml" => on_xml(&mut |node| match node {
+            Node::Open {
+                local: "absPath",
+                attributes,
+            } => report.add(
+                Category::Device,
+                "folder the workbook was saved in",
+                field_text(
+                    crate::xmlread::attribute(attributes, "url")
+                        .unwrap_or_default()
+                        .as_bytes(),
+                ),
+                place,
+            ),
+            Node::Open {
+                local: "fileSharing",
+                attributes,
+            } => {
+                if let Some(user) = crate::xmlread::attribute(attributes, "userName") {
+                    report.add(
+                        Category::People,
+                        "reserved by",
+                        field_text(user.as_bytes()),
+                        place,
+                    );
+                }
+            }
+            Node::Open {
+                local: "customWorkbookView",
+                attributes,
+            } => report.add(
+                Category::People,
+                "personal view",
+                field_text(
+                    crate::xmlread::attribute(attributes, "name")
+                        .unwrap_or_default()
+                        .as_bytes(),
+                ),
+                place,
+            ),
+            Node::Open {
+                local: "revisionPtr",
+                attributes,
+            } => report.add(
+                Category::History,
+                "revision id",
+                field_text(
+                    crate::xmlread::attribute(attributes, "documentId")
+                        .unwrap_or_default()
+                        .as_bytes(),
+                ),
+                place,
+            ),
+            Node::Open {
+                local: "sheet",
+                attributes,
+            } => {
+                if let Some(state) =
+                    crate::xmlread::attribute(attributes, "state").filter(|s| *s != "visible")
+                {
+                    report.add(
+                        Category::History,
+                        "hidden sheet",
+                        format!(
+                            "{} ({state})",
+                            field_text(
+                                crate::xmlread::attribute(attributes, "name")
+                                    .unwrap_or_default()
+                                    .as_bytes()
+                            )
+                        ),
+                        place,
+                    );
+                }
+            }
+            _ => {}
+        }),
+        n if n.starts_with("xl/worksheets/") && n.ends_with(".xml") => {
+            on_xml(&mut |node| match node {
+                Node::Text {
+                    inside: "f", text, ..
+                } if fetching_formula(text) => report.add(
+                    Category::Active,
+                    "formula that fetches from outside when it recalculates",
+                    field_text(text.as_bytes()),
+                    place,
+                ),
+                Node::Open {
+                    local: "worksheet",
+                    attributes,
+                } => {
+                    if let Some(uid) = crate::xmlread::attribute(attributes, "uid") {
+                        report.add(
+                            Category::History,
+                            "revision id",
+                            field_text(uid.as_bytes()),
+                            place,
+                        );
+                    }
+                }
+                _ => {}
+            })
+        }
+        n if n.starts_with("xl/comments") => on_xml(&mut |node| {
+            if let Node::Text {
+                inside: "author",
+                text,
+                ..
+            } = node
+            {
+                report.add(
+                    Category::People,
+                    "comment by",
+                    field_text(text.as_bytes()),
+                    place,
+                );
+            }
+        }),
+        n if n.starts_with("xl/externalLinks/") && n.ends_with(".xml") => report.add(
+            Category::Active,
+            "link to another workbook",
+            "updated from elsewhere when the workbook opens",
+            place,
+        ),
+        _ => return false,
+    }
+    true
+}
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,11 @@
 //! every extension list goes (slide and shape creation ids, section
 //! names), and so do links that start a program or a macro.
 
+use super::Tally;
+use crate::xmlread::Node;
+use crate::zipdoc::Part;
+use crate::{field_text, Category, Report};
+
 use super::clean::Profile;
 use super::{MATH, MC, R, XML};
 use crate::xmlfilter::{Action, Element};
@@ -100,3 +105,58 @@ pub(super) const PROFILE: Profile = Profile {
         "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
     ),
 };
+
+/// What a PresentationML (PPTX) part reveals, for `inspect`; false for a part that is
+/// not one of this format's (the caller then looks at it as a shared part).
+pub(super) fn inspect_part(
+    part: &Part,
+    report: &mut Report,
+    tally: &mut Tally,
+    on_xml: &mut super::OnXml,
+) -> bool {
+    let name = part.name.as_str();
+    let place = name;
+    match name {
+        n if n.starts_with("ppt/tags/") => on_xml(&mut |node| {
+            if let Node::Open {
+                local: "tag",
+                attributes,
+            } = node
+            {
+                report.add(
+                    Category::Hidden,
+                    "tag",
+                    format!(
+                        "{}: {}",
+                        field_text(
+                            crate::xmlread::attribute(attributes, "name")
+                                .unwrap_or_default()
+                                .as_bytes()
+                        ),
+                        field_text(
+                            crate::xmlread::attribute(attributes, "val")
+                                .unwrap_or_default()
+                                .as_bytes()
+                        )
+                    ),
+                    place,
+                );
+            }
+        }),
+        n if n.starts_with("ppt/comments/") => tally.comments += 1,
+        n if n.starts_with("ppt/notesSlides/") && n.ends_with(".xml") => tally.notes += 1,
+        n if n.starts_with("ppt/slides/slide") && n.ends_with(".xml") => on_xml(&mut |node| {
+            if let Node::Open {
+                local: "sld",
+                attributes,
+            } = node
+            {
+                if crate::xmlread::attribute(attributes, "show") == Some("0") {
+                    report.add(Category::History, "hidden slide", name.to_owned(), place);
+                }
+            }
+        }),
+        _ => return false,
+    }
+    true
+}

@@ -1,6 +1,10 @@
 //! Word (DOCX): what a document needs to show its content, and the rules
 //! its parts are rewritten by.
 
+use super::Tally;
+use crate::zipdoc::Part;
+use crate::{Category, Report};
+
 use super::clean::Profile;
 use super::{remote_field, MATH, MC, R, W, W14, XML};
 use crate::field_text;
@@ -202,6 +206,151 @@ pub(super) const PROFILE: Profile = Profile {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
     ),
 };
+
+/// What a WordprocessingML (DOCX) part reveals, for `inspect`; false for a part that is
+/// not one of this format's (the caller then looks at it as a shared part).
+pub(super) fn inspect_part(
+    part: &Part,
+    report: &mut Report,
+    tally: &mut Tally,
+    on_xml: &mut super::OnXml,
+) -> bool {
+    let name = part.name.as_str();
+    let place = name;
+    match name {
+        "word/comments.xml" | "word/commentsExtended.xml" => on_xml(&mut |node| {
+            if let Node::Open {
+                local: "comment",
+                attributes,
+            } = node
+            {
+                tally.comments += 1;
+                if let Some(author) = crate::xmlread::attribute(attributes, "author") {
+                    report.add(
+                        Category::People,
+                        "comment by",
+                        field_text(author.as_bytes()),
+                        place,
+                    );
+                }
+                if let Some(date) = crate::xmlread::attribute(attributes, "date") {
+                    report.add(
+                        Category::Times,
+                        "comment written",
+                        field_text(date.as_bytes()),
+                        place,
+                    );
+                }
+            }
+        }),
+        "word/people.xml" => on_xml(&mut |node| {
+            if let Node::Open {
+                local: "person",
+                attributes,
+            } = node
+            {
+                if let Some(author) = crate::xmlread::attribute(attributes, "author") {
+                    report.add(
+                        Category::People,
+                        "person who commented or edited",
+                        field_text(author.as_bytes()),
+                        place,
+                    );
+                }
+            }
+        }),
+        "word/settings.xml" => on_xml(&mut |node| match node {
+            Node::Open { local: "rsid", .. } => tally.rsids += 1,
+            Node::Open {
+                local: "docVar",
+                attributes,
+            } => report.add(
+                Category::Hidden,
+                "document variable",
+                format!(
+                    "{}: {}",
+                    crate::xmlread::attribute(attributes, "name").unwrap_or_default(),
+                    field_text(
+                        crate::xmlread::attribute(attributes, "val")
+                            .unwrap_or_default()
+                            .as_bytes()
+                    )
+                ),
+                place,
+            ),
+            Node::Open {
+                local: "trackRevisions",
+                ..
+            } => report.add(
+                Category::History,
+                "tracking changes",
+                "edits are recorded as tracked changes",
+                place,
+            ),
+            _ => {}
+        }),
+        n if n.starts_with("word/") && n.ends_with(".xml") => on_xml(&mut |node| match node {
+            Node::Open {
+                local: "ins" | "del" | "moveFrom" | "moveTo",
+                attributes,
+            } => {
+                if let Some(author) = crate::xmlread::attribute(attributes, "author") {
+                    tally.changes += 1;
+                    report.add(
+                        Category::People,
+                        "tracked change by",
+                        field_text(author.as_bytes()),
+                        place,
+                    );
+                    if let Some(date) = crate::xmlread::attribute(attributes, "date") {
+                        report.add(
+                            Category::Times,
+                            "tracked change made",
+                            field_text(date.as_bytes()),
+                            place,
+                        );
+                    }
+                }
+            }
+            Node::Open {
+                local: "vanish", ..
+            } => report.add(
+                Category::Hidden,
+                "hidden text",
+                "text formatted not to show",
+                place,
+            ),
+            Node::Open {
+                local: "fldSimple",
+                attributes,
+            } => {
+                if let Some(instruction) =
+                    crate::xmlread::attribute(attributes, "instr").filter(|i| remote_field(i))
+                {
+                    report.add(
+                        Category::Active,
+                        "field that fetches outside content",
+                        field_text(instruction.as_bytes()),
+                        place,
+                    );
+                }
+            }
+            Node::Text {
+                inside: "instrText",
+                text,
+                ..
+            } if remote_field(text) => report.add(
+                Category::Active,
+                "field that fetches outside content",
+                field_text(text.as_bytes()),
+                place,
+            ),
+            _ => {}
+        }),
+        _ => return false,
+    }
+    true
+}
 
 #[cfg(test)]
 mod tests {

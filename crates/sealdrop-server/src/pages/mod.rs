@@ -7,6 +7,8 @@ mod i18n;
 use std::fmt::Write as _;
 
 use super::config::Limits;
+use crate::form;
+use crate::outcome::Problem;
 use sealdrop_format::bytesize::MIB;
 use sealdrop_format::reply::codename::{self, Codename};
 use sealdrop_format::reply::Reply;
@@ -232,7 +234,7 @@ fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) 
             format!("{prefix}/replies/followup"),
             format!(
                 "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-                crate::upload::TOKEN_FIELD,
+                form::TOKEN,
                 escape(token)
             ),
         ),
@@ -291,7 +293,8 @@ fn desk_choice(lang: Lang, limits: &Limits, chosen: Option<&str>) -> String {
             .unwrap_or(&desk.name);
         let _ = writeln!(
             out,
-            "<label><input type=\"radio\" name=\"desk\" value=\"{}\"{}> <span dir=\"auto\">{}</span></label>",
+            "<label><input type=\"radio\" name=\"{}\" value=\"{}\"{}> <span dir=\"auto\">{}</span></label>",
+            form::DESK,
             escape(&desk.name),
             if desk.name == chosen { " checked" } else { "" },
             escape(title)
@@ -633,6 +636,21 @@ pub fn busy_in_every_language() -> String {
     layout(Lang::En, &text(Lang::En, "error-busy-title", &[]), &body)
 }
 
+/// What a problem's page says.
+pub fn error_text(problem: Problem, limits: &Limits) -> ErrorText<'static> {
+    ErrorText {
+        message_id: problem.message_id(),
+        size_limit: match problem {
+            Problem::MessageTooLong => limits.max_message_bytes,
+            _ => limits.max_upload_bytes,
+        },
+        back_to_replies: matches!(
+            problem,
+            Problem::CodenameTypo | Problem::FieldTooLong | Problem::LoginBusy | Problem::Expired
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -805,13 +823,13 @@ mod completeness {
                 &format!("{} index", lang.tag()),
             );
             assert_page(lang, &received(lang), &format!("{} received", lang.tag()));
-            for &problem in crate::problem::Problem::ALL {
-                let page = error(lang, problem.page_text(&limits), &limits, None);
+            for &problem in Problem::ALL {
+                let page = error(lang, error_text(problem, &limits), &limits, None);
                 assert_page(lang, &page, &format!("{} {problem:?}", lang.tag()));
                 if lang != Lang::En {
                     assert_ne!(
                         page,
-                        error(Lang::En, problem.page_text(&limits), &limits, None),
+                        error(Lang::En, error_text(problem, &limits), &limits, None),
                         "{} {problem:?} is not translated",
                         lang.tag()
                     );
@@ -835,7 +853,7 @@ mod completeness {
                 };
                 let page = error(
                     lang,
-                    crate::problem::Problem::TooLarge.page_text(&limits),
+                    error_text(Problem::TooLarge, &limits),
                     &limits,
                     Some(retry),
                 );

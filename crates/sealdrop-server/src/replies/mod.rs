@@ -5,9 +5,9 @@
 //! its keys live for one request; the forms carry a token only this process
 //! can read ([`token`]).
 
-pub mod form;
 pub mod routes;
 pub mod token;
+pub mod urlencoded;
 
 use std::io;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::problem::Problem;
+use super::outcome::Problem;
 use super::store::replies::{Found, ReplyFolder};
 use super::store::Store;
 use sealdrop_format::keys::RecipientKind;

@@ -15,9 +15,11 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{form, ReplyChannel};
+use super::{urlencoded, ReplyChannel};
+use crate::answer::{answer_submission, html, problem_page};
+use crate::form;
+use crate::outcome::Problem;
 use crate::pages::{self, Lang};
-use crate::problem::{answer_submission, html, problem_page, Problem};
 use crate::upload::{self, Form};
 use crate::App;
 use sealdrop_format::reply::Codename;
@@ -44,8 +46,8 @@ async fn read_field(
     request: Request,
     name: &str,
 ) -> Result<zeroize::Zeroizing<String>, Problem> {
-    let form = form::read(request.into_body(), app.limits.header_timeout).await?;
-    Ok(form::field(&form, name).unwrap_or_default())
+    let body = urlencoded::read(request.into_body(), app.limits.header_timeout).await?;
+    Ok(urlencoded::field(&body, name).unwrap_or_default())
 }
 
 pub async fn show(State(app): AppState, lang: Lang, request: Request) -> Response {
@@ -55,7 +57,7 @@ pub async fn show(State(app): AppState, lang: Lang, request: Request) -> Respons
 
 async fn show_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Response, Problem> {
     channel(app)?;
-    let typed = read_field(app, request, "codename").await?;
+    let typed = read_field(app, request, form::CODENAME).await?;
     let codename = Codename::parse(&typed).map_err(|_| Problem::CodenameTypo)?;
     drop(typed);
     replies_page(app, lang, codename).await
@@ -96,7 +98,7 @@ pub async fn delete(State(app): AppState, lang: Lang, request: Request) -> Respo
 
 async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Response, Problem> {
     let channel = channel(app)?;
-    let token = read_field(app, request, "token").await?;
+    let token = read_field(app, request, form::TOKEN).await?;
     let codename = channel.codename_of(&token)?;
     let turn = channel.login_turn().ok_or(Problem::LoginBusy)?;
     let job = app.clone();

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::multipart::framing_allowance;
 use super::slots::Slot;
-use crate::problem::Problem;
+use crate::outcome::Problem;
 use crate::App;
 
 /// How the pump ended.

@@ -11,7 +11,7 @@
 //!    the server's bounded pool;
 //! 4. the store's commit: fsync, rename to `<id>.age`, fsync the folder;
 //! 5. the outcome, which the router turns into the answer
-//!    (`problem::answer_submission`); a refused upload's answer shows again
+//!    (`answer::answer_submission`); a refused upload's answer shows again
 //!    what the source typed ([`typed`]).
 //!
 //! The steps are async tasks joined by small bounded channels: an upload
@@ -32,12 +32,11 @@ use axum::http::{header, HeaderMap};
 use tokio::sync::mpsc;
 
 use body::PumpEnd;
-pub use multipart::TOKEN_FIELD;
 use multipart::{framing_allowance, FeedError, Framing};
 use sealer::{Command, SealFailure};
 use typed::Typed;
 
-use super::problem::Problem;
+use super::outcome::Problem;
 use super::App;
 use sealdrop_format::reply::Codename;
 

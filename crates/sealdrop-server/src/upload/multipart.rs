@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use super::sealer::Command;
 use super::typed::Typed;
 use crate::config::Limits;
-use crate::problem::Problem;
+use crate::form;
+use crate::outcome::Problem;
 use sealdrop_format::bytesize::MIB;
 use sealdrop_format::seal::ReplyBlock;
 
@@ -65,13 +66,8 @@ fn multer_problem(e: multer::Error) -> Problem {
     }
 }
 
-/// The name of the follow-up form's first field: the replies page's token.
-pub const TOKEN_FIELD: &str = "token";
 /// The longest token field read (tokens are about 107 characters).
 const MAX_TOKEN_BYTES: usize = 512;
-/// The desk radio group's field (only when the server has desks); it comes
-/// before the message and the files, as the form lays it out.
-pub(super) const DESK_FIELD: &str = "desk";
 /// The longest desk field read (names are at most 32 bytes).
 const MAX_DESK_BYTES: usize = 64;
 
@@ -90,12 +86,12 @@ pub(super) fn parser(
 ) -> multer::Multipart<'static> {
     let per_field = limits.max_part_header_bytes;
     let input = bounded_input(body, framing, per_field);
-    let mut fields = vec!["message", "attachment"];
+    let mut fields = vec![form::MESSAGE, form::ATTACHMENT];
     if follow_up {
-        fields.push(TOKEN_FIELD);
+        fields.push(form::TOKEN);
     }
     if !limits.desk_choice.is_empty() {
-        fields.push(DESK_FIELD);
+        fields.push(form::DESK);
     }
     let constraints = multer::Constraints::new()
         .allowed_fields(fields)
@@ -161,7 +157,7 @@ async fn read_token(
         .await
         .map_err(multer_problem)?
         .ok_or(Problem::Malformed)?;
-    if field.name() != Some(TOKEN_FIELD) || field.file_name().is_some() {
+    if field.name() != Some(form::TOKEN) || field.file_name().is_some() {
         return Err(Problem::Malformed);
     }
     framing.fields.store(1, Ordering::Relaxed);
@@ -226,7 +222,7 @@ pub(super) async fn read_typed_only(
     let Ok(Some(mut field)) = multipart.next_field().await else {
         return;
     };
-    if field.name() == Some(DESK_FIELD) && field.file_name().is_none() {
+    if field.name() == Some(form::DESK) && field.file_name().is_none() {
         framing.fields.fetch_add(1, Ordering::Relaxed);
         match read_desk(&mut field, framing, limits).await {
             Ok((_, name)) => typed.set_desk(&name),
@@ -237,7 +233,7 @@ pub(super) async fn read_typed_only(
             _ => return,
         };
     }
-    if field.name() != Some("message") || field.file_name().is_some() {
+    if field.name() != Some(form::MESSAGE) || field.file_name().is_some() {
         return;
     }
     framing.fields.fetch_add(1, Ordering::Relaxed);
@@ -308,7 +304,7 @@ pub(super) async fn feed(
         if header_bytes as u64 > limits.max_part_header_bytes {
             return Err(Problem::Malformed.into());
         }
-        if field.name() == Some(DESK_FIELD) {
+        if field.name() == Some(form::DESK) {
             // Once, and before any content: the sealed file is made (and
             // sealed to the desk's keys) at the first byte of content.
             if desk_chosen
@@ -324,8 +320,8 @@ pub(super) async fn feed(
             continue;
         }
         let is_message = match field.name() {
-            Some("message") if !has_message && field.file_name().is_none() => true,
-            Some("attachment") => false,
+            Some(form::MESSAGE) if !has_message && field.file_name().is_none() => true,
+            Some(form::ATTACHMENT) => false,
             _ => return Err(Problem::Malformed.into()),
         };
         has_message |= is_message;

@@ -8,7 +8,7 @@ use axum::body::Body;
 use futures_util::StreamExt;
 use zeroize::Zeroizing;
 
-use crate::problem::Problem;
+use crate::outcome::Problem;
 
 /// The largest form accepted: a codename typed with generous spacing in
 /// Arabic-Indic digits (two bytes each, percent-encoded to six) fits.

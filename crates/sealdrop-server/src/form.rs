@@ -1,0 +1,45 @@
+//! The names of the fields of the source's forms, in one place: the pages
+//! write them, the upload and replies readers look for them, so that a page
+//! and its reader cannot disagree. The templates in static/templates name
+//! some of them too; a test holds the templates to this list.
+
+/// The message typed on the submission and follow-up forms.
+pub const MESSAGE: &str = "message";
+/// File fields of the submission and follow-up forms (any number).
+pub const ATTACHMENT: &str = "attachment";
+/// The radio group of desks on the submission form (with desks only).
+pub const DESK: &str = "desk";
+/// The hidden proof of a codename on the replies page's forms; first in the
+/// follow-up form's body, so that it is read before any file.
+pub const TOKEN: &str = "token";
+/// The codename typed on the replies login form.
+pub const CODENAME: &str = "codename";
+
+/// Every field name a source's form may carry.
+pub const ALL: [&str; 5] = [MESSAGE, ATTACHMENT, DESK, TOKEN, CODENAME];
+
+#[cfg(test)]
+mod tests {
+    /// Every `name="…"` a template gives a form field is a name the server
+    /// reads, and the names the server reads appear in some template or page.
+    #[test]
+    fn templates_name_only_the_fields_the_server_reads() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../static/templates");
+        let mut named = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split(" name=\"").skip(1) {
+                named.insert(part[..part.find('"').unwrap()].to_owned());
+            }
+        }
+        for name in &named {
+            assert!(
+                super::ALL.contains(&name.as_str()),
+                "a template names field {name:?}, which is not in form.rs"
+            );
+        }
+        for name in [super::MESSAGE, super::ATTACHMENT, super::CODENAME] {
+            assert!(named.contains(name), "no template has a {name:?} field");
+        }
+    }
+}

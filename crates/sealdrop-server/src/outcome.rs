@@ -1,0 +1,118 @@
+//! How a source's request can end badly: the one list of outcomes every
+//! layer speaks (the upload and replies readers decide one, `answer` turns
+//! it into a page and a count). It imports nothing of this crate, so that
+//! the pages, the counters and the readers can all depend on it without
+//! depending on each other.
+
+use axum::http::StatusCode;
+
+/// Every error a source can meet, each with its own localized page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    TooLarge,
+    TooManyFiles,
+    MessageTooLong,
+    Malformed,
+    Empty,
+    /// The client went away before its upload was complete (nobody sees the
+    /// page; the outcome is counted).
+    Aborted,
+    Busy,
+    Full,
+    Timeout,
+    /// A slow upload whose slot a newcomer took, when every slot was taken.
+    Evicted,
+    NotFound,
+    MethodNotAllowed,
+    Internal,
+    /// A typed codename that cannot be one (wrong length, not digits, check
+    /// digits that do not match): told before any costly work.
+    CodenameTypo,
+    /// A replies form far larger than a codename.
+    FieldTooLong,
+    /// Every login turn is taken.
+    LoginBusy,
+    /// A replies form whose token this process cannot read: too old, or
+    /// from before a restart.
+    Expired,
+}
+
+impl Problem {
+    pub const ALL: &'static [Problem] = &[
+        Problem::TooLarge,
+        Problem::TooManyFiles,
+        Problem::MessageTooLong,
+        Problem::Malformed,
+        Problem::Empty,
+        Problem::Aborted,
+        Problem::Busy,
+        Problem::Full,
+        Problem::Timeout,
+        Problem::Evicted,
+        Problem::NotFound,
+        Problem::MethodNotAllowed,
+        Problem::Internal,
+        Problem::CodenameTypo,
+        Problem::FieldTooLong,
+        Problem::LoginBusy,
+        Problem::Expired,
+    ];
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Problem::TooLarge
+            | Problem::TooManyFiles
+            | Problem::MessageTooLong
+            | Problem::FieldTooLong => StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::Malformed | Problem::Empty | Problem::Aborted | Problem::CodenameTypo => {
+                StatusCode::BAD_REQUEST
+            }
+            Problem::Busy | Problem::Full | Problem::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Problem::Expired => StatusCode::FORBIDDEN,
+            Problem::Timeout | Problem::Evicted => StatusCode::REQUEST_TIMEOUT,
+            Problem::NotFound => StatusCode::NOT_FOUND,
+            Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Problem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether this problem's page answers an upload form, which it then
+    /// shows again (the page of an aborted upload is never seen; a
+    /// follow-up whose token failed goes back to the codename form).
+    pub fn shows_the_form_again(self) -> bool {
+        matches!(
+            self,
+            Problem::TooLarge
+                | Problem::TooManyFiles
+                | Problem::MessageTooLong
+                | Problem::Malformed
+                | Problem::Empty
+                | Problem::Busy
+                | Problem::Full
+                | Problem::Timeout
+                | Problem::Evicted
+                | Problem::Internal
+        )
+    }
+
+    /// The message id of this problem's page (`<id>-title`, `<id>-body`).
+    pub fn message_id(self) -> &'static str {
+        match self {
+            Problem::TooLarge => "error-too-large",
+            Problem::TooManyFiles => "error-too-many-files",
+            Problem::MessageTooLong => "error-message-too-long",
+            Problem::Malformed | Problem::Aborted => "error-malformed",
+            Problem::Empty => "error-empty",
+            Problem::Busy => "error-busy",
+            Problem::Full => "error-full",
+            Problem::Timeout | Problem::Evicted => "error-timeout",
+            Problem::NotFound => "error-not-found",
+            Problem::MethodNotAllowed => "error-method",
+            Problem::Internal => "error-internal",
+            Problem::CodenameTypo => "error-codename-typo",
+            Problem::FieldTooLong => "error-field-too-long",
+            Problem::LoginBusy => "error-login-busy",
+            Problem::Expired => "error-expired",
+        }
+    }
+}
