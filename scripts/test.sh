@@ -164,4 +164,6 @@ fi
 scripts/build-garage.sh >/dev/null
 
 $install_only && exit 0
-exec cargo test --locked --workspace "$@"
+# Every test binary runs even when an earlier one failed, so one run shows
+# every failure.
+exec cargo test --locked --workspace --no-fail-fast "$@"

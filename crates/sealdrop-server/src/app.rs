@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::config::{ConfigError, Limits, ServeConfig};
 use super::desks::{Desk, Desks, DESKS_DIR};
+use super::store::backend::{Backend, BucketBackend};
 use super::store::{Store, StoreError};
 use super::{pages, stats, tls};
 use sealdrop_format::keys::{KeyError, Recipients};
@@ -65,17 +66,22 @@ impl App {
                 super::store::bucket::Bucket::connect(location, config.s3_credentials.as_deref())
             })
             .transpose()?;
+        // The one place the backend is chosen: the object store when one is
+        // configured (the folders then only spool), else the folders.
         let open = |dir: &Path, desk: Option<&str>| {
-            let bucket = bucket.as_ref().map(|b| match desk {
-                Some(name) => b.child(DESKS_DIR).child(name),
-                None => b.clone(),
+            let backend = bucket.as_ref().map(|b| {
+                let b = match desk {
+                    Some(name) => b.child(DESKS_DIR).child(name),
+                    None => b.clone(),
+                };
+                Box::new(BucketBackend::new(b)) as Box<dyn Backend>
             });
             Store::open_counted(
                 dir,
                 limits.min_free_bytes,
                 limits.store_quota,
                 Arc::clone(&stored_bytes),
-                bucket,
+                backend,
             )
         };
         let store = Arc::new(open(&config.store, None)?);

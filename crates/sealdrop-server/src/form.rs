@@ -28,8 +28,15 @@ mod tests {
         let mut named = std::collections::BTreeSet::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            for part in text.split(" name=\"").skip(1) {
-                named.insert(part[..part.find('"').unwrap()].to_owned());
+            // Form controls only (a <meta name="referrer"> is no field).
+            for tag in text.split('<').skip(1) {
+                let control = ["input ", "textarea ", "select ", "button "]
+                    .iter()
+                    .any(|c| tag.starts_with(c));
+                if let (true, Some(at)) = (control, tag.find(" name=\"")) {
+                    let rest = &tag[at + " name=\"".len()..];
+                    named.insert(rest[..rest.find('"').unwrap()].to_owned());
+                }
             }
         }
         for name in &named {

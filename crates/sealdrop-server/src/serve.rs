@@ -12,11 +12,14 @@ use super::{listen, pickup_api, router, App, Listeners};
 /// At start-up, then on the wall-clock grid of `touch_interval` (on the hour
 /// by default): delete submissions left unpicked too long (when asked),
 /// refill the store's file pool, normalize its file times, delete expired
-/// replies, log aggregate counters. On the grid, every time the store holds (the coarse
+/// replies, log aggregate counters (on the grid only: the start-up pass
+/// would log the first moments' activity, dated by the start and racing the
+/// first requests). On the grid, every time the store holds (the coarse
 /// times set, the change and birth times of the pass itself) falls on the
 /// same few instants of each interval, whenever sources arrived.
 async fn maintenance(app: Arc<App>) {
     let interval = app.limits.touch_interval;
+    let mut on_the_grid = false;
     loop {
         let coarse = sealdrop_format::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
@@ -30,7 +33,7 @@ async fn maintenance(app: Arc<App>) {
                 }
                 store.normalize_times(coarse.into())?;
             }
-            if app2.store.bucket().is_some() {
+            if app2.store.backend().is_shared() {
                 // Other fronts store and pick up too: the quota counts the
                 // bucket, not this front's own doings.
                 let mut total = 0;
@@ -50,8 +53,11 @@ async fn maintenance(app: Arc<App>) {
             Ok(Err(e)) => tracing::warn!("could not maintain the store (file times, replies): {e}"),
             _ => {}
         }
-        log_summary(&app);
+        if on_the_grid {
+            log_summary(&app);
+        }
         tokio::time::sleep(until_next_multiple(SystemTime::now(), interval)).await;
+        on_the_grid = true;
     }
 }
 

@@ -1,30 +1,31 @@
-//! The store folder: sealed files only, written atomically.
+//! The store: sealed files only, written atomically.
 //!
-//! A submission is written to `.incoming-<random>.partial` (a name that never ends
-//! in `.age`), synced, renamed to `<id>.age`, and the folder synced, before the
-//! source is told it was received. A guard removes the partial file on every
-//! failure path, including a client that disconnects; start-up removes what a
-//! crash left.
-//!
-//! With an object store (`bucket`), the folder is only the spool: the
-//! partial file is written the same way, then sent to the bucket as one
-//! object, and the source is told only once the bucket has accepted it all.
+//! A submission is written to `.incoming-<random>.partial` in the store
+//! folder (a name that never ends in `.age`; the file is a pool file made at
+//! an earlier pass), synced, and then made durable as `<id>.age` by the
+//! store's [`Backend`]: renamed in the folder and the folder synced
+//! ([`backend::Folder`]), or sent whole to an object store, the folder then
+//! only spooling ([`backend::BucketBackend`]). Only then is the source told
+//! it was received. A guard removes the partial file on every failure path,
+//! including a client that disconnects; start-up removes what a crash left.
+//! Pickup hashes a file when it is first listed (an object store's while it
+//! is sent) and remembers the hash.
 
+pub mod backend;
 pub mod bucket;
 mod partial;
 mod pool;
 pub mod replies;
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bucket::Bucket;
+use backend::{Backend, Download, Folder};
 use partial::Flusher;
 pub use partial::PartialFile;
 use pool::{FilePool, POOL_PREFIX};
@@ -35,6 +36,8 @@ use sealdrop_format::id::{random_hex, SubmissionId};
 /// uploads between two maintenance passes before a batch refill.
 const POOL_SIZE: usize = 64;
 
+/// The ending of a sealed submission's name (`<id>.age`).
+const SEALED_SUFFIX: &str = ".age";
 const PARTIAL_PREFIX: &str = ".incoming-";
 const PARTIAL_SUFFIX: &str = ".partial";
 /// Marks a spool file being sent to an object store: `.incoming-to-<id>.partial`
@@ -74,34 +77,32 @@ pub struct Store {
     /// Bytes of sealed files, kept up to date as files arrive or leave; one
     /// count for every desk's folder, which the quota applies to.
     stored_bytes: Arc<AtomicU64>,
-    /// SHA-256 of sealed files (ciphertext), by file name, for pickup: computed
-    /// in the background right after a commit (off the source's critical path),
-    /// or on first request for files from before a restart.
-    hashes: Mutex<HashMap<SubmissionId, [u8; 32]>>,
     flusher: Flusher,
     pool: FilePool,
     /// Whether each pass renews the pool (`count_ages_from_birth`).
     renew_pool: AtomicBool,
-    /// Where sealed files are kept when the store is an object store; the
-    /// folder then only spools uploads in progress.
-    bucket: Option<Bucket>,
+    /// Where sealed files are kept once durable: this folder, or an object
+    /// store (the folder then only spools uploads in progress).
+    backend: Box<dyn Backend>,
 }
 
 impl Store {
-    /// Checks the folder and removes partial files left by a crash.
+    /// Checks the folder and removes partial files left by a crash; sealed
+    /// files are kept in the folder itself.
     pub fn open(dir: &Path, min_free_bytes: u64, quota: Option<u64>) -> Result<Store, StoreError> {
         Store::open_counted(dir, min_free_bytes, quota, Arc::default(), None)
     }
 
     /// `open`, adding this store's sealed bytes to `stored_bytes`, a count
-    /// shared with other stores (the desks') under one quota. With `bucket`,
-    /// sealed files go there and `dir` is the spool.
+    /// shared with other stores (the desks') under one quota. With a
+    /// `backend`, sealed files go there and `dir` is the spool; without,
+    /// into `dir` itself.
     pub fn open_counted(
         dir: &Path,
         min_free_bytes: u64,
         quota: Option<u64>,
         stored_bytes: Arc<AtomicU64>,
-        bucket: Option<Bucket>,
+        backend: Option<Box<dyn Backend>>,
     ) -> Result<Store, StoreError> {
         let io_err = |source| StoreError::Io {
             path: dir.to_owned(),
@@ -139,25 +140,20 @@ impl Store {
             min_free_bytes,
             quota,
             stored_bytes,
-            hashes: Mutex::new(HashMap::new()),
             flusher: Flusher::start().map_err(io_err)?,
             pool: FilePool::open(dir, POOL_SIZE).map_err(io_err)?,
             renew_pool: AtomicBool::new(false),
-            bucket,
+            backend: backend.unwrap_or_else(|| Box::new(Folder::new(dir))),
         };
-        if let Some(bucket) = &store.bucket {
-            // A commit this front could not finish (killed during the
-            // transfer) left its spool file named after the object.
-            let unfinished = store.unfinished_commits().map_err(io_err)?;
-            let aborted = bucket
-                .abort_incomplete(&unfinished, SystemTime::now())
-                .map_err(io_err)?;
-            if aborted > 0 {
-                tracing::info!(
-                    "{aborted} incomplete uploads aborted in {}",
-                    bucket.describe()
-                );
-            }
+        // A commit this front could not finish (killed during a transfer)
+        // left its spool file named after what it was sending.
+        let unfinished = store.unfinished_commits().map_err(io_err)?;
+        let cleaned = store.backend.clean_up(&unfinished).map_err(io_err)?;
+        if cleaned > 0 {
+            tracing::info!(
+                "{cleaned} incomplete uploads aborted in {}",
+                store.backend.describe()
+            );
         }
         store.remove_partials().map_err(io_err)?;
         let total = store.sealed_bytes().map_err(io_err)?;
@@ -171,30 +167,26 @@ impl Store {
 
     /// Where sealed files are kept, for messages: the folder or the bucket.
     pub fn describe(&self) -> String {
-        match &self.bucket {
-            Some(bucket) => bucket.describe(),
-            None => self.dir.display().to_string(),
-        }
+        self.backend.describe()
     }
 
-    /// The bucket sealed files go to, if the store is an object store.
-    pub fn bucket(&self) -> Option<&Bucket> {
-        self.bucket.as_ref()
+    /// Where sealed files are kept once durable.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
     }
 
-    /// Objects named by spool files of commits that did not finish.
+    /// What spool files of commits that did not finish were being sent as.
     fn unfinished_commits(&self) -> io::Result<Vec<String>> {
         let mut names = Vec::new();
         for entry in fs::read_dir(&self.dir)? {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
-            if let Some(id) = name
+            if let Some(sending) = name
                 .strip_prefix(PARTIAL_PREFIX)
                 .and_then(|n| n.strip_prefix(SENDING))
                 .and_then(|n| n.strip_suffix(PARTIAL_SUFFIX))
-                .and_then(SubmissionId::parse)
             {
-                names.push(id.file_name());
+                names.push(sending.to_owned());
             }
         }
         Ok(names)
@@ -219,22 +211,12 @@ impl Store {
 
     /// Sealed files as (id, length), sorted by id.
     pub fn sealed_files(&self) -> io::Result<Vec<(SubmissionId, u64)>> {
-        if let Some(bucket) = &self.bucket {
-            let mut files: Vec<_> = bucket
-                .list()?
-                .into_iter()
-                .filter_map(|o| Some((SubmissionId::from_file_name(&o.name)?, o.size)))
-                .collect();
-            files.sort();
-            return Ok(files);
-        }
-        let mut files = Vec::new();
-        for entry in fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            if let Some(id) = SubmissionId::from_file_name(&entry.file_name().to_string_lossy()) {
-                files.push((id, entry.metadata()?.len()));
-            }
-        }
+        let mut files: Vec<_> = self
+            .backend
+            .list(SEALED_SUFFIX)?
+            .into_iter()
+            .filter_map(|s| Some((SubmissionId::from_file_name(&s.name)?, s.size)))
+            .collect();
         files.sort();
         Ok(files)
     }
@@ -299,137 +281,36 @@ impl Store {
 
     /// Makes a finished partial file durable and gives it its final name.
     /// Its times are set to `coarse_time` so they do not record the arrival.
+    /// With an object store, the source is told once the store has it all.
     pub fn commit(
         &self,
         written: PartialFile,
         mut guard: PartialGuard,
         coarse_time: SystemTime,
     ) -> io::Result<SubmissionId> {
-        if let Some(bucket) = &self.bucket {
-            return self.commit_to_bucket(bucket, written, guard);
-        }
         let file = written.into_file();
-        let times = fs::FileTimes::new()
-            .set_accessed(coarse_time)
-            .set_modified(coarse_time);
-        file.set_times(times)?;
-        file.sync_all()?;
-        let len = file.metadata()?.len();
-        drop(file);
-        let partial = guard
-            .path
-            .clone()
-            .expect("guard holds a path until committed");
-        let id = SubmissionId::random();
-        let final_path = self.path_of(&id);
-        sealdrop_format::fsutil::rename_no_replace(&partial, &final_path)?;
-        guard.path = None;
-        self.sync_dir()?;
-        self.stored_bytes.fetch_add(len, Ordering::Relaxed);
-        Ok(id)
-    }
-
-    /// Sends a finished spool file to the bucket as `<id>.age`; the source
-    /// is told once the bucket has all of it. The spool file is renamed
-    /// after the object first, so that if this process dies during the
-    /// transfer, its next start aborts the incomplete upload.
-    fn commit_to_bucket(
-        &self,
-        bucket: &Bucket,
-        written: PartialFile,
-        mut guard: PartialGuard,
-    ) -> io::Result<SubmissionId> {
-        use std::io::Seek;
-        let mut file = written.into_file();
         let len = file.metadata()?.len();
         let id = SubmissionId::random();
-        let named = self.dir.join(format!(
-            "{PARTIAL_PREFIX}{SENDING}{}{PARTIAL_SUFFIX}",
-            id.as_str()
-        ));
-        let partial = guard
-            .path
-            .take()
-            .expect("guard holds a path until committed");
-        match sealdrop_format::fsutil::rename_no_replace(&partial, &named) {
-            Ok(()) => guard.path = Some(named),
-            Err(e) => {
-                guard.path = Some(partial);
-                return Err(e);
-            }
-        }
-        file.seek(io::SeekFrom::Start(0))?;
-        let hash = bucket.put_file(&id.file_name(), &mut file, len)?;
-        drop(file);
+        self.backend
+            .commit(&self.dir, &mut guard, file, &id.file_name(), coarse_time)?;
         drop(guard);
         self.stored_bytes.fetch_add(len, Ordering::Relaxed);
-        self.lock_hashes().insert(id.clone(), hash);
         Ok(id)
-    }
-
-    fn lock_hashes(&self) -> std::sync::MutexGuard<'_, HashMap<SubmissionId, [u8; 32]>> {
-        self.hashes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// SHA-256 of a sealed file's bytes (blocking: may read the whole file).
     pub fn sealed_sha256(&self, id: &SubmissionId) -> io::Result<[u8; 32]> {
-        if let Some(bucket) = &self.bucket {
-            // Objects never change; a stale entry (picked up through
-            // another front) only answers for an object that is gone.
-            if let Some(hash) = self.lock_hashes().get(id) {
-                return Ok(*hash);
-            }
-            let hash = bucket.sha256_of(&id.file_name())?;
-            self.lock_hashes().insert(id.clone(), hash);
-            return Ok(hash);
-        }
-        let path = self.path_of(id);
-        if let Some(hash) = self.lock_hashes().get(id) {
-            // The file may have been removed by another pickup meanwhile.
-            if path.exists() {
-                return Ok(*hash);
-            }
-        }
-        let hash = sealdrop_format::fsutil::sha256_of(open_unseen(&path)?)?;
-        self.lock_hashes().insert(id.clone(), hash);
-        Ok(hash)
+        self.backend.sha256(&id.file_name())
     }
 
     /// Whether sealed submission `id` is in this store (blocking).
     pub fn holds(&self, id: &SubmissionId) -> io::Result<bool> {
-        match &self.bucket {
-            Some(bucket) => bucket.exists(&id.file_name()),
-            None => Ok(self.path_of(id).exists()),
-        }
+        self.backend.exists(&id.file_name())
     }
 
     /// A sealed submission's length and bytes, streamed (for pickup).
-    pub async fn read_sealed(
-        &self,
-        id: &SubmissionId,
-    ) -> io::Result<(
-        u64,
-        futures_util::stream::BoxStream<'static, io::Result<bytes::Bytes>>,
-    )> {
-        use futures_util::StreamExt;
-        if let Some(bucket) = &self.bucket {
-            return bucket.stream(&id.file_name()).await;
-        }
-        let file = tokio::fs::File::from_std(open_unseen(&self.path_of(id))?);
-        let len = file.metadata().await?.len();
-        let stream = futures_util::stream::unfold(file, |mut file| async move {
-            use tokio::io::AsyncReadExt;
-            let mut buf = vec![0u8; 64 * 1024];
-            match file.read(&mut buf).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Some((Ok(bytes::Bytes::from(buf)), file))
-                }
-                Err(e) => Some((Err(e), file)),
-            }
-        });
-        Ok((len, stream.boxed()))
+    pub async fn read_sealed(&self, id: &SubmissionId) -> io::Result<Download> {
+        self.backend.download(&id.file_name()).await
     }
 
     /// Where sealed submission `id` is (or would be) stored in the folder.
@@ -443,21 +324,7 @@ impl Store {
 
     /// Deletes a sealed file for good (unlink, then sync the folder).
     pub fn remove_sealed(&self, id: &SubmissionId) -> io::Result<()> {
-        let len = match &self.bucket {
-            Some(bucket) => {
-                let len = bucket.size_of(&id.file_name())?;
-                bucket.delete(&id.file_name())?;
-                len
-            }
-            None => {
-                let path = self.path_of(id);
-                let len = fs::metadata(&path)?.len();
-                fs::remove_file(&path)?;
-                self.sync_dir()?;
-                len
-            }
-        };
-        self.lock_hashes().remove(id);
+        let len = self.backend.remove(&id.file_name())?;
         let _ = self
             .stored_bytes
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
@@ -486,20 +353,15 @@ impl Store {
                 p.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with(POOL_PREFIX))
             });
-        let sealed: Vec<PathBuf> = match &self.bucket {
-            // An object store keeps its own times; what this pass can do
-            // there is abort uploads abandoned by fronts that died.
-            Some(bucket) => {
-                bucket.abort_incomplete(&[], SystemTime::now())?;
-                Vec::new()
-            }
-            None => self
-                .sealed_files()?
-                .iter()
-                .map(|(id, _)| self.path_of(id))
-                .collect(),
-        };
-        for path in sealed.into_iter().chain(pool_files) {
+        // Transfers abandoned by fronts that died.
+        self.backend.clean_up(&[])?;
+        let sealed: Vec<(String, SystemTime)> = self
+            .sealed_files()?
+            .iter()
+            .map(|(id, _)| (id.file_name(), t))
+            .collect();
+        touched += self.backend.retouch(&sealed, t)?;
+        for path in pool_files {
             match File::open(&path) {
                 Ok(f) => {
                     f.set_times(times)?;
@@ -519,7 +381,7 @@ impl Store {
     /// time dates its arrival to within one pass. Refuses a file system that
     /// records no birth time.
     pub fn count_ages_from_birth(&self) -> io::Result<()> {
-        if self.bucket.is_some() {
+        if !self.backend.dates_by_birth_time() {
             // The object store dates each object itself, exactly.
             return Ok(());
         }
@@ -547,37 +409,21 @@ impl Store {
         interval: Duration,
     ) -> io::Result<(usize, u64)> {
         let (mut files, mut bytes) = (0, 0);
-        if let Some(bucket) = &self.bucket {
-            for object in bucket.list()? {
-                let Some(id) = SubmissionId::from_file_name(&object.name) else {
-                    continue;
-                };
-                let age = now.duration_since(object.created).unwrap_or_default();
-                if age >= older_than {
-                    match self.remove_sealed(&id) {
-                        Ok(()) => {
-                            files += 1;
-                            bytes += object.size;
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-            return Ok((files, bytes));
-        }
-        for (id, len) in self.sealed_files()? {
-            let born = match birth_time(&self.path_of(&id)) {
+        for stored in self.backend.list(SEALED_SUFFIX)? {
+            let Some(id) = SubmissionId::from_file_name(&stored.name) else {
+                continue;
+            };
+            let latest = match self.backend.latest_arrival(&stored, interval) {
                 Ok(t) => t,
+                // Picked up meanwhile.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            let age = now.duration_since(born).unwrap_or_default();
-            if age >= older_than.saturating_add(interval) {
+            if now.duration_since(latest).unwrap_or_default() >= older_than {
                 match self.remove_sealed(&id) {
                     Ok(()) => {
                         files += 1;
-                        bytes += len;
+                        bytes += stored.size;
                     }
                     // Picked up meanwhile.
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}

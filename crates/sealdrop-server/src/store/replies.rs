@@ -11,8 +11,8 @@
 //! so that a source finds a reply whichever front she reaches; the store
 //! then keeps each one's exact arrival time (SECURITY.md).
 
-use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::fs;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -20,9 +20,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::bucket::Bucket;
+use super::backend::Backend;
 use super::{PartialGuard, Store, PARTIAL_PREFIX, PARTIAL_SUFFIX};
-use sealdrop_format::fsutil::{create_private_dir, read_up_to, rename_no_replace, sync_dir};
 use sealdrop_format::id::random_hex;
 use sealdrop_format::reply::file::{self, Reply, HEADER_PROBE, REPLY_FILE_LEN};
 
@@ -56,22 +55,15 @@ pub struct ReplyFolder {
     /// Keys the per-file expiry jitter; lives only in memory, so nothing on
     /// disk tells when a file will go.
     jitter_key: Zeroizing<[u8; 32]>,
-    /// Where the replies are, with an object store (the folder is unused).
-    bucket: Option<Bucket>,
+    /// Where the replies are: the folder, or the object store's `replies/`.
+    backend: Box<dyn Backend>,
 }
 
 impl ReplyFolder {
     /// The replies folder of `store` (created, mode 0700, if missing).
     pub fn open(store: &Store, retention: Duration) -> io::Result<ReplyFolder> {
         let dir = store.dir().join(REPLIES_DIR);
-        let bucket = store.bucket().map(|b| b.child(REPLIES_DIR));
-        if bucket.is_none() {
-            match create_private_dir(&dir) {
-                Ok(()) => sync_dir(store.dir())?,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let backend = store.backend().child(REPLIES_DIR)?;
         let mut jitter_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(&mut jitter_key[..]);
         Ok(ReplyFolder {
@@ -79,7 +71,7 @@ impl ReplyFolder {
             retention,
             granularity: (retention / 8).clamp(Duration::from_secs(1), MAX_GRANULARITY),
             jitter_key,
-            bucket,
+            backend,
         })
     }
 
@@ -89,23 +81,12 @@ impl ReplyFolder {
 
     /// The stored replies, by name, with the time each keeps.
     fn files(&self) -> io::Result<Vec<(String, Option<SystemTime>)>> {
-        if let Some(bucket) = &self.bucket {
-            return Ok(bucket
-                .list()?
-                .into_iter()
-                .filter(|o| o.name.ends_with(REPLY_SUFFIX))
-                .map(|o| (o.name, Some(o.created)))
-                .collect());
-        }
-        let mut files = Vec::new();
-        for entry in fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(REPLY_SUFFIX) {
-                files.push((name, entry.metadata().and_then(|m| m.modified()).ok()));
-            }
-        }
-        Ok(files)
+        Ok(self
+            .backend
+            .list(REPLY_SUFFIX)?
+            .into_iter()
+            .map(|s| (s.name, s.kept))
+            .collect())
     }
 
     /// How many replies are stored.
@@ -121,18 +102,11 @@ impl ReplyFolder {
             "{}{REPLY_SUFFIX}",
             sealdrop_format::hex::encode(&digest[..16])
         );
-        if let Some(bucket) = &self.bucket {
-            if bucket.exists(&name)? {
-                return Ok(Put::AlreadyThere(name));
-            }
-            bucket.put_bytes(&name, bytes.to_vec())?;
-            return Ok(Put::Stored(name));
-        }
-        let final_path = self.dir.join(&name);
-        if final_path.exists() {
+        if self.backend.exists(&name)? {
             return Ok(Put::AlreadyThere(name));
         }
-        // A pool file, so that the reply's birth time is that of a refill.
+        // A pool file, so that in a folder the reply's birth time is that
+        // of a refill; its times say only the day it arrived.
         let partial = store.dir().join(format!(
             "{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}",
             random_hex(16)
@@ -141,25 +115,21 @@ impl ReplyFolder {
         let mut guard = PartialGuard {
             path: Some(partial.clone()),
         };
-        let mut out = fs::OpenOptions::new().write(true).open(&partial)?;
+        let mut out = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&partial)?;
         out.write_all(bytes)?;
         let arrived =
             sealdrop_format::seal::coarse_time(SystemTime::now(), self.granularity.as_secs());
-        let arrived = SystemTime::from(arrived);
-        out.set_times(
-            fs::FileTimes::new()
-                .set_accessed(arrived)
-                .set_modified(arrived),
-        )?;
-        out.sync_all()?;
-        drop(out);
-        match rename_no_replace(&partial, &final_path) {
-            Ok(()) => {
-                guard.path = None;
-                sync_dir(&self.dir)?;
-                sync_dir(store.dir())?;
-                Ok(Put::Stored(name))
-            }
+        match self.backend.commit(
+            store.dir(),
+            &mut guard,
+            out,
+            &name,
+            SystemTime::from(arrived),
+        ) {
+            Ok(_) => Ok(Put::Stored(name)),
             // A concurrent push of the same file won: the guard removes ours.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Put::AlreadyThere(name)),
             Err(e) => Err(e),
@@ -174,40 +144,18 @@ impl ReplyFolder {
         identities: impl Iterator<Item = &'a dyn age::Identity> + Clone,
     ) -> io::Result<Vec<Found>> {
         let mut found = Vec::new();
-        let mut head = Zeroizing::new(vec![0u8; HEADER_PROBE]);
         for (name, _) in self.files()? {
-            if let Some(bucket) = &self.bucket {
-                // Every file is fetched whole whoever asks: the same work,
-                // and one request each.
-                let whole = match bucket.get_bytes(&name, REPLY_FILE_LEN as u64) {
-                    Ok(bytes) => Zeroizing::new(bytes),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
-                if !file::is_for(&whole[..whole.len().min(HEADER_PROBE)], identities.clone()) {
-                    continue;
-                }
-                if let Ok(Some(reply)) = file::open(&whole, identities.clone()) {
-                    found.push(Found { name, reply });
-                }
-                continue;
-            }
-            let path = self.dir.join(&name);
-            let mut file = match super::open_unseen(&path) {
-                Ok(f) => f,
+            // Every file is read whole whoever asks: the same work for
+            // everyone (and one request each from an object store).
+            let whole = match self.backend.read_small(&name, REPLY_FILE_LEN as u64) {
+                Ok(bytes) => bytes,
                 // Removed meanwhile (expired, or deleted by its source).
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            let got = read_up_to(&mut file, &mut head)?;
-            if !file::is_for(&head[..got], identities.clone()) {
+            if !file::is_for(&whole[..whole.len().min(HEADER_PROBE)], identities.clone()) {
                 continue;
             }
-            let mut whole = Zeroizing::new(Vec::with_capacity(REPLY_FILE_LEN));
-            whole.extend_from_slice(&head[..got]);
-            (&mut file)
-                .take((REPLY_FILE_LEN - got.min(REPLY_FILE_LEN)) as u64)
-                .read_to_end(&mut whole)?;
             if let Ok(Some(reply)) = file::open(&whole, identities.clone()) {
                 found.push(Found { name, reply });
             }
@@ -219,19 +167,11 @@ impl ReplyFolder {
     pub fn remove(&self, names: &[String]) -> io::Result<usize> {
         let mut removed = 0;
         for name in names {
-            if let Some(bucket) = &self.bucket {
-                bucket.delete(name)?;
-                removed += 1;
-                continue;
-            }
-            match fs::remove_file(self.dir.join(name)) {
-                Ok(()) => removed += 1,
+            match self.backend.remove(name) {
+                Ok(_) => removed += 1,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
-        }
-        if self.bucket.is_none() {
-            sync_dir(&self.dir)?;
         }
         Ok(removed)
     }
@@ -254,16 +194,15 @@ impl ReplyFolder {
     /// times become `pass`. Returns how many were removed.
     pub fn maintain(&self, now: SystemTime, pass: SystemTime) -> io::Result<usize> {
         let mut expired = Vec::new();
+        let mut kept_times = Vec::new();
         for (name, kept) in self.files()? {
             let Some(kept) = kept else {
                 continue;
             };
             if now >= self.expiry(&name, kept) {
                 expired.push(name);
-            } else if self.bucket.is_none() {
-                if let Ok(f) = File::open(self.dir.join(&name)) {
-                    f.set_times(fs::FileTimes::new().set_accessed(kept).set_modified(kept))?;
-                }
+            } else {
+                kept_times.push((name, kept));
             }
         }
         let removed = if expired.is_empty() {
@@ -271,10 +210,7 @@ impl ReplyFolder {
         } else {
             self.remove(&expired)?
         };
-        if self.bucket.is_none() {
-            File::open(&self.dir)?
-                .set_times(fs::FileTimes::new().set_accessed(pass).set_modified(pass))?;
-        }
+        self.backend.retouch(&kept_times, pass)?;
         Ok(removed)
     }
 }
