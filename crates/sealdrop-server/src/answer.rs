@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::outcome::Problem;
-use super::pages::{self, FormTarget, KeptText, Lang, Retry};
+use super::pages::{self, FormTarget, Lang, Retry};
 use super::stats::{counter_of, Counter};
 use super::upload::typed::Typed;
 use super::upload::{Form, Refused};
@@ -27,8 +27,8 @@ pub(crate) fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response 
         problem.status(),
         pages::error(
             lang,
-            pages::error_text(problem, &app.limits),
-            &app.limits,
+            pages::error_text(problem, &app.policy),
+            &app.policy,
             None,
         ),
     )
@@ -39,7 +39,7 @@ pub(crate) fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response 
 /// be shown it. What it shows exists only in this answer.
 fn refused_page(app: &App, lang: Lang, form: Form, refused: &Refused) -> Response {
     let problem = refused.problem;
-    let limits = &app.limits;
+    let policy = &app.policy;
     let kept = refused.typed.as_ref().map(Typed::kept_message);
     let target = match form {
         Form::Submit => Some(FormTarget::Submit),
@@ -51,13 +51,10 @@ fn refused_page(app: &App, lang: Lang, form: Form, refused: &Refused) -> Respons
             .map(|token| FormTarget::FollowUp { token }),
     };
     let retry = target
-        .filter(|_| problem.shows_the_form_again())
+        .filter(|_| problem.offers_retry())
         .map(|target| Retry {
             target,
-            kept: kept.as_ref().map(|k| KeptText {
-                message: &k.text,
-                cut: k.cut,
-            }),
+            kept: kept.as_ref(),
             measured: refused.typed.as_ref().and_then(|typed| match problem {
                 Problem::TooLarge => typed.request_bytes,
                 Problem::MessageTooLong => Some(typed.message_bytes()),
@@ -65,9 +62,9 @@ fn refused_page(app: &App, lang: Lang, form: Form, refused: &Refused) -> Respons
             }),
             desk: refused.typed.as_ref().and_then(Typed::desk),
         });
-    let mut text = pages::error_text(problem, limits);
+    let mut text = pages::error_text(problem, policy);
     text.back_to_replies |= form == Form::FollowUp;
-    html(problem.status(), pages::error(lang, text, limits, retry))
+    html(problem.status(), pages::error(lang, text, policy, retry))
 }
 
 /// The answer to a submission, counted: a first submission's "received"

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::config::{ConfigError, Limits, ServeConfig};
+use super::config::{ConfigError, Policy, ServeConfig};
 use super::desks::{Desk, Desks, DESKS_DIR};
 use super::store::backend::{Backend, BucketBackend};
 use super::store::{Store, StoreError};
@@ -33,7 +33,7 @@ pub enum StartError {
 
 /// What every request of the running server shares.
 pub struct App {
-    pub limits: Limits,
+    pub policy: Policy,
     /// Where submissions go, each desk with its recipients and folder; a
     /// server without desks has one, whose folder is `store`.
     pub desks: Desks,
@@ -57,7 +57,7 @@ impl App {
     /// and spool), leftovers. Blocking: call on a blocking thread of the
     /// runtime (an object store's client runs on it).
     pub fn new(config: &ServeConfig) -> Result<Arc<App>, StartError> {
-        let limits = &config.limits;
+        let policy = &config.policy;
         let stored_bytes = Arc::default();
         let bucket = config
             .bucket
@@ -78,8 +78,8 @@ impl App {
             });
             Store::open_counted(
                 dir,
-                limits.min_free_bytes,
-                limits.store_quota,
+                policy.min_free_bytes,
+                policy.store_quota,
                 Arc::clone(&stored_bytes),
                 backend,
             )
@@ -95,7 +95,7 @@ impl App {
                 let parent = config.store.join(DESKS_DIR);
                 private_dir(&parent)?;
                 let mut desks = Vec::new();
-                for spec in &config.limits.desk_choice {
+                for spec in &config.policy.desk_choice {
                     let recipients = Recipients::from_file(&spec.recipients)
                         .map_err(|e| ConfigError(format!("desk {:?}: {e}", spec.name)))?;
                     let dir = parent.join(&spec.name);
@@ -122,7 +122,7 @@ impl App {
             }
         };
         let desks = Desks::new(desks);
-        if limits.expire_unpicked.is_some() {
+        if policy.expire_unpicked.is_some() {
             for store in stores(&store, &desks) {
                 store.count_ages_from_birth().map_err(|e| {
                     ConfigError(format!(
@@ -133,8 +133,8 @@ impl App {
                 })?;
             }
         }
-        let replies = if config.limits.replies {
-            let channel = super::replies::ReplyChannel::open(&store, config.limits.reply_retention)
+        let replies = if config.policy.replies {
+            let channel = super::replies::ReplyChannel::open(&store, config.policy.reply_retention)
                 .map_err(|source| StoreError::Io {
                     path: config.store.join(super::store::replies::REPLIES_DIR),
                     source,
@@ -146,12 +146,12 @@ impl App {
         Ok(Arc::new(App {
             replies,
             slots: super::upload::slots::Slots::new(
-                config.limits.max_concurrent_uploads,
-                config.limits.body_idle_timeout,
+                config.policy.max_concurrent_uploads,
+                config.policy.body_idle_timeout,
             ),
             workers: super::workers::Workers::for_this_machine(),
-            pages: pages::FixedPages::new(&config.limits),
-            limits: config.limits.clone(),
+            pages: pages::FixedPages::new(&config.policy),
+            policy: config.policy.clone(),
             desks,
             store,
             stats: stats::Stats::default(),

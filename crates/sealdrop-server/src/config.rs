@@ -31,7 +31,7 @@ impl From<clap::Error> for ConfigError {
 }
 
 /// The options of `sealdrop serve`. Each is a flag and a key of the TOML file
-/// given with `--config`; unset ones take the defaults of [`Limits`].
+/// given with `--config`; unset ones take the defaults of [`Policy`].
 #[derive(Args, Deserialize, Default, Debug, Clone)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServeOptions {
@@ -143,7 +143,7 @@ pub struct ServeOptions {
     #[arg(long = "pickup-listen", value_name = "ADDR")]
     pub pickup_listen: Vec<ListenAddr>,
     /// SHA-256 of an accepted pickup token (from `sealdrop pickup-token`); repeatable.
-    /// DESK:HEX limits the token to one desk's submissions; a bare HEX sees every desk.
+    /// DESK:HEX policy the token to one desk's submissions; a bare HEX sees every desk.
     #[arg(long = "pickup-token-sha256", value_name = "[DESK:]HEX")]
     pub pickup_token_sha256: Vec<PickupToken>,
 }
@@ -205,9 +205,9 @@ where
     Ok(merged)
 }
 
-/// Limits and timeouts.
+/// Policy and timeouts.
 #[derive(Clone, Debug)]
-pub struct Limits {
+pub struct Policy {
     /// Largest submission (message plus files), in bytes.
     pub max_upload_bytes: u64,
     /// Largest message, in bytes.
@@ -250,9 +250,9 @@ pub struct Limits {
     pub desk_choice: Vec<DeskSpec>,
 }
 
-impl Default for Limits {
+impl Default for Policy {
     fn default() -> Self {
-        Limits {
+        Policy {
             max_upload_bytes: 500 * MIB,
             max_message_bytes: MIB,
             max_attachments: 50,
@@ -288,7 +288,7 @@ pub const MAX_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     /// The recipients file of a server without desks (with desks, each
-    /// has its own: `limits.desk_choice`).
+    /// has its own: `policy.desk_choice`).
     pub recipients: Option<PathBuf>,
     /// The store folder, or with an object store the spool folder.
     pub store: PathBuf,
@@ -301,7 +301,7 @@ pub struct ServeConfig {
     pub tls_key: Option<PathBuf>,
     /// Mode of Unix sockets (Tor must be able to connect).
     pub socket_mode: u32,
-    pub limits: Limits,
+    pub policy: Policy,
     /// Where the pickup API listens (never on a source listener).
     pub pickup_listen: Vec<ListenAddr>,
     /// The accepted pickup tokens (their SHA-256) and what each may see.
@@ -323,7 +323,7 @@ fn positive(
 impl ServeConfig {
     /// Applies the defaults and refuses unsafe or contradictory options.
     pub fn from_options(o: ServeOptions) -> Result<ServeConfig, ConfigError> {
-        let d = Limits::default();
+        let d = Policy::default();
         super::desks::check_specs(&o.desk).map_err(ConfigError)?;
         let recipients = match (o.recipients, o.desk.is_empty()) {
             (Some(_), false) => return Err(ConfigError(
@@ -369,7 +369,7 @@ impl ServeConfig {
             o.listen
         };
         let size = |v: Option<ByteSize>, default: u64| v.map_or(default, |s| s.0);
-        let limits = Limits {
+        let policy = Policy {
             max_upload_bytes: size(o.max_upload_size, d.max_upload_bytes),
             max_message_bytes: size(o.max_message_size, d.max_message_bytes),
             max_attachments: o.max_attachments.unwrap_or(d.max_attachments),
@@ -400,16 +400,16 @@ impl ServeConfig {
                 .transpose()?,
             desk_choice: o.desk,
         };
-        if let Some(expiry) = limits.expire_unpicked {
-            if expiry < limits.touch_interval {
+        if let Some(expiry) = policy.expire_unpicked {
+            if expiry < policy.touch_interval {
                 return Err(ConfigError(format!(
                     "expire-unpicked ({}) must be at least touch-interval ({}): a file's age is known only to within one interval",
                     humantime::format_duration(expiry),
-                    humantime::format_duration(limits.touch_interval)
+                    humantime::format_duration(policy.touch_interval)
                 )));
             }
         }
-        if limits.header_timeout > MAX_HEADER_TIMEOUT {
+        if policy.header_timeout > MAX_HEADER_TIMEOUT {
             return Err(ConfigError("header-timeout may not exceed 30s: slow headers are how a few clients hold every connection".into()));
         }
         if o.tls_cert.is_some() != o.tls_key.is_some() {
@@ -419,7 +419,7 @@ impl ServeConfig {
         }
         for token in &o.pickup_token_sha256 {
             if let Some(desk) = &token.desk {
-                if !limits.desk_choice.iter().any(|d| d.name == *desk) {
+                if !policy.desk_choice.iter().any(|d| d.name == *desk) {
                     return Err(ConfigError(format!(
                         "--pickup-token-sha256 {desk}:…: there is no desk {desk:?} (--desk {desk}=FILE)"
                     )));
@@ -443,7 +443,7 @@ impl ServeConfig {
             tls_cert: o.tls_cert,
             tls_key: o.tls_key,
             socket_mode: o.socket_mode.map_or(DEFAULT_SOCKET_MODE, |m| m.0),
-            limits,
+            policy,
             pickup_listen: o.pickup_listen,
             pickup_tokens: o.pickup_token_sha256,
         })
@@ -573,13 +573,13 @@ recipients = "/etc/sealdrop/politics.txt"
         let options: ServeOptions = toml::from_str(text).unwrap();
         let config = ServeConfig::from_options(options).unwrap();
         assert_eq!(config.recipients, None);
-        assert_eq!(config.limits.desk_choice.len(), 2);
-        assert_eq!(config.limits.desk_choice[0].title["ar"], "التحقيقات");
+        assert_eq!(config.policy.desk_choice.len(), 2);
+        assert_eq!(config.policy.desk_choice[0].title["ar"], "التحقيقات");
         let flags =
             ServeOptions::parse_args(["--store", "/s", "--desk", "a=/a.txt", "--desk", "b=/b.txt"])
                 .unwrap();
         let config = ServeConfig::from_options(flags).unwrap();
-        assert_eq!(config.limits.desk_choice[1].name, "b");
+        assert_eq!(config.policy.desk_choice[1].name, "b");
         let both =
             ServeOptions::parse_args(["--store", "/s", "--recipients", "/r", "--desk", "a=/a.txt"])
                 .unwrap();
@@ -664,14 +664,14 @@ recipients = "/etc/sealdrop/politics.txt"
             ServeConfig::from_options(ServeOptions::parse_args(args).unwrap()).unwrap()
         };
         let from_file = parse(&[]);
-        assert_eq!(from_file.limits.max_upload_bytes, 2 * MIB);
-        assert_eq!(from_file.limits.max_attachments, 3);
-        assert_eq!(from_file.limits.max_message_bytes, 4096);
-        assert_eq!(from_file.limits.header_timeout, Duration::from_secs(5));
+        assert_eq!(from_file.policy.max_upload_bytes, 2 * MIB);
+        assert_eq!(from_file.policy.max_attachments, 3);
+        assert_eq!(from_file.policy.max_message_bytes, 4096);
+        assert_eq!(from_file.policy.header_timeout, Duration::from_secs(5));
         assert_eq!(from_file.listen, vec!["127.0.0.1:1".parse().unwrap()]);
         assert_eq!(
-            from_file.limits.touch_interval,
-            Limits::default().touch_interval
+            from_file.policy.touch_interval,
+            Policy::default().touch_interval
         );
         let flagged = parse(&[
             "--max-upload-size",
@@ -681,8 +681,8 @@ recipients = "/etc/sealdrop/politics.txt"
             "--store",
             "/t",
         ]);
-        assert_eq!(flagged.limits.max_upload_bytes, 1024);
-        assert_eq!(flagged.limits.max_attachments, 3);
+        assert_eq!(flagged.policy.max_upload_bytes, 1024);
+        assert_eq!(flagged.policy.max_attachments, 3);
         assert_eq!(flagged.listen, vec!["127.0.0.1:2".parse().unwrap()]);
         assert_eq!(flagged.store, PathBuf::from("/t"));
         assert_eq!(flagged.recipients, Some(PathBuf::from("/r")));

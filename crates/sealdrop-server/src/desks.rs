@@ -82,7 +82,7 @@ pub(crate) fn check_specs(specs: &[DeskSpec]) -> Result<(), String> {
 }
 
 /// A desk of the running server (its titles are the pages' business:
-/// `Limits::desk_choice`).
+/// `Policy::desk_choice`).
 pub struct Desk {
     /// Empty for the one desk of a server without desks.
     pub name: String,

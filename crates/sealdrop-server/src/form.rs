@@ -15,6 +15,18 @@ pub const TOKEN: &str = "token";
 /// The codename typed on the replies login form.
 pub const CODENAME: &str = "codename";
 
+/// What the source typed, kept so that the form of a refused upload shows
+/// it again (the "retry" form: `pages::Retry`): what a phone over Tor sent
+/// for minutes is not lost to a full store or a slip of size. Wiped when
+/// dropped.
+pub struct KeptMessage {
+    pub text: zeroize::Zeroizing<String>,
+    /// The message was longer than what is shown (by `message_bytes`, or by
+    /// an unknown amount when the upload stopped inside it).
+    pub cut: bool,
+    pub message_bytes: u64,
+}
+
 /// Every field name a source's form may carry.
 pub const ALL: [&str; 5] = [MESSAGE, ATTACHMENT, DESK, TOKEN, CODENAME];
 

@@ -40,6 +40,6 @@ pub mod upload;
 pub mod workers;
 
 pub use app::{App, StartError};
-pub use config::{ConfigError, Limits, ListenAddr, ServeConfig, ServeOptions};
+pub use config::{ConfigError, ListenAddr, Policy, ServeConfig, ServeOptions};
 pub use listen::{Listener, Listeners};
 pub use serve::serve;

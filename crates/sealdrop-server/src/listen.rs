@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use super::config::{Limits, ListenAddr, ServeConfig};
+use super::config::{ListenAddr, Policy, ServeConfig};
 use super::{pages, App, StartError};
 
 /// A bound listener, optionally with TLS (TCP only).
@@ -103,11 +103,11 @@ impl Listeners {
 
 /// HTTP/1.1 only: sources use Tor Browser over an onion service, where HTTP/2
 /// brings attack surface and nothing else.
-fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
+fn http1(policy: &Policy) -> hyper::server::conn::http1::Builder {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(policy.header_timeout)
         .max_buf_size(64 * 1024)
         .max_headers(100)
         // One request per connection: hyper's read buffer would otherwise
@@ -131,7 +131,7 @@ async fn serve_connection<IO>(
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let conn =
-        http1(&app.limits).serve_connection(TokioIo::new(io), TowerToHyperService::new(router));
+        http1(&app.policy).serve_connection(TokioIo::new(io), TowerToHyperService::new(router));
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -167,7 +167,7 @@ fn refusal() -> &'static [u8] {
 }
 
 async fn refuse<IO: AsyncWrite + Unpin>(mut io: IO, app: &App) {
-    let _ = tokio::time::timeout(app.limits.header_timeout, async {
+    let _ = tokio::time::timeout(app.policy.header_timeout, async {
         let _ = io.write_all(refusal()).await;
         let _ = io.shutdown().await;
     })
@@ -193,7 +193,7 @@ pub(super) async fn accept_loop(
                         (Accepted::Plain(io), Ok(permit)) => serve_connection(io, router, app, stop, permit).await,
                         (Accepted::Unix(io), Ok(permit)) => serve_connection(io, router, app, stop, permit).await,
                         (Accepted::Tls(tcp, acceptor), Ok(permit)) => {
-                            if let Ok(Ok(tls)) = tokio::time::timeout(app.limits.header_timeout, acceptor.accept(tcp)).await {
+                            if let Ok(Ok(tls)) = tokio::time::timeout(app.policy.header_timeout, acceptor.accept(tcp)).await {
                                 serve_connection(tls, router, app, stop, permit).await;
                             }
                         }

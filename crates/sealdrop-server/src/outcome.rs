@@ -76,10 +76,10 @@ impl Problem {
         }
     }
 
-    /// Whether this problem's page answers an upload form, which it then
-    /// shows again (the page of an aborted upload is never seen; a
+    /// Whether this problem's page answers an upload form with the retry
+    /// form (`pages::Retry`): the form again, with what was typed (the page of an aborted upload is never seen; a
     /// follow-up whose token failed goes back to the codename form).
-    pub fn shows_the_form_again(self) -> bool {
+    pub fn offers_retry(self) -> bool {
         matches!(
             self,
             Problem::TooLarge

@@ -34,7 +34,7 @@ pub fn file_descriptors_needed(config: &ServeConfig) -> u64 {
     } else {
         super::serve::PICKUP_CONNECTIONS
     };
-    (config.limits.max_connections + pickup + 2 * config.limits.max_concurrent_uploads + 128) as u64
+    (config.policy.max_connections + pickup + 2 * config.policy.max_concurrent_uploads + 128) as u64
 }
 
 /// Refuses to start when the process may not open as many files as the
@@ -47,8 +47,8 @@ fn check_file_limit(config: &ServeConfig) -> Result<(), StartError> {
             "this process may open {have} files, but {} connections and {} uploads at once need \
              about {needed}: raise the limit (LimitNOFILE={} in the systemd unit, or ulimit -n) or \
              lower --max-connections / --max-concurrent-uploads",
-            config.limits.max_connections,
-            config.limits.max_concurrent_uploads,
+            config.policy.max_connections,
+            config.policy.max_concurrent_uploads,
             needed.next_power_of_two()
         )))),
         _ => Ok(()),

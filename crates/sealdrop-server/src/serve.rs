@@ -18,14 +18,14 @@ use super::{listen, pickup_api, router, App, Listeners};
 /// times set, the change and birth times of the pass itself) falls on the
 /// same few instants of each interval, whenever sources arrived.
 async fn maintenance(app: Arc<App>) {
-    let interval = app.limits.touch_interval;
+    let interval = app.policy.touch_interval;
     let mut on_the_grid = false;
     loop {
         let coarse = sealdrop_format::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
         let touched = tokio::task::spawn_blocking(move || {
             for store in super::app::stores(&app2.store, &app2.desks) {
-                if let Some(older_than) = app2.limits.expire_unpicked {
+                if let Some(older_than) = app2.policy.expire_unpicked {
                     let (files, _bytes) = store.expire(SystemTime::now(), older_than, interval)?;
                     for _ in 0..files {
                         app2.stats.add(super::stats::Counter::Expired);
@@ -83,12 +83,12 @@ pub(crate) const PICKUP_CONNECTIONS: usize = 64;
 
 /// Serves the source site on `listeners.source` and the pickup API on
 /// `listeners.pickup` until `shutdown` completes, then stops accepting, lets
-/// open requests finish for up to `limits.shutdown_grace`, and returns.
+/// open requests finish for up to `policy.shutdown_grace`, and returns.
 pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     // Each side has its own connection budget: clients held at the pickup
     // API's slowed-down token check must never take the sources' slots.
-    let source_budget = app.limits.max_connections;
+    let source_budget = app.policy.max_connections;
     let sources = Arc::new(Semaphore::new(source_budget));
     let pickups = Arc::new(Semaphore::new(PICKUP_CONNECTIONS));
     let source = router::router(app.clone());
@@ -120,7 +120,7 @@ pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Ou
         let _ = sources.acquire_many(all(source_budget)).await;
         let _ = pickups.acquire_many(all(PICKUP_CONNECTIONS)).await;
     };
-    if tokio::time::timeout(app.limits.shutdown_grace, drained)
+    if tokio::time::timeout(app.policy.shutdown_grace, drained)
         .await
         .is_err()
     {

@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -171,16 +171,8 @@ api_bind_addr = "127.0.0.1:{admin_port}"
     fn wait_s3_ready(&self, i: usize) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let out = run(Command::new("curl")
-                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
-                // The SHA-256 of the empty body, which S3 wants named.
-                .args(["-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
-                .arg("--aws-sigv4")
-                .arg(format!("aws:amz:{REGION}:s3"))
-                .arg("--user")
-                .arg(format!("{KEY_ID}:{SECRET}"))
-                .arg(format!("{}/{BUCKET}?list-type=2", self.endpoint(i))));
-            if String::from_utf8_lossy(&out.stdout) == "200" {
+            let url = format!("{}/{BUCKET}?list-type=2", self.endpoint(i));
+            if signed_get(&url, Path::new("/dev/null")) == "200" {
                 return;
             }
             assert!(
@@ -298,16 +290,7 @@ api_bind_addr = "127.0.0.1:{admin_port}"
     /// node answered instead.
     pub fn get_object(&self, i: usize, key: &str) -> Result<Vec<u8>, String> {
         let body = tempfile::NamedTempFile::new().unwrap();
-        let out = run(Command::new("curl")
-            .args(["-s", "--max-time", "60", "-w", "%{http_code}", "-o"])
-            .arg(body.path())
-            .args(["-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
-            .arg("--aws-sigv4")
-            .arg(format!("aws:amz:{REGION}:s3"))
-            .arg("--user")
-            .arg(format!("{KEY_ID}:{SECRET}"))
-            .arg(format!("{}/{BUCKET}/{key}", self.endpoint(i))));
-        let status = String::from_utf8_lossy(&out.stdout).into_owned();
+        let status = signed_get(&format!("{}/{BUCKET}/{key}", self.endpoint(i)), body.path());
         if status == "200" {
             Ok(fs::read(body.path()).unwrap())
         } else {
@@ -325,6 +308,22 @@ impl Drop for Garage {
             self.kill(i);
         }
     }
+}
+
+/// A GET signed with the test key (curl signs with SigV4 itself), its body
+/// written to `body`; the HTTP status.
+fn signed_get(url: &str, body: &Path) -> String {
+    let out = run(Command::new("curl")
+        .args(["-s", "--max-time", "60", "-w", "%{http_code}", "-o"])
+        .arg(body)
+        // The SHA-256 of the empty body, which S3 wants named.
+        .args(["-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
+        .arg("--aws-sigv4")
+        .arg(format!("aws:amz:{REGION}:s3"))
+        .arg("--user")
+        .arg(format!("{KEY_ID}:{SECRET}"))
+        .arg(url));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn wait_port(port: u16) {

@@ -577,3 +577,19 @@ sys.exit(os.waitstatus_to_exitcode(status))
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
+
+/// A pickup listing (`GET /v1/submissions`) as (id, SHA-256) pairs.
+pub fn parse_listing(body: &[u8]) -> Vec<(String, String)> {
+    let parsed: serde_json::Value = serde_json::from_slice(body).unwrap();
+    parsed["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::Request;
 use libfuzzer_sys::fuzz_target;
 use sealdrop_format::seal::SubmissionReader;
-use sealdrop_server::{App, Limits, ListenAddr, ServeConfig};
+use sealdrop_server::{App, Policy, ListenAddr, ServeConfig};
 use tower::ServiceExt;
 
 const BOUNDARY: &str = "fuzzboundary";
@@ -35,12 +35,12 @@ fn fixture() -> &'static Fixture {
         let identity = age::x25519::Identity::generate();
         let recipients = dir.join("recipients.txt");
         std::fs::write(&recipients, format!("{}\n", identity.to_public())).unwrap();
-        let limits = Limits {
+        let policy = Policy {
             max_upload_bytes: 1 << 20,
             max_message_bytes: 64 * 1024,
             max_attachments: 8,
             min_free_bytes: 0,
-            ..Limits::default()
+            ..Policy::default()
         };
         let config = ServeConfig {
             recipients: Some(recipients),
@@ -51,7 +51,7 @@ fn fixture() -> &'static Fixture {
             tls_cert: None,
             tls_key: None,
             socket_mode: 0o660,
-            limits,
+            policy,
             pickup_listen: Vec::new(),
             pickup_tokens: Vec::new(),
         };

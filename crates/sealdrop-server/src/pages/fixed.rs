@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::Lang;
-use crate::config::Limits;
+use crate::config::Policy;
 
 /// The form, the "received" page and the replies login, by language.
 pub struct FixedPages {
@@ -22,11 +22,11 @@ fn position(lang: Lang) -> usize {
 }
 
 impl FixedPages {
-    pub fn new(limits: &Limits) -> FixedPages {
+    pub fn new(policy: &Policy) -> FixedPages {
         FixedPages {
             index: Lang::ALL
                 .iter()
-                .map(|&lang| Bytes::from(super::index(lang, limits)))
+                .map(|&lang| Bytes::from(super::index(lang, policy)))
                 .collect(),
             received: Lang::ALL
                 .iter()

@@ -6,8 +6,8 @@ mod i18n;
 
 use std::fmt::Write as _;
 
-use super::config::Limits;
-use crate::form;
+use super::config::Policy;
+use crate::form::{self, KeptMessage};
 use crate::outcome::Problem;
 use sealdrop_format::bytesize::MIB;
 use sealdrop_format::reply::codename::{self, Codename};
@@ -213,20 +213,11 @@ pub enum FormTarget<'a> {
     FollowUp { token: &'a str },
 }
 
-/// What a form shows again after a refused upload.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Refill<'a> {
-    /// The message as the source typed it.
-    pub message: &'a str,
-    /// Tells the source that the files must be chosen again.
-    pub files_again: bool,
-    /// The desk the source had chosen.
-    pub desk: Option<&'a str>,
-}
-
-/// The form with a message box and a file input (`message`, `attachment`),
-/// empty or filled again.
-fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) -> String {
+/// The form with a message box and a file input (`message`, `attachment`):
+/// empty, or the retry form of a refused upload, filled again with what the
+/// source typed and chose, and telling her to choose the files again.
+fn upload_form(lang: Lang, target: FormTarget, policy: &Policy, retry: Option<&Retry>) -> String {
+    let message = retry.and_then(|r| r.kept).map_or("", |k| k.text.as_str());
     let prefix = lang.prefix();
     let (action, token) = match target {
         FormTarget::Submit => (format!("{prefix}/submit"), String::new()),
@@ -239,7 +230,7 @@ fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) 
             ),
         ),
     };
-    let (files_again, files_described) = if refill.files_again {
+    let (files_again, files_described) = if retry.is_some() {
         (
             format!(
                 "<p id=\"files-again\" class=\"hint\"><strong>{}</strong></p>\n",
@@ -250,8 +241,8 @@ fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) 
     } else {
         (String::new(), "limit")
     };
-    let desks = desk_choice(lang, limits, refill.desk);
-    let message_described = if refill.message.is_empty() {
+    let desks = desk_choice(lang, policy, retry.and_then(|r| r.desk));
+    let message_described = if message.is_empty() {
         ""
     } else {
         " aria-describedby=\"kept\""
@@ -263,29 +254,29 @@ fn upload_form(lang: Lang, target: FormTarget, limits: &Limits, refill: Refill) 
             ("action", &action),
             ("token", &token),
             ("desks", &desks),
-            ("message", &escape(refill.message)),
+            ("message", &escape(message)),
             ("message-described", message_described),
             ("files-again", &files_again),
             ("files-described", files_described),
-            ("limit-hint", &html_text(&limit_hint(lang, limits))),
+            ("limit-hint", &html_text(&limit_hint(lang, policy))),
         ],
     )
 }
 
 /// The desks to choose from, as a radio group named `desk` (no JavaScript),
 /// the chosen or default one checked; nothing without desks.
-fn desk_choice(lang: Lang, limits: &Limits, chosen: Option<&str>) -> String {
-    let Some(default) = limits.desk_choice.first() else {
+fn desk_choice(lang: Lang, policy: &Policy, chosen: Option<&str>) -> String {
+    let Some(default) = policy.desk_choice.first() else {
         return String::new();
     };
     let chosen = chosen
-        .filter(|c| limits.desk_choice.iter().any(|d| d.name == *c))
+        .filter(|c| policy.desk_choice.iter().any(|d| d.name == *c))
         .unwrap_or(&default.name);
     let mut out = format!(
         "<fieldset id=\"desks\"><legend>{}</legend>\n",
         html_text(&text(lang, "desk-legend", &[]))
     );
-    for desk in &limits.desk_choice {
+    for desk in &policy.desk_choice {
         let title = desk
             .title
             .get(lang.tag())
@@ -305,14 +296,14 @@ fn desk_choice(lang: Lang, limits: &Limits, chosen: Option<&str>) -> String {
 }
 
 /// The submission form.
-pub fn index(lang: Lang, limits: &Limits) -> String {
+pub fn index(lang: Lang, policy: &Policy) -> String {
     let prefix = lang.prefix();
-    let replies_link = if limits.replies {
+    let replies_link = if policy.replies {
         render(template("index-replies.html"), lang, &[("prefix", &prefix)])
     } else {
         String::new()
     };
-    let form = upload_form(lang, FormTarget::Submit, limits, Refill::default());
+    let form = upload_form(lang, FormTarget::Submit, policy, None);
     // The advice appears twice: open beside the form where the screen has
     // room, folded into a <details> on a phone so that the message box is on
     // the first screen. The stylesheet shows one of them.
@@ -330,18 +321,18 @@ pub fn index(lang: Lang, limits: &Limits) -> String {
 }
 
 /// "Up to 500 MB in total, at most 50 files."
-fn limit_hint(lang: Lang, limits: &Limits) -> String {
+fn limit_hint(lang: Lang, policy: &Policy) -> String {
     text(
         lang,
         "limit-hint",
         &[
             (
                 "size",
-                FluentValue::from(size_for_people(lang, limits.max_upload_bytes)),
+                FluentValue::from(size_for_people(lang, policy.max_upload_bytes)),
             ),
             (
                 "files",
-                FluentValue::from(number_in(lang, &limits.max_attachments.to_string())),
+                FluentValue::from(number_in(lang, &policy.max_attachments.to_string())),
             ),
         ],
     )
@@ -433,7 +424,7 @@ fn sent_for_people(sent: &str) -> String {
 /// there are replies, the delete form; `token` proves the codename to both
 /// forms. A wrong codename and a right one without replies give the same
 /// page, byte for byte in length.
-pub fn replies(lang: Lang, replies: &[&Reply], token: &str, limits: &Limits) -> String {
+pub fn replies(lang: Lang, replies: &[&Reply], token: &str, policy: &Policy) -> String {
     let prefix = lang.prefix();
     let list = if replies.is_empty() {
         format!(
@@ -469,14 +460,9 @@ pub fn replies(lang: Lang, replies: &[&Reply], token: &str, limits: &Limits) -> 
             &[("prefix", &prefix), ("token", token)],
         )
     };
-    let days = limits.reply_retention.as_secs().div_ceil(86_400).max(1);
+    let days = policy.reply_retention.as_secs().div_ceil(86_400).max(1);
     let expiry = text(lang, "replies-expiry", &[("days", FluentValue::from(days))]);
-    let form = upload_form(
-        lang,
-        FormTarget::FollowUp { token },
-        limits,
-        Refill::default(),
-    );
+    let form = upload_form(lang, FormTarget::FollowUp { token }, policy, None);
     let body = render(
         template("replies.html"),
         lang,
@@ -510,34 +496,27 @@ pub struct ErrorText<'a> {
     pub back_to_replies: bool,
 }
 
-/// A refused upload's form, shown again under its error.
-#[derive(Clone, Copy, Debug)]
+/// The retry form: a refused upload's form, shown again under its error.
+#[derive(Clone, Copy)]
 pub struct Retry<'a> {
     pub target: FormTarget<'a>,
     /// What the source typed, when the request may be shown it again.
-    pub kept: Option<KeptText<'a>>,
+    pub kept: Option<&'a KeptMessage>,
     /// The size that went over `size_limit`, when it is known.
     pub measured: Option<u64>,
     /// The desk the source had chosen.
     pub desk: Option<&'a str>,
 }
 
-/// A message kept for the form, and whether it is only its beginning.
-#[derive(Clone, Copy, Debug)]
-pub struct KeptText<'a> {
-    pub message: &'a str,
-    pub cut: bool,
-}
-
 /// An error page: its title and explanation, then either a link back or,
 /// for a refused upload, its form again.
-pub fn error(lang: Lang, what: ErrorText, limits: &Limits, retry: Option<Retry>) -> String {
+pub fn error(lang: Lang, what: ErrorText, policy: &Policy, retry: Option<Retry>) -> String {
     let size = size_for_people(lang, what.size_limit);
     let args = [
         ("size", FluentValue::from(size)),
         (
             "files",
-            FluentValue::from(number_in(lang, &limits.max_attachments.to_string())),
+            FluentValue::from(number_in(lang, &policy.max_attachments.to_string())),
         ),
     ];
     let id = what.message_id;
@@ -560,7 +539,7 @@ pub fn error(lang: Lang, what: ErrorText, limits: &Limits, retry: Option<Retry>)
                 detail.push(' ');
                 detail.push_str(&html_text(&over));
             }
-            retry_form(lang, limits, retry)
+            retry_form(lang, policy, retry)
         }
         None => {
             let (back_href, back) = if what.back_to_replies {
@@ -591,17 +570,16 @@ pub fn error(lang: Lang, what: ErrorText, limits: &Limits, retry: Option<Retry>)
 }
 
 /// The note about the kept message, then the form filled again.
-fn retry_form(lang: Lang, limits: &Limits, retry: Retry) -> String {
-    let message = retry.kept.map_or("", |k| k.message);
+fn retry_form(lang: Lang, policy: &Policy, retry: Retry) -> String {
     let note = match retry.kept {
-        Some(kept) if !kept.message.is_empty() => {
+        Some(kept) if !kept.text.is_empty() => {
             let note = if kept.cut {
                 text(
                     lang,
                     "kept-message-cut",
                     &[(
                         "kept",
-                        FluentValue::from(size_for_people(lang, kept.message.len() as u64)),
+                        FluentValue::from(size_for_people(lang, kept.text.len() as u64)),
                     )],
                 )
             } else {
@@ -611,12 +589,7 @@ fn retry_form(lang: Lang, limits: &Limits, retry: Retry) -> String {
         }
         _ => String::new(),
     };
-    let refill = Refill {
-        message,
-        files_again: true,
-        desk: retry.desk,
-    };
-    note + &upload_form(lang, retry.target, limits, refill)
+    note + &upload_form(lang, retry.target, policy, Some(&retry))
 }
 
 /// The "busy" page in every language at once, for connections beyond the cap,
@@ -637,12 +610,12 @@ pub fn busy_in_every_language() -> String {
 }
 
 /// What a problem's page says.
-pub fn error_text(problem: Problem, limits: &Limits) -> ErrorText<'static> {
+pub fn error_text(problem: Problem, policy: &Policy) -> ErrorText<'static> {
     ErrorText {
         message_id: problem.message_id(),
         size_limit: match problem {
-            Problem::MessageTooLong => limits.max_message_bytes,
-            _ => limits.max_upload_bytes,
+            Problem::MessageTooLong => policy.max_message_bytes,
+            _ => policy.max_upload_bytes,
         },
         back_to_replies: matches!(
             problem,
@@ -665,8 +638,8 @@ mod tests {
 
     #[test]
     fn numbers_use_the_digits_of_arabic_and_persian_pages() {
-        let limits = Limits::default();
-        let hint = |lang| limit_hint(lang, &limits);
+        let policy = Policy::default();
+        let hint = |lang| limit_hint(lang, &policy);
         // 500 MB and 50 files by default.
         assert!(hint(Lang::En).contains("500") && hint(Lang::En).contains("50"));
         let ar = hint(Lang::Ar);
@@ -695,7 +668,7 @@ mod tests {
 
     #[test]
     fn page_with_css_is_small_and_scriptless() {
-        let page = index(Lang::En, &Limits::default());
+        let page = index(Lang::En, &Policy::default());
         assert!(
             page.len() + CSS.len() < 20_000,
             "{} bytes",
@@ -815,21 +788,21 @@ mod completeness {
 
     #[test]
     fn each_language_renders_every_page() {
-        let limits = Limits::default();
+        let policy = Policy::default();
         for &lang in Lang::ALL {
             assert_page(
                 lang,
-                &index(lang, &limits),
+                &index(lang, &policy),
                 &format!("{} index", lang.tag()),
             );
             assert_page(lang, &received(lang), &format!("{} received", lang.tag()));
             for &problem in Problem::ALL {
-                let page = error(lang, error_text(problem, &limits), &limits, None);
+                let page = error(lang, error_text(problem, &policy), &policy, None);
                 assert_page(lang, &page, &format!("{} {problem:?}", lang.tag()));
                 if lang != Lang::En {
                     assert_ne!(
                         page,
-                        error(Lang::En, error_text(problem, &limits), &limits, None),
+                        error(Lang::En, error_text(problem, &policy), &policy, None),
                         "{} {problem:?} is not translated",
                         lang.tag()
                     );
@@ -842,19 +815,21 @@ mod completeness {
                 (FormTarget::Submit, false),
                 (FormTarget::FollowUp { token: "tok\"en" }, true),
             ] {
+                let kept = KeptMessage {
+                    text: zeroize::Zeroizing::new(typed.to_owned()),
+                    cut,
+                    message_bytes: typed.len() as u64,
+                };
                 let retry = Retry {
                     target,
-                    kept: Some(KeptText {
-                        message: typed,
-                        cut,
-                    }),
-                    measured: Some(limits.max_upload_bytes + 3 * MIB),
+                    kept: Some(&kept),
+                    measured: Some(policy.max_upload_bytes + 3 * MIB),
                     desk: None,
                 };
                 let page = error(
                     lang,
-                    error_text(Problem::TooLarge, &limits),
-                    &limits,
+                    error_text(Problem::TooLarge, &policy),
+                    &policy,
                     Some(retry),
                 );
                 let what = format!("{} retry {target:?}", lang.tag());
@@ -906,10 +881,10 @@ mod completeness {
                 &replies_deleted(lang),
                 &format!("{} deleted", lang.tag()),
             );
-            let none = replies(lang, &[], &token, &limits);
+            let none = replies(lang, &[], &token, &policy);
             assert_page(lang, &none, &format!("{} no replies", lang.tag()));
             assert!(!none.contains("class=\"reply\"") && !none.contains("/replies/delete"));
-            let some = replies(lang, &[&reply], &token, &limits);
+            let some = replies(lang, &[&reply], &token, &policy);
             assert!(some.contains("class=\"reply\" dir=\"auto\""));
             assert!(some.contains("&lt;script&gt;") && !some.contains("<script"));
             assert!(some.contains("/replies/delete") && some.contains("/replies/followup"));
@@ -927,7 +902,7 @@ mod completeness {
         assert!(en.contains(western.as_str()) && !en.contains("id=\"codename-western\""));
         // Right-to-left pages isolate the size inside Arabic text, written
         // in Arabic-Indic digits.
-        let ar = index(Lang::Ar, &limits);
+        let ar = index(Lang::Ar, &policy);
         assert!(
             ar.contains("<bdi>٥٠٠ ميغابايت</bdi>")
                 || ar.contains("<bdi><bdi>٥٠٠</bdi> ميغابايت</bdi>"),

@@ -46,7 +46,7 @@ async fn read_field(
     request: Request,
     name: &str,
 ) -> Result<zeroize::Zeroizing<String>, Problem> {
-    let body = urlencoded::read(request.into_body(), app.limits.header_timeout).await?;
+    let body = urlencoded::read(request.into_body(), app.policy.header_timeout).await?;
     Ok(urlencoded::field(&body, name).unwrap_or_default())
 }
 
@@ -75,7 +75,7 @@ async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<
             .replies_for(&codename)
             .map_err(|_| Problem::Internal)?;
         let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
-        Ok::<_, Problem>(pages::replies(lang, &shown, &token, &job.limits))
+        Ok::<_, Problem>(pages::replies(lang, &shown, &token, &job.policy))
     })
     .await
     .map_err(|_| Problem::Internal)??;

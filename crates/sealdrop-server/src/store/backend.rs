@@ -34,6 +34,14 @@ pub struct Stored {
     pub kept: Option<SystemTime>,
 }
 
+/// A finished file in the spool folder, with the guard that removes it
+/// unless it is committed.
+pub struct Spooled<'a> {
+    pub spool: &'a Path,
+    pub guard: &'a mut PartialGuard,
+    pub file: File,
+}
+
 /// A stored file's bytes as a stream, with its length (for pickup).
 pub type Download = (u64, BoxStream<'static, io::Result<Bytes>>);
 
@@ -57,17 +65,14 @@ pub trait Backend: Send + Sync {
     /// The stored files whose names end in `suffix`.
     fn list(&self, suffix: &str) -> io::Result<Vec<Stored>>;
 
-    /// Makes `file`, the finished spool file `guard` holds (in the folder
-    /// `spool`), durable as `name`, with `times` as its access and change
-    /// times where the backend keeps ours. What the guard still holds when
-    /// this returns is a spool file nobody needs any more (the caller drops
-    /// the guard, which removes it). Returns the bytes' SHA-256 when the
-    /// transfer computed it on the way.
+    /// Makes a finished spool file durable as `name`, with `times` as its
+    /// access and change times where the backend keeps ours. What its guard
+    /// still holds when this returns is a spool file nobody needs any more
+    /// (the caller drops the guard, which removes it). Returns the bytes'
+    /// SHA-256 when the transfer computed it on the way.
     fn commit(
         &self,
-        spool: &Path,
-        guard: &mut PartialGuard,
-        file: File,
+        spooled: Spooled,
         name: &str,
         times: SystemTime,
     ) -> io::Result<Option<[u8; 32]>>;
@@ -176,12 +181,11 @@ impl Backend for Folder {
 
     fn commit(
         &self,
-        spool: &Path,
-        guard: &mut PartialGuard,
-        file: File,
+        spooled: Spooled,
         name: &str,
         times: SystemTime,
     ) -> io::Result<Option<[u8; 32]>> {
+        let Spooled { spool, guard, file } = spooled;
         file.set_times(fs::FileTimes::new().set_accessed(times).set_modified(times))?;
         file.sync_all()?;
         drop(file);
@@ -338,12 +342,15 @@ impl Backend for BucketBackend {
     /// incomplete upload ([`Backend::clean_up`]).
     fn commit(
         &self,
-        spool: &Path,
-        guard: &mut PartialGuard,
-        mut file: File,
+        spooled: Spooled,
         name: &str,
         _times: SystemTime,
     ) -> io::Result<Option<[u8; 32]>> {
+        let Spooled {
+            spool,
+            guard,
+            mut file,
+        } = spooled;
         let len = file.metadata()?.len();
         let named = spool.join(format!("{PARTIAL_PREFIX}{SENDING}{name}{PARTIAL_SUFFIX}"));
         let partial = guard

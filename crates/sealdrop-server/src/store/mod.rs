@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use backend::{Backend, Download, Folder};
+use backend::{Backend, Download, Folder, Spooled};
 use partial::Flusher;
 pub use partial::PartialFile;
 use pool::{FilePool, POOL_PREFIX};
@@ -291,8 +291,12 @@ impl Store {
         let file = written.into_file();
         let len = file.metadata()?.len();
         let id = SubmissionId::random();
-        self.backend
-            .commit(&self.dir, &mut guard, file, &id.file_name(), coarse_time)?;
+        let spooled = Spooled {
+            spool: &self.dir,
+            guard: &mut guard,
+            file,
+        };
+        self.backend.commit(spooled, &id.file_name(), coarse_time)?;
         drop(guard);
         self.stored_bytes.fetch_add(len, Ordering::Relaxed);
         Ok(id)

@@ -20,7 +20,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::backend::Backend;
+use super::backend::{Backend, Spooled};
 use super::{PartialGuard, Store, PARTIAL_PREFIX, PARTIAL_SUFFIX};
 use sealdrop_format::id::random_hex;
 use sealdrop_format::reply::file::{self, Reply, HEADER_PROBE, REPLY_FILE_LEN};
@@ -122,13 +122,15 @@ impl ReplyFolder {
         out.write_all(bytes)?;
         let arrived =
             sealdrop_format::seal::coarse_time(SystemTime::now(), self.granularity.as_secs());
-        match self.backend.commit(
-            store.dir(),
-            &mut guard,
-            out,
-            &name,
-            SystemTime::from(arrived),
-        ) {
+        let spooled = Spooled {
+            spool: store.dir(),
+            guard: &mut guard,
+            file: out,
+        };
+        match self
+            .backend
+            .commit(spooled, &name, SystemTime::from(arrived))
+        {
             Ok(_) => Ok(Put::Stored(name)),
             // A concurrent push of the same file won: the guard removes ours.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Put::AlreadyThere(name)),

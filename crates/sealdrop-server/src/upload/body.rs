@@ -55,13 +55,13 @@ pub(super) async fn pump(
     app: Arc<App>,
     mut slot: Option<Slot>,
 ) -> PumpEnd {
-    let limits = &app.limits;
-    let deadline = Instant::now() + limits.upload_deadline;
-    let window = limits.body_idle_timeout;
-    let min_window_bytes = (limits.min_upload_rate as f64 * window.as_secs_f64()) as u64;
-    let drain_cap = limits
+    let policy = &app.policy;
+    let deadline = Instant::now() + policy.upload_deadline;
+    let window = policy.body_idle_timeout;
+    let min_window_bytes = (policy.min_upload_rate as f64 * window.as_secs_f64()) as u64;
+    let drain_cap = policy
         .max_upload_bytes
-        .saturating_add(framing_allowance(limits));
+        .saturating_add(framing_allowance(policy));
     let meter = slot.as_ref().map(|s| s.meter.clone());
     let mut evicted = slot.as_mut().and_then(Slot::take_evicted);
     let mut stream = body.into_data_stream();
@@ -76,7 +76,7 @@ pub(super) async fn pump(
         }
     };
     loop {
-        let wake = deadline.min(Instant::now() + limits.body_idle_timeout);
+        let wake = deadline.min(Instant::now() + policy.body_idle_timeout);
         let eviction = async {
             match evicted.as_mut() {
                 Some(signal) if !draining => {

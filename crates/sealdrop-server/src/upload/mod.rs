@@ -128,9 +128,9 @@ pub async fn ingest(
 
 /// Refuses a request whose declared length is already over the limit.
 fn too_large_by_declaration(app: &App, headers: &HeaderMap) -> Result<(), Problem> {
-    let limits = &app.limits;
+    let policy = &app.policy;
     match declared_length(headers) {
-        Some(n) if n > limits.max_upload_bytes + framing_allowance(limits) => {
+        Some(n) if n > policy.max_upload_bytes + framing_allowance(policy) => {
             Err(Problem::TooLarge)
         }
         _ => Ok(()),
@@ -147,12 +147,12 @@ async fn read_typed_only(
     form: Form,
     typed: &mut Typed,
 ) {
-    let limits = &app.limits;
+    let policy = &app.policy;
     let framing = Arc::new(Framing::default());
     let follow_up = form == Form::FollowUp;
-    let parser = multipart::parser(body_rx, boundary, limits, framing.clone(), follow_up);
-    let reading = multipart::read_typed_only(limits, parser, &framing, follow_up, typed);
-    let _ = tokio::time::timeout(limits.header_timeout, reading).await;
+    let parser = multipart::parser(body_rx, boundary, policy, framing.clone(), follow_up);
+    let reading = multipart::read_typed_only(policy, parser, &framing, follow_up, typed);
+    let _ = tokio::time::timeout(policy.header_timeout, reading).await;
 }
 
 /// The multipart boundary of a `multipart/form-data` request.
@@ -189,10 +189,10 @@ async fn ingest_stream(
     codename: Option<&Codename>,
     typed: &mut Typed,
 ) -> Result<(), Problem> {
-    let limits = &app.limits;
+    let policy = &app.policy;
     let framing = Arc::new(Framing::default());
     let follow_up = form == Form::FollowUp;
-    let parser = multipart::parser(body_rx, boundary, limits, framing.clone(), follow_up);
+    let parser = multipart::parser(body_rx, boundary, policy, framing.clone(), follow_up);
     let (tx, rx) = mpsc::channel(QUEUE);
     let sealing = tokio::spawn(sealer::seal(app.clone(), rx));
     // Every desk's keys are of one kind (checked at start).
@@ -207,7 +207,7 @@ async fn ingest_stream(
         None => Err(Problem::NotFound),
     };
     let token_check: Option<multipart::TokenCheck> = follow_up.then_some(&check_token);
-    let fed = multipart::feed(limits, parser, &framing, &tx, token_check, typed).await;
+    let fed = multipart::feed(policy, parser, &framing, &tx, token_check, typed).await;
     // The multipart stream is complete; the HTTP request must be too (a
     // client that stops short of its Content-Length or final chunk is not a
     // complete submission, whatever its multipart framing says). On an early

@@ -1,6 +1,6 @@
 //! Step 2 of an upload: the multipart form, parsed by multer while it streams.
 //! Every limit is enforced here, byte by byte: axum's extractor does not pass
-//! multer's per-field limits through, so we count ourselves. Parts and chunks
+//! multer's per-field policy through, so we count ourselves. Parts and chunks
 //! go on to the sealer as [`Command`]s.
 
 use std::io;
@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::sealer::Command;
 use super::typed::Typed;
-use crate::config::Limits;
+use crate::config::Policy;
 use crate::form;
 use crate::outcome::Problem;
 use sealdrop_format::bytesize::MIB;
@@ -23,9 +23,9 @@ use sealdrop_format::seal::ReplyBlock;
 const FRAMING_BASE: u64 = MIB;
 
 /// The most multipart framing a whole request may carry.
-pub(super) fn framing_allowance(limits: &Limits) -> u64 {
+pub(super) fn framing_allowance(policy: &Policy) -> u64 {
     // A message, the attachments, an empty file input and a follow-up's token.
-    FRAMING_BASE + (limits.max_attachments as u64 + 3) * limits.max_part_header_bytes
+    FRAMING_BASE + (policy.max_attachments as u64 + 3) * policy.max_part_header_bytes
 }
 
 /// Byte accounting shared between multer's input and our field loop: multer's
@@ -80,24 +80,24 @@ pub(super) type TokenCheck<'a> = &'a (dyn Fn(&str) -> Result<ReplyBlock, Problem
 pub(super) fn parser(
     body: mpsc::Receiver<Result<Bytes, io::Error>>,
     boundary: String,
-    limits: &Limits,
+    policy: &Policy,
     framing: Arc<Framing>,
     follow_up: bool,
 ) -> multer::Multipart<'static> {
-    let per_field = limits.max_part_header_bytes;
+    let per_field = policy.max_part_header_bytes;
     let input = bounded_input(body, framing, per_field);
     let mut fields = vec![form::MESSAGE, form::ATTACHMENT];
     if follow_up {
         fields.push(form::TOKEN);
     }
-    if !limits.desk_choice.is_empty() {
+    if !policy.desk_choice.is_empty() {
         fields.push(form::DESK);
     }
     let constraints = multer::Constraints::new()
         .allowed_fields(fields)
         .size_limit(
             multer::SizeLimit::new()
-                .whole_stream(limits.max_upload_bytes + framing_allowance(limits)),
+                .whole_stream(policy.max_upload_bytes + framing_allowance(policy)),
         );
     multer::Multipart::with_constraints(input, boundary, constraints)
 }
@@ -191,10 +191,10 @@ async fn small_text(
 async fn read_desk(
     field: &mut multer::Field<'static>,
     framing: &Framing,
-    limits: &Limits,
+    policy: &Policy,
 ) -> Result<(usize, String), Problem> {
     let name = small_text(field, framing, MAX_DESK_BYTES, Problem::Malformed).await?;
-    let index = limits
+    let index = policy
         .desk_choice
         .iter()
         .position(|d| d.name == name)
@@ -207,7 +207,7 @@ async fn read_desk(
 /// wanted (too large by its declared length, every slot taken, the store
 /// full). Stops at the first file; nothing goes to a sealer.
 pub(super) async fn read_typed_only(
-    limits: &Limits,
+    policy: &Policy,
     mut multipart: multer::Multipart<'static>,
     framing: &Framing,
     follow_up: bool,
@@ -224,7 +224,7 @@ pub(super) async fn read_typed_only(
     };
     if field.name() == Some(form::DESK) && field.file_name().is_none() {
         framing.fields.fetch_add(1, Ordering::Relaxed);
-        match read_desk(&mut field, framing, limits).await {
+        match read_desk(&mut field, framing, policy).await {
             Ok((_, name)) => typed.set_desk(&name),
             Err(_) => return,
         }
@@ -241,8 +241,8 @@ pub(super) async fn read_typed_only(
         framing
             .consumed
             .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        typed.add_message(&chunk, limits.max_message_bytes);
-        if typed.message_bytes() > limits.max_message_bytes {
+        typed.add_message(&chunk, policy.max_message_bytes);
+        if typed.message_bytes() > policy.max_message_bytes {
             return;
         }
     }
@@ -269,7 +269,7 @@ async fn count_rest_of_message(
 /// with its token field. What the source typed is kept in `typed` as it
 /// passes.
 pub(super) async fn feed(
-    limits: &Limits,
+    policy: &Policy,
     mut multipart: multer::Multipart<'static>,
     framing: &Framing,
     tx: &mpsc::Sender<Command>,
@@ -291,7 +291,7 @@ pub(super) async fn feed(
         // A message, the attachments, one empty file input (and a token, a
         // desk).
         let others = usize::from(token_check.is_some()) + usize::from(desk_chosen);
-        if fields > limits.max_attachments + 2 + others {
+        if fields > policy.max_attachments + 2 + others {
             return Err(Problem::TooManyFiles.into());
         }
         // Multer has already buffered these headers (the framing cap bounds
@@ -301,7 +301,7 @@ pub(super) async fn feed(
             .iter()
             .map(|(n, v)| n.as_str().len() + v.len() + 4)
             .sum();
-        if header_bytes as u64 > limits.max_part_header_bytes {
+        if header_bytes as u64 > policy.max_part_header_bytes {
             return Err(Problem::Malformed.into());
         }
         if field.name() == Some(form::DESK) {
@@ -313,7 +313,7 @@ pub(super) async fn feed(
             {
                 return Err(Problem::Malformed.into());
             }
-            let (index, name) = read_desk(&mut field, framing, limits).await?;
+            let (index, name) = read_desk(&mut field, framing, policy).await?;
             typed.set_desk(&name);
             send(tx, Command::Desk(index)).await?;
             desk_chosen = true;
@@ -352,19 +352,19 @@ pub(super) async fn feed(
             part_bytes += len;
             content += len;
             if is_message {
-                typed.add_message(&chunk, limits.max_message_bytes);
-                if part_bytes > limits.max_message_bytes {
+                typed.add_message(&chunk, policy.max_message_bytes);
+                if part_bytes > policy.max_message_bytes {
                     count_rest_of_message(&mut field, framing, typed).await;
                     return Err(Problem::MessageTooLong.into());
                 }
             }
-            if content > limits.max_upload_bytes {
+            if content > policy.max_upload_bytes {
                 return Err(Problem::TooLarge.into());
             }
             if let Some(command) = begin.take() {
                 if !is_message {
                     attachments += 1;
-                    if attachments > limits.max_attachments {
+                    if attachments > policy.max_attachments {
                         return Err(Problem::TooManyFiles.into());
                     }
                 }
@@ -377,7 +377,7 @@ pub(super) async fn feed(
         if let Some(command) = begin.take() {
             if !is_message && !file_name.is_empty() {
                 attachments += 1;
-                if attachments > limits.max_attachments {
+                if attachments > policy.max_attachments {
                     return Err(Problem::TooManyFiles.into());
                 }
                 send(tx, command).await?;

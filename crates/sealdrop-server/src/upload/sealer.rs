@@ -132,8 +132,8 @@ fn apply(
         let (file, guard) = desk.store.create_partial()?;
         let options = SealOptions {
             arrival,
-            time_granularity_secs: app.limits.time_granularity.as_secs().max(1),
-            max_part_size: Some(app.limits.max_upload_bytes),
+            time_granularity_secs: app.policy.time_granularity.as_secs().max(1),
+            max_part_size: Some(app.policy.max_upload_bytes),
         };
         let writer = SubmissionWriter::new(&desk.recipients, file, &options)?;
         *sealing = Some(Sealing {
@@ -295,7 +295,7 @@ async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionI
     tokio::task::spawn_blocking(move || {
         let coarse = sealdrop_format::seal::coarse_time(
             SystemTime::now(),
-            app.limits.touch_interval.as_secs(),
+            app.policy.touch_interval.as_secs(),
         );
         app.desks.get(desk).store.commit(file, guard, coarse.into())
     })

@@ -9,6 +9,8 @@
 use axum::http::HeaderMap;
 use zeroize::Zeroizing;
 
+use crate::form::KeptMessage;
+
 use sealdrop_format::bytesize::KIB;
 
 /// The most of a message kept to show again. It bounds the memory a waiting
@@ -30,15 +32,6 @@ pub struct Typed {
     desk: Option<String>,
     /// Bytes the request declared (`Content-Length`), if it did.
     pub request_bytes: Option<u64>,
-}
-
-/// A message as an error page shows it again.
-pub struct KeptMessage {
-    pub text: Zeroizing<String>,
-    /// The message was longer than what is shown (by `message_bytes`, or by
-    /// an unknown amount when the upload stopped inside it).
-    pub cut: bool,
-    pub message_bytes: u64,
 }
 
 impl Typed {

@@ -90,6 +90,14 @@ fn help_with_short(program: &str, args: &[&str]) -> Vec<(String, Option<String>,
     options
 }
 
+fn assert_agree(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "README.md and the code disagree:\n{}",
+        problems.join("\n")
+    );
+}
+
 /// Rows of the first flag table in `text`: (flags of the first column,
 /// the default column).
 fn table(text: &str) -> Vec<(BTreeSet<String>, String)> {
@@ -137,11 +145,7 @@ fn check_table(program: &str, args: &[&str], heading: &str) {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "README.md and the code disagree:\n{}",
-        problems.join("\n")
-    );
+    assert_agree(&problems);
 }
 
 #[test]
@@ -188,11 +192,7 @@ fn check_synopsis(program: &str, heading: &str, commands: &[&str]) {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "README.md and the code disagree:\n{}",
-        problems.join("\n")
-    );
+    assert_agree(&problems);
 }
 
 #[test]

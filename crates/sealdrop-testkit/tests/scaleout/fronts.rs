@@ -83,18 +83,9 @@ impl Newsroom {
 
     /// The submissions waiting in the bucket, as a front's pickup API lists them.
     fn listed(&self, front: &str) -> Vec<String> {
-        let request = format!(
-            "GET /v1/submissions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\r\n",
-            self.token
-        );
-        let answer = unix_exchange(&self.pickup_socket(front), request.as_bytes());
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        let parsed: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
-        parsed["submissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["id"].as_str().unwrap().to_owned())
+        self.listed_with_hashes(front)
+            .into_iter()
+            .map(|(id, _)| id)
             .collect()
     }
 
@@ -106,18 +97,7 @@ impl Newsroom {
         );
         let answer = unix_exchange(&self.pickup_socket(front), request.as_bytes());
         assert_eq!(answer.status, 200, "{}", answer.text());
-        let parsed: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
-        parsed["submissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["id"].as_str().unwrap().to_owned(),
-                    s["sha256"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
+        parse_listing(&answer.body)
     }
 
     /// Picks everything up through `front` with `sealdrop pickup` (which

@@ -74,18 +74,7 @@ fn api(n: &Newsroom, method: &str, path: &str, token: &str, body: &str) -> Respo
 fn listed(n: &Newsroom, token: &str) -> Vec<(String, String)> {
     let listing = api(n, "GET", "/v1/submissions", token, "");
     assert_eq!(listing.status, 200);
-    let parsed: serde_json::Value = serde_json::from_slice(&listing.body).unwrap();
-    let mut ids: Vec<(String, String)> = parsed["submissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_owned(),
-                s["sha256"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let mut ids: Vec<(String, String)> = parse_listing(&listing.body);
     ids.sort();
     ids
 }
