@@ -164,6 +164,11 @@ fi
 scripts/build-garage.sh >/dev/null
 
 $install_only && exit 0
-# Every test binary runs even when an earlier one failed, so one run shows
-# every failure.
+# Everything first (every target: the benchmarks and examples too, so that
+# a build or lint error anywhere stops the run before any test starts), then
+# the tests. Every test binary runs even when an earlier one failed, so one
+# run shows every failure.
+if [ $# -eq 0 ]; then
+  cargo test --locked --workspace --all-targets --no-run
+fi
 exec cargo test --locked --workspace --no-fail-fast "$@"
