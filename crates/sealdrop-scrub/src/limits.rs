@@ -20,8 +20,9 @@ pub const MAX_XML_EVENTS: usize = 2_000_000;
 /// to this depth.
 pub const MAX_NESTED_IMAGES: usize = 2;
 
-/// PNG: the most compressed text inflated in one file (each chunk at most
-/// 1 MiB): thousands of small compressed chunks must not add up to gigabytes.
+/// PNG: one compressed text chunk, inflated; and all of them in one file:
+/// thousands of small compressed chunks must not add up to gigabytes.
+pub const PNG_MAX_TEXT_CHUNK: usize = 1 << 20;
 pub const PNG_MAX_INFLATED_TEXT: usize = 16 << 20;
 
 /// TIFF: pages (image directories) in one file.
@@ -67,3 +68,29 @@ pub const PDF_INSPECT_MAX_STREAM_BYTES: u64 = 16 << 20;
 pub const PDF_INSPECT_MAX_INFLATED_TOTAL: u64 = 64 << 20;
 /// PDF (`inspect`'s scan): how far before `stream` its dictionary is looked for.
 pub const PDF_INSPECT_DICTIONARY_LOOKBACK: usize = 4096;
+
+#[cfg(test)]
+mod tests {
+    /// docs/SCRUBBING.md's table of caps names every cap here, so that what
+    /// editors and auditors read is what the code does.
+    #[test]
+    fn the_caps_table_names_every_cap() {
+        let doc = include_str!("../../../docs/SCRUBBING.md");
+        let table = &doc[doc.find("## Caps on hostile files").expect("the caps section")..];
+        let table = &table[..table.find("\nMeasured").unwrap_or(table.len())];
+        let source = include_str!("limits.rs");
+        let source = &source[..source.find("#[cfg(test)]").unwrap()];
+        for line in source.lines() {
+            let name = line
+                .strip_prefix("pub const ")
+                .or_else(|| line.strip_prefix("pub fn "))
+                .and_then(|rest| rest.split([':', '(']).next());
+            if let Some(name) = name {
+                assert!(
+                    table.contains(&format!("`{name}`")),
+                    "docs/SCRUBBING.md's caps table does not name {name}"
+                );
+            }
+        }
+    }
+}

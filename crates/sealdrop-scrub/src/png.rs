@@ -5,7 +5,7 @@
 //! EXIF, time, colour profile or private chunk.
 
 use super::{be32, field_text, Category, NotCleaned, Report, Scrubbed};
-use crate::limits::{MAX_RECORDS, PNG_MAX_INFLATED_TEXT};
+use crate::limits::{MAX_RECORDS, PNG_MAX_INFLATED_TEXT, PNG_MAX_TEXT_CHUNK};
 
 const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -218,7 +218,7 @@ fn text_chunk(kind: &[u8; 4], data: &[u8], report: &mut Report) -> usize {
             "PNG {}: compressed text over the size cap",
             field_text(kind)
         ));
-        return 1 << 20;
+        return PNG_MAX_TEXT_CHUNK;
     };
     let place = format!("PNG {} \"{keyword}\"", field_text(kind));
     if keyword == "XML:com.adobe.xmp" {
@@ -245,12 +245,12 @@ fn text_chunk(kind: &[u8; 4], data: &[u8], report: &mut Report) -> usize {
     text.len()
 }
 
-/// zlib data inflated up to 1 MiB; `None` when it is larger or damaged.
+/// zlib data inflated up to [`PNG_MAX_TEXT_CHUNK`]; `None` when it is larger or damaged.
 fn inflate_capped(data: &[u8]) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut out = Vec::new();
     flate2::read::ZlibDecoder::new(data)
-        .take(1 << 20)
+        .take(PNG_MAX_TEXT_CHUNK as u64)
         .read_to_end(&mut out)
         .ok()?;
     Some(out)
