@@ -143,7 +143,7 @@ pub struct ServeOptions {
     #[arg(long = "pickup-listen", value_name = "ADDR")]
     pub pickup_listen: Vec<ListenAddr>,
     /// SHA-256 of an accepted pickup token (from `sealdrop pickup-token`); repeatable.
-    /// DESK:HEX policy the token to one desk's submissions; a bare HEX sees every desk.
+    /// DESK:HEX limits the token to one desk's submissions; a bare HEX sees every desk.
     #[arg(long = "pickup-token-sha256", value_name = "[DESK:]HEX")]
     pub pickup_token_sha256: Vec<PickupToken>,
 }

@@ -1,6 +1,6 @@
 //! Step 2 of an upload: the multipart form, parsed by multer while it streams.
 //! Every limit is enforced here, byte by byte: axum's extractor does not pass
-//! multer's per-field policy through, so we count ourselves. Parts and chunks
+//! multer's per-field limits through, so we count ourselves. Parts and chunks
 //! go on to the sealer as [`Command`]s.
 
 use std::io;

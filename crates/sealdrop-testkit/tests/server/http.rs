@@ -1,4 +1,4 @@
-//! The real server on a real socket: submissions, policy, headers, logging,
+//! The real server on a real socket: submissions, limits, headers, logging,
 //! start-up refusals, interruption and shutdown.
 
 use std::fs;
