@@ -13,7 +13,7 @@ use age_core::secrecy::ExposeSecret;
 use libfuzzer_sys::fuzz_target;
 use sealdrop_format::pq;
 
-const VECTOR: &[u8] = include_bytes!("../../tests/testdata/cctv-age/hybrid");
+const VECTOR: &[u8] = include_bytes!("../../../crates/sealdrop-testkit/tests/testdata/cctv-age/hybrid");
 const FILE_KEY: &[u8; 16] = b"YELLOW SUBMARINE";
 
 fn identity() -> &'static pq::Identity {
