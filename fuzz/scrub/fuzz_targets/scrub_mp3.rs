@@ -6,7 +6,7 @@
 //! but the encoder named in a VBR header frame.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_scrub;
+use sealdrop_scrub as scrub;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };

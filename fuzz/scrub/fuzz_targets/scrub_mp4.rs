@@ -4,7 +4,7 @@
 //! keeps its size, cleans again to itself, and `inspect` finds nothing in it.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_scrub;
+use sealdrop_scrub as scrub;
 
 fuzz_target!(|data: &[u8]| {
     let mut file = b"\0\0\0\x14ftypisom\0\0\0\0isom".to_vec();

@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_scrub;
+use sealdrop_scrub as scrub;
 
 const STYLES: &str = r#"<office:document-styles xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"><office:styles/></office:document-styles>"#;
 

@@ -12,7 +12,7 @@
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_scrub;
+use sealdrop_scrub as scrub;
 
 const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
 

@@ -6,7 +6,7 @@
 //! cleans again to the same bytes.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_scrub;
+use sealdrop_scrub as scrub;
 
 fuzz_target!(|data: &[u8]| {
     let mut file = b"%PDF-1.7\n".to_vec();

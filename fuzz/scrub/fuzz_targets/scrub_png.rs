@@ -4,7 +4,7 @@
 //! `inspect` finds nothing left in it.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_scrub;
+use sealdrop_scrub as scrub;
 
 fuzz_target!(|data: &[u8]| {
     // The format's own start, so that every input reaches its parser.

@@ -5,7 +5,7 @@
 //! again to itself, and `inspect` finds nothing in it but its pages.
 
 use libfuzzer_sys::fuzz_target;
-use sealdrop_scrub;
+use sealdrop_scrub as scrub;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
