@@ -76,7 +76,9 @@ mod tests {
     #[test]
     fn the_caps_table_names_every_cap() {
         let doc = include_str!("../../../docs/SCRUBBING.md");
-        let table = &doc[doc.find("## Caps on hostile files").expect("the caps section")..];
+        let table = &doc[doc
+            .find("## Caps on hostile files")
+            .expect("the caps section")..];
         let table = &table[..table.find("\nMeasured").unwrap_or(table.len())];
         let source = include_str!("limits.rs");
         let source = &source[..source.find("#[cfg(test)]").unwrap()];
