@@ -118,6 +118,21 @@ impl Report {
         }
     }
 
+    /// Adds each attribute of an XML element that `wanted` names (its name,
+    /// what it reveals), where the element has it.
+    fn add_attributes(
+        &mut self,
+        attributes: &[(String, String)],
+        place: &str,
+        wanted: &[(&str, Category, &str)],
+    ) {
+        for &(name, category, what) in wanted {
+            if let Some(value) = xmlread::attribute(attributes, name) {
+                self.add(category, what, field_text(value.as_bytes()), place);
+            }
+        }
+    }
+
     fn add(&mut self, category: Category, what: &str, value: impl Into<String>, place: &str) {
         let finding = Finding {
             category,

@@ -176,14 +176,11 @@ pub(super) fn inspect_part(part: &Part, report: &mut Report, on_xml: &mut super:
                 local: "fileSharing",
                 attributes,
             } => {
-                if let Some(user) = crate::xmlread::attribute(attributes, "userName") {
-                    report.add(
-                        Category::People,
-                        "reserved by",
-                        field_text(user.as_bytes()),
-                        place,
-                    );
-                }
+                report.add_attributes(
+                    attributes,
+                    place,
+                    &[("userName", Category::People, "reserved by")],
+                );
             }
             Node::Open {
                 local: "customWorkbookView",
@@ -249,14 +246,11 @@ pub(super) fn inspect_part(part: &Part, report: &mut Report, on_xml: &mut super:
                     local: "worksheet",
                     attributes,
                 } => {
-                    if let Some(uid) = crate::xmlread::attribute(attributes, "uid") {
-                        report.add(
-                            Category::History,
-                            "revision id",
-                            field_text(uid.as_bytes()),
-                            place,
-                        );
-                    }
+                    report.add_attributes(
+                        attributes,
+                        place,
+                        &[("uid", Category::History, "revision id")],
+                    );
                 }
                 _ => {}
             })

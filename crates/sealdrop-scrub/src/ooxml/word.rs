@@ -225,22 +225,14 @@ pub(super) fn inspect_part(
             } = node
             {
                 tally.comments += 1;
-                if let Some(author) = crate::xmlread::attribute(attributes, "author") {
-                    report.add(
-                        Category::People,
-                        "comment by",
-                        field_text(author.as_bytes()),
-                        place,
-                    );
-                }
-                if let Some(date) = crate::xmlread::attribute(attributes, "date") {
-                    report.add(
-                        Category::Times,
-                        "comment written",
-                        field_text(date.as_bytes()),
-                        place,
-                    );
-                }
+                report.add_attributes(
+                    attributes,
+                    place,
+                    &[
+                        ("author", Category::People, "comment by"),
+                        ("date", Category::Times, "comment written"),
+                    ],
+                );
             }
         }),
         "word/people.xml" => on_xml(&mut |node| {
@@ -249,14 +241,11 @@ pub(super) fn inspect_part(
                 attributes,
             } = node
             {
-                if let Some(author) = crate::xmlread::attribute(attributes, "author") {
-                    report.add(
-                        Category::People,
-                        "person who commented or edited",
-                        field_text(author.as_bytes()),
-                        place,
-                    );
-                }
+                report.add_attributes(
+                    attributes,
+                    place,
+                    &[("author", Category::People, "person who commented or edited")],
+                );
             }
         }),
         "word/settings.xml" => on_xml(&mut |node| match node {
@@ -302,14 +291,11 @@ pub(super) fn inspect_part(
                         field_text(author.as_bytes()),
                         place,
                     );
-                    if let Some(date) = crate::xmlread::attribute(attributes, "date") {
-                        report.add(
-                            Category::Times,
-                            "tracked change made",
-                            field_text(date.as_bytes()),
-                            place,
-                        );
-                    }
+                    report.add_attributes(
+                        attributes,
+                        place,
+                        &[("date", Category::Times, "tracked change made")],
+                    );
                 }
             }
             Node::Open {
