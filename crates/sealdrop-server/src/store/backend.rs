@@ -105,6 +105,16 @@ pub trait Backend: Send + Sync {
     /// time, so that its change time becomes this pass's; the folder itself
     /// gets `folder`. An object store keeps its own times: nothing to do.
     fn retouch(&self, files: &[(String, SystemTime)], folder: SystemTime) -> io::Result<usize>;
+
+    /// `retouch` of every file ending in `suffix`, and the folder, to `t`.
+    fn retouch_all(&self, suffix: &str, t: SystemTime) -> io::Result<usize> {
+        let files: Vec<(String, SystemTime)> = self
+            .list(suffix)?
+            .into_iter()
+            .map(|s| (s.name, t))
+            .collect();
+        self.retouch(&files, t)
+    }
 }
 
 /// The store folder itself.
@@ -413,6 +423,11 @@ impl Backend for BucketBackend {
     }
 
     fn retouch(&self, _files: &[(String, SystemTime)], _folder: SystemTime) -> io::Result<usize> {
+        Ok(0)
+    }
+
+    /// Nothing to list: an object store keeps its own times.
+    fn retouch_all(&self, _suffix: &str, _t: SystemTime) -> io::Result<usize> {
         Ok(0)
     }
 }

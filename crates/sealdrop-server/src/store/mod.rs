@@ -359,12 +359,7 @@ impl Store {
             });
         // Transfers abandoned by fronts that died.
         self.backend.clean_up(&[])?;
-        let sealed: Vec<(String, SystemTime)> = self
-            .sealed_files()?
-            .iter()
-            .map(|(id, _)| (id.file_name(), t))
-            .collect();
-        touched += self.backend.retouch(&sealed, t)?;
+        touched += self.backend.retouch_all(SEALED_SUFFIX, t)?;
         for path in pool_files {
             match File::open(&path) {
                 Ok(f) => {
