@@ -20,6 +20,7 @@
 mod answer;
 mod app;
 pub mod config;
+pub mod connections;
 mod desks;
 pub mod form;
 mod headers;

@@ -7,14 +7,16 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::watch;
 
 use super::config::{ListenAddr, Policy, ServeConfig};
+use super::connections::{Budget, Connection};
 use super::{pages, App, StartError};
 
 /// A bound listener, optionally with TLS (TCP only).
@@ -126,20 +128,31 @@ async fn serve_connection<IO>(
     router: Router,
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    mut connection: Connection,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let conn =
-        http1(&app.policy).serve_connection(TokioIo::new(io), TowerToHyperService::new(router));
+    let handle = connection.handle();
+    // Each request carries its connection's handle, so that the handlers
+    // can say when its answer is decided (`connections`).
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        handle.serving();
+        request.extensions_mut().insert(handle.clone());
+        let mut router = router.clone();
+        async move { tower_service::Service::call(&mut router, request).await }
+    });
+    let conn = http1(&app.policy).serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
+        // A newcomer needed the room: the socket closes when `conn` drops.
+        _ = &mut connection.closed => {}
         _ = stopped(&mut stop) => {
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
     }
+    drop(connection);
 }
 
 /// Resolves once shutdown starts (without holding the watch's lock).
@@ -178,7 +191,7 @@ pub(super) async fn accept_loop(
     listener: Listener,
     router: Router,
     app: Arc<App>,
-    connections: Arc<Semaphore>,
+    budget: Arc<Budget>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -186,18 +199,23 @@ pub(super) async fn accept_loop(
             _ = stopped(&mut stop) => return,
             accepted = accept(&listener) => {
                 let Some(conn) = accepted else { continue };
-                let permit = connections.clone().try_acquire_owned();
-                let (router, app, stop) = (router.clone(), app.clone(), stop.clone());
+                let (router, app, stop, budget) = (router.clone(), app.clone(), stop.clone(), budget.clone());
                 tokio::spawn(async move {
-                    match (conn, permit) {
-                        (Accepted::Plain(io), Ok(permit)) => serve_connection(io, router, app, stop, permit).await,
-                        (Accepted::Unix(io), Ok(permit)) => serve_connection(io, router, app, stop, permit).await,
-                        (Accepted::Tls(tcp, acceptor), Ok(permit)) => {
-                            if let Ok(Ok(tls)) = tokio::time::timeout(app.policy.header_timeout, acceptor.accept(tcp)).await {
-                                serve_connection(tls, router, app, stop, permit).await;
+                    match (conn, budget.admit().await) {
+                        (Accepted::Plain(io), Some(place)) => serve_connection(io, router, app, stop, place).await,
+                        (Accepted::Unix(io), Some(place)) => serve_connection(io, router, app, stop, place).await,
+                        (Accepted::Tls(tcp, acceptor), Some(mut place)) => {
+                            let handshake = tokio::time::timeout(app.policy.header_timeout, acceptor.accept(tcp));
+                            let tls = tokio::select! {
+                                done = handshake => done.ok().and_then(Result::ok),
+                                // A handshake is opening: it gives way too.
+                                _ = &mut place.closed => None,
+                            };
+                            if let Some(tls) = tls {
+                                serve_connection(tls, router, app, stop, place).await;
                             }
                         }
-                        (conn, Err(_)) => {
+                        (conn, None) => {
                             app.stats.add(super::stats::Counter::ConnectionsRefused);
                             match conn {
                                 Accepted::Plain(io) => refuse(io, &app).await,

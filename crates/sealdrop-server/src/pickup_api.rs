@@ -17,6 +17,7 @@ use axum::Extension;
 use axum::{Json, Router};
 use subtle::ConstantTimeEq;
 
+use super::connections::ConnectionHandle;
 use super::desks::Desk;
 use super::App;
 use crate::store::replies::Put;
@@ -86,6 +87,12 @@ async fn authenticate(
         let mut request = request;
         request.extensions_mut().insert(scope);
         return next.run(request).await;
+    }
+    // The answer is decided: while it waits its turn, this connection gives
+    // way to any newcomer (an editor with the right token) when the
+    // pickup side's connections are all taken (`connections`).
+    if let Some(connection) = request.extensions().get::<ConnectionHandle>() {
+        connection.refused();
     }
     // One failure at a time, each taking FAILURE_DELAY: guessing is slowed
     // globally, whatever the number of connections; valid tokens never wait.

@@ -60,6 +60,7 @@ async fn submit(State(app): AppState, lang: Lang, request: Request) -> Response 
     let outcome = super::upload::ingest(
         app.clone(),
         &parts.headers,
+        parts.extensions.get().cloned(),
         Body::new(body),
         super::upload::Form::Submit,
     )

@@ -5,8 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
+use super::connections::Budget;
 use super::{listen, pickup_api, router, App, Listeners};
 
 /// At start-up, then on the wall-clock grid of `touch_interval` (on the hour
@@ -88,9 +89,8 @@ pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Ou
     let (stop_tx, stop_rx) = watch::channel(false);
     // Each side has its own connection budget: clients held at the pickup
     // API's slowed-down token check must never take the sources' slots.
-    let source_budget = app.policy.max_connections;
-    let sources = Arc::new(Semaphore::new(source_budget));
-    let pickups = Arc::new(Semaphore::new(PICKUP_CONNECTIONS));
+    let sources = Budget::new(app.policy.max_connections);
+    let pickups = Budget::new(PICKUP_CONNECTIONS);
     let source = router::router(app.clone());
     let pickup = pickup_api::router(app.clone());
     let routed = listeners
@@ -116,9 +116,8 @@ pub async fn serve(app: Arc<App>, listeners: Listeners, shutdown: impl Future<Ou
     shutdown.await;
     let _ = stop_tx.send(true);
     let drained = async {
-        let all = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let _ = sources.acquire_many(all(source_budget)).await;
-        let _ = pickups.acquire_many(all(PICKUP_CONNECTIONS)).await;
+        sources.all_closed().await;
+        pickups.all_closed().await;
     };
     if tokio::time::timeout(app.policy.shutdown_grace, drained)
         .await

@@ -87,7 +87,8 @@ pub async fn follow_up(State(app): AppState, lang: Lang, request: Request) -> Re
         return problem_page(&app, lang, problem);
     }
     let (parts, body) = request.into_parts();
-    let outcome = upload::ingest(app.clone(), &parts.headers, body, Form::FollowUp).await;
+    let connection = parts.extensions.get().cloned();
+    let outcome = upload::ingest(app.clone(), &parts.headers, connection, body, Form::FollowUp).await;
     answer_submission(&app, lang, Form::FollowUp, outcome)
 }
 

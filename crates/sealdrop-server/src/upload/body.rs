@@ -17,7 +17,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::multipart::framing_allowance;
-use super::slots::Slot;
+use super::slots::{RateMeter, Slot};
+use crate::connections::ConnectionHandle;
 use crate::outcome::Problem;
 use crate::App;
 
@@ -48,12 +49,21 @@ impl std::fmt::Display for Stopped {
 impl std::error::Error for Stopped {}
 
 /// Reads the body into `tx`; after `tx` closes, reads and discards the rest.
-/// With a `slot`, enforces the minimum rate and ends on eviction.
+/// With a `slot`, enforces the minimum rate and ends on eviction. Without
+/// one, the request is already refused: all of it is lingering, which the
+/// connection budget may cut short for a newcomer (`connections`).
+///
+/// A refused request is drained at no less than `--min-upload-rate` over
+/// each window (like an upload), for no longer than `--upload-deadline`
+/// and no more than the largest upload: an honest browser sending a file
+/// too large reads the 413 page, and whoever only trickles bytes loses the
+/// connection after a window, or at once when someone else needs it.
 pub(super) async fn pump(
     body: Body,
     tx: mpsc::Sender<Result<Bytes, io::Error>>,
     app: Arc<App>,
     mut slot: Option<Slot>,
+    connection: Option<ConnectionHandle>,
 ) -> PumpEnd {
     let policy = &app.policy;
     let deadline = Instant::now() + policy.upload_deadline;
@@ -67,6 +77,19 @@ pub(super) async fn pump(
     let mut stream = body.into_data_stream();
     let mut drained = 0u64;
     let mut draining = false;
+    // What a refused request sends, measured for the rate floor.
+    let mut refusal: Option<RateMeter> = None;
+    let refuse = |refusal: &mut Option<RateMeter>| {
+        if refusal.is_none() {
+            *refusal = Some(RateMeter::new(window, std::time::Instant::now()));
+            if let Some(connection) = &connection {
+                connection.refused();
+            }
+        }
+    };
+    if slot.is_none() {
+        refuse(&mut refusal);
+    }
     // The rate is looked at a few times per window.
     let mut rate_checks = tokio::time::interval_at(Instant::now() + window / 8, window / 8);
     let stop = |tx: &mpsc::Sender<_>, problem: Problem, kind: io::ErrorKind| {
@@ -94,17 +117,21 @@ pub(super) async fn pump(
                 stop(&tx, Problem::Evicted, io::ErrorKind::TimedOut).await;
                 return PumpEnd::Evicted;
             }
-            _ = rate_checks.tick(), if !draining && meter.is_some() => {
-                if let Some(meter) = &meter {
-                    let now = std::time::Instant::now();
-                    let too_slow = {
-                        let mut meter = meter.lock().unwrap_or_else(|p| p.into_inner());
-                        meter.has_full_window(now) && meter.window_bytes(now) < min_window_bytes
-                    };
-                    if too_slow {
+            _ = rate_checks.tick() => {
+                let now = std::time::Instant::now();
+                let too_slow = |meter: &mut RateMeter| {
+                    meter.has_full_window(now) && meter.window_bytes(now) < min_window_bytes
+                };
+                let too_slow = match (&mut refusal, &meter) {
+                    (Some(refusal), _) => too_slow(refusal),
+                    (None, Some(meter)) => too_slow(&mut meter.lock().unwrap_or_else(|p| p.into_inner())),
+                    (None, None) => false,
+                };
+                if too_slow {
+                    if !draining {
                         stop(&tx, Problem::Timeout, io::ErrorKind::TimedOut).await;
-                        return PumpEnd::TimedOut;
                     }
+                    return PumpEnd::TimedOut;
                 }
                 continue;
             }
@@ -118,7 +145,7 @@ pub(super) async fn pump(
                 return PumpEnd::TimedOut;
             }
         };
-        match next {
+        let chunk = match next {
             None => return PumpEnd::Complete,
             Some(Err(_)) => {
                 if !draining {
@@ -126,24 +153,53 @@ pub(super) async fn pump(
                 }
                 return PumpEnd::ClientGone;
             }
-            Some(Ok(chunk)) if draining => {
-                drained += chunk.len() as u64;
-                if drained > drain_cap {
-                    return PumpEnd::DrainCapReached;
-                }
+            Some(Ok(chunk)) => chunk,
+        };
+        let len = chunk.len() as u64;
+        if let Some(refusal) = &mut refusal {
+            refusal.record(len, std::time::Instant::now());
+            if let Some(connection) = &connection {
+                connection.drained(len);
             }
-            Some(Ok(chunk)) => {
+        }
+        if draining {
+            drained += len;
+            if drained > drain_cap {
+                return PumpEnd::DrainCapReached;
+            }
+            continue;
+        }
+        if let Some(meter) = &meter {
+            meter
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .record(len, std::time::Instant::now());
+        }
+        let queued = std::time::Instant::now();
+        match tx.send(Ok(chunk)).await {
+            Ok(()) => {
+                // Time spent waiting for our own stages (sealing) is not the
+                // client's slowness.
                 if let Some(meter) = &meter {
                     meter
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .record(chunk.len() as u64, std::time::Instant::now());
+                        .held_back(queued.elapsed());
                 }
-                if let Err(mpsc::error::SendError(Ok(chunk))) = tx.send(Ok(chunk)).await {
-                    draining = true;
-                    drained += chunk.len() as u64;
-                    // The outcome is decided: the slot is free for others.
-                    drop(slot.take());
+            }
+            Err(_) => {
+                // The outcome is decided: the slot is free for others, and
+                // the rest is lingering.
+                draining = true;
+                drained += len;
+                drop(slot.take());
+                if refusal.is_none() {
+                    refuse(&mut refusal);
+                    // The chunk that found the door closed counts too.
+                    if let (Some(refusal), Some(connection)) = (&mut refusal, &connection) {
+                        refusal.record(len, std::time::Instant::now());
+                        connection.drained(len);
+                    }
                 }
             }
         }

@@ -36,6 +36,7 @@ use multipart::{framing_allowance, FeedError, Framing};
 use sealer::{Command, SealFailure};
 use typed::Typed;
 
+use super::connections::ConnectionHandle;
 use super::outcome::Problem;
 use super::App;
 use sealdrop_format::reply::Codename;
@@ -67,6 +68,7 @@ pub struct Refused {
 pub async fn ingest(
     app: Arc<App>,
     headers: &HeaderMap,
+    connection: Option<ConnectionHandle>,
     body: Body,
     form: Form,
 ) -> Result<Option<Codename>, Refused> {
@@ -81,7 +83,7 @@ pub async fn ingest(
         // answer instead of a reset.
         let (body_tx, body_rx) = mpsc::channel(QUEUE);
         drop(body_rx);
-        let _ = body::pump(body, body_tx, app, None).await;
+        let _ = body::pump(body, body_tx, app, None, connection).await;
         return Err(refused(Problem::Malformed, typed));
     };
     // What needs no content is decided before any is read, a slot included.
@@ -93,7 +95,7 @@ pub async fn ingest(
     let (body_tx, body_rx) = mpsc::channel(QUEUE);
     match admitted {
         Ok(slot) => {
-            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot)));
+            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot), connection));
             let codename = (form == Form::Submit && app.replies.is_some()).then(Codename::generate);
             let sealed = ingest_stream(
                 &app,
@@ -114,7 +116,7 @@ pub async fn ingest(
             // No content is wanted: only the message is read, to show it
             // again, and the pump drains the rest, so that the client reads
             // this answer instead of a reset.
-            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), None));
+            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), None, connection));
             if show_again {
                 read_typed_only(&app, boundary, body_rx, form, &mut typed).await;
             } else {

@@ -1,18 +1,38 @@
 //! Upload slots that nobody can squat.
 //!
-//! At most `--max-concurrent-uploads` uploads run at once. Each measures how
-//! fast its body arrives, in buckets over a sliding window (the
-//! `--body-idle-timeout`, 2 minutes by default):
-//! - an upload that averages less than `--min-upload-rate` over a whole window
-//!   loses its slot (a 408 page), whether or not others wait: a trickle of a
-//!   byte every few seconds no longer holds a slot for hours;
-//! - when every slot is taken, a new upload takes the slot of the slowest one
-//!   that has run for at least a window and averaged less than
-//!   [`EVICTABLE_BELOW`] over its last window, which gets the 408 page; only
-//!   when no upload is that slow does the newcomer get the 503 page.
+//! At most `--max-concurrent-uploads` uploads run at once. Two rules keep
+//! them for sources (SECURITY.md, claim 20):
 //!
-//! A source in danger may have one chance: the server prefers her to
-//! whoever holds a slot while sending almost nothing.
+//! 1. **The minimum rate, per window.** An upload that averages less than
+//!    `--min-upload-rate` over a whole `--body-idle-timeout` window (2
+//!    minutes by default) loses its slot (a 408 page), whether or not others
+//!    wait: a stalled Tor circuit or a trickle of a byte every few seconds
+//!    does not hold a slot for hours.
+//! 2. **Displacement by rank, from the first moment.** When every slot is
+//!    taken, a newcomer takes the slot of the upload with the lowest
+//!    *average rate since admission* (ties: the one admitted first), if that
+//!    rate is below [`EVICTABLE_BELOW`] (16 KiB/s); that upload gets the 408
+//!    page. Only when every upload averages at least 16 KiB/s does the
+//!    newcomer get the 503 page.
+//!
+//! The average counts only the time the server waited for the client (not
+//! the time its own sealing held the upload back), and is taken over at
+//! least [`PROBATION`] (10 s): during its first 10 s an upload is ranked by
+//! its bytes ÷ 10 s. So:
+//! - no upload is ever out of reach of displacement because it is young:
+//!   a squatter that sends headers and nothing else ranks 0 from its first
+//!   moment and is the first to go, however often it reconnects;
+//! - an upload averaging r is displaced only when every other slot is held
+//!   by an upload ranked above r: by uploads that are *faster* than r, or by
+//!   newcomers that sent more than r × 10 s at once. An honest phone at
+//!   8 KiB/s finishes while squatters come and go around it;
+//! - holding every slot against newcomers costs 16 KiB/s per slot, as
+//!   before (about 17 MB/s for the default 1024 slots).
+//!
+//! Why no blanket protection for newcomers: if every upload younger than P
+//! were safe, a burst of connections (one per slot, renewed within P) would
+//! leave only the honest, older uploads to displace: the cheapest attack on
+//! a slow source's upload.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,16 +42,21 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-/// Uploads slower than this over their last window may be evicted for a
-/// newcomer when every slot is taken. Honest sources behind Tor send from
+/// Uploads that average less than this since admission may be displaced by
+/// a newcomer when every slot is taken. Honest sources behind Tor send from
 /// about 100 KB/s up; 16 KiB/s leaves room for bad circuits and phones.
 pub const EVICTABLE_BELOW: u64 = 16 * 1024;
+
+/// An upload's average rate is taken over at least this long: its first
+/// bytes cannot outrank an established upload unless there are many of them.
+pub const PROBATION: Duration = Duration::from_secs(10);
 
 /// Buckets per window: the rate is measured over the last window to within
 /// one bucket.
 const BUCKETS: usize = 8;
 
-/// How fast an upload's body arrives, over the last window.
+/// How fast an upload's body arrives: over the last window, and since
+/// admission.
 pub struct RateMeter {
     started: Instant,
     bucket_len: Duration,
@@ -39,6 +64,11 @@ pub struct RateMeter {
     buckets: [u64; BUCKETS],
     /// The bucket number the ring's newest entry belongs to.
     newest: u64,
+    /// Bytes since admission.
+    total: u64,
+    /// Time the body waited for the server's own stages (a full queue to
+    /// the sealer), which is not the client's slowness.
+    held_back: Duration,
 }
 
 impl RateMeter {
@@ -48,6 +78,8 @@ impl RateMeter {
             bucket_len: (window / BUCKETS as u32).max(Duration::from_millis(1)),
             buckets: [0; BUCKETS],
             newest: 0,
+            total: 0,
+            held_back: Duration::ZERO,
         }
     }
 
@@ -68,6 +100,22 @@ impl RateMeter {
     pub fn record(&mut self, bytes: u64, now: Instant) {
         self.advance(now);
         self.buckets[(self.newest % BUCKETS as u64) as usize] += bytes;
+        self.total += bytes;
+    }
+
+    /// The body waited `waited` for the server's own stages.
+    pub fn held_back(&mut self, waited: Duration) {
+        self.held_back += waited;
+    }
+
+    /// The rank of rule 2: bytes since admission over the time the server
+    /// waited for the client, that time taken as at least [`PROBATION`].
+    pub fn average_since_admission(&self, now: Instant) -> u64 {
+        let waited_for_client = now
+            .duration_since(self.started)
+            .saturating_sub(self.held_back)
+            .max(PROBATION);
+        (self.total as f64 / waited_for_client.as_secs_f64()) as u64
     }
 
     /// Whether a whole window has passed since the upload started.
@@ -89,6 +137,8 @@ impl RateMeter {
 }
 
 struct Active {
+    /// Admission order: the first admitted goes first among equals.
+    admitted: u64,
     meter: Arc<Mutex<RateMeter>>,
     /// Tells the upload it was evicted; taken when used.
     evict: Option<oneshot::Sender<()>>,
@@ -151,9 +201,9 @@ impl Slots {
         self.lock().active.len()
     }
 
-    /// A slot for a new upload: a free one, or the slot of the slowest
-    /// evictable upload (which is told to stop); None when every slot is
-    /// held by an upload that is not slow.
+    /// A slot for a new upload: a free one, or the slot of the upload that
+    /// ranks lowest below [`EVICTABLE_BELOW`] (rule 2; it is told to stop);
+    /// None when every upload averages at least that.
     pub fn acquire(self: &Arc<Self>) -> Option<Slot> {
         self.acquire_at(Instant::now())
     }
@@ -161,20 +211,16 @@ impl Slots {
     fn acquire_at(self: &Arc<Self>, now: Instant) -> Option<Slot> {
         let mut inner = self.lock();
         if inner.active.len() >= self.max {
-            let slowest = inner
+            let lowest = inner
                 .active
-                .iter_mut()
+                .iter()
                 .filter(|(_, a)| a.evict.is_some())
                 .filter_map(|(id, a)| {
-                    let mut meter = lock_meter(&a.meter);
-                    if !meter.has_full_window(now) {
-                        return None;
-                    }
-                    let rate = meter.rate(now);
-                    (rate < EVICTABLE_BELOW).then_some((rate, *id))
+                    let rate = lock_meter(&a.meter).average_since_admission(now);
+                    (rate < EVICTABLE_BELOW).then_some((rate, a.admitted, *id))
                 })
                 .min()?;
-            let victim = inner.active.get_mut(&slowest.1).expect("just found");
+            let victim = inner.active.get_mut(&lowest.2).expect("just found");
             if let Some(evict) = victim.evict.take() {
                 let _ = evict.send(());
             }
@@ -186,6 +232,7 @@ impl Slots {
         inner.active.insert(
             id,
             Active {
+                admitted: id,
                 meter: meter.clone(),
                 evict: Some(evict),
             },
@@ -223,32 +270,71 @@ mod tests {
     }
 
     #[test]
-    fn a_full_server_evicts_only_the_slowest_old_upload() {
+    fn the_average_since_admission_counts_at_least_the_probation_and_not_our_own_delays() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut m = RateMeter::new(Duration::from_secs(8), start);
+        // 20 KiB in the first second: ranked over 10 s, not over 1 s.
+        m.record(20 * 1024, at(1000));
+        assert_eq!(m.average_since_admission(at(1000)), 2048);
+        // Past the probation, over the time itself.
+        m.record(180 * 1024, at(20_000));
+        assert_eq!(m.average_since_admission(at(20_000)), 10 * 1024);
+        // Time spent waiting for the sealer does not count against it.
+        m.held_back(Duration::from_secs(10));
+        assert_eq!(m.average_since_admission(at(20_000)), 20 * 1024);
+    }
+
+    /// Rule 2 from the first moment: header-only squatters go first,
+    /// oldest first; an upload at r goes only when all others rank above r;
+    /// an upload at 16 KiB/s or more never goes.
+    #[test]
+    fn a_full_server_displaces_the_lowest_average_whatever_its_age() {
+        let start = Instant::now();
+        let at = |s: u64| start + Duration::from_secs(s);
+        let slots = Slots::new(3, Duration::from_secs(8));
+        let mut honest = slots.acquire_at(at(0)).unwrap();
+        let mut squatter_a = slots.acquire_at(at(1)).unwrap();
+        let mut squatter_b = slots.acquire_at(at(2)).unwrap();
+        let mut told = |slot: &mut Slot| slot.take_evicted().unwrap();
+        let (mut honest_told, mut a_told, mut b_told) =
+            (told(&mut honest), told(&mut squatter_a), told(&mut squatter_b));
+        for s in 1..=30 {
+            lock_meter(&honest.meter).record(8 * 1024, at(s));
+        }
+        // A newcomer a moment after the squatters came: the oldest squatter
+        // goes (young, but it sent nothing), not the honest upload.
+        let newcomer = slots.acquire_at(at(30)).expect("a squatter gives way");
+        assert!(a_told.try_recv().is_ok());
+        assert!(b_told.try_recv().is_err());
+        assert!(honest_told.try_recv().is_err());
+        drop(squatter_a);
+        // The newcomer sends fast: the next one displaces the other squatter.
+        lock_meter(&newcomer.meter).record(1 << 20, at(31));
+        let second = slots.acquire_at(at(31)).expect("the other squatter");
+        assert!(b_told.try_recv().is_ok());
+        drop(squatter_b);
+        // Now the honest upload (8 KiB/s) ranks lowest below a newcomer that
+        // sent 1 MiB and one that sent 100 KiB (10 KiB/s over the probation).
+        lock_meter(&second.meter).record(100 * 1024, at(31));
+        let _third = slots.acquire_at(at(32)).expect("the honest one goes");
+        assert!(honest_told.try_recv().is_ok());
+        drop(honest);
+        // The newcomer that has sent nothing goes next.
+        drop(slots.acquire_at(at(32)).expect("the silent newcomer goes"));
+        assert_eq!(slots.in_use(), 3);
+    }
+
+    #[test]
+    fn uploads_at_the_floor_rate_are_never_displaced() {
         let start = Instant::now();
         let at = |s: u64| start + Duration::from_secs(s);
         let slots = Slots::new(2, Duration::from_secs(8));
-        let mut fast = slots.acquire_at(at(0)).unwrap();
-        let mut slow = slots.acquire_at(at(0)).unwrap();
-        // Young uploads are never evicted.
-        assert!(slots.acquire_at(at(1)).is_none());
-        for s in 1..=9 {
-            lock_meter(&fast.meter).record(64 * 1024, at(s));
-            lock_meter(&slow.meter).record(1, at(s));
-        }
-        let newcomer = slots.acquire_at(at(9)).expect("the slowest gives way");
-        assert!(
-            slow.take_evicted().unwrap().try_recv().is_ok(),
-            "the slow one is told"
-        );
-        assert!(
-            fast.take_evicted().unwrap().try_recv().is_err(),
-            "the fast one is not"
-        );
-        drop(slow);
+        let a = slots.acquire_at(at(0)).unwrap();
+        let b = slots.acquire_at(at(0)).unwrap();
+        lock_meter(&a.meter).record(16 * 1024 * 10, at(1));
+        lock_meter(&b.meter).record(16 * 1024 * 10, at(1));
+        assert!(slots.acquire_at(at(2)).is_none(), "both at 16 KiB/s");
         assert_eq!(slots.in_use(), 2);
-        // Nobody left that is slow enough: the next one is refused.
-        assert!(slots.acquire_at(at(10)).is_none());
-        drop(newcomer);
-        assert!(slots.acquire_at(at(10)).is_some());
     }
 }
