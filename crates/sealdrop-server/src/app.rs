@@ -42,8 +42,8 @@ pub struct App {
     pub store: Arc<Store>,
     /// Upload slots (`upload::slots`).
     pub slots: Arc<super::upload::slots::Slots>,
-    /// The bounded pool sealing work runs on.
-    pub workers: super::workers::Workers,
+    /// The bounded pools blocking work runs on, one per kind.
+    pub pools: super::workers::Pools,
     pub stats: stats::Stats,
     pub pages: pages::FixedPages,
     /// Hashes of the accepted pickup tokens.
@@ -149,7 +149,7 @@ impl App {
                 config.policy.max_concurrent_uploads,
                 config.policy.body_idle_timeout,
             ),
-            workers: super::workers::Workers::for_this_machine(),
+            pools: super::workers::Pools::for_this_machine(),
             pages: pages::FixedPages::new(&config.policy),
             policy: config.policy.clone(),
             desks,

@@ -37,6 +37,28 @@ pub enum Problem {
     Expired,
 }
 
+/// Why an upload or a login ended in the 500 page: counted by kind in the
+/// interval summary (`internal_pool_empty=1 …`), never logged one by one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Internal {
+    /// The store's file pool could not give a file (it could not be
+    /// refilled, or its files were removed under it).
+    PoolEmpty,
+    /// Writing, syncing or renaming in the store failed for another reason
+    /// than a full disk or an unreachable object store.
+    StoreIo,
+    /// The age/ZIP writer refused what it was given.
+    Seal,
+    /// A job on a blocking pool panicked, or the runtime was stopping.
+    JobLost,
+    /// The sealer's input ended before the request did (a stage stopped
+    /// without saying why).
+    Incomplete,
+    /// The replies folder could not be read or changed for a login or a
+    /// deletion.
+    RepliesIo,
+}
+
 impl Problem {
     pub const ALL: &'static [Problem] = &[
         Problem::TooLarge,

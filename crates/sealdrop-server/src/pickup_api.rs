@@ -111,7 +111,7 @@ async fn list(
     Extension(scope): Extension<Scope>,
 ) -> Response {
     let app = state.app.clone();
-    let listed = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<Pending>> {
+    let listed = state.app.pools.pickup.run(move || -> std::io::Result<Vec<Pending>> {
         let mut pending = Vec::new();
         for desk in desks_in(&app, &scope) {
             for (id, size) in desk.store.sealed_files()? {
@@ -147,7 +147,7 @@ async fn download(
     // Another desk's submission is, for this token, no submission at all.
     let app = state.app.clone();
     let looked_up = id.clone();
-    let desk = tokio::task::spawn_blocking(move || {
+    let desk = state.app.pools.pickup.run(move || {
         desk_holding(&app, &scope, &looked_up).map(|desk| desk.store.clone())
     })
     .await;
@@ -184,7 +184,7 @@ async fn acknowledge(
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
     let app = state.app.clone();
-    let result = tokio::task::spawn_blocking(move || -> Result<(), (StatusCode, &'static str)> {
+    let result = state.app.pools.pickup.run(move || -> Result<(), (StatusCode, &'static str)> {
         let store = &desk_holding(&app, &scope, &id)
             .ok_or((StatusCode::NOT_FOUND, "no such submission"))?
             .store;
@@ -231,19 +231,23 @@ async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Respon
     if let Err(e) = check_shape(&bytes) {
         return json_error(StatusCode::BAD_REQUEST, &e.to_string());
     }
-    if state.app.store.check_capacity(bytes.len() as u64).is_err() {
+    // Replies count under the quota, and each waits for its turn like an
+    // upload (the reservation is given back once the file is counted).
+    let Ok(reservation) = state.app.store.reserve(bytes.len() as u64) else {
         return json_error(
             StatusCode::INSUFFICIENT_STORAGE,
-            "the server's disk is too full to store replies",
+            "the server's disk or its --store-quota is too full to store replies",
         );
-    }
+    };
     let app = state.app.clone();
-    let stored = tokio::task::spawn_blocking(move || {
+    let stored = state.app.pools.pickup.run(move || {
         let channel = app
             .replies
             .as_ref()
             .ok_or_else(|| std::io::Error::other("replies off"))?;
-        channel.folder.put(&app.store, &bytes)
+        let put = channel.folder.put(&app.store, &bytes);
+        drop(reservation);
+        put
     })
     .await;
     match stored {

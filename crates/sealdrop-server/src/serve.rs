@@ -24,7 +24,7 @@ async fn maintenance(app: Arc<App>) {
     loop {
         let coarse = sealdrop_format::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
-        let touched = tokio::task::spawn_blocking(move || {
+        let touched = app.pools.maintenance.run(move || {
             for store in super::app::stores(&app2.store, &app2.desks) {
                 if let Some(older_than) = app2.policy.expire_unpicked {
                     let (files, _bytes) = store.expire(SystemTime::now(), older_than, interval)?;
@@ -40,6 +40,9 @@ async fn maintenance(app: Arc<App>) {
                 let mut total = 0;
                 for store in super::app::stores(&app2.store, &app2.desks) {
                     total += store.sealed_bytes()?;
+                }
+                if let Some(replies) = &app2.replies {
+                    total += replies.folder.bytes()?;
                 }
                 app2.store.set_stored_bytes(total);
             }

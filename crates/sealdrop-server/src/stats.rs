@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::outcome::Problem;
+use crate::outcome::{Internal, Problem};
 
 /// What the interval summary counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,10 +21,19 @@ pub enum Counter {
     ConnectionsRefused,
     /// Sealed submissions deleted unpicked (`--expire-unpicked`).
     Expired,
+    /// Submissions that filled the honeypot field: answered like success,
+    /// sealed nowhere.
+    Junk,
+    InternalPoolEmpty,
+    InternalStoreIo,
+    InternalSeal,
+    InternalJobLost,
+    InternalIncomplete,
+    InternalRepliesIo,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 11] = [
+    pub const ALL: [Counter; 18] = [
         Counter::Sealed,
         Counter::TooLarge,
         Counter::Malformed,
@@ -36,6 +45,13 @@ impl Counter {
         Counter::Failed,
         Counter::ConnectionsRefused,
         Counter::Expired,
+        Counter::Junk,
+        Counter::InternalPoolEmpty,
+        Counter::InternalStoreIo,
+        Counter::InternalSeal,
+        Counter::InternalJobLost,
+        Counter::InternalIncomplete,
+        Counter::InternalRepliesIo,
     ];
 
     /// The name in the summary line (`sealed=3 too_large=1 …`).
@@ -52,6 +68,25 @@ impl Counter {
             Counter::Failed => "failed",
             Counter::ConnectionsRefused => "connections_refused",
             Counter::Expired => "expired_unpicked",
+            Counter::Junk => "junk",
+            Counter::InternalPoolEmpty => "internal_pool_empty",
+            Counter::InternalStoreIo => "internal_store_io",
+            Counter::InternalSeal => "internal_seal",
+            Counter::InternalJobLost => "internal_job_lost",
+            Counter::InternalIncomplete => "internal_incomplete",
+            Counter::InternalRepliesIo => "internal_replies_io",
+        }
+    }
+
+    /// The counter of an internal error's kind.
+    pub fn of_internal(kind: Internal) -> Counter {
+        match kind {
+            Internal::PoolEmpty => Counter::InternalPoolEmpty,
+            Internal::StoreIo => Counter::InternalStoreIo,
+            Internal::Seal => Counter::InternalSeal,
+            Internal::JobLost => Counter::InternalJobLost,
+            Internal::Incomplete => Counter::InternalIncomplete,
+            Internal::RepliesIo => Counter::InternalRepliesIo,
         }
     }
 }
@@ -64,6 +99,11 @@ pub struct Stats {
 impl Stats {
     pub fn add(&self, counter: Counter) {
         self.counts[counter as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an internal error (the 500 page) by its kind.
+    pub fn internal(&self, kind: Internal) {
+        self.add(Counter::of_internal(kind));
     }
 
     /// Takes the counts since the last call, as a log-ready summary, or None if

@@ -1,37 +1,101 @@
-//! The bounded pool that CPU-heavy work runs on: sealing (encryption,
-//! hashing, padding) and the store's blocking steps. An upload that waits for
-//! the network holds no thread: only its state, a few buffers. Its work comes
-//! here in jobs, at most `size` at a time, on tokio's blocking threads, whose
-//! number the runtime bounds (`MAX_BLOCKING_THREADS`).
+//! The bounded pools that blocking work runs on, one per kind, so that no
+//! kind can take the threads another needs: sealing (encryption, hashing,
+//! padding), the replies page's logins (a key agreement per reply waiting),
+//! the store's disk steps (commits, removals), the pickup API's store
+//! requests, and the maintenance pass. An upload that waits for the network
+//! holds no thread: only its state, a few buffers. Each pool runs at most
+//! its size of jobs at once, on tokio's blocking threads, and the runtime
+//! has a thread for every pool's every job at once
+//! ([`blocking_threads`]): a flood of logins or a slow disk leaves sealing
+//! its threads, so honest uploads do not stall into the rate check.
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Blocking threads the runtime may start, for the pool's jobs and the rare
-/// other blocking step (file system maintenance, pickup hashing).
-pub const MAX_BLOCKING_THREADS: usize = 16;
+/// The size of each pool on a machine with `cores` cores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSizes {
+    /// One job per core, at least two (hashing and encryption of one large
+    /// upload run side by side).
+    pub sealing: usize,
+    /// Half the cores, at least one: logins cost CPU, and sealing keeps the
+    /// rest whatever the number of login attempts.
+    pub logins: usize,
+    /// Commits wait on fsync, not on the CPU.
+    pub disk: usize,
+    pub pickup: usize,
+    pub maintenance: usize,
+}
 
-pub struct Workers {
+/// Blocking threads kept beyond the pools, for start-up and alerts.
+const SPARE_THREADS: usize = 2;
+
+impl PoolSizes {
+    pub fn for_cores(cores: usize) -> PoolSizes {
+        PoolSizes {
+            sealing: cores.max(2),
+            logins: (cores / 2).max(1),
+            disk: 4,
+            pickup: 2,
+            maintenance: 1,
+        }
+    }
+
+    pub fn for_this_machine() -> PoolSizes {
+        PoolSizes::for_cores(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+
+    fn total(self) -> usize {
+        self.sealing + self.logins + self.disk + self.pickup + self.maintenance
+    }
+}
+
+/// Blocking threads the runtime may start: every pool full at once, plus a
+/// spare few.
+pub fn blocking_threads() -> usize {
+    PoolSizes::for_this_machine().total() + SPARE_THREADS
+}
+
+/// The server's pools.
+pub struct Pools {
+    pub sealing: Pool,
+    pub logins: Pool,
+    pub disk: Pool,
+    pub pickup: Pool,
+    pub maintenance: Pool,
+}
+
+impl Pools {
+    pub fn new(sizes: PoolSizes) -> Pools {
+        Pools {
+            sealing: Pool::new(sizes.sealing),
+            logins: Pool::new(sizes.logins),
+            disk: Pool::new(sizes.disk),
+            pickup: Pool::new(sizes.pickup),
+            maintenance: Pool::new(sizes.maintenance),
+        }
+    }
+
+    pub fn for_this_machine() -> Pools {
+        Pools::new(PoolSizes::for_this_machine())
+    }
+}
+
+/// One bounded pool.
+pub struct Pool {
     permits: Arc<Semaphore>,
     size: usize,
 }
 
 /// The job panicked or the runtime is shutting down.
 #[derive(Debug, thiserror::Error)]
-#[error("a sealing job did not complete")]
+#[error("a blocking job did not complete")]
 pub struct JobFailed;
 
-impl Workers {
-    /// A pool of one job per core (at least two: hashing and encryption of
-    /// one large upload run side by side).
-    pub fn for_this_machine() -> Workers {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Workers::new(cores.max(2))
-    }
-
-    pub fn new(size: usize) -> Workers {
-        Workers {
+impl Pool {
+    pub fn new(size: usize) -> Pool {
+        Pool {
             permits: Arc::new(Semaphore::new(size)),
             size,
         }
@@ -41,14 +105,31 @@ impl Workers {
         self.size
     }
 
-    /// Runs `job` on a blocking thread once a slot of the pool is free.
+    /// Runs `job` on a blocking thread once a place in the pool is free.
     pub async fn run<T, F>(&self, job: F) -> Result<T, JobFailed>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self.permits.acquire().await.map_err(|_| JobFailed)?;
-        blocking(job).await.map_err(|_| JobFailed)
+        let turn = self.permits.clone().acquire_owned().await.map_err(|_| JobFailed)?;
+        self.run_on_turn(turn, job).await
+    }
+
+    /// A place in the pool if one is free now (for work that is refused
+    /// rather than queued, such as logins).
+    pub fn try_turn(&self) -> Option<OwnedSemaphorePermit> {
+        self.permits.clone().try_acquire_owned().ok()
+    }
+
+    /// Runs `job` on a blocking thread in the place `turn` holds.
+    pub async fn run_on_turn<T, F>(&self, turn: OwnedSemaphorePermit, job: F) -> Result<T, JobFailed>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let done = blocking(job).await.map_err(|_| JobFailed);
+        drop(turn);
+        done
     }
 }
 
@@ -70,15 +151,15 @@ where
 
 /// The runtime every server runs on (the binary's and the tests'): async
 /// workers that wipe their stack whenever they go idle, so that what a
-/// request's calls left in stack frames does not outlive it, and at most
-/// [`MAX_BLOCKING_THREADS`] blocking threads.
+/// request's calls left in stack frames does not outlive it, and a blocking
+/// thread for every pool's every job ([`blocking_threads`]).
 pub fn runtime(worker_threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = worker_threads {
         builder.worker_threads(n);
     }
     builder
-        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .max_blocking_threads(blocking_threads())
         .on_thread_park(sealdrop_format::wipe::stack)
         .enable_all()
         .build()
@@ -89,9 +170,60 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    #[test]
+    fn the_runtime_has_a_thread_for_every_pools_every_job() {
+        for cores in [1, 2, 8, 64] {
+            let sizes = PoolSizes::for_cores(cores);
+            assert!(sizes.sealing >= 2 && sizes.logins >= 1);
+            assert!(sizes.logins < sizes.sealing, "logins never outnumber sealing");
+        }
+        assert_eq!(
+            blocking_threads(),
+            PoolSizes::for_this_machine().total() + SPARE_THREADS
+        );
+    }
+
+    /// A pool full of stuck jobs (logins, say) leaves another pool's jobs
+    /// (sealing) their threads.
+    #[test]
+    fn a_full_pool_does_not_hold_up_another() {
+        let runtime = runtime(Some(1)).unwrap();
+        runtime.block_on(async {
+            let pools = Arc::new(Pools::for_this_machine());
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            let wait = Arc::new(std::sync::Mutex::new(wait));
+            let mut stuck = Vec::new();
+            for _ in 0..pools.logins.size() {
+                let turn = pools.logins.try_turn().unwrap();
+                let (pools, wait) = (pools.clone(), wait.clone());
+                stuck.push(tokio::spawn(async move {
+                    pools
+                        .logins
+                        .run_on_turn(turn, move || {
+                            let _ = wait.lock().unwrap().recv();
+                        })
+                        .await
+                }));
+            }
+            assert!(pools.logins.try_turn().is_none(), "every login turn taken");
+            let sealed = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                pools.sealing.run(|| 42),
+            )
+            .await;
+            assert_eq!(sealed.unwrap().unwrap(), 42);
+            for _ in &stuck {
+                release.send(()).unwrap();
+            }
+            for job in stuck {
+                job.await.unwrap().unwrap();
+            }
+        });
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_more_than_size_jobs_run_at_once() {
-        let workers = Arc::new(Workers::new(2));
+        let workers = Arc::new(Pool::new(2));
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let jobs: Vec<_> = (0..12)

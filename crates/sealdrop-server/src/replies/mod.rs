@@ -10,10 +10,8 @@ pub mod token;
 pub mod urlencoded;
 
 use std::io;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::outcome::Problem;
 use super::store::replies::{Found, ReplyFolder};
@@ -23,19 +21,12 @@ use sealdrop_format::reply::{keys, Codename};
 use sealdrop_format::seal::ReplyBlock;
 use token::{FormTokens, TokenError};
 
+/// Logins (and deletions) cost a key agreement per reply waiting: they run
+/// on the server's login pool (`workers::Pools::logins`, half the cores),
+/// and when every turn is taken the others get a 503 page.
 pub struct ReplyChannel {
     pub folder: ReplyFolder,
     pub tokens: FormTokens,
-    /// Logins (and deletions) in progress: each costs a key agreement per
-    /// reply waiting, so only a few run at once; the others get a 503 page.
-    logins: Arc<Semaphore>,
-}
-
-/// Logins that may run at once: half the cores, so that sealing keeps the
-/// rest whatever the number of login attempts.
-pub fn concurrent_logins() -> usize {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cores / 2).max(1)
 }
 
 impl ReplyChannel {
@@ -43,16 +34,10 @@ impl ReplyChannel {
         Ok(ReplyChannel {
             folder: ReplyFolder::open(store, retention)?,
             tokens: FormTokens::new(),
-            logins: Arc::new(Semaphore::new(concurrent_logins())),
         })
     }
 
-    /// A turn to look through the replies, if one is free.
-    pub fn login_turn(&self) -> Option<OwnedSemaphorePermit> {
-        self.logins.clone().try_acquire_owned().ok()
-    }
-
-    /// The replies for `codename`, newest first (blocking; hold a login turn).
+    /// The replies for `codename`, newest first (blocking: on the login pool).
     pub fn replies_for(&self, codename: &Codename) -> io::Result<Vec<Found>> {
         let identities = keys::ReplyIdentities::derive(codename);
         let thread = keys::thread(codename);

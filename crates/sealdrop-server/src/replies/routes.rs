@@ -18,7 +18,7 @@ use axum::response::Response;
 use super::{urlencoded, ReplyChannel};
 use crate::answer::{answer_submission, html, problem_page};
 use crate::form;
-use crate::outcome::Problem;
+use crate::outcome::{Internal, Problem};
 use crate::pages::{self, Lang};
 use crate::upload::{self, Form};
 use crate::App;
@@ -28,6 +28,12 @@ type AppState = State<Arc<App>>;
 
 fn channel(app: &App) -> Result<&ReplyChannel, Problem> {
     app.replies.as_ref().ok_or(Problem::NotFound)
+}
+
+/// A fault of ours: counted by kind, answered with the 500 page.
+fn internal(app: &App, kind: Internal) -> Problem {
+    app.stats.internal(kind);
+    Problem::Internal
 }
 
 fn page_or_problem(app: &App, lang: Lang, result: Result<Response, Problem>) -> Response {
@@ -65,20 +71,19 @@ async fn show_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Re
 
 /// The replies page for a codename: one login turn, every reply tried.
 async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<Response, Problem> {
-    let turn = channel(app)?.login_turn().ok_or(Problem::LoginBusy)?;
+    let turn = app.pools.logins.try_turn().ok_or(Problem::LoginBusy)?;
     let token = channel(app)?.tokens.issue(&codename, SystemTime::now());
     let job = app.clone();
-    let page = crate::workers::blocking(move || {
-        let _turn = turn;
+    let page = app.pools.logins.run_on_turn(turn, move || {
         let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
         let found = channel
             .replies_for(&codename)
-            .map_err(|_| Problem::Internal)?;
+            .map_err(|_| internal(&job, Internal::RepliesIo))?;
         let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
         Ok::<_, Problem>(pages::replies(lang, &shown, &token, &job.policy))
     })
     .await
-    .map_err(|_| Problem::Internal)??;
+    .map_err(|_| internal(app, Internal::JobLost))??;
     Ok(html(StatusCode::OK, page))
 }
 
@@ -101,18 +106,20 @@ async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<
     let channel = channel(app)?;
     let token = read_field(app, request, form::TOKEN).await?;
     let codename = channel.codename_of(&token)?;
-    let turn = channel.login_turn().ok_or(Problem::LoginBusy)?;
+    let turn = app.pools.logins.try_turn().ok_or(Problem::LoginBusy)?;
     let job = app.clone();
-    crate::workers::blocking(move || {
-        let _turn = turn;
+    app.pools.logins.run_on_turn(turn, move || {
         let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
         let found = channel
             .replies_for(&codename)
-            .map_err(|_| Problem::Internal)?;
+            .map_err(|_| internal(&job, Internal::RepliesIo))?;
         let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
-        channel.folder.remove(&names).map_err(|_| Problem::Internal)
+        channel
+            .folder
+            .remove(&names)
+            .map_err(|_| internal(&job, Internal::RepliesIo))
     })
     .await
-    .map_err(|_| Problem::Internal)??;
+    .map_err(|_| internal(app, Internal::JobLost))??;
     Ok(html(StatusCode::OK, pages::replies_deleted(lang)))
 }

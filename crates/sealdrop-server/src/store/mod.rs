@@ -28,6 +28,7 @@ use std::time::{Duration, SystemTime};
 use backend::{Backend, Download, Folder, Spooled};
 use partial::Flusher;
 pub use partial::PartialFile;
+pub use pool::is_pool_exhausted;
 use pool::{FilePool, POOL_PREFIX};
 use sealdrop_format::fsutil::create_new_private_file;
 use sealdrop_format::id::{random_hex, SubmissionId};
@@ -59,6 +60,8 @@ pub enum StoreError {
     TooOpen { path: PathBuf, mode: u32 },
     #[error("store folder {path} is not writable by this user: {source}; make it owned by the user sealdrop runs as")]
     NotWritable { path: PathBuf, source: io::Error },
+    #[error("store folder {0} is in use by another sealdrop server: a store folder (or, with an object store, a --spool folder) takes one server at a time; stop the other one first, or give each front a --spool of its own (docs/SCALE-OUT.md)")]
+    InUse(PathBuf),
 }
 
 /// Why the store cannot take an upload right now.
@@ -70,13 +73,59 @@ pub enum Full {
     Quota,
 }
 
+/// What `--store-quota` counts: one count for every desk's store and the
+/// replies. Uploads in flight hold a [`Reservation`] from admission, so
+/// that many uploads started together cannot overshoot the quota.
+#[derive(Default)]
+pub struct Usage {
+    /// Bytes of sealed files and replies kept, up to date as files arrive
+    /// or leave.
+    stored: AtomicU64,
+    /// Bytes reserved by uploads in flight.
+    reserved: AtomicU64,
+}
+
+impl Usage {
+    pub fn stored(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
+    }
+
+    pub fn reserved(&self) -> u64 {
+        self.reserved.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_stored(&self, bytes: u64) {
+        self.stored.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn remove_stored(&self, bytes: u64) {
+        let _ = self
+            .stored
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(bytes))
+            });
+    }
+}
+
+/// Room held under the quota for an upload in flight; given back when
+/// dropped (after the commit has counted the file itself, or on failure).
+pub struct Reservation {
+    usage: Arc<Usage>,
+    bytes: u64,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.usage.reserved.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
 pub struct Store {
     dir: PathBuf,
     min_free_bytes: u64,
     quota: Option<u64>,
-    /// Bytes of sealed files, kept up to date as files arrive or leave; one
-    /// count for every desk's folder, which the quota applies to.
-    stored_bytes: Arc<AtomicU64>,
+    /// What the quota counts, shared with every desk's store.
+    usage: Arc<Usage>,
     flusher: Flusher,
     pool: FilePool,
     /// Whether each pass renews the pool (`count_ages_from_birth`).
@@ -84,6 +133,10 @@ pub struct Store {
     /// Where sealed files are kept once durable: this folder, or an object
     /// store (the folder then only spools uploads in progress).
     backend: Box<dyn Backend>,
+    /// The folder, locked (`flock`) for as long as this store is open: a
+    /// second server on the same folder would take this one's pool files
+    /// and remove its uploads in progress as a crash's leftovers.
+    _lock: fs::File,
 }
 
 impl Store {
@@ -93,15 +146,15 @@ impl Store {
         Store::open_counted(dir, min_free_bytes, quota, Arc::default(), None)
     }
 
-    /// `open`, adding this store's sealed bytes to `stored_bytes`, a count
-    /// shared with other stores (the desks') under one quota. With a
+    /// `open`, adding this store's sealed bytes to `usage`, a count shared
+    /// with other stores (the desks') under one quota. With a
     /// `backend`, sealed files go there and `dir` is the spool; without,
     /// into `dir` itself.
     pub fn open_counted(
         dir: &Path,
         min_free_bytes: u64,
         quota: Option<u64>,
-        stored_bytes: Arc<AtomicU64>,
+        usage: Arc<Usage>,
         backend: Option<Box<dyn Backend>>,
     ) -> Result<Store, StoreError> {
         let io_err = |source| StoreError::Io {
@@ -125,6 +178,12 @@ impl Store {
                 mode,
             });
         }
+        let lock = fs::File::open(dir).map_err(io_err)?;
+        match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => return Err(StoreError::InUse(dir.to_owned())),
+            Err(e) => return Err(io_err(e.into())),
+        }
         let probe = dir.join(format!(
             "{PARTIAL_PREFIX}probe-{}{PARTIAL_SUFFIX}",
             random_hex(8)
@@ -139,11 +198,12 @@ impl Store {
             dir: dir.to_owned(),
             min_free_bytes,
             quota,
-            stored_bytes,
+            usage,
             flusher: Flusher::start().map_err(io_err)?,
             pool: FilePool::open(dir, POOL_SIZE).map_err(io_err)?,
             renew_pool: AtomicBool::new(false),
             backend: backend.unwrap_or_else(|| Box::new(Folder::new(dir))),
+            _lock: lock,
         };
         // A commit this front could not finish (killed during a transfer)
         // left its spool file named after what it was sending.
@@ -157,7 +217,7 @@ impl Store {
         }
         store.remove_partials().map_err(io_err)?;
         let total = store.sealed_bytes().map_err(io_err)?;
-        store.stored_bytes.fetch_add(total, Ordering::Relaxed);
+        store.usage.add_stored(total);
         Ok(store)
     }
 
@@ -226,24 +286,59 @@ impl Store {
         Ok(self.sealed_files()?.iter().map(|(_, len)| len).sum())
     }
 
+    /// Bytes of sealed files and replies the quota counts.
     pub fn stored_bytes(&self) -> u64 {
-        self.stored_bytes.load(Ordering::Relaxed)
+        self.usage.stored()
+    }
+
+    /// The count shared by every desk's store and the replies.
+    pub fn usage(&self) -> &Arc<Usage> {
+        &self.usage
     }
 
     /// Sets the count shared by every desk's store: with an object store,
     /// the maintenance pass counts again what every front stored.
     pub fn set_stored_bytes(&self, total: u64) {
-        self.stored_bytes.store(total, Ordering::Relaxed);
+        self.usage.stored.store(total, Ordering::Relaxed);
+    }
+
+    /// Holds `bytes` under the quota for an upload about to be read, or
+    /// says the store is full (counting what is stored and every other
+    /// upload's reservation), and checks the disk floor.
+    pub fn reserve(&self, bytes: u64) -> Result<Reservation, Full> {
+        if let Some(quota) = self.quota {
+            let usage = &self.usage;
+            usage
+                .reserved
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |reserved| {
+                    let after = usage.stored().saturating_add(reserved).saturating_add(bytes);
+                    (after <= quota).then_some(reserved + bytes)
+                })
+                .map_err(|_| Full::Quota)?;
+        } else {
+            self.usage.reserved.fetch_add(bytes, Ordering::Relaxed);
+        }
+        let reservation = Reservation {
+            usage: self.usage.clone(),
+            bytes,
+        };
+        self.check_disk(0)?;
+        Ok(reservation)
     }
 
     /// Whether `more` bytes can still be written without crossing the disk
-    /// floor or the quota.
+    /// floor or the quota (what is stored and reserved counted).
     pub fn check_capacity(&self, more: u64) -> Result<(), Full> {
         if let Some(quota) = self.quota {
-            if self.stored_bytes().saturating_add(more) > quota {
+            let counted = self.usage.stored().saturating_add(self.usage.reserved());
+            if counted.saturating_add(more) > quota {
                 return Err(Full::Quota);
             }
         }
+        self.check_disk(more)
+    }
+
+    fn check_disk(&self, more: u64) -> Result<(), Full> {
         match rustix::fs::statvfs(&self.dir) {
             Ok(st) => {
                 let free = st.f_bavail.saturating_mul(st.f_frsize);
@@ -298,7 +393,7 @@ impl Store {
         };
         self.backend.commit(spooled, &id.file_name(), coarse_time)?;
         drop(guard);
-        self.stored_bytes.fetch_add(len, Ordering::Relaxed);
+        self.usage.add_stored(len);
         Ok(id)
     }
 
@@ -329,11 +424,7 @@ impl Store {
     /// Deletes a sealed file for good (unlink, then sync the folder).
     pub fn remove_sealed(&self, id: &SubmissionId) -> io::Result<()> {
         let len = self.backend.remove(&id.file_name())?;
-        let _ = self
-            .stored_bytes
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                Some(b.saturating_sub(len))
-            });
+        self.usage.remove_stored(len);
         Ok(())
     }
 
@@ -576,6 +667,13 @@ mod tests {
         // A crash leaves a partial file behind: the next start removes it.
         let (_f, guard) = store.create_partial().unwrap();
         std::mem::forget(guard);
+        // One server per store folder: the next one opens it once this one
+        // has closed it.
+        assert!(matches!(
+            Store::open(d.path(), 0, None),
+            Err(StoreError::InUse(_))
+        ));
+        drop(store);
         let store = Store::open(d.path(), 0, None).unwrap();
         assert_eq!(store.sealed_files().unwrap().len(), 1);
         assert_eq!(not_pool(d.path()).len(), 1);
@@ -586,11 +684,32 @@ mod tests {
             "recomputed after a restart"
         );
         assert_eq!(store.check_capacity(10), Ok(()));
+        drop(store);
         let store = Store::open(d.path(), 0, Some(10)).unwrap();
         assert_eq!(store.check_capacity(5), Err(Full::Quota));
         store.remove_sealed(&id).unwrap();
         assert_eq!(store.stored_bytes(), 0);
         assert_eq!(store.check_capacity(5), Ok(()));
         assert!(store.sealed_sha256(&id).is_err());
+    }
+
+    /// Uploads in flight hold room under the quota from admission: a
+    /// reservation counts until dropped, and the committed file after.
+    #[test]
+    fn reservations_count_under_the_quota_until_given_back() {
+        let d = private_dir();
+        let store = Store::open(d.path(), 0, Some(100)).unwrap();
+        let first = store.reserve(60).unwrap();
+        assert_eq!(store.reserve(60).err(), Some(Full::Quota), "60 + 60 > 100");
+        let second = store.reserve(40).unwrap();
+        assert_eq!(store.check_capacity(1), Err(Full::Quota));
+        drop(second);
+        let (mut f, guard) = store.create_partial().unwrap();
+        f.write_all(&[0; 50]).unwrap();
+        store.commit(f, guard, SystemTime::UNIX_EPOCH).unwrap();
+        drop(first);
+        assert_eq!((store.stored_bytes(), store.usage().reserved()), (50, 0));
+        assert!(store.reserve(50).is_ok());
+        assert_eq!(store.reserve(51).err(), Some(Full::Quota));
     }
 }

@@ -27,6 +27,16 @@ use sealdrop_format::id::random_hex;
 /// Prefix of pool files; they never end in `.age`.
 pub(super) const POOL_PREFIX: &str = ".pool-";
 
+/// The file pool could not give a file; what went wrong is its source.
+#[derive(Debug, thiserror::Error)]
+#[error("the store's file pool could not give a file: {0}")]
+pub struct PoolExhausted(#[source] io::Error);
+
+/// Whether `e` is the pool's [`PoolExhausted`].
+pub fn is_pool_exhausted(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<PoolExhausted>())
+}
+
 /// A pool of empty files in one folder.
 pub(super) struct FilePool {
     dir: PathBuf,
@@ -99,22 +109,33 @@ impl FilePool {
     }
 
     /// Takes a file at random and renames it to `to` (same folder): an empty
-    /// file whose birth time is that of a refill.
+    /// file whose birth time is that of a refill. A pool file that is gone
+    /// (removed by hand, say) is passed over. Every failure is a
+    /// [`PoolExhausted`] error, so that it is counted as such.
     pub(super) fn take(&self, to: &Path) -> io::Result<()> {
-        let name = {
-            let mut names = self.lock();
-            if names.len() <= self.low_water {
-                drop(names);
-                self.refill()?;
-                names = self.lock();
+        let exhausted = |e: io::Error| io::Error::new(e.kind(), PoolExhausted(e));
+        for _ in 0..=self.target {
+            let name = {
+                let mut names = self.lock();
+                if names.len() <= self.low_water {
+                    drop(names);
+                    self.refill().map_err(exhausted)?;
+                    names = self.lock();
+                }
+                if names.is_empty() {
+                    return Err(exhausted(io::Error::other("no file left after a refill")));
+                }
+                let pick = rand::thread_rng().gen_range(0..names.len());
+                names.swap_remove(pick)
+            };
+            match rename_no_replace(&self.dir.join(name), to) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                other => return other,
             }
-            if names.is_empty() {
-                return Err(io::Error::other("the file pool is empty"));
-            }
-            let pick = rand::thread_rng().gen_range(0..names.len());
-            names.swap_remove(pick)
-        };
-        rename_no_replace(&self.dir.join(name), to)
+        }
+        Err(exhausted(io::Error::other(
+            "every pool file taken was gone from the folder",
+        )))
     }
 
     /// How many files wait in the pool.
@@ -165,5 +186,25 @@ mod tests {
         let again = FilePool::open(d.path(), 16).unwrap();
         assert_eq!(again.len(), 16.max(before));
         assert!(!d.path().join(format!("{POOL_PREFIX}stale")).exists());
+    }
+
+    /// Pool files removed under the pool are passed over; a pool that
+    /// cannot refill says so with its own error.
+    #[test]
+    fn vanished_files_are_passed_over_and_exhaustion_is_recognised() {
+        let d = tempfile::tempdir().unwrap();
+        let pool = FilePool::open(d.path(), 8).unwrap();
+        // Every other pool file removed behind the pool's back.
+        for entry in fs::read_dir(d.path()).unwrap().step_by(2) {
+            fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        for i in 0..20 {
+            pool.take(&d.path().join(format!("taken-{i}"))).unwrap();
+        }
+        let gone = d.path().join("gone");
+        let pool = FilePool::open(d.path(), 4).unwrap();
+        fs::remove_dir_all(d.path()).unwrap();
+        let e = pool.take(&gone).unwrap_err();
+        assert!(is_pool_exhausted(&e), "{e}");
     }
 }

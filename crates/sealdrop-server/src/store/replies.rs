@@ -14,6 +14,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rand::RngCore;
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::backend::{Backend, Spooled};
-use super::{PartialGuard, Store, PARTIAL_PREFIX, PARTIAL_SUFFIX};
+use super::{PartialGuard, Store, Usage, PARTIAL_PREFIX, PARTIAL_SUFFIX};
 use sealdrop_format::id::random_hex;
 use sealdrop_format::reply::file::{self, Reply, HEADER_PROBE, REPLY_FILE_LEN};
 
@@ -57,6 +58,8 @@ pub struct ReplyFolder {
     jitter_key: Zeroizing<[u8; 32]>,
     /// Where the replies are: the folder, or the object store's `replies/`.
     backend: Box<dyn Backend>,
+    /// Replies count under `--store-quota` with the sealed files.
+    usage: Arc<Usage>,
 }
 
 impl ReplyFolder {
@@ -66,13 +69,21 @@ impl ReplyFolder {
         let backend = store.backend().child(REPLIES_DIR)?;
         let mut jitter_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(&mut jitter_key[..]);
-        Ok(ReplyFolder {
+        let folder = ReplyFolder {
             dir,
             retention,
             granularity: (retention / 8).clamp(Duration::from_secs(1), MAX_GRANULARITY),
             jitter_key,
             backend,
-        })
+            usage: store.usage().clone(),
+        };
+        folder.usage.add_stored(folder.bytes()?);
+        Ok(folder)
+    }
+
+    /// Bytes the stored replies take (what the quota counts).
+    pub fn bytes(&self) -> io::Result<u64> {
+        Ok(self.count()? as u64 * REPLY_FILE_LEN as u64)
     }
 
     pub fn dir(&self) -> &Path {
@@ -131,7 +142,10 @@ impl ReplyFolder {
             .backend
             .commit(spooled, &name, SystemTime::from(arrived))
         {
-            Ok(_) => Ok(Put::Stored(name)),
+            Ok(_) => {
+                self.usage.add_stored(REPLY_FILE_LEN as u64);
+                Ok(Put::Stored(name))
+            }
             // A concurrent push of the same file won: the guard removes ours.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Put::AlreadyThere(name)),
             Err(e) => Err(e),
@@ -172,9 +186,13 @@ impl ReplyFolder {
             match self.backend.remove(name) {
                 Ok(_) => removed += 1,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.usage.remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
+                    return Err(e);
+                }
             }
         }
+        self.usage.remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
         Ok(removed)
     }
 

@@ -37,7 +37,7 @@ use sealer::{Command, SealFailure};
 use typed::Typed;
 
 use super::connections::ConnectionHandle;
-use super::outcome::Problem;
+use super::outcome::{Internal, Problem};
 use super::App;
 use sealdrop_format::reply::Codename;
 
@@ -89,12 +89,15 @@ pub async fn ingest(
     // What needs no content is decided before any is read, a slot included.
     let admitted = too_large_by_declaration(&app, headers).and_then(|()| {
         let slot = app.slots.acquire().ok_or(Problem::Busy)?;
-        app.store.check_capacity(0).map_err(|_| Problem::Full)?;
-        Ok(slot)
+        let room = reservation_for(&app.policy, declared_length(headers));
+        let reservation = app.store.reserve(room).map_err(|_| Problem::Full)?;
+        Ok((slot, reservation))
     });
     let (body_tx, body_rx) = mpsc::channel(QUEUE);
     match admitted {
-        Ok(slot) => {
+        // The reservation is held until the outcome: committed files are
+        // counted by then.
+        Ok((slot, _reservation)) => {
             let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot), connection));
             let codename = (form == Form::Submit && app.replies.is_some()).then(Codename::generate);
             let sealed = ingest_stream(
@@ -137,6 +140,17 @@ fn too_large_by_declaration(app: &App, headers: &HeaderMap) -> Result<(), Proble
         }
         _ => Ok(()),
     }
+}
+
+/// Room an upload holds under `--store-quota` from admission: the most its
+/// sealed file can take, from the declared length (for a body without one,
+/// the largest upload): that length's Padmé bucket, plus age's 16-byte tag
+/// per 64 KiB chunk and room for the header's stanzas.
+fn reservation_for(policy: &crate::config::Policy, declared: Option<u64>) -> u64 {
+    const AGE_HEADER_ROOM: u64 = 64 * 1024;
+    let len = declared.unwrap_or(policy.max_upload_bytes + framing_allowance(policy));
+    let padded = sealdrop_format::seal::padme::padded_len(len);
+    padded + padded.div_ceil(64 * 1024) * 16 + AGE_HEADER_ROOM
 }
 
 /// The token and message of a request refused before its content was
@@ -229,17 +243,22 @@ async fn ingest_stream(
             drop(tx);
             let sealed = sealing.await;
             let _ = pump.await;
-            return outcome(Err(e), sealed.unwrap_or(Err(SealFailure::Failed)));
+            let sealed = sealed.unwrap_or(Err(SealFailure::Failed(Internal::JobLost)));
+            return outcome(app, Err(e), sealed);
         }
     };
     drop(tx);
-    let sealed = sealing.await.unwrap_or(Err(SealFailure::Failed));
-    outcome(fed, sealed)
+    let sealed = sealing
+        .await
+        .unwrap_or(Err(SealFailure::Failed(Internal::JobLost)));
+    outcome(app, fed, sealed)
 }
 
 /// The outcome of an upload from what feeding and sealing returned: the
-/// multipart stage's own problem first, then the sealer's.
+/// multipart stage's own problem first, then the sealer's. A fault of ours
+/// is counted by its kind.
 fn outcome(
+    app: &App,
     fed: Result<(), FeedError>,
     sealed: Result<sealdrop_format::id::SubmissionId, SealFailure>,
 ) -> Result<(), Problem> {
@@ -251,7 +270,12 @@ fn outcome(
         (_, Err(SealFailure::Empty)) => Err(Problem::Empty),
         (_, Err(SealFailure::Full)) => Err(Problem::Full),
         (_, Err(SealFailure::StoreDown)) => Err(Problem::Busy),
-        (_, Err(SealFailure::Failed)) | (Err(FeedError::SealerGone), Ok(_)) => {
+        (_, Err(SealFailure::Failed(kind))) => {
+            app.stats.internal(kind);
+            Err(Problem::Internal)
+        }
+        (Err(FeedError::SealerGone), Ok(_)) => {
+            app.stats.internal(Internal::Incomplete);
             Err(Problem::Internal)
         }
     }

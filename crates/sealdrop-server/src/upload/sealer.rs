@@ -1,5 +1,5 @@
 //! Step 3 of an upload: the sealer. It takes what the multipart stage sends
-//! and runs it in bursts on the server's bounded pool (`server::workers`):
+//! and runs it in bursts on the server's sealing pool (`server::workers`):
 //! the age+ZIP writer (`sealdrop_format::seal`) hashes and encrypts into a partial file
 //! of the store; at the end the store's commit makes the file durable (fsync,
 //! rename, fsync the folder). Between bursts an upload holds no thread.
@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::outcome::Internal;
 use crate::store::{PartialFile, PartialGuard};
 use crate::App;
 use sealdrop_format::bytesize::MIB;
@@ -44,6 +45,7 @@ pub(super) enum Command {
 }
 
 /// Why sealing failed.
+#[derive(Clone, Copy, Debug)]
 pub(super) enum SealFailure {
     /// Finished without any content.
     Empty,
@@ -52,7 +54,8 @@ pub(super) enum SealFailure {
     /// The object store did not take the submission (unreachable, slow,
     /// refusing): the source may try again later.
     StoreDown,
-    Failed,
+    /// A fault of ours: the 500 page, counted by kind.
+    Failed(Internal),
 }
 
 fn is_disk_full(e: &io::Error) -> bool {
@@ -66,8 +69,10 @@ impl From<io::Error> for SealFailure {
         } else if crate::store::bucket::is_unavailable(&e) {
             tracing::warn!("a submission was refused because the store failed: {e}");
             SealFailure::StoreDown
+        } else if crate::store::is_pool_exhausted(&e) {
+            SealFailure::Failed(Internal::PoolEmpty)
         } else {
-            SealFailure::Failed
+            SealFailure::Failed(Internal::StoreIo)
         }
     }
 }
@@ -76,7 +81,7 @@ impl From<SealError> for SealFailure {
     fn from(e: SealError) -> Self {
         match e {
             SealError::Io(e) => e.into(),
-            _ => SealFailure::Failed,
+            _ => SealFailure::Failed(Internal::Seal),
         }
     }
 }
@@ -143,7 +148,9 @@ fn apply(
             desk: state.desk,
         });
     }
-    let open = sealing.as_mut().ok_or(SealFailure::Failed);
+    let open = sealing
+        .as_mut()
+        .ok_or(SealFailure::Failed(Internal::Incomplete));
     match command {
         Command::Reply(_) | Command::Desk(_) => {}
         Command::BeginMessage => open?.writer.begin_message()?,
@@ -231,7 +238,7 @@ pub(super) async fn seal(
     if let Some(abandoned) = state.sealing {
         // Removing the partial file waits on the disk (unlink, fsync of the
         // folder): not on the async threads. It is gone before the answer.
-        let _ = tokio::task::spawn_blocking(move || drop(abandoned)).await;
+        let _ = app.pools.disk.run(move || drop(abandoned)).await;
     }
     result
 }
@@ -245,14 +252,15 @@ async fn seal_into(
     loop {
         // Waiting for the network holds no thread.
         let Some(first) = commands.recv().await else {
-            return Err(SealFailure::Failed);
+            return Err(SealFailure::Failed(Internal::Incomplete));
         };
         let (job_app, held) = (app.clone(), std::mem::take(state));
         let done = app
-            .workers
+            .pools
+            .sealing
             .run(move || burst(&job_app, arrival, first, commands, held))
             .await
-            .map_err(|_| SealFailure::Failed)?;
+            .map_err(|_| SealFailure::Failed(Internal::JobLost))?;
         commands = done.commands;
         *state = done.state;
         done.result?;
@@ -268,7 +276,7 @@ async fn seal_into(
 
 /// Writes the manifest, the padding and the trailer (CPU: on the pool), then
 /// commits: fsync, rename, fsync the folder (waiting on the disk: on a
-/// blocking thread outside the pool, so a slow disk does not stall others'
+/// the disk pool, not the sealing pool, so a slow disk does not stall others'
 /// encryption).
 async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionId, SealFailure> {
     let Sealing {
@@ -278,21 +286,23 @@ async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionI
         ..
     } = state;
     let finished = app
-        .workers
+        .pools
+        .sealing
         .run(move || writer.finish().map(|(file, _padded_len)| file))
         .await;
     let file = match finished {
         Ok(Ok(file)) => file,
         failed => {
-            let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
+            let _ = app.pools.disk.run(move || drop(guard)).await;
             return Err(match failed {
                 Ok(Err(e)) => e.into(),
-                _ => SealFailure::Failed,
+                _ => SealFailure::Failed(Internal::JobLost),
             });
         }
     };
-    let app = app.clone();
-    tokio::task::spawn_blocking(move || {
+    let job_app = app.clone();
+    app.pools.disk.run(move || {
+        let app = job_app;
         let coarse = sealdrop_format::seal::coarse_time(
             SystemTime::now(),
             app.policy.touch_interval.as_secs(),
@@ -300,6 +310,6 @@ async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionI
         app.desks.get(desk).store.commit(file, guard, coarse.into())
     })
     .await
-    .map_err(|_| SealFailure::Failed)?
+    .map_err(|_| SealFailure::Failed(Internal::JobLost))?
     .map_err(SealFailure::from)
 }

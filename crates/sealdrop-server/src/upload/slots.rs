@@ -296,7 +296,7 @@ mod tests {
         let mut honest = slots.acquire_at(at(0)).unwrap();
         let mut squatter_a = slots.acquire_at(at(1)).unwrap();
         let mut squatter_b = slots.acquire_at(at(2)).unwrap();
-        let mut told = |slot: &mut Slot| slot.take_evicted().unwrap();
+        let told = |slot: &mut Slot| slot.take_evicted().unwrap();
         let (mut honest_told, mut a_told, mut b_told) =
             (told(&mut honest), told(&mut squatter_a), told(&mut squatter_b));
         for s in 1..=30 {

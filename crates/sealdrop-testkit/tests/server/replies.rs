@@ -596,7 +596,7 @@ fn pushed_files_must_be_replies_and_pushing_twice_is_harmless() {
 
 #[test]
 fn replies_survive_a_restart_and_tokens_from_before_it_are_refused() {
-    let d = start(NewsroomKeys::Classic, &[], &[]);
+    let mut d = start(NewsroomKeys::Classic, &[], &[]);
     let codename = Codename::generate();
     let typed = codename.grouped_in(WESTERN).to_string();
     assert_eq!(
@@ -612,7 +612,10 @@ fn replies_survive_a_restart_and_tokens_from_before_it_are_refused() {
     assert!(page.text().contains("kept across restarts"));
     let old_token = token_in(&page.text());
 
-    // The same store, a new process.
+    // The same store, a new process, once the old one has stopped (a
+    // store takes one server at a time).
+    d.server.signal("TERM");
+    assert!(d.server.wait_exit(Duration::from_secs(60)).is_some());
     let store = d.server.store.clone();
     let recipients = fs::read_to_string(d.server.dir.path().join("recipients.txt")).unwrap();
     let store_arg = store.display().to_string();
