@@ -9,7 +9,7 @@ use super::outcome::Problem;
 use super::pages::{self, FormTarget, Lang, Retry};
 use super::stats::{counter_of, Counter};
 use super::upload::typed::Typed;
-use super::upload::{Form, Refused};
+use super::upload::{Accepted, Form, Refused};
 use super::App;
 
 pub(crate) fn html(status: StatusCode, body: impl Into<Body>) -> Response {
@@ -75,19 +75,31 @@ pub(crate) fn answer_submission(
     app: &App,
     lang: Lang,
     form: Form,
-    outcome: Result<Option<sealdrop_format::reply::Codename>, Refused>,
+    outcome: Result<Accepted, Refused>,
 ) -> Response {
     match outcome {
-        Ok(Some(codename)) => {
+        Ok(Accepted::Sealed(Some(codename))) => {
             app.stats.add(Counter::Sealed);
             html(
                 StatusCode::OK,
                 pages::received_with_codename(lang, &codename),
             )
         }
-        Ok(None) => {
+        Ok(Accepted::Sealed(None)) => {
             app.stats.add(Counter::Sealed);
             Redirect::to(&format!("{}/received", lang.prefix())).into_response()
+        }
+        // Junk gets exactly what a source would have got (a codename that
+        // opens nothing, when a first submission would show one), so that
+        // whoever fills the trap learns nothing from the answer.
+        Ok(Accepted::Junk) => {
+            app.stats.add(Counter::Junk);
+            if form == Form::Submit && app.replies.is_some() {
+                let decoy = sealdrop_format::reply::Codename::generate();
+                html(StatusCode::OK, pages::received_with_codename(lang, &decoy))
+            } else {
+                Redirect::to(&format!("{}/received", lang.prefix())).into_response()
+            }
         }
         Err(refused) => {
             if let Some(counter) = counter_of(refused.problem) {

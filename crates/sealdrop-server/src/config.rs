@@ -136,6 +136,16 @@ pub struct ServeOptions {
     /// finds less, and a submission never picked up is lost [default: off].
     #[arg(long, value_name = "DURATION")]
     pub expire_unpicked: Option<HumanDuration>,
+    /// Add a field to the submission form hidden from people and screen
+    /// readers: a submission that fills it is answered like success and sealed
+    /// nowhere (counted as `junk`). A browser add-on that fills every field
+    /// would lose a real submission: see DEPLOY.md [default: false].
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub honeypot: Option<bool>,
+    /// Refuse a first submission without files whose message has fewer than
+    /// N characters (spaces not counted; 400 page, the form again) [default: 0, off].
+    #[arg(long, value_name = "N")]
+    pub min_message_length: Option<usize>,
     /// How long shutdown waits for uploads in progress [default: 60s].
     #[arg(long, value_name = "DURATION")]
     pub shutdown_grace: Option<HumanDuration>,
@@ -248,6 +258,11 @@ pub struct Policy {
     /// What the form offers in its desk choice, the default first (the
     /// pages need only names and titles); empty without desks.
     pub desk_choice: Vec<DeskSpec>,
+    /// Whether the submission form has the honeypot field.
+    pub honeypot: bool,
+    /// Fewest characters (spaces not counted) of a first message sent
+    /// without files; 0 for no minimum.
+    pub min_message_chars: usize,
 }
 
 impl Default for Policy {
@@ -272,6 +287,8 @@ impl Default for Policy {
             reply_retention: Duration::from_secs(30 * 86_400),
             expire_unpicked: None,
             desk_choice: Vec::new(),
+            honeypot: false,
+            min_message_chars: 0,
         }
     }
 }
@@ -399,6 +416,8 @@ impl ServeConfig {
                 .map(|e| positive(Some(e), Duration::ZERO, "expire-unpicked"))
                 .transpose()?,
             desk_choice: o.desk,
+            honeypot: o.honeypot.unwrap_or(d.honeypot),
+            min_message_chars: o.min_message_length.unwrap_or(d.min_message_chars),
         };
         if let Some(expiry) = policy.expire_unpicked {
             if expiry < policy.touch_interval {

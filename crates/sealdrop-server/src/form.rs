@@ -14,6 +14,10 @@ pub const DESK: &str = "desk";
 pub const TOKEN: &str = "token";
 /// The codename typed on the replies login form.
 pub const CODENAME: &str = "codename";
+/// The honeypot on the submission form (`--honeypot`): hidden from people
+/// and screen readers, a name no browser's autofill matches. Filled, the
+/// submission is junk.
+pub const TRAP: &str = "sd_trap";
 
 /// What the source typed, kept so that the form of a refused upload shows
 /// it again (the "retry" form: `pages::Retry`): what a phone over Tor sent
@@ -28,7 +32,7 @@ pub struct KeptMessage {
 }
 
 /// Every field name a source's form may carry.
-pub const ALL: [&str; 5] = [MESSAGE, ATTACHMENT, DESK, TOKEN, CODENAME];
+pub const ALL: [&str; 6] = [MESSAGE, ATTACHMENT, DESK, TOKEN, CODENAME, TRAP];
 
 #[cfg(test)]
 mod tests {

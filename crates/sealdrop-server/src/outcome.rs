@@ -35,6 +35,8 @@ pub enum Problem {
     /// A replies form whose token this process cannot read: too old, or
     /// from before a restart.
     Expired,
+    /// A first message without files shorter than `--min-message-length`.
+    TooShort,
 }
 
 /// Why an upload or a login ended in the 500 page: counted by kind in the
@@ -78,6 +80,7 @@ impl Problem {
         Problem::FieldTooLong,
         Problem::LoginBusy,
         Problem::Expired,
+        Problem::TooShort,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -86,9 +89,11 @@ impl Problem {
             | Problem::TooManyFiles
             | Problem::MessageTooLong
             | Problem::FieldTooLong => StatusCode::PAYLOAD_TOO_LARGE,
-            Problem::Malformed | Problem::Empty | Problem::Aborted | Problem::CodenameTypo => {
-                StatusCode::BAD_REQUEST
-            }
+            Problem::Malformed
+            | Problem::Empty
+            | Problem::Aborted
+            | Problem::CodenameTypo
+            | Problem::TooShort => StatusCode::BAD_REQUEST,
             Problem::Busy | Problem::Full | Problem::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
             Problem::Expired => StatusCode::FORBIDDEN,
             Problem::Timeout | Problem::Evicted => StatusCode::REQUEST_TIMEOUT,
@@ -109,6 +114,7 @@ impl Problem {
                 | Problem::MessageTooLong
                 | Problem::Malformed
                 | Problem::Empty
+                | Problem::TooShort
                 | Problem::Busy
                 | Problem::Full
                 | Problem::Timeout
@@ -125,6 +131,7 @@ impl Problem {
             Problem::MessageTooLong => "error-message-too-long",
             Problem::Malformed | Problem::Aborted => "error-malformed",
             Problem::Empty => "error-empty",
+            Problem::TooShort => "error-too-short",
             Problem::Busy => "error-busy",
             Problem::Full => "error-full",
             Problem::Timeout | Problem::Evicted => "error-timeout",

@@ -111,25 +111,29 @@ async fn list(
     Extension(scope): Extension<Scope>,
 ) -> Response {
     let app = state.app.clone();
-    let listed = state.app.pools.pickup.run(move || -> std::io::Result<Vec<Pending>> {
-        let mut pending = Vec::new();
-        for desk in desks_in(&app, &scope) {
-            for (id, size) in desk.store.sealed_files()? {
-                match desk.store.sealed_sha256(&id) {
-                    Ok(hash) => pending.push(Pending {
-                        id: id.to_string(),
-                        size,
-                        sha256: hex::encode(&hash),
-                    }),
-                    // Removed by a concurrent acknowledgement.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
+    let listed = state
+        .app
+        .pools
+        .pickup
+        .run(move || -> std::io::Result<Vec<Pending>> {
+            let mut pending = Vec::new();
+            for desk in desks_in(&app, &scope) {
+                for (id, size) in desk.store.sealed_files()? {
+                    match desk.store.sealed_sha256(&id) {
+                        Ok(hash) => pending.push(Pending {
+                            id: id.to_string(),
+                            size,
+                            sha256: hex::encode(&hash),
+                        }),
+                        // Removed by a concurrent acknowledgement.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
                 }
             }
-        }
-        Ok(pending)
-    })
-    .await;
+            Ok(pending)
+        })
+        .await;
     match listed {
         Ok(Ok(submissions)) => Json(Listing { submissions }).into_response(),
         _ => json_error(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store"),
@@ -147,10 +151,12 @@ async fn download(
     // Another desk's submission is, for this token, no submission at all.
     let app = state.app.clone();
     let looked_up = id.clone();
-    let desk = state.app.pools.pickup.run(move || {
-        desk_holding(&app, &scope, &looked_up).map(|desk| desk.store.clone())
-    })
-    .await;
+    let desk = state
+        .app
+        .pools
+        .pickup
+        .run(move || desk_holding(&app, &scope, &looked_up).map(|desk| desk.store.clone()))
+        .await;
     let Ok(Some(store)) = desk else {
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
@@ -184,25 +190,29 @@ async fn acknowledge(
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
     let app = state.app.clone();
-    let result = state.app.pools.pickup.run(move || -> Result<(), (StatusCode, &'static str)> {
-        let store = &desk_holding(&app, &scope, &id)
-            .ok_or((StatusCode::NOT_FOUND, "no such submission"))?
-            .store;
-        let actual = store
-            .sealed_sha256(&id)
-            .map_err(|_| (StatusCode::NOT_FOUND, "no such submission"))?;
-        if !hex::encode(&actual).eq_ignore_ascii_case(ack.sha256.trim()) {
-            return Err((
-                StatusCode::CONFLICT,
-                "sha256 does not match; nothing was deleted",
-            ));
-        }
-        store.remove_sealed(&id).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => (StatusCode::NOT_FOUND, "no such submission"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "could not delete"),
+    let result = state
+        .app
+        .pools
+        .pickup
+        .run(move || -> Result<(), (StatusCode, &'static str)> {
+            let store = &desk_holding(&app, &scope, &id)
+                .ok_or((StatusCode::NOT_FOUND, "no such submission"))?
+                .store;
+            let actual = store
+                .sealed_sha256(&id)
+                .map_err(|_| (StatusCode::NOT_FOUND, "no such submission"))?;
+            if !hex::encode(&actual).eq_ignore_ascii_case(ack.sha256.trim()) {
+                return Err((
+                    StatusCode::CONFLICT,
+                    "sha256 does not match; nothing was deleted",
+                ));
+            }
+            store.remove_sealed(&id).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => (StatusCode::NOT_FOUND, "no such submission"),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "could not delete"),
+            })
         })
-    })
-    .await;
+        .await;
     match result {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err((status, message))) => json_error(status, message),
@@ -240,16 +250,20 @@ async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Respon
         );
     };
     let app = state.app.clone();
-    let stored = state.app.pools.pickup.run(move || {
-        let channel = app
-            .replies
-            .as_ref()
-            .ok_or_else(|| std::io::Error::other("replies off"))?;
-        let put = channel.folder.put(&app.store, &bytes);
-        drop(reservation);
-        put
-    })
-    .await;
+    let stored = state
+        .app
+        .pools
+        .pickup
+        .run(move || {
+            let channel = app
+                .replies
+                .as_ref()
+                .ok_or_else(|| std::io::Error::other("replies off"))?;
+            let put = channel.folder.put(&app.store, &bytes);
+            drop(reservation);
+            put
+        })
+        .await;
     match stored {
         Ok(Ok(Put::Stored(name))) => (
             StatusCode::CREATED,

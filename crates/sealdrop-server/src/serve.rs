@@ -24,34 +24,38 @@ async fn maintenance(app: Arc<App>) {
     loop {
         let coarse = sealdrop_format::seal::coarse_time(SystemTime::now(), interval.as_secs());
         let app2 = app.clone();
-        let touched = app.pools.maintenance.run(move || {
-            for store in super::app::stores(&app2.store, &app2.desks) {
-                if let Some(older_than) = app2.policy.expire_unpicked {
-                    let (files, _bytes) = store.expire(SystemTime::now(), older_than, interval)?;
-                    for _ in 0..files {
-                        app2.stats.add(super::stats::Counter::Expired);
-                    }
-                }
-                store.normalize_times(coarse.into())?;
-            }
-            if app2.store.backend().is_shared() {
-                // Other fronts store and pick up too: the quota counts the
-                // bucket, not this front's own doings.
-                let mut total = 0;
+        let touched = app
+            .pools
+            .maintenance
+            .run(move || {
                 for store in super::app::stores(&app2.store, &app2.desks) {
-                    total += store.sealed_bytes()?;
+                    if let Some(older_than) = app2.policy.expire_unpicked {
+                        let (files, _bytes) =
+                            store.expire(SystemTime::now(), older_than, interval)?;
+                        for _ in 0..files {
+                            app2.stats.add(super::stats::Counter::Expired);
+                        }
+                    }
+                    store.normalize_times(coarse.into())?;
                 }
-                if let Some(replies) = &app2.replies {
-                    total += replies.folder.bytes()?;
+                if app2.store.backend().is_shared() {
+                    // Other fronts store and pick up too: the quota counts the
+                    // bucket, not this front's own doings.
+                    let mut total = 0;
+                    for store in super::app::stores(&app2.store, &app2.desks) {
+                        total += store.sealed_bytes()?;
+                    }
+                    if let Some(replies) = &app2.replies {
+                        total += replies.folder.bytes()?;
+                    }
+                    app2.store.set_stored_bytes(total);
                 }
-                app2.store.set_stored_bytes(total);
-            }
-            match &app2.replies {
-                Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),
-                None => Ok(0),
-            }
-        })
-        .await;
+                match &app2.replies {
+                    Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),
+                    None => Ok(0),
+                }
+            })
+            .await;
         match touched {
             Ok(Ok(expired)) if expired > 0 => tracing::info!("{expired} expired replies deleted"),
             Ok(Err(e)) => tracing::warn!("could not maintain the store (file times, replies): {e}"),

@@ -131,7 +131,7 @@ impl Stats {
 pub(crate) fn counter_of(problem: Problem) -> Option<Counter> {
     Some(match problem {
         Problem::TooLarge | Problem::TooManyFiles | Problem::MessageTooLong => Counter::TooLarge,
-        Problem::Malformed | Problem::Empty => Counter::Malformed,
+        Problem::Malformed | Problem::Empty | Problem::TooShort => Counter::Malformed,
         Problem::Aborted => Counter::Aborted,
         Problem::Busy => Counter::Busy,
         Problem::Full => Counter::StoreFull,

@@ -111,7 +111,12 @@ impl Pool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let turn = self.permits.clone().acquire_owned().await.map_err(|_| JobFailed)?;
+        let turn = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| JobFailed)?;
         self.run_on_turn(turn, job).await
     }
 
@@ -122,7 +127,11 @@ impl Pool {
     }
 
     /// Runs `job` on a blocking thread in the place `turn` holds.
-    pub async fn run_on_turn<T, F>(&self, turn: OwnedSemaphorePermit, job: F) -> Result<T, JobFailed>
+    pub async fn run_on_turn<T, F>(
+        &self,
+        turn: OwnedSemaphorePermit,
+        job: F,
+    ) -> Result<T, JobFailed>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -175,7 +184,10 @@ mod tests {
         for cores in [1, 2, 8, 64] {
             let sizes = PoolSizes::for_cores(cores);
             assert!(sizes.sealing >= 2 && sizes.logins >= 1);
-            assert!(sizes.logins < sizes.sealing, "logins never outnumber sealing");
+            assert!(
+                sizes.logins < sizes.sealing,
+                "logins never outnumber sealing"
+            );
         }
         assert_eq!(
             blocking_threads(),
@@ -206,11 +218,9 @@ mod tests {
                 }));
             }
             assert!(pools.logins.try_turn().is_none(), "every login turn taken");
-            let sealed = tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                pools.sealing.run(|| 42),
-            )
-            .await;
+            let sealed =
+                tokio::time::timeout(std::time::Duration::from_secs(10), pools.sealing.run(|| 42))
+                    .await;
             assert_eq!(sealed.unwrap().unwrap(), 42);
             for _ in &stuck {
                 release.send(()).unwrap();

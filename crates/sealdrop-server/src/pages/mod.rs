@@ -242,6 +242,10 @@ fn upload_form(lang: Lang, target: FormTarget, policy: &Policy, retry: Option<&R
         (String::new(), "limit")
     };
     let desks = desk_choice(lang, policy, retry.and_then(|r| r.desk));
+    let trap = match target {
+        FormTarget::Submit if policy.honeypot => trap_field(lang),
+        _ => String::new(),
+    };
     let message_described = if message.is_empty() {
         ""
     } else {
@@ -254,12 +258,25 @@ fn upload_form(lang: Lang, target: FormTarget, policy: &Policy, retry: Option<&R
             ("action", &action),
             ("token", &token),
             ("desks", &desks),
+            ("trap", &trap),
             ("message", &escape(message)),
             ("message-described", message_described),
             ("files-again", &files_again),
             ("files-described", files_described),
             ("limit-hint", &html_text(&limit_hint(lang, policy))),
         ],
+    )
+}
+
+/// The honeypot (`--honeypot`): moved off screen by the stylesheet, hidden
+/// from screen readers, out of the tab order, never autofilled; its label
+/// asks anyone who does see it (a text browser) to leave it empty.
+fn trap_field(lang: Lang) -> String {
+    format!(
+        "<div class=\"trap\" aria-hidden=\"true\"><label for=\"{name}\">{label}</label> \
+         <input id=\"{name}\" type=\"text\" name=\"{name}\" value=\"\" autocomplete=\"off\" tabindex=\"-1\"></div>\n",
+        name = form::TRAP,
+        label = html_text(&text(lang, "trap-label", &[])),
     )
 }
 
@@ -518,6 +535,10 @@ pub fn error(lang: Lang, what: ErrorText, policy: &Policy, retry: Option<Retry>)
             "files",
             FluentValue::from(number_in(lang, &policy.max_attachments.to_string())),
         ),
+        (
+            "min",
+            FluentValue::from(number_in(lang, &policy.min_message_chars.to_string())),
+        ),
     ];
     let id = what.message_id;
     let title = text(lang, &format!("{id}-title"), &args);
@@ -720,7 +741,7 @@ mod completeness {
             bundle.add_resource(resource).unwrap();
             let mut args = FluentArgs::new();
             for name in [
-                "size", "files", "n", "days", "date", "actual", "over", "kept",
+                "size", "files", "n", "days", "date", "actual", "over", "kept", "min",
             ] {
                 args.set(name, "1");
             }

@@ -12,7 +12,6 @@ pub mod urlencoded;
 use std::io;
 use std::time::{Duration, SystemTime};
 
-
 use super::outcome::Problem;
 use super::store::replies::{Found, ReplyFolder};
 use super::store::Store;

@@ -74,16 +74,19 @@ async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<
     let turn = app.pools.logins.try_turn().ok_or(Problem::LoginBusy)?;
     let token = channel(app)?.tokens.issue(&codename, SystemTime::now());
     let job = app.clone();
-    let page = app.pools.logins.run_on_turn(turn, move || {
-        let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
-        let found = channel
-            .replies_for(&codename)
-            .map_err(|_| internal(&job, Internal::RepliesIo))?;
-        let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
-        Ok::<_, Problem>(pages::replies(lang, &shown, &token, &job.policy))
-    })
-    .await
-    .map_err(|_| internal(app, Internal::JobLost))??;
+    let page = app
+        .pools
+        .logins
+        .run_on_turn(turn, move || {
+            let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
+            let found = channel
+                .replies_for(&codename)
+                .map_err(|_| internal(&job, Internal::RepliesIo))?;
+            let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
+            Ok::<_, Problem>(pages::replies(lang, &shown, &token, &job.policy))
+        })
+        .await
+        .map_err(|_| internal(app, Internal::JobLost))??;
     Ok(html(StatusCode::OK, page))
 }
 
@@ -93,7 +96,14 @@ pub async fn follow_up(State(app): AppState, lang: Lang, request: Request) -> Re
     }
     let (parts, body) = request.into_parts();
     let connection = parts.extensions.get().cloned();
-    let outcome = upload::ingest(app.clone(), &parts.headers, connection, body, Form::FollowUp).await;
+    let outcome = upload::ingest(
+        app.clone(),
+        &parts.headers,
+        connection,
+        body,
+        Form::FollowUp,
+    )
+    .await;
     answer_submission(&app, lang, Form::FollowUp, outcome)
 }
 
@@ -108,18 +118,20 @@ async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<
     let codename = channel.codename_of(&token)?;
     let turn = app.pools.logins.try_turn().ok_or(Problem::LoginBusy)?;
     let job = app.clone();
-    app.pools.logins.run_on_turn(turn, move || {
-        let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
-        let found = channel
-            .replies_for(&codename)
-            .map_err(|_| internal(&job, Internal::RepliesIo))?;
-        let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
-        channel
-            .folder
-            .remove(&names)
-            .map_err(|_| internal(&job, Internal::RepliesIo))
-    })
-    .await
-    .map_err(|_| internal(app, Internal::JobLost))??;
+    app.pools
+        .logins
+        .run_on_turn(turn, move || {
+            let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
+            let found = channel
+                .replies_for(&codename)
+                .map_err(|_| internal(&job, Internal::RepliesIo))?;
+            let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
+            channel
+                .folder
+                .remove(&names)
+                .map_err(|_| internal(&job, Internal::RepliesIo))
+        })
+        .await
+        .map_err(|_| internal(app, Internal::JobLost))??;
     Ok(html(StatusCode::OK, pages::replies_deleted(lang)))
 }

@@ -311,7 +311,10 @@ impl Store {
             usage
                 .reserved
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |reserved| {
-                    let after = usage.stored().saturating_add(reserved).saturating_add(bytes);
+                    let after = usage
+                        .stored()
+                        .saturating_add(reserved)
+                        .saturating_add(bytes);
                     (after <= quota).then_some(reserved + bytes)
                 })
                 .map_err(|_| Full::Quota)?;

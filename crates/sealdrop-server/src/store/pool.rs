@@ -30,7 +30,7 @@ pub(super) const POOL_PREFIX: &str = ".pool-";
 /// The file pool could not give a file; what went wrong is its source.
 #[derive(Debug, thiserror::Error)]
 #[error("the store's file pool could not give a file: {0}")]
-pub struct PoolExhausted(#[source] io::Error);
+pub(super) struct PoolExhausted(#[source] io::Error);
 
 /// Whether `e` is the pool's [`PoolExhausted`].
 pub fn is_pool_exhausted(e: &io::Error) -> bool {

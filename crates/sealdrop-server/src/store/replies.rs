@@ -187,12 +187,14 @@ impl ReplyFolder {
                 Ok(_) => removed += 1,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    self.usage.remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
+                    self.usage
+                        .remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
                     return Err(e);
                 }
             }
         }
-        self.usage.remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
+        self.usage
+            .remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
         Ok(removed)
     }
 

@@ -55,6 +55,13 @@ pub enum Form {
 /// few hundred KiB per upload in flight at most.
 const QUEUE: usize = 4;
 
+/// An upload taken: sealed (with a first submission's codename when replies
+/// are on), or junk (the honeypot filled: sealed nowhere, answered alike).
+pub enum Accepted {
+    Sealed(Option<Codename>),
+    Junk,
+}
+
 /// An upload that was not sealed: why, and what the source typed (when the
 /// request may be shown it again, see [`typed::may_show_again`]).
 pub struct Refused {
@@ -71,7 +78,7 @@ pub async fn ingest(
     connection: Option<ConnectionHandle>,
     body: Body,
     form: Form,
-) -> Result<Option<Codename>, Refused> {
+) -> Result<Accepted, Refused> {
     let mut typed = Typed::new(declared_length(headers));
     let show_again = typed::may_show_again(headers);
     let refused = |problem, typed| Refused {
@@ -98,7 +105,13 @@ pub async fn ingest(
         // The reservation is held until the outcome: committed files are
         // counted by then.
         Ok((slot, _reservation)) => {
-            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), Some(slot), connection));
+            let pump = tokio::spawn(body::pump(
+                body,
+                body_tx,
+                app.clone(),
+                Some(slot),
+                connection,
+            ));
             let codename = (form == Form::Submit && app.replies.is_some()).then(Codename::generate);
             let sealed = ingest_stream(
                 &app,
@@ -111,7 +124,8 @@ pub async fn ingest(
             )
             .await;
             match sealed {
-                Ok(()) => Ok(codename),
+                Ok(Taken::Sealed) => Ok(Accepted::Sealed(codename)),
+                Ok(Taken::Junk) => Ok(Accepted::Junk),
                 Err(problem) => Err(refused(problem, typed)),
             }
         }
@@ -196,6 +210,13 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
+/// What became of a complete upload.
+enum Taken {
+    Sealed,
+    /// The honeypot was filled: the sealer was stopped, nothing kept.
+    Junk,
+}
+
 async fn ingest_stream(
     app: &Arc<App>,
     boundary: String,
@@ -204,7 +225,7 @@ async fn ingest_stream(
     form: Form,
     codename: Option<&Codename>,
     typed: &mut Typed,
-) -> Result<(), Problem> {
+) -> Result<Taken, Problem> {
     let policy = &app.policy;
     let framing = Arc::new(Framing::default());
     let follow_up = form == Form::FollowUp;
@@ -229,7 +250,19 @@ async fn ingest_stream(
     // complete submission, whatever its multipart framing says). On an early
     // answer the pump, no longer read from, drains the rest.
     let fed = match fed {
-        Ok(()) => match pump.await.unwrap_or(PumpEnd::ClientGone) {
+        Ok(fed) => match pump.await.unwrap_or(PumpEnd::ClientGone) {
+            // Junk, or too short: the sealer is stopped without `Finish`,
+            // which removes what it wrote.
+            PumpEnd::Complete if fed.junk => {
+                drop(tx);
+                let _ = sealing.await;
+                return Ok(Taken::Junk);
+            }
+            PumpEnd::Complete if too_short(policy, form, &fed) => {
+                drop(tx);
+                let _ = sealing.await;
+                return Err(Problem::TooShort);
+            }
             PumpEnd::Complete => tx
                 .send(Command::Finish)
                 .await
@@ -244,14 +277,20 @@ async fn ingest_stream(
             let sealed = sealing.await;
             let _ = pump.await;
             let sealed = sealed.unwrap_or(Err(SealFailure::Failed(Internal::JobLost)));
-            return outcome(app, Err(e), sealed);
+            return outcome(app, Err(e), sealed).map(|()| Taken::Sealed);
         }
     };
     drop(tx);
     let sealed = sealing
         .await
         .unwrap_or(Err(SealFailure::Failed(Internal::JobLost)));
-    outcome(app, fed, sealed)
+    outcome(app, fed, sealed).map(|()| Taken::Sealed)
+}
+
+/// A first submission without files whose message is under
+/// `--min-message-length` (follow-ups are never held to it).
+fn too_short(policy: &crate::config::Policy, form: Form, fed: &multipart::Fed) -> bool {
+    form == Form::Submit && fed.attachments == 0 && fed.message_chars < policy.min_message_chars
 }
 
 /// The outcome of an upload from what feeding and sealing returned: the

@@ -93,6 +93,9 @@ pub(super) fn parser(
     if !policy.desk_choice.is_empty() {
         fields.push(form::DESK);
     }
+    if policy.honeypot && !follow_up {
+        fields.push(form::TRAP);
+    }
     let constraints = multer::Constraints::new()
         .allowed_fields(fields)
         .size_limit(
@@ -233,6 +236,19 @@ pub(super) async fn read_typed_only(
             _ => return,
         };
     }
+    if field.name() == Some(form::TRAP) && field.file_name().is_none() {
+        framing.fields.fetch_add(1, Ordering::Relaxed);
+        if small_text(&mut field, framing, MAX_TRAP_BYTES, Problem::Malformed)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        field = match multipart.next_field().await {
+            Ok(Some(next)) => next,
+            _ => return,
+        };
+    }
     if field.name() != Some(form::MESSAGE) || field.file_name().is_some() {
         return;
     }
@@ -264,6 +280,28 @@ async fn count_rest_of_message(
     typed.end_message();
 }
 
+/// What a complete form held, beyond what went to the sealer.
+#[derive(Debug, Default)]
+pub(super) struct Fed {
+    /// The honeypot field was filled.
+    pub junk: bool,
+    /// Characters of the message, spaces not counted.
+    pub message_chars: usize,
+    pub attachments: usize,
+}
+
+/// The longest honeypot value read.
+const MAX_TRAP_BYTES: usize = 4096;
+
+/// Characters in a piece of UTF-8, ASCII whitespace not counted (a
+/// character cut between two chunks is counted once, at its first byte).
+fn chars_in(chunk: &[u8]) -> usize {
+    chunk
+        .iter()
+        .filter(|&&b| b & 0xC0 != 0x80 && !b.is_ascii_whitespace())
+        .count()
+}
+
 /// Walks the multipart fields, enforcing every limit while streaming, and
 /// hands parts and chunks to the sealer. A follow-up (`token_check`) starts
 /// with its token field. What the source typed is kept in `typed` as it
@@ -275,7 +313,9 @@ pub(super) async fn feed(
     tx: &mpsc::Sender<Command>,
     token_check: Option<TokenCheck<'_>>,
     typed: &mut Typed,
-) -> Result<(), FeedError> {
+) -> Result<Fed, FeedError> {
+    let mut fed = Fed::default();
+    let mut trap_seen = false;
     let mut content = 0u64;
     let mut attachments = 0usize;
     let mut fields = 0usize;
@@ -290,7 +330,8 @@ pub(super) async fn feed(
         framing.fields.store(fields as u64, Ordering::Relaxed);
         // A message, the attachments, one empty file input (and a token, a
         // desk).
-        let others = usize::from(token_check.is_some()) + usize::from(desk_chosen);
+        let others =
+            usize::from(token_check.is_some()) + usize::from(desk_chosen) + usize::from(trap_seen);
         if fields > policy.max_attachments + 2 + others {
             return Err(Problem::TooManyFiles.into());
         }
@@ -317,6 +358,15 @@ pub(super) async fn feed(
             typed.set_desk(&name);
             send(tx, Command::Desk(index)).await?;
             desk_chosen = true;
+            continue;
+        }
+        if field.name() == Some(form::TRAP) && token_check.is_none() {
+            if trap_seen || field.file_name().is_some() {
+                return Err(Problem::Malformed.into());
+            }
+            trap_seen = true;
+            let value = small_text(&mut field, framing, MAX_TRAP_BYTES, Problem::Malformed).await?;
+            fed.junk |= !value.is_empty();
             continue;
         }
         let is_message = match field.name() {
@@ -352,6 +402,7 @@ pub(super) async fn feed(
             part_bytes += len;
             content += len;
             if is_message {
+                fed.message_chars += chars_in(&chunk);
                 typed.add_message(&chunk, policy.max_message_bytes);
                 if part_bytes > policy.max_message_bytes {
                     count_rest_of_message(&mut field, framing, typed).await;
@@ -390,5 +441,6 @@ pub(super) async fn feed(
             typed.end_message();
         }
     }
-    Ok(())
+    fed.attachments = attachments;
+    Ok(fed)
 }

@@ -301,15 +301,17 @@ async fn finish_and_commit(app: &Arc<App>, state: Sealing) -> Result<SubmissionI
         }
     };
     let job_app = app.clone();
-    app.pools.disk.run(move || {
-        let app = job_app;
-        let coarse = sealdrop_format::seal::coarse_time(
-            SystemTime::now(),
-            app.policy.touch_interval.as_secs(),
-        );
-        app.desks.get(desk).store.commit(file, guard, coarse.into())
-    })
-    .await
-    .map_err(|_| SealFailure::Failed(Internal::JobLost))?
-    .map_err(SealFailure::from)
+    app.pools
+        .disk
+        .run(move || {
+            let app = job_app;
+            let coarse = sealdrop_format::seal::coarse_time(
+                SystemTime::now(),
+                app.policy.touch_interval.as_secs(),
+            );
+            app.desks.get(desk).store.commit(file, guard, coarse.into())
+        })
+        .await
+        .map_err(|_| SealFailure::Failed(Internal::JobLost))?
+        .map_err(SealFailure::from)
 }

@@ -297,8 +297,11 @@ mod tests {
         let mut squatter_a = slots.acquire_at(at(1)).unwrap();
         let mut squatter_b = slots.acquire_at(at(2)).unwrap();
         let told = |slot: &mut Slot| slot.take_evicted().unwrap();
-        let (mut honest_told, mut a_told, mut b_told) =
-            (told(&mut honest), told(&mut squatter_a), told(&mut squatter_b));
+        let (mut honest_told, mut a_told, mut b_told) = (
+            told(&mut honest),
+            told(&mut squatter_a),
+            told(&mut squatter_b),
+        );
         for s in 1..=30 {
             lock_meter(&honest.meter).record(8 * 1024, at(s));
         }
