@@ -161,7 +161,7 @@ fn too_large_by_declaration(app: &App, headers: &HeaderMap) -> Result<(), Proble
 /// the largest upload): that length's Padmé bucket, plus age's 16-byte tag
 /// per 64 KiB chunk and room for the header's stanzas.
 fn reservation_for(policy: &crate::config::Policy, declared: Option<u64>) -> u64 {
-    const AGE_HEADER_ROOM: u64 = 64 * 1024;
+    const AGE_HEADER_ROOM: u64 = 32 * 1024;
     let len = declared.unwrap_or(policy.max_upload_bytes + framing_allowance(policy));
     let padded = sealdrop_format::seal::padme::padded_len(len);
     padded + padded.div_ceil(64 * 1024) * 16 + AGE_HEADER_ROOM

@@ -10,6 +10,7 @@ mod crash;
 mod deploy;
 mod desks;
 mod disk_full;
+mod door;
 mod hardening;
 mod hardware;
 mod hostile;
