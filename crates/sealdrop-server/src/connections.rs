@@ -13,8 +13,11 @@
 //!
 //! When a new connection finds the budget spent, one connection gives way
 //! (it is closed at once): a refused one first, the one whose drain is
-//! slowest; else the one that has been opening longest. Only when every
-//! connection is serving a request does the newcomer get the busy page.
+//! slowest; else the one that has been opening longest, if that is more
+//! than [`OPENING_GRACE`] (2 s: an honest client, over Tor too, sends its
+//! headers in about a second). Only when every other connection is serving
+//! a request, or opening within its grace, does the newcomer get the busy
+//! page.
 //! So lingering costs nothing while nobody waits, and nothing lets a
 //! client keep the room it holds by sending almost nothing (SECURITY.md,
 //! claim 20).
@@ -28,6 +31,10 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 /// How long a newcomer waits for the room a closed connection gives back
 /// (its task ends at its next poll; this bounds a scheduler hiccup).
 const ROOM_WAIT: Duration = Duration::from_secs(2);
+
+/// How long a connection may spend on its TLS handshake and headers before
+/// a newcomer may take its place (`--header-timeout` still closes it).
+pub const OPENING_GRACE: Duration = Duration::from_secs(2);
 
 /// A refused connection's drain is measured over at least this long, so
 /// that one that has just begun (no bytes yet) is not taken for the slowest
@@ -211,7 +218,8 @@ impl Budget {
 }
 
 /// Who gives way first (the smallest rank): refused connections, slowest
-/// drain first; then opening ones, oldest first. Serving ones never.
+/// drain first; then opening ones past their grace, oldest first. Serving
+/// ones never.
 fn rank(entry: &Entry, now: Instant) -> Option<(u8, u64, Instant)> {
     match entry.phase {
         Phase::Refused { since, drained } => {
@@ -219,7 +227,10 @@ fn rank(entry: &Entry, now: Instant) -> Option<(u8, u64, Instant)> {
             let rate = (drained as f64 / over.as_secs_f64()) as u64;
             Some((0, rate, entry.opened))
         }
-        Phase::Opening => Some((1, 0, entry.opened)),
+        Phase::Opening if now.duration_since(entry.opened) >= OPENING_GRACE => {
+            Some((1, 0, entry.opened))
+        }
+        Phase::Opening => None,
         Phase::Serving => None,
     }
 }
@@ -229,7 +240,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn refused_connections_give_way_first_slowest_first_then_opening_ones_oldest_first() {
+    async fn refused_connections_give_way_first_slowest_first_then_opening_ones_past_their_grace() {
         let budget = Budget::new(4);
         let mut serving = budget.admit().await.unwrap();
         serving.handle().serving();
@@ -267,14 +278,14 @@ mod tests {
         drop(fast);
         let second = admitting.await.unwrap().unwrap();
         second.handle().serving();
-        let admitting = {
-            let budget = budget.clone();
-            tokio::spawn(async move { budget.admit().await })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // An opening connection within its grace holds its place: the
+        // newcomer is refused. Past the grace it gives way.
+        assert!(budget.admit().await.is_none());
+        assert!(!take(&mut opening));
+        assert!(budget.close_one(Instant::now() + OPENING_GRACE));
         assert!(take(&mut opening));
         drop(opening);
-        let last = admitting.await.unwrap().unwrap();
+        let last = budget.admit().await.unwrap();
         last.handle().serving();
         // Everyone serves: the next one is refused.
         assert!(budget.admit().await.is_none());

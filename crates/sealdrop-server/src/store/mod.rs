@@ -178,12 +178,6 @@ impl Store {
                 mode,
             });
         }
-        let lock = fs::File::open(dir).map_err(io_err)?;
-        match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => {}
-            Err(rustix::io::Errno::WOULDBLOCK) => return Err(StoreError::InUse(dir.to_owned())),
-            Err(e) => return Err(io_err(e.into())),
-        }
         let probe = dir.join(format!(
             "{PARTIAL_PREFIX}probe-{}{PARTIAL_SUFFIX}",
             random_hex(8)
@@ -193,6 +187,12 @@ impl Store {
             source,
         })?;
         fs::remove_file(&probe).map_err(io_err)?;
+        let lock = fs::File::open(dir).map_err(io_err)?;
+        match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => return Err(StoreError::InUse(dir.to_owned())),
+            Err(e) => return Err(io_err(e.into())),
+        }
 
         let store = Store {
             dir: dir.to_owned(),
@@ -327,6 +327,13 @@ impl Store {
         };
         self.check_disk(0)?;
         Ok(reservation)
+    }
+
+    /// Whether `bytes` would fit under the quota if no upload were in
+    /// flight (so that giving up others' reservations can make room).
+    pub fn fits_when_nothing_in_flight(&self, bytes: u64) -> bool {
+        self.quota
+            .is_some_and(|quota| self.usage.stored().saturating_add(bytes) <= quota)
     }
 
     /// Whether `more` bytes can still be written without crossing the disk

@@ -38,8 +38,10 @@ use typed::Typed;
 
 use super::connections::ConnectionHandle;
 use super::outcome::{Internal, Problem};
+use super::store::{Full, Reservation};
 use super::App;
 use sealdrop_format::reply::Codename;
+use slots::Slot;
 
 /// Which form an upload comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,12 +96,7 @@ pub async fn ingest(
         return Err(refused(Problem::Malformed, typed));
     };
     // What needs no content is decided before any is read, a slot included.
-    let admitted = too_large_by_declaration(&app, headers).and_then(|()| {
-        let slot = app.slots.acquire().ok_or(Problem::Busy)?;
-        let room = reservation_for(&app.policy, declared_length(headers));
-        let reservation = app.store.reserve(room).map_err(|_| Problem::Full)?;
-        Ok((slot, reservation))
-    });
+    let admitted = admit(&app, headers).await;
     let (body_tx, body_rx) = mpsc::channel(QUEUE);
     match admitted {
         // The reservation is held until the outcome: committed files are
@@ -143,6 +140,46 @@ pub async fn ingest(
             Err(refused(problem, typed))
         }
     }
+}
+
+/// A slot and room under the quota for an upload, or why not.
+async fn admit(app: &App, headers: &HeaderMap) -> Result<(Slot, Reservation), Problem> {
+    too_large_by_declaration(app, headers)?;
+    let slot = app.slots.acquire().ok_or(Problem::Busy)?;
+    let room = reservation_for(&app.policy, declared_length(headers));
+    let reservation = reserve_room(app, &slot, room).await?;
+    Ok((slot, reservation))
+}
+
+/// How many uploads in flight may give up their room for one newcomer.
+const ROOM_DISPLACEMENTS: usize = 4;
+/// How long a newcomer waits for a displaced upload's room.
+const ROOM_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Room under `--store-quota` for `room` bytes. When what is stored leaves
+/// room but uploads in flight have reserved it, slow ones give it up by the
+/// slot rule (`slots::Slots::displace_for_room`): holding the quota "full"
+/// with reservations costs what holding slots costs.
+async fn reserve_room(app: &App, slot: &Slot, room: u64) -> Result<Reservation, Problem> {
+    for _ in 0..ROOM_DISPLACEMENTS {
+        match app.store.reserve(room) {
+            Ok(reservation) => return Ok(reservation),
+            Err(Full::Quota)
+                if app.store.fits_when_nothing_in_flight(room)
+                    && app.slots.displace_for_room(slot) =>
+            {
+                let deadline = tokio::time::Instant::now() + ROOM_WAIT;
+                while tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                    if let Ok(reservation) = app.store.reserve(room) {
+                        return Ok(reservation);
+                    }
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Err(Problem::Full)
 }
 
 /// Refuses a request whose declared length is already over the limit.
