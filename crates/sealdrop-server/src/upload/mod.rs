@@ -148,6 +148,8 @@ async fn admit(app: &App, headers: &HeaderMap) -> Result<(Slot, Reservation), Pr
     let slot = app.slots.acquire().ok_or(Problem::Busy)?;
     let room = reservation_for(&app.policy, declared_length(headers));
     let reservation = reserve_room(app, &slot, room).await?;
+    app.slots
+        .set_reserved(&slot, room, app.policy.upload_deadline);
     Ok((slot, reservation))
 }
 
@@ -157,9 +159,9 @@ const ROOM_DISPLACEMENTS: usize = 4;
 const ROOM_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Room under `--store-quota` for `room` bytes. When what is stored leaves
-/// room but uploads in flight have reserved it, slow ones give it up by the
-/// slot rule (`slots::Slots::displace_for_room`): holding the quota "full"
-/// with reservations costs what holding slots costs.
+/// room but uploads in flight have reserved it, slow ones give it up
+/// (`slots::Slots::displace_for_room`): holding the quota "full" with
+/// reservations costs sending the quota within `--upload-deadline`.
 async fn reserve_room(app: &App, slot: &Slot, room: u64) -> Result<Reservation, Problem> {
     for _ in 0..ROOM_DISPLACEMENTS {
         match app.store.reserve(room) {

@@ -149,6 +149,11 @@ impl RateMeter {
 struct Active {
     /// Admission order: the first admitted goes first among equals.
     admitted: u64,
+    /// The average below which this upload gives up its room under the
+    /// quota (`displace_for_room`): what it must send to finish the length
+    /// it reserved within `--upload-deadline`, and at least
+    /// [`EVICTABLE_BELOW`].
+    room_rate: u64,
     meter: Arc<Mutex<RateMeter>>,
     /// Tells the upload it was evicted; taken when used.
     evict: Option<oneshot::Sender<()>>,
@@ -220,8 +225,13 @@ impl Slots {
 
     /// Tells the upload past its probation that ranks lowest below
     /// [`EVICTABLE_BELOW`] (rule 2) to stop, other than `except`; whether
-    /// there was one.
-    fn displace_lowest(inner: &mut Inner, now: Instant, except: Option<u64>) -> bool {
+    /// there was one. `for_room`: below its own `room_rate` instead.
+    fn displace_lowest(
+        inner: &mut Inner,
+        now: Instant,
+        except: Option<u64>,
+        for_room: bool,
+    ) -> bool {
         let lowest = inner
             .active
             .iter()
@@ -232,7 +242,12 @@ impl Slots {
                     return None;
                 }
                 let rate = meter.average_since_admission(now);
-                (rate < EVICTABLE_BELOW).then_some((rate, a.admitted, *id))
+                let below = if for_room {
+                    a.room_rate
+                } else {
+                    EVICTABLE_BELOW
+                };
+                (rate < below).then_some((rate, a.admitted, *id))
             })
             .min();
         let Some((_, _, id)) = lowest else {
@@ -246,16 +261,29 @@ impl Slots {
     }
 
     /// Room under `--store-quota` that uploads in flight hold is given up
-    /// by the same rule as slots: the upload that ranks lowest below
-    /// [`EVICTABLE_BELOW`], other than `newcomer`, is told to stop (its
-    /// reservation goes when it has stopped). Whether there was one.
+    /// by the rule of slots, with a bar that grows with the room held: the
+    /// upload past its probation that ranks lowest below its `room_rate`
+    /// (what finishing its reserved length within `--upload-deadline`
+    /// takes, at least [`EVICTABLE_BELOW`]), other than `newcomer`, is told
+    /// to stop; its reservation goes when it has stopped. Whether there was
+    /// one. Holding the quota with reservations thus costs sending the
+    /// quota within the deadline.
     pub fn displace_for_room(&self, newcomer: &Slot) -> bool {
-        Self::displace_lowest(&mut self.lock(), Instant::now(), Some(newcomer.id))
+        Self::displace_lowest(&mut self.lock(), Instant::now(), Some(newcomer.id), true)
+    }
+
+    /// Sets the bar below which `slot` gives up its room under the quota:
+    /// `reserved` bytes to finish within `deadline`.
+    pub fn set_reserved(&self, slot: &Slot, reserved: u64, deadline: Duration) {
+        let rate = (reserved as f64 / deadline.as_secs_f64().max(1.0)) as u64;
+        if let Some(active) = self.lock().active.get_mut(&slot.id) {
+            active.room_rate = rate.max(EVICTABLE_BELOW);
+        }
     }
 
     fn acquire_at(self: &Arc<Self>, now: Instant) -> Option<Slot> {
         let mut inner = self.lock();
-        if inner.active.len() >= self.max && !Self::displace_lowest(&mut inner, now, None) {
+        if inner.active.len() >= self.max && !Self::displace_lowest(&mut inner, now, None, false) {
             return None;
         }
         inner.next += 1;
@@ -266,6 +294,7 @@ impl Slots {
             id,
             Active {
                 admitted: id,
+                room_rate: EVICTABLE_BELOW,
                 meter: meter.clone(),
                 evict: Some(evict),
             },
@@ -393,6 +422,26 @@ mod tests {
         drop(silent);
         let _second = slots.acquire_at(at(10)).unwrap();
         assert!(slow_told.try_recv().is_ok(), "then the slowest");
+    }
+
+    /// Room under the quota: an upload that reserved 500 MiB must average
+    /// what finishing it within the deadline takes (36 KB/s over 4 h), not
+    /// just 16 KiB/s, to keep it; a slot it keeps at 20 KiB/s.
+    #[test]
+    fn room_is_given_up_below_what_finishing_the_reserved_length_takes() {
+        let slots = Slots::new(3, Duration::from_secs(8));
+        let mut big = slots.acquire().unwrap();
+        let newcomer = slots.acquire().unwrap();
+        let mut told = big.take_evicted().unwrap();
+        slots.set_reserved(&big, 500 << 20, Duration::from_secs(4 * 3600));
+        // 30 s at 20 KiB/s: past its probation, above the slot floor.
+        lock_meter(&big.meter).started -= Duration::from_secs(30);
+        lock_meter(&big.meter).record(30 * 20 * 1024, Instant::now());
+        assert!(slots.acquire().is_some(), "a free slot: nobody displaced");
+        assert!(told.try_recv().is_err());
+        assert!(slots.displace_for_room(&newcomer), "below 36 KB/s");
+        assert!(told.try_recv().is_ok());
+        drop(big);
     }
 
     #[test]
