@@ -166,8 +166,9 @@ class Attack:
         self.count(sent=len(data))
 
 
-def trickled_refusals(attack, port, every=20.0):
-    """Every connection a refused request trickling a byte every `every` s:
+def trickled_refusals(attack, port, every):
+    """Every connection a refused request trickling a byte every `every` s
+    (within the silence limit):
     half not multipart (chunked), half multipart declaring 900 MB."""
     def one(i):
         while not attack.stop.is_set():
@@ -193,12 +194,19 @@ def header_squatters(attack, port, period, together=False):
             attack.stop.wait(period * i / SLOTS)
         while not attack.stop.is_set():
             cycle = time.monotonic()
+            s = None
             try:
                 s = attack.connect(port)
                 attack.send(s, head(4 << 20))
             except OSError:
                 pass
-            attack.stop.wait(max(0, period - (time.monotonic() - cycle)))
+            attack.stop.wait(max(0, period - 0.1 - (time.monotonic() - cycle)))
+            # Closed a moment before the next one connects, so that the
+            # server has let go of the slot (a new connection's headers can
+            # overtake the old one's close, and would find no slot).
+            if s is not None:
+                s.close()
+            attack.stop.wait(0.1)
     for i in range(SLOTS):
         attack.spawn(one, i)
 
@@ -212,8 +220,9 @@ def slow_squatters(attack, port, rate):
                 s = attack.connect(port)
                 attack.send(s, head(400 << 20) + f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"x\"\r\n\r\n".encode())
                 piece = max(1, rate // 4)
-                while not attack.stop.wait(0.25):
-                    attack.send(s, b"x" * piece)
+                with s:
+                    while not attack.stop.wait(0.25):
+                        attack.send(s, b"x" * piece)
             except OSError:
                 attack.stop.wait(0.2)
     for _ in range(SLOTS):
@@ -269,9 +278,9 @@ def quota_overshoot(binary):
 
 SCENARIOS = [
     # name, function, the attacker's price at the default settings (bytes/s, connections/s) by the rule it meets
-    ("Trickled refusals (every connection, a byte every 20 s)",
-     lambda a, p: trickled_refusals(a, p, 20.0)),
-    ("Header-only squatters, each renewed every 9 s (staggered)",
+    ("Trickled refusals (every connection, a byte every half window)",
+     lambda a, p: trickled_refusals(a, p, WINDOW / 2)),
+    ("Header-only squatters, each renewed every 9 s (staggered, within the window)",
      lambda a, p: header_squatters(a, p, 9.0)),
     ("Header-only squatters, each renewed every 5 s (staggered)",
      lambda a, p: header_squatters(a, p, 5.0)),
@@ -296,7 +305,8 @@ def fmt_price(result):
     if result is None:
         return "–"
     _, _, rate, conns = result
-    return f"{rate / 1024:.1f} KiB/s, {conns:.1f} conn/s"
+    sent = f"{rate / 1024:.1f} KiB/s" if rate >= 1024 else f"{rate:.0f} B/s"
+    return f"{sent}, {conns:.1f} conn/s"
 
 
 def main():

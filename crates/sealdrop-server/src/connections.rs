@@ -1,11 +1,13 @@
 //! The open connections of one side of the server (the sources' listeners,
 //! or the pickup API's): a fixed budget, and who gives way when it is spent.
 //!
-//! Every connection is in one of three phases:
+//! Every connection is in one of four phases:
 //! - **opening**: the TLS handshake and the request's headers (closed by
-//!   `--header-timeout` in any case);
-//! - **serving**: a request being answered (an upload holds a slot, and the
-//!   slot rule of `upload::slots` decides who keeps it);
+//!   `--header-timeout` in any case), or a small form's body (a codename, a
+//!   token) being read;
+//! - **uploading**: an upload holding a slot, ranked by its meter as the
+//!   slot rule of `upload::slots` ranks it;
+//! - **serving**: any other request being answered;
 //! - **refused**: the answer is decided and the connection only lingers so
 //!   that an honest browser reads it instead of a reset (the body of a
 //!   refused upload being drained, a wrong pickup token waiting out its
@@ -15,9 +17,11 @@
 //! (it is closed at once): a refused one first, the one whose drain is
 //! slowest; else the one that has been opening longest, if that is more
 //! than [`OPENING_GRACE`] (2 s: an honest client, over Tor too, sends its
-//! headers in about a second). Only when every other connection is serving
-//! a request, or opening within its grace, does the newcomer get the busy
-//! page.
+//! headers and a small form in about a second); else the upload the slot
+//! rule would displace first (past its probation, averaging under
+//! 16 KiB/s, the lowest). Only when every other connection is serving a
+//! request, opening within its grace or uploading above that does the
+//! newcomer get the busy page.
 //! So lingering costs nothing while nobody waits, and nothing lets a
 //! client keep the room it holds by sending almost nothing (SECURITY.md,
 //! claim 20).
@@ -27,6 +31,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+use crate::rate::{RateMeter, EVICTABLE_BELOW};
 
 /// How long a newcomer waits for the room a closed connection gives back
 /// (its task ends at its next poll; this bounds a scheduler hiccup).
@@ -41,9 +47,10 @@ pub const OPENING_GRACE: Duration = Duration::from_secs(2);
 /// ahead of one that has trickled for minutes.
 const DRAIN_RATE_FLOOR_TIME: Duration = Duration::from_secs(1);
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Phase {
-    Opening,
+    Opening { since: Instant },
+    Uploading { meter: Arc<Mutex<RateMeter>> },
     Serving,
     Refused { since: Instant, drained: u64 },
 }
@@ -107,6 +114,20 @@ impl ConnectionHandle {
     /// The request's headers are complete: it is being answered.
     pub fn serving(&self) {
         self.set(Phase::Serving);
+    }
+
+    /// A small form's body is being read: it gives way like a connection
+    /// still sending its headers, once past the grace.
+    pub fn reading_form(&self) {
+        self.set(Phase::Opening {
+            since: Instant::now(),
+        });
+    }
+
+    /// An upload holds a slot: it gives way as the slot rule would have it
+    /// displaced.
+    pub fn uploading(&self, meter: Arc<Mutex<RateMeter>>) {
+        self.set(Phase::Uploading { meter });
     }
 
     /// The answer is decided: what the connection still does is lingering,
@@ -180,11 +201,12 @@ impl Budget {
         let mut table = self.lock();
         table.next += 1;
         let id = table.next;
+        let now = Instant::now();
         table.open.insert(
             id,
             Entry {
-                opened: Instant::now(),
-                phase: Phase::Opening,
+                opened: now,
+                phase: Phase::Opening { since: now },
                 close: Some(close),
             },
         );
@@ -199,7 +221,7 @@ impl Budget {
     }
 
     /// Closes the connection that gives way, if any; whether one did.
-    fn close_one(&self, now: Instant) -> bool {
+    pub(crate) fn close_one(&self, now: Instant) -> bool {
         let mut table = self.lock();
         let chosen = table
             .open
@@ -218,20 +240,25 @@ impl Budget {
 }
 
 /// Who gives way first (the smallest rank): refused connections, slowest
-/// drain first; then opening ones past their grace, oldest first. Serving
+/// drain first; then opening ones past their grace, oldest first; then
+/// uploads the slot rule would displace, lowest average first. Serving
 /// ones never.
 fn rank(entry: &Entry, now: Instant) -> Option<(u8, u64, Instant)> {
-    match entry.phase {
+    match &entry.phase {
         Phase::Refused { since, drained } => {
-            let over = now.duration_since(since).max(DRAIN_RATE_FLOOR_TIME);
-            let rate = (drained as f64 / over.as_secs_f64()) as u64;
+            let over = now.duration_since(*since).max(DRAIN_RATE_FLOOR_TIME);
+            let rate = (*drained as f64 / over.as_secs_f64()) as u64;
             Some((0, rate, entry.opened))
         }
-        Phase::Opening if now.duration_since(entry.opened) >= OPENING_GRACE => {
-            Some((1, 0, entry.opened))
+        Phase::Opening { since } if now.duration_since(*since) >= OPENING_GRACE => {
+            Some((1, 0, *since))
         }
-        Phase::Opening => None,
-        Phase::Serving => None,
+        Phase::Opening { .. } | Phase::Serving => None,
+        Phase::Uploading { meter } => {
+            let meter = meter.lock().unwrap_or_else(|p| p.into_inner());
+            let rate = meter.average_since_admission(now);
+            (!meter.in_probation(now) && rate < EVICTABLE_BELOW).then_some((2, rate, entry.opened))
+        }
     }
 }
 

@@ -30,6 +30,7 @@ pub mod notify;
 mod outcome;
 pub mod pages;
 pub mod pickup_api;
+mod rate;
 pub mod replies;
 pub mod router;
 pub mod run;

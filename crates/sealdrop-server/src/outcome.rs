@@ -59,6 +59,8 @@ pub enum Internal {
     /// The replies folder could not be read or changed for a login or a
     /// deletion.
     RepliesIo,
+    /// The pickup API could not read, send or delete from the store.
+    PickupIo,
 }
 
 impl Problem {

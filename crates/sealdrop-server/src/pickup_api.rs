@@ -288,6 +288,19 @@ async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Respon
     }
 }
 
+/// Every 500 of the pickup API, counted in the interval summary.
+async fn count_failures(
+    State(state): State<Arc<PickupState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        state.app.stats.internal(crate::outcome::Internal::PickupIo);
+    }
+    response
+}
+
 async fn not_found() -> Response {
     json_error(StatusCode::NOT_FOUND, "no such route")
 }
@@ -303,6 +316,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route(&format!("{LIST_PATH}/{{id}}/ack"), post(acknowledge))
         .route(REPLIES_PATH, post(push_reply))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_failures,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,

@@ -30,10 +30,11 @@ pub enum Counter {
     InternalJobLost,
     InternalIncomplete,
     InternalRepliesIo,
+    InternalPickupIo,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 18] = [
+    pub const ALL: [Counter; 19] = [
         Counter::Sealed,
         Counter::TooLarge,
         Counter::Malformed,
@@ -52,6 +53,7 @@ impl Counter {
         Counter::InternalJobLost,
         Counter::InternalIncomplete,
         Counter::InternalRepliesIo,
+        Counter::InternalPickupIo,
     ];
 
     /// The name in the summary line (`sealed=3 too_large=1 …`).
@@ -75,6 +77,7 @@ impl Counter {
             Counter::InternalJobLost => "internal_job_lost",
             Counter::InternalIncomplete => "internal_incomplete",
             Counter::InternalRepliesIo => "internal_replies_io",
+            Counter::InternalPickupIo => "internal_pickup_io",
         }
     }
 
@@ -87,6 +90,7 @@ impl Counter {
             Internal::JobLost => Counter::InternalJobLost,
             Internal::Incomplete => Counter::InternalIncomplete,
             Internal::RepliesIo => Counter::InternalRepliesIo,
+            Internal::PickupIo => Counter::InternalPickupIo,
         }
     }
 }

@@ -136,9 +136,14 @@ impl Pool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let done = blocking(job).await.map_err(|_| JobFailed);
-        drop(turn);
-        done
+        // The turn goes with the job, not with this future: a request
+        // dropped while its job runs does not give the place back early.
+        blocking(move || {
+            let _turn = turn;
+            job()
+        })
+        .await
+        .map_err(|_| JobFailed)
     }
 }
 

@@ -88,7 +88,8 @@ pub(crate) fn main() -> ExitCode {
     run::harden_process();
     sealdrop_server::logging::init();
     // Threads are bounded: the async workers (one per core) and at most
-    // MAX_BLOCKING_THREADS for blocking work; uploads hold none of their own.
+    // a blocking thread for each bounded pool's every job (workers::blocking_threads);
+    // uploads hold none of their own.
     let runtime = match sealdrop_server::workers::runtime(None) {
         Ok(rt) => rt,
         Err(e) => {

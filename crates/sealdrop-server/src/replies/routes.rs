@@ -17,6 +17,7 @@ use axum::response::Response;
 
 use super::{urlencoded, ReplyChannel};
 use crate::answer::{answer_submission, html, problem_page};
+use crate::connections::ConnectionHandle;
 use crate::form;
 use crate::outcome::{Internal, Problem};
 use crate::pages::{self, Lang};
@@ -52,7 +53,17 @@ async fn read_field(
     request: Request,
     name: &str,
 ) -> Result<zeroize::Zeroizing<String>, Problem> {
-    let body = urlencoded::read(request.into_body(), app.policy.header_timeout).await?;
+    // A form of a few hundred bytes: while it arrives, the connection gives
+    // way like one still sending its headers (`connections`).
+    let connection = request.extensions().get::<ConnectionHandle>().cloned();
+    if let Some(connection) = &connection {
+        connection.reading_form();
+    }
+    let body = urlencoded::read(request.into_body(), app.policy.header_timeout).await;
+    if let Some(connection) = &connection {
+        connection.serving();
+    }
+    let body = body?;
     Ok(urlencoded::field(&body, name).unwrap_or_default())
 }
 

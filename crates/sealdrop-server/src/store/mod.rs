@@ -191,6 +191,13 @@ impl Store {
         match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
             Err(rustix::io::Errno::WOULDBLOCK) => return Err(StoreError::InUse(dir.to_owned())),
+            // Some FUSE and network file systems have no locks: nothing then
+            // stops a second server, which the operator is told.
+            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::OPNOTSUPP) => tracing::warn!(
+                "the store folder {} cannot be locked on this file system: make sure no other \
+                 sealdrop server uses it",
+                dir.display()
+            ),
             Err(e) => return Err(io_err(e.into())),
         }
 
@@ -329,6 +336,14 @@ impl Store {
         Ok(reservation)
     }
 
+    /// How many bytes beyond the quota `bytes` more would take, counting
+    /// what is stored and reserved (0 when it fits or there is no quota).
+    pub fn shortfall(&self, bytes: u64) -> u64 {
+        self.quota.map_or(0, |quota| {
+            (self.usage.stored() + self.usage.reserved() + bytes).saturating_sub(quota)
+        })
+    }
+
     /// Whether `bytes` would fit under the quota if no upload were in
     /// flight (so that giving up others' reservations can make room).
     pub fn fits_when_nothing_in_flight(&self, bytes: u64) -> bool {
@@ -348,7 +363,10 @@ impl Store {
         self.check_disk(more)
     }
 
-    fn check_disk(&self, more: u64) -> Result<(), Full> {
+    /// Whether `more` bytes can still be written without crossing the disk
+    /// floor (an upload in flight checks only this: its room under the
+    /// quota was reserved at admission).
+    pub fn check_disk(&self, more: u64) -> Result<(), Full> {
         match rustix::fs::statvfs(&self.dir) {
             Ok(st) => {
                 let free = st.f_bavail.saturating_mul(st.f_frsize);

@@ -113,7 +113,17 @@ impl FilePool {
     /// (removed by hand, say) is passed over. Every failure is a
     /// [`PoolExhausted`] error, so that it is counted as such.
     pub(super) fn take(&self, to: &Path) -> io::Result<()> {
-        let exhausted = |e: io::Error| io::Error::new(e.kind(), PoolExhausted(e));
+        // A full disk stays itself (the "store full" page), not a fault.
+        let exhausted = |e: io::Error| {
+            let full = [rustix::io::Errno::NOSPC, rustix::io::Errno::DQUOT]
+                .iter()
+                .any(|errno| e.raw_os_error() == Some(errno.raw_os_error()));
+            if full {
+                e
+            } else {
+                io::Error::new(e.kind(), PoolExhausted(e))
+            }
+        };
         for _ in 0..=self.target {
             let name = {
                 let mut names = self.lock();

@@ -64,6 +64,7 @@ pub(super) async fn pump(
     app: Arc<App>,
     mut slot: Option<Slot>,
     connection: Option<ConnectionHandle>,
+    mut refused_early: Option<tokio::sync::oneshot::Receiver<()>>,
 ) -> PumpEnd {
     let policy = &app.policy;
     let deadline = Instant::now() + policy.upload_deadline;
@@ -116,6 +117,18 @@ pub(super) async fn pump(
             () = eviction => {
                 stop(&tx, Problem::Evicted, io::ErrorKind::TimedOut).await;
                 return PumpEnd::Evicted;
+            }
+            // The upload was refused (a bad token, a limit) while the client
+            // sends nothing: the slot is free and the rest is lingering from
+            // now, not from its next byte.
+            told = async { refused_early.as_mut().expect("guarded").await }, if !draining && refused_early.is_some() => {
+                refused_early = None;
+                if told.is_ok() {
+                    draining = true;
+                    drop(slot.take());
+                    refuse(&mut refusal);
+                }
+                continue;
             }
             _ = rate_checks.tick() => {
                 let now = std::time::Instant::now();

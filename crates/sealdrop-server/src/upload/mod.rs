@@ -92,7 +92,7 @@ pub async fn ingest(
         // answer instead of a reset.
         let (body_tx, body_rx) = mpsc::channel(QUEUE);
         drop(body_rx);
-        let _ = body::pump(body, body_tx, app, None, connection).await;
+        let _ = body::pump(body, body_tx, app, None, connection, None).await;
         return Err(refused(Problem::Malformed, typed));
     };
     // What needs no content is decided before any is read, a slot included.
@@ -102,14 +102,23 @@ pub async fn ingest(
         // The reservation is held until the outcome: committed files are
         // counted by then.
         Ok((slot, _reservation)) => {
+            if let Some(connection) = &connection {
+                connection.uploading(slot.meter.clone());
+            }
+            let (refused_early, refusal_told) = tokio::sync::oneshot::channel();
             let pump = tokio::spawn(body::pump(
                 body,
                 body_tx,
                 app.clone(),
                 Some(slot),
                 connection,
+                Some(refusal_told),
             ));
             let codename = (form == Form::Submit && app.replies.is_some()).then(Codename::generate);
+            let pump = Pump {
+                task: pump,
+                refused_early,
+            };
             let sealed = ingest_stream(
                 &app,
                 boundary,
@@ -130,7 +139,14 @@ pub async fn ingest(
             // No content is wanted: only the message is read, to show it
             // again, and the pump drains the rest, so that the client reads
             // this answer instead of a reset.
-            let pump = tokio::spawn(body::pump(body, body_tx, app.clone(), None, connection));
+            let pump = tokio::spawn(body::pump(
+                body,
+                body_tx,
+                app.clone(),
+                None,
+                connection,
+                None,
+            ));
             if show_again {
                 read_typed_only(&app, boundary, body_rx, form, &mut typed).await;
             } else {
@@ -150,6 +166,9 @@ async fn admit(app: &App, headers: &HeaderMap) -> Result<(Slot, Reservation), Pr
     let reservation = reserve_room(app, &slot, room).await?;
     app.slots
         .set_reserved(&slot, room, app.policy.upload_deadline);
+    // Time spent waiting for room was not the client's: its probation and
+    // its average start now.
+    slots::lock_meter(&slot.meter).restart(std::time::Instant::now());
     Ok((slot, reservation))
 }
 
@@ -168,7 +187,7 @@ async fn reserve_room(app: &App, slot: &Slot, room: u64) -> Result<Reservation, 
             Ok(reservation) => return Ok(reservation),
             Err(Full::Quota)
                 if app.store.fits_when_nothing_in_flight(room)
-                    && app.slots.displace_for_room(slot) =>
+                    && app.slots.displace_for_room(slot, app.store.shortfall(room)) =>
             {
                 let deadline = tokio::time::Instant::now() + ROOM_WAIT;
                 while tokio::time::Instant::now() < deadline {
@@ -256,11 +275,17 @@ enum Taken {
     Junk,
 }
 
+/// The body's pump (step 1), and the way to tell it the upload is refused.
+struct Pump {
+    task: tokio::task::JoinHandle<PumpEnd>,
+    refused_early: tokio::sync::oneshot::Sender<()>,
+}
+
 async fn ingest_stream(
     app: &Arc<App>,
     boundary: String,
     body_rx: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
-    pump: tokio::task::JoinHandle<PumpEnd>,
+    pump: Pump,
     form: Form,
     codename: Option<&Codename>,
     typed: &mut Typed,
@@ -289,7 +314,7 @@ async fn ingest_stream(
     // complete submission, whatever its multipart framing says). On an early
     // answer the pump, no longer read from, drains the rest.
     let fed = match fed {
-        Ok(fed) => match pump.await.unwrap_or(PumpEnd::ClientGone) {
+        Ok(fed) => match pump.task.await.unwrap_or(PumpEnd::ClientGone) {
             // Junk, or too short: the sealer is stopped without `Finish`,
             // which removes what it wrote.
             PumpEnd::Complete if fed.junk => {
@@ -312,9 +337,10 @@ async fn ingest_stream(
             PumpEnd::DrainCapReached => Err(FeedError::Problem(Problem::Malformed)),
         },
         Err(e) => {
+            let _ = pump.refused_early.send(());
             drop(tx);
             let sealed = sealing.await;
-            let _ = pump.await;
+            let _ = pump.task.await;
             let sealed = sealed.unwrap_or(Err(SealFailure::Failed(Internal::JobLost)));
             return outcome(app, Err(e), sealed).map(|()| Taken::Sealed);
         }

@@ -93,7 +93,9 @@ pub(super) fn parser(
     if !policy.desk_choice.is_empty() {
         fields.push(form::DESK);
     }
-    if policy.honeypot && !follow_up {
+    // Accepted even with the honeypot off: a page loaded before the
+    // operator turned it off still sends it, empty.
+    if !follow_up {
         fields.push(form::TRAP);
     }
     let constraints = multer::Constraints::new()
@@ -366,7 +368,7 @@ pub(super) async fn feed(
             }
             trap_seen = true;
             let value = small_text(&mut field, framing, MAX_TRAP_BYTES, Problem::Malformed).await?;
-            fed.junk |= !value.is_empty();
+            fed.junk |= policy.honeypot && !value.is_empty();
             continue;
         }
         let is_message = match field.name() {

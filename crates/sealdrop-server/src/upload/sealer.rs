@@ -131,9 +131,7 @@ fn apply(
             Command::BeginMessage | Command::BeginAttachment { .. }
         )
     {
-        desk.store
-            .check_capacity(0)
-            .map_err(|_| SealFailure::Full)?;
+        desk.store.check_disk(0).map_err(|_| SealFailure::Full)?;
         let (file, guard) = desk.store.create_partial()?;
         let options = SealOptions {
             arrival,
@@ -165,9 +163,7 @@ fn apply(
             state.since_capacity_check += chunk.len() as u64;
             if state.since_capacity_check >= CAPACITY_CHECK_EVERY {
                 state.since_capacity_check = 0;
-                desk.store
-                    .check_capacity(0)
-                    .map_err(|_| SealFailure::Full)?;
+                desk.store.check_disk(0).map_err(|_| SealFailure::Full)?;
             }
         }
         Command::EndPart => {
