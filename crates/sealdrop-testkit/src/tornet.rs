@@ -47,18 +47,27 @@ SafeLogging 0
 ";
 
 /// The authority's voting schedule (seconds): a consensus every 10 s, the
-/// first after 5.
-const AUTHORITY: &str = "\
-AuthoritativeDirectory 1
+/// first after 5. `SEALDROP_TORNET_VOTING=20` votes every 20 s instead, the
+/// schedule onionbalance's `--is-testnet` assumes (chutney's), for running
+/// deploy/scale-out/ through this network by hand (docs/SCALE-OUT.md).
+fn authority_schedule() -> String {
+    let voting: u32 = std::env::var("SEALDROP_TORNET_VOTING")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    format!(
+        "AuthoritativeDirectory 1
 V3AuthoritativeDirectory 1
 AuthDirVoteStableGuaranteeMinUptime 0
 TestingV3AuthInitialVotingInterval 5
 TestingV3AuthInitialVoteDelay 2
 TestingV3AuthInitialDistDelay 2
-V3AuthVotingInterval 10
+V3AuthVotingInterval {voting}
 V3AuthVoteDelay 2
 V3AuthDistDelay 2
-";
+"
+    )
+}
 
 pub struct TorNet {
     pub dir: PathBuf,
@@ -208,7 +217,11 @@ impl TorNet {
                 name = node.name,
                 or = node.or_port,
                 dirport = node.dir_port,
-                auth = if i == 0 { AUTHORITY } else { "" },
+                auth = if i == 0 {
+                    authority_schedule()
+                } else {
+                    String::new()
+                },
             );
             children.push(run_tor(&node.dir, &torrc));
         }
