@@ -277,7 +277,8 @@ def quota_overshoot(binary):
 
 
 SCENARIOS = [
-    # name, function, the attacker's price at the default settings (bytes/s, connections/s) by the rule it meets
+    # name, the attack; what it costs at the default settings follows from the
+    # rule it meets (docs/BENCHMARKS.md, SECURITY.md's table)
     ("Trickled refusals (every connection, a byte every half window)",
      lambda a, p: trickled_refusals(a, p, WINDOW / 2)),
     ("Header-only squatters, each renewed every 9 s (staggered, within the window)",
