@@ -360,4 +360,102 @@ mod tests {
         assert!(slots.acquire_at(at(10)).is_none(), "both at 16 KiB/s");
         assert_eq!(slots.in_use(), 2);
     }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Time passes (ms).
+        Advance(u64),
+        /// Upload `i` (modulo the uploads in flight) receives bytes.
+        Send(usize, u64),
+        /// Upload `i` ends.
+        Leave(usize),
+        /// A newcomer asks for a slot.
+        Arrive,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..3000).prop_map(Op::Advance),
+            (0usize..8, 0u64..200_000).prop_map(|(i, n)| Op::Send(i, n)),
+            (0usize..8).prop_map(Op::Leave),
+            Just(Op::Arrive),
+            Just(Op::Arrive),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Rule 2 against a model: whatever the sequence, a newcomer at a
+        /// full server displaces exactly the upload past its probation with
+        /// the lowest average below 16 KiB/s (the first admitted among
+        /// equals), or none and is refused; a free slot displaces nobody;
+        /// no more uploads than slots ever hold one.
+        #[test]
+        fn displacement_follows_the_rule(ops in proptest::collection::vec(op(), 1..150)) {
+            const MAX: usize = 4;
+            let start = Instant::now();
+            let at = |ms: u64| start + Duration::from_millis(ms);
+            let slots = Slots::new(MAX, Duration::from_secs(8));
+            // Each upload: its slot, its eviction signal, admission (ms), bytes.
+            let mut live: Vec<(Slot, oneshot::Receiver<()>, u64, u64)> = Vec::new();
+            let mut now = 0u64;
+            let average = |admitted: u64, bytes: u64, now: u64| {
+                let waited = Duration::from_millis(now - admitted).max(PROBATION);
+                (bytes as f64 / waited.as_secs_f64()) as u64
+            };
+            for op in ops {
+                match op {
+                    Op::Advance(ms) => now += ms,
+                    Op::Send(i, n) if !live.is_empty() => {
+                        let k = i % live.len();
+                        lock_meter(&live[k].0.meter).record(n, at(now));
+                        live[k].3 += n;
+                    }
+                    Op::Leave(i) if !live.is_empty() => {
+                        let k = i % live.len();
+                        live.remove(k);
+                    }
+                    Op::Send(..) | Op::Leave(_) => {}
+                    Op::Arrive => {
+                        let full = live.len() >= MAX;
+                        // Admission order is the order in `live`.
+                        let expected = live
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, u)| now - u.2 >= PROBATION.as_millis() as u64)
+                            .map(|(k, u)| (average(u.2, u.3, now), k))
+                            .filter(|(rate, _)| *rate < EVICTABLE_BELOW)
+                            .min();
+                        let got = slots.acquire_at(at(now));
+                        let told: Vec<usize> = live
+                            .iter_mut()
+                            .enumerate()
+                            .filter_map(|(k, u)| u.1.try_recv().is_ok().then_some(k))
+                            .collect();
+                        match (full, expected) {
+                            (false, _) => {
+                                proptest::prop_assert!(got.is_some());
+                                proptest::prop_assert!(told.is_empty());
+                            }
+                            (true, None) => {
+                                proptest::prop_assert!(got.is_none());
+                                proptest::prop_assert!(told.is_empty());
+                            }
+                            (true, Some((_, k))) => {
+                                proptest::prop_assert!(got.is_some());
+                                proptest::prop_assert_eq!(told, vec![k]);
+                                live.remove(k);
+                            }
+                        }
+                        if let Some(mut slot) = got {
+                            let signal = slot.take_evicted().unwrap();
+                            live.push((slot, signal, now, 0));
+                        }
+                        proptest::prop_assert!(slots.in_use() <= MAX);
+                        proptest::prop_assert_eq!(slots.in_use(), live.len());
+                    }
+                }
+            }
+        }
+    }
 }
