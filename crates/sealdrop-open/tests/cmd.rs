@@ -8,5 +8,6 @@
 fn cases() {
     trycmd::TestCases::new()
         .register_bin("sealdrop-open", trycmd::cargo::cargo_bin!("sealdrop-open"))
-        .case("tests/cmd/*.toml");
+        .case("tests/cmd/*.toml")
+        .case("tests/cmd/*.trycmd");
 }
