@@ -21,6 +21,7 @@ use crate::connections::ConnectionHandle;
 use crate::form;
 use crate::outcome::{Internal, Problem};
 use crate::pages::{self, Lang};
+use crate::store::replies::Found;
 use crate::upload::{self, Form};
 use crate::App;
 use sealdrop_format::reply::Codename;
@@ -82,23 +83,36 @@ async fn show_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Re
 
 /// The replies page for a codename: one login turn, every reply tried.
 async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<Response, Problem> {
+    let page = on_her_replies(app, codename, move |app, channel, codename, found| {
+        let token = channel.tokens.issue(codename, SystemTime::now());
+        let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
+        Ok(pages::replies(lang, &shown, &token, &app.policy))
+    })
+    .await?;
+    Ok(html(StatusCode::OK, page))
+}
+
+/// Runs `work` on the replies that open with `codename`, on a login turn
+/// (refused at once when every turn is taken: each costs a key agreement
+/// per reply waiting); a fault of ours is counted by its kind.
+async fn on_her_replies<T, F>(app: &Arc<App>, codename: Codename, work: F) -> Result<T, Problem>
+where
+    T: Send + 'static,
+    F: FnOnce(&App, &ReplyChannel, &Codename, Vec<Found>) -> Result<T, Problem> + Send + 'static,
+{
     let turn = app.pools.logins.try_turn().ok_or(Problem::LoginBusy)?;
-    let token = channel(app)?.tokens.issue(&codename, SystemTime::now());
     let job = app.clone();
-    let page = app
-        .pools
+    app.pools
         .logins
         .run_on_turn(turn, move || {
             let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
             let found = channel
                 .replies_for(&codename)
                 .map_err(|_| internal(&job, Internal::RepliesIo))?;
-            let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
-            Ok::<_, Problem>(pages::replies(lang, &shown, &token, &job.policy))
+            work(&job, channel, &codename, found)
         })
         .await
-        .map_err(|_| internal(app, Internal::JobLost))??;
-    Ok(html(StatusCode::OK, page))
+        .map_err(|_| internal(app, Internal::JobLost))?
 }
 
 pub async fn follow_up(State(app): AppState, lang: Lang, request: Request) -> Response {
@@ -127,22 +141,13 @@ async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<
     let channel = channel(app)?;
     let token = read_field(app, request, form::TOKEN).await?;
     let codename = channel.codename_of(&token)?;
-    let turn = app.pools.logins.try_turn().ok_or(Problem::LoginBusy)?;
-    let job = app.clone();
-    app.pools
-        .logins
-        .run_on_turn(turn, move || {
-            let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
-            let found = channel
-                .replies_for(&codename)
-                .map_err(|_| internal(&job, Internal::RepliesIo))?;
-            let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
-            channel
-                .folder
-                .remove(&names)
-                .map_err(|_| internal(&job, Internal::RepliesIo))
-        })
-        .await
-        .map_err(|_| internal(app, Internal::JobLost))??;
+    on_her_replies(app, codename, |app, channel, _, found| {
+        let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
+        channel
+            .folder
+            .remove(&names)
+            .map_err(|_| internal(app, Internal::RepliesIo))
+    })
+    .await?;
     Ok(html(StatusCode::OK, pages::replies_deleted(lang)))
 }
