@@ -36,7 +36,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402  (the shared helpers)
+
+ROOT = bench.ROOT
 SLOTS, CONNECTIONS, WINDOW = 8, 32, 10
 DEFAULT_SLOTS, DEFAULT_CONNECTIONS, DEFAULT_WINDOW = 1024, 2048, 120
 PROBATION = 2
@@ -342,11 +345,7 @@ def main():
     table = "\n".join(lines)
     print(table)
     if args.write:
-        doc = ROOT / "docs" / "BENCHMARKS.md"
-        text = doc.read_text()
-        start, end = "<!-- attacks -->", "<!-- /attacks -->"
-        i, j = text.index(start) + len(start), text.index(end)
-        doc.write_text(text[:i] + "\n" + table + "\n" + text[j:])
+        bench.write_section("attacks", table)
         print("wrote docs/BENCHMARKS.md")
 
 

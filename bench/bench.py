@@ -1125,9 +1125,18 @@ def bench_tor_network(report, k, files, runs):
         f"Tor's per-hop work and the onion service's path, not the latency or bandwidth of the real network.")
 
 
-def write_doc(report, info, elapsed):
+def write_section(name, body):
+    """Replaces what stands between `<!-- name -->` and `<!-- /name -->` in
+    docs/BENCHMARKS.md (the markers are made when missing)."""
     doc = ROOT / "docs" / "BENCHMARKS.md"
-    text = doc.read_text() if doc.exists() else "<!-- results -->\n<!-- /results -->\n"
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    text = doc.read_text() if doc.exists() else f"{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    doc.write_text(before + start + "\n" + body + "\n" + end + after)
+
+
+def write_doc(report, info, elapsed):
     body = [
         f"Measured {time.strftime('%Y-%m-%d')} with `bench/run.sh` in {elapsed / 60:.0f} min.",
         "",
@@ -1136,10 +1145,7 @@ def write_doc(report, info, elapsed):
     ]
     body += [f"| {k} | {v} |" for k, v in info.items()]
     body += [""] + ["\n\n".join(report.sections)]
-    start, end = "<!-- results -->", "<!-- /results -->"
-    before, rest = text.split(start, 1)
-    _, after = rest.split(end, 1)
-    doc.write_text(before + start + "\n" + "\n".join(body) + "\n" + end + after)
+    write_section("results", "\n".join(body))
     (ROOT / "docs" / "benchmarks" / "results.json").write_text(json.dumps(report.data, indent=1))
 
 

@@ -204,12 +204,7 @@ def main():
     table = "\n".join(lines)
     print(table)
     if args.write:
-        doc = ROOT / "docs" / "BENCHMARKS.md"
-        text = doc.read_text()
-        start, end = "<!-- scaleout -->", "<!-- /scaleout -->"
-        before, rest = text.split(start, 1)
-        _, after = rest.split(end, 1)
-        doc.write_text(before + start + "\n" + table + "\n" + end + after)
+        bench.write_section("scaleout", table)
         print("wrote docs/BENCHMARKS.md")
 
 
