@@ -164,12 +164,9 @@ impl Budget {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn max(&self) -> usize {
-        self.max
-    }
-
     /// Connections open now.
-    pub fn open(&self) -> usize {
+    #[cfg(test)]
+    fn open(&self) -> usize {
         self.lock().open.len()
     }
 

@@ -352,18 +352,6 @@ impl Store {
     }
 
     /// Whether `more` bytes can still be written without crossing the disk
-    /// floor or the quota (what is stored and reserved counted).
-    pub fn check_capacity(&self, more: u64) -> Result<(), Full> {
-        if let Some(quota) = self.quota {
-            let counted = self.usage.stored().saturating_add(self.usage.reserved());
-            if counted.saturating_add(more) > quota {
-                return Err(Full::Quota);
-            }
-        }
-        self.check_disk(more)
-    }
-
-    /// Whether `more` bytes can still be written without crossing the disk
     /// floor (an upload in flight checks only this: its room under the
     /// quota was reserved at admission).
     pub fn check_disk(&self, more: u64) -> Result<(), Full> {
@@ -711,13 +699,13 @@ mod tests {
             expected,
             "recomputed after a restart"
         );
-        assert_eq!(store.check_capacity(10), Ok(()));
+        assert_eq!(store.reserve(10).map(drop), Ok(()));
         drop(store);
         let store = Store::open(d.path(), 0, Some(10)).unwrap();
-        assert_eq!(store.check_capacity(5), Err(Full::Quota));
+        assert_eq!(store.reserve(5).map(drop), Err(Full::Quota));
         store.remove_sealed(&id).unwrap();
         assert_eq!(store.stored_bytes(), 0);
-        assert_eq!(store.check_capacity(5), Ok(()));
+        assert_eq!(store.reserve(5).map(drop), Ok(()));
         assert!(store.sealed_sha256(&id).is_err());
     }
 
@@ -730,7 +718,7 @@ mod tests {
         let first = store.reserve(60).unwrap();
         assert_eq!(store.reserve(60).err(), Some(Full::Quota), "60 + 60 > 100");
         let second = store.reserve(40).unwrap();
-        assert_eq!(store.check_capacity(1), Err(Full::Quota));
+        assert_eq!(store.reserve(1).map(drop), Err(Full::Quota));
         drop(second);
         let (mut f, guard) = store.create_partial().unwrap();
         f.write_all(&[0; 50]).unwrap();

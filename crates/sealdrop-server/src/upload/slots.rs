@@ -128,40 +128,21 @@ impl Slots {
         self.acquire_at(Instant::now())
     }
 
-    /// Tells the upload past its probation that ranks lowest below
-    /// [`EVICTABLE_BELOW`] (rule 2) to stop, other than `except`; whether
-    /// there was one. `for_room`: below its own `room_rate` instead.
-    fn displace_lowest(
-        inner: &mut Inner,
-        now: Instant,
-        except: Option<u64>,
-        for_room: bool,
-    ) -> bool {
-        let lowest = Self::displaceable(inner, now, except, for_room)
-            .into_iter()
-            .next();
-        let Some((_, _, id)) = lowest else {
-            return false;
-        };
-        let victim = inner.active.get_mut(&id).expect("just found");
-        if let Some(evict) = victim.evict.take() {
-            let _ = evict.send(());
-        }
-        true
-    }
-
-    /// The displaceable uploads (see `displace_lowest`), lowest rank first.
+    /// The uploads that may be displaced (rule 2), other than `except`:
+    /// past their probation and averaging below [`EVICTABLE_BELOW`] (with
+    /// `for_room`, below their own `room_rate`), as (average, admission
+    /// order, id, bytes reserved).
     fn displaceable(
         inner: &Inner,
         now: Instant,
         except: Option<u64>,
         for_room: bool,
-    ) -> Vec<(u64, u64, u64)> {
-        let mut all: Vec<_> = inner
+    ) -> impl Iterator<Item = (u64, u64, u64, u64)> + '_ {
+        inner
             .active
             .iter()
-            .filter(|(id, a)| a.evict.is_some() && Some(**id) != except)
-            .filter_map(|(id, a)| {
+            .filter(move |(id, a)| a.evict.is_some() && Some(**id) != except)
+            .filter_map(move |(id, a)| {
                 let meter = lock_meter(&a.meter);
                 if meter.in_probation(now) {
                     return None;
@@ -172,11 +153,27 @@ impl Slots {
                 } else {
                     EVICTABLE_BELOW
                 };
-                (rate < below).then_some((rate, a.admitted, *id))
+                (rate < below).then_some((rate, a.admitted, *id, a.reserved))
             })
-            .collect();
-        all.sort_unstable();
-        all
+    }
+
+    /// Tells the lowest of the displaceable uploads (the first admitted
+    /// among equals) to stop; whether there was one.
+    fn displace_lowest(
+        inner: &mut Inner,
+        now: Instant,
+        except: Option<u64>,
+        for_room: bool,
+    ) -> bool {
+        let lowest = Self::displaceable(inner, now, except, for_room).min();
+        let Some((_, _, id, _)) = lowest else {
+            return false;
+        };
+        let victim = inner.active.get_mut(&id).expect("just found");
+        if let Some(evict) = victim.evict.take() {
+            let _ = evict.send(());
+        }
+        true
     }
 
     /// Room under `--store-quota` that uploads in flight hold is given up
@@ -193,8 +190,7 @@ impl Slots {
         let mut inner = self.lock();
         let now = Instant::now();
         let could_free: u64 = Self::displaceable(&inner, now, Some(newcomer.id), true)
-            .iter()
-            .map(|(_, _, id)| inner.active[id].reserved)
+            .map(|(_, _, _, reserved)| reserved)
             .sum();
         could_free >= shortfall && Self::displace_lowest(&mut inner, now, Some(newcomer.id), true)
     }
