@@ -58,6 +58,7 @@ codename-label = Your codename
 codename-hint = 32 digits, in groups of four
 replies-button = Show replies
 replies-none = There are no replies for this codename yet. Please come back later.
+replies-more = More replies are waiting. Delete these to see the next ones, or log in again later.
 reply-sent = Sent { $date }
 followup-title = Send us more
 followup-intro = What you send here reaches the same editors, who will see that it belongs with what you sent before.

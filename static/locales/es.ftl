@@ -57,6 +57,7 @@ codename-label = Tu nombre en clave
 codename-hint = 32 cifras, en grupos de cuatro
 replies-button = Mostrar respuestas
 replies-none = Todavía no hay respuestas para este nombre en clave. Vuelve más tarde, por favor.
+replies-more = Hay más respuestas esperando. Borra estas para ver las siguientes, o vuelve a entrar más tarde.
 reply-sent = Enviada el { $date }
 followup-title = Envíanos algo más
 followup-intro = Lo que envíes aquí llega a los mismos editores, que verán que va con lo que enviaste antes.

@@ -57,6 +57,7 @@ codename-label = Votre nom de code
 codename-hint = 32 chiffres, par groupes de quatre
 replies-button = Afficher les réponses
 replies-none = Il n’y a pas encore de réponse pour ce nom de code. Revenez plus tard, s’il vous plaît.
+replies-more = D’autres réponses vous attendent. Effacez celles-ci pour voir les suivantes, ou revenez plus tard.
 reply-sent = Envoyée le { $date }
 followup-title = Nous envoyer autre chose
 followup-intro = Ce que vous envoyez ici parvient aux mêmes journalistes, qui verront que cela fait suite à vos envois précédents.

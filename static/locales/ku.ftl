@@ -57,6 +57,7 @@ codename-label = Koda te ya veşartî
 codename-hint = 32 hejmar, di komên çaran de
 replies-button = Bersivan nîşan bide
 replies-none = Hêj ji bo vê kodê tu bersiv tune ne. Ji kerema xwe paşê vegere.
+replies-more = Bersivên din jî li benda te ne. Van jê bibe da ku yên din bibînî, an paşê dîsa têkeve.
 reply-sent = Hat şandin { $date }
 followup-title = Bêtir ji me re bişîne
 followup-intro = Tiştê ku tu li vir dişînî digihîje heman edîtoran, û ew ê bibînin ku ew bi tiştên te berê şandine ve girêdayî ye.

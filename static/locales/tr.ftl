@@ -57,6 +57,7 @@ codename-label = Kod adınız
 codename-hint = Dörderli gruplar hâlinde 32 rakam
 replies-button = Yanıtları göster
 replies-none = Bu kod için henüz yanıt yok. Lütfen daha sonra tekrar gelin.
+replies-more = Bekleyen başka yanıtlar da var. Sonrakileri görmek için bunları silin ya da daha sonra yeniden girin.
 reply-sent = Gönderildi: { $date }
 followup-title = Bize daha fazlasını gönderin
 followup-intro = Burada gönderdikleriniz aynı editörlere ulaşır; editörler bunun daha önce gönderdiklerinizle ilgili olduğunu görür.

@@ -36,13 +36,8 @@ fn main() {
     for i in 0..count {
         let codename = Codename::generate();
         let text = format!("Reply {i} of the benchmark pool: thank you, we received it.");
-        let sealed = file::seal(
-            &keys::recipient(&codename, kind),
-            keys::thread(&codename),
-            sent,
-            &text,
-        )
-        .expect("a short reply seals");
+        let sealed = file::seal(&keys::manifest_block(&codename, kind), None, sent, &text)
+            .expect("a short reply seals");
         let name = format!(
             "{}.reply",
             sealdrop_format::hex::encode(&Sha256::digest(&sealed)[..16])

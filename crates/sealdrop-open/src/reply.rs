@@ -12,7 +12,7 @@ use super::threads::{keep_copy, SentCopy};
 use super::ToolError;
 use sealdrop_format::fsutil::{create_new_private_file, create_private_dir_all, sync_dir};
 use sealdrop_format::keys::Identities;
-use sealdrop_format::reply::file::MAX_REPLY_BYTES;
+use sealdrop_format::reply::file::{ReplyError, MAX_REPLY_BYTES};
 use sealdrop_format::reply::ThreadId;
 use sealdrop_format::seal::{Manifest, SubmissionReader};
 
@@ -95,6 +95,7 @@ pub(crate) fn reply(
         ))
     })?;
     let thread: ThreadId = block.thread.parse().map_err(ToolError::Usage)?;
+    let desk = manifest.desk.as_deref();
     let workspace = match (request.workspace, request.to.is_dir()) {
         (Some(w), _) => w.to_owned(),
         (None, true) => request
@@ -111,8 +112,11 @@ pub(crate) fn reply(
     };
     let text = read_message(request.message)?;
     let now = time::OffsetDateTime::now_utc();
-    let sealed = sealdrop_format::reply::file::seal(&block.recipient, thread, now, &text)
-        .map_err(|e| ToolError::Usage(format!("{}: {e}", request.message.display())))?;
+    let sealed =
+        sealdrop_format::reply::file::seal(block, desk, now, &text).map_err(|e| match e {
+            ReplyError::NoTagKey => ToolError::Usage(format!("{}: {e}", request.to.display())),
+            e => ToolError::Usage(format!("{}: {e}", request.message.display())),
+        })?;
 
     create_private_dir_all(request.output).map_err(ToolError::io(request.output))?;
     let name = format!("{}.age", sealdrop_format::id::random_hex(16));

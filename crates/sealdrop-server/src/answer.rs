@@ -23,14 +23,16 @@ pub(crate) fn html(status: StatusCode, body: impl Into<Body>) -> Response {
 
 /// A problem's page in the source's language, with its status.
 pub(crate) fn problem_page(app: &App, lang: Lang, problem: Problem) -> Response {
-    html(
-        problem.status(),
-        pages::error(
-            lang,
-            pages::error_text(problem, &app.policy),
-            &app.policy,
-            None,
-        ),
+    html(problem.status(), problem_text(app, lang, problem))
+}
+
+/// A problem's page as text (to be padded, say).
+pub(crate) fn problem_text(app: &App, lang: Lang, problem: Problem) -> String {
+    pages::error(
+        lang,
+        pages::error_text(problem, &app.policy),
+        &app.policy,
+        None,
     )
 }
 
@@ -44,11 +46,16 @@ fn refused_page(app: &App, lang: Lang, form: Form, refused: &Refused) -> Respons
     let target = match form {
         Form::Submit => Some(FormTarget::Submit),
         // Without its token a follow-up form cannot be shown again.
-        Form::FollowUp => refused
-            .typed
-            .as_ref()
-            .and_then(Typed::token)
-            .map(|token| FormTarget::FollowUp { token }),
+        Form::FollowUp => {
+            refused
+                .typed
+                .as_ref()
+                .and_then(Typed::token)
+                .map(|token| FormTarget::FollowUp {
+                    token,
+                    desk: app.replies.as_ref().and_then(|r| r.thread_desk(app, token)),
+                })
+        }
     };
     let retry = target
         .filter(|_| problem.offers_retry())

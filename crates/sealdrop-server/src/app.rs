@@ -50,6 +50,12 @@ pub struct App {
     pub pickup_tokens: Vec<super::config::PickupToken>,
     /// The reply channel, unless `--replies false`.
     pub replies: Option<super::replies::ReplyChannel>,
+    /// The one length of every answer to a login (`pages::replies_answer_size`).
+    pub replies_answer_size: usize,
+    /// "Now" for expiry, tokens and tombstones (tests move it forward).
+    pub clock: super::clock::Clock,
+    /// Maintenance passes finished since start (tests wait for the first).
+    pub passes: std::sync::atomic::AtomicU64,
 }
 
 impl App {
@@ -124,21 +130,39 @@ impl App {
         let desks = Desks::new(desks);
         if policy.expire_unpicked.is_some() {
             for store in stores(&store, &desks) {
-                store.count_ages_from_birth().map_err(|e| {
-                    ConfigError(format!(
+                store
+                    .count_ages_from_birth(policy.touch_interval)
+                    .map_err(|e| {
+                        ConfigError(format!(
                         "--expire-unpicked counts a submission's age from its file's birth time, \
                          and the store folder {} cannot give one: {e}",
                         store.describe()
                     ))
-                })?;
+                    })?;
+            }
+        }
+        if config.recipients.is_none() {
+            // Submissions from before desks were turned on: an unscoped
+            // pickup token lists them (`pickup_api::stores_in`).
+            let waiting = store.sealed_files().map_or(0, |files| files.len());
+            if waiting > 0 {
+                tracing::warn!(
+                    "{waiting} submission(s) from before desks wait in {}: an unscoped pickup token (a bare HEX) picks them up",
+                    store.describe()
+                );
             }
         }
         let replies = if config.policy.replies {
-            let channel = super::replies::ReplyChannel::open(&store, config.policy.reply_retention)
-                .map_err(|source| StoreError::Io {
-                    path: config.store.join(super::store::replies::REPLIES_DIR),
-                    source,
-                })?;
+            let channel = super::replies::ReplyChannel::open(
+                &store,
+                config.policy.reply_retention,
+                desks.default_desk().recipients.kind(),
+                config.runtime_dir.as_deref(),
+            )
+            .map_err(|source| StoreError::Io {
+                path: config.store.join(super::store::replies::REPLIES_DIR),
+                source,
+            })?;
             Some(channel)
         } else {
             None
@@ -156,6 +180,9 @@ impl App {
             store,
             stats: stats::Stats::default(),
             pickup_tokens: config.pickup_tokens.clone(),
+            replies_answer_size: pages::replies_answer_size(&config.policy),
+            clock: super::clock::Clock::default(),
+            passes: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 }

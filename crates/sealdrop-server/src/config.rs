@@ -153,9 +153,15 @@ pub struct ServeOptions {
     #[arg(long = "pickup-listen", value_name = "ADDR")]
     pub pickup_listen: Vec<ListenAddr>,
     /// SHA-256 of an accepted pickup token (from `sealdrop pickup-token`); repeatable.
-    /// DESK:HEX limits the token to one desk's submissions; a bare HEX sees every desk.
-    #[arg(long = "pickup-token-sha256", value_name = "[DESK:]HEX")]
+    /// DESK:HEX limits the token to one desk's submissions (it cannot push replies);
+    /// replies:HEX to pushing replies only; a bare HEX sees every desk and pushes.
+    #[arg(long = "pickup-token-sha256", value_name = "[DESK:|replies:]HEX")]
     pub pickup_token_sha256: Vec<PickupToken>,
+    /// A folder in RAM for what must outlive a restart of the service but never
+    /// touch the store: the tombstones of replies deleted since the last pass
+    /// (systemd's RuntimeDirectory=) [default: $RUNTIME_DIRECTORY, else none: kept in memory only].
+    #[arg(long, value_name = "DIR")]
+    pub runtime_dir: Option<PathBuf>,
 }
 
 impl ServeOptions {
@@ -323,6 +329,8 @@ pub struct ServeConfig {
     pub pickup_listen: Vec<ListenAddr>,
     /// The accepted pickup tokens (their SHA-256) and what each may see.
     pub pickup_tokens: Vec<PickupToken>,
+    /// Where deleted replies' tombstones wait for the next pass (RAM).
+    pub runtime_dir: Option<PathBuf>,
 }
 
 fn positive(
@@ -437,7 +445,7 @@ impl ServeConfig {
             ));
         }
         for token in &o.pickup_token_sha256 {
-            if let Some(desk) = &token.desk {
+            if let TokenScope::Desk(desk) = &token.scope {
                 if !policy.desk_choice.iter().any(|d| d.name == *desk) {
                     return Err(ConfigError(format!(
                         "--pickup-token-sha256 {desk}:…: there is no desk {desk:?} (--desk {desk}=FILE)"
@@ -465,15 +473,31 @@ impl ServeConfig {
             policy,
             pickup_listen: o.pickup_listen,
             pickup_tokens: o.pickup_token_sha256,
+            runtime_dir: o
+                .runtime_dir
+                .or_else(|| std::env::var_os("RUNTIME_DIRECTORY").map(PathBuf::from)),
         })
     }
 }
 
-/// An accepted pickup token: its hash, and the one desk it is limited to
-/// (`DESK:HEX`), or every desk (`HEX`).
+/// What a pickup token may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenScope {
+    /// List and pick up every desk's submissions, and push replies (`HEX`).
+    All,
+    /// List and pick up one desk's submissions only (`DESK:HEX`).
+    Desk(String),
+    /// Push replies only (`replies:HEX`): what a desk's editors push with.
+    Replies,
+}
+
+/// The prefix of a push-only token (`replies:HEX`); no desk may be named so.
+pub const REPLIES_SCOPE: &str = "replies";
+
+/// An accepted pickup token: its hash, and what it may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PickupToken {
-    pub desk: Option<String>,
+    pub scope: TokenScope,
     pub hash: TokenHash,
 }
 
@@ -482,12 +506,16 @@ impl FromStr for PickupToken {
 
     fn from_str(s: &str) -> Result<Self, String> {
         match s.trim().split_once(':') {
+            Some((REPLIES_SCOPE, hex)) => Ok(PickupToken {
+                scope: TokenScope::Replies,
+                hash: hex.parse()?,
+            }),
             Some((desk, hex)) => Ok(PickupToken {
-                desk: Some(desk.to_owned()),
+                scope: TokenScope::Desk(desk.to_owned()),
                 hash: hex.parse()?,
             }),
             None => Ok(PickupToken {
-                desk: None,
+                scope: TokenScope::All,
                 hash: s.parse()?,
             }),
         }

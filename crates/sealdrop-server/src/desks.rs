@@ -71,6 +71,11 @@ pub(crate) fn check_specs(specs: &[DeskSpec]) -> Result<(), String> {
                 "desk name {name:?}: use 1 to {MAX_NAME} lowercase letters, digits and dashes (it names a folder)"
             ));
         }
+        if name == crate::config::REPLIES_SCOPE {
+            return Err(format!(
+                "desk name {name:?} is taken: `replies:HEX` names a push-only pickup token; choose another name"
+            ));
+        }
         if specs[..i].iter().any(|other| other.name == *name) {
             return Err(format!("desk {name:?} is given twice"));
         }
@@ -107,6 +112,19 @@ impl Desks {
 
     pub fn get(&self, index: usize) -> &Desk {
         &self.list[index.min(self.list.len() - 1)]
+    }
+
+    /// The named desk at `index` (none on a server without desks, or past
+    /// the end: a token from before a change of desks).
+    pub fn named_at(&self, index: usize) -> Option<&Desk> {
+        self.list.get(index).filter(|d| !d.name.is_empty())
+    }
+
+    /// The index of the desk named `name`, if the server has it.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.list
+            .iter()
+            .position(|d| !d.name.is_empty() && d.name == name)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Desk> {

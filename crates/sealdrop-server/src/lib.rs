@@ -19,6 +19,7 @@
 
 mod answer;
 mod app;
+pub mod clock;
 pub mod config;
 pub mod connections;
 mod desks;
@@ -44,4 +45,4 @@ pub mod workers;
 pub use app::{App, StartError};
 pub use config::{ConfigError, ListenAddr, Policy, ServeConfig, ServeOptions};
 pub use listen::{Listener, Listeners};
-pub use serve::serve;
+pub use serve::{maintenance_pass, serve};

@@ -18,9 +18,10 @@ use axum::{Json, Router};
 use subtle::ConstantTimeEq;
 
 use super::connections::ConnectionHandle;
-use super::desks::Desk;
 use super::App;
+use crate::config::TokenScope;
 use crate::store::replies::Put;
+use crate::store::Store;
 use sealdrop_format::hex;
 use sealdrop_format::id::SubmissionId;
 use sealdrop_format::pickup::{Ack, Listing, Pending, Pushed, TokenHash, LIST_PATH, REPLIES_PATH};
@@ -34,13 +35,9 @@ pub struct PickupState {
     failures: tokio::sync::Mutex<()>,
 }
 
-/// What a token may see: one desk's submissions, or every desk's (`None`).
-#[derive(Clone, Debug)]
-struct Scope(Option<String>);
-
 impl PickupState {
     /// The scope of the presented token, if it is one the server accepts.
-    fn accepts(&self, presented: Option<&str>) -> Option<Scope> {
+    fn accepts(&self, presented: Option<&str>) -> Option<TokenScope> {
         let token = presented?;
         let digest = TokenHash::of(token);
         // Compare against every hash, without early exit.
@@ -51,21 +48,45 @@ impl PickupState {
             .map(|known| known.hash.0.ct_eq(&digest.0).into())
             .collect();
         let index = matched.iter().position(|m| *m)?;
-        Some(Scope(self.app.pickup_tokens[index].desk.clone()))
+        Some(self.app.pickup_tokens[index].scope.clone())
     }
 }
 
-/// The desks a token's scope covers (a server without desks has one).
-fn desks_in<'a>(app: &'a App, scope: &'a Scope) -> impl Iterator<Item = &'a Desk> + 'a {
-    app.desks
-        .iter()
-        .filter(move |desk| scope.0.as_ref().is_none_or(|name| *name == desk.name))
+/// The store folders whose submissions a token's scope covers: one desk's,
+/// or for an unscoped token every desk's and the store's own, where
+/// submissions from before desks were turned on still wait (`STORE/*.age`,
+/// `PREFIX/*.age`); none for a push-only token.
+fn stores_in<'a>(app: &'a App, scope: &'a TokenScope) -> Vec<&'a Arc<Store>> {
+    match scope {
+        TokenScope::All => crate::app::stores(&app.store, &app.desks),
+        TokenScope::Desk(name) => app
+            .desks
+            .iter()
+            .filter(|desk| desk.name == *name)
+            .map(|desk| &desk.store)
+            .collect(),
+        TokenScope::Replies => Vec::new(),
+    }
 }
 
-/// The desk in scope that holds submission `id` (blocking: with an object
+/// The store in scope that holds submission `id` (blocking: with an object
 /// store, it asks the store).
-fn desk_holding<'a>(app: &'a App, scope: &'a Scope, id: &SubmissionId) -> Option<&'a Desk> {
-    desks_in(app, scope).find(|desk| desk.store.holds(id).unwrap_or(false))
+fn store_holding<'a>(
+    app: &'a App,
+    scope: &'a TokenScope,
+    id: &SubmissionId,
+) -> Option<&'a Arc<Store>> {
+    stores_in(app, scope)
+        .into_iter()
+        .find(|store| store.holds(id).unwrap_or(false))
+}
+
+/// A push-only token's answer on the routes that read submissions.
+fn push_only() -> Response {
+    json_error(
+        StatusCode::FORBIDDEN,
+        "this token (replies:…) can only push replies; pick up with a desk's or an unscoped token",
+    )
 }
 
 fn json_error(status: StatusCode, message: &str) -> Response {
@@ -108,8 +129,11 @@ async fn authenticate(
 
 async fn list(
     State(state): State<Arc<PickupState>>,
-    Extension(scope): Extension<Scope>,
+    Extension(scope): Extension<TokenScope>,
 ) -> Response {
+    if scope == TokenScope::Replies {
+        return push_only();
+    }
     let app = state.app.clone();
     let listed = state
         .app
@@ -117,9 +141,9 @@ async fn list(
         .pickup
         .run(move || -> std::io::Result<Vec<Pending>> {
             let mut pending = Vec::new();
-            for desk in desks_in(&app, &scope) {
-                for (id, size) in desk.store.sealed_files()? {
-                    match desk.store.sealed_sha256(&id) {
+            for store in stores_in(&app, &scope) {
+                for (id, size) in store.sealed_files()? {
+                    match store.sealed_sha256(&id) {
                         Ok(hash) => pending.push(Pending {
                             id: id.to_string(),
                             size,
@@ -142,9 +166,12 @@ async fn list(
 
 async fn download(
     State(state): State<Arc<PickupState>>,
-    Extension(scope): Extension<Scope>,
+    Extension(scope): Extension<TokenScope>,
     Path(id): Path<String>,
 ) -> Response {
+    if scope == TokenScope::Replies {
+        return push_only();
+    }
     let Some(id) = SubmissionId::parse(&id) else {
         return json_error(StatusCode::NOT_FOUND, "no such submission");
     };
@@ -155,7 +182,7 @@ async fn download(
         .app
         .pools
         .pickup
-        .run(move || desk_holding(&app, &scope, &looked_up).map(|desk| desk.store.clone()))
+        .run(move || store_holding(&app, &scope, &looked_up).cloned())
         .await;
     let Ok(Some(store)) = desk else {
         return json_error(StatusCode::NOT_FOUND, "no such submission");
@@ -176,10 +203,13 @@ async fn download(
 
 async fn acknowledge(
     State(state): State<Arc<PickupState>>,
-    Extension(scope): Extension<Scope>,
+    Extension(scope): Extension<TokenScope>,
     Path(id): Path<String>,
     body: Result<Json<Ack>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    if scope == TokenScope::Replies {
+        return push_only();
+    }
     let Ok(Json(ack)) = body else {
         return json_error(
             StatusCode::BAD_REQUEST,
@@ -195,9 +225,8 @@ async fn acknowledge(
         .pools
         .pickup
         .run(move || -> Result<(), (StatusCode, &'static str)> {
-            let store = &desk_holding(&app, &scope, &id)
-                .ok_or((StatusCode::NOT_FOUND, "no such submission"))?
-                .store;
+            let store = store_holding(&app, &scope, &id)
+                .ok_or((StatusCode::NOT_FOUND, "no such submission"))?;
             let actual = store
                 .sealed_sha256(&id)
                 .map_err(|_| (StatusCode::NOT_FOUND, "no such submission"))?;
@@ -220,9 +249,20 @@ async fn acknowledge(
     }
 }
 
-/// Stores a pushed reply for its source: only an age file of the reply size
-/// is taken; nothing touches the folder before that check.
-async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Response {
+/// Stores a pushed reply for its source: only what `sealdrop-open reply`
+/// writes is taken; nothing touches the folder before that check. A
+/// desk-scoped token cannot push (desk editors get a `replies:` token).
+async fn push_reply(
+    State(state): State<Arc<PickupState>>,
+    Extension(scope): Extension<TokenScope>,
+    body: Body,
+) -> Response {
+    if let TokenScope::Desk(_) = scope {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "a desk's pickup token cannot push replies: push with a replies:… token (sealdrop pickup-token, then --pickup-token-sha256 replies:HEX)",
+        );
+    }
     if state.app.replies.is_none() {
         return json_error(
             StatusCode::NOT_FOUND,
@@ -238,9 +278,10 @@ async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Respon
             )
         }
     };
-    if let Err(e) = check_shape(&bytes) {
-        return json_error(StatusCode::BAD_REQUEST, &e.to_string());
-    }
+    let preamble = match check_shape(&bytes) {
+        Ok(preamble) => preamble,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
     // Replies count under the quota, and each waits for its turn like an
     // upload (the reservation is given back once the file is counted).
     let Ok(reservation) = state.app.store.reserve(bytes.len() as u64) else {
@@ -259,7 +300,9 @@ async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Respon
                 .replies
                 .as_ref()
                 .ok_or_else(|| std::io::Error::other("replies off"))?;
-            let put = channel.folder.put(&app.store, &bytes);
+            let put = channel
+                .folder
+                .put(&app.store, &bytes, &preamble, app.clock.now());
             drop(reservation);
             put
         })
@@ -281,6 +324,7 @@ async fn push_reply(State(state): State<Arc<PickupState>>, body: Body) -> Respon
             }),
         )
             .into_response(),
+        Ok(Ok(Put::Gone(why))) => json_error(StatusCode::GONE, why),
         _ => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "could not store the reply",

@@ -27,35 +27,10 @@ async fn maintenance(app: Arc<App>) {
         let touched = app
             .pools
             .maintenance
-            .run(move || {
-                for store in super::app::stores(&app2.store, &app2.desks) {
-                    if let Some(older_than) = app2.policy.expire_unpicked {
-                        let (files, _bytes) =
-                            store.expire(SystemTime::now(), older_than, interval)?;
-                        for _ in 0..files {
-                            app2.stats.add(super::stats::Counter::Expired);
-                        }
-                    }
-                    store.normalize_times(coarse.into())?;
-                }
-                if app2.store.backend().is_shared() {
-                    // Other fronts store and pick up too: the quota counts the
-                    // bucket, not this front's own doings.
-                    let mut total = 0;
-                    for store in super::app::stores(&app2.store, &app2.desks) {
-                        total += store.sealed_bytes()?;
-                    }
-                    if let Some(replies) = &app2.replies {
-                        total += replies.folder.bytes()?;
-                    }
-                    app2.store.set_stored_bytes(total);
-                }
-                match &app2.replies {
-                    Some(replies) => replies.folder.maintain(SystemTime::now(), coarse.into()),
-                    None => Ok(0),
-                }
-            })
+            .run(move || maintenance_pass(&app2, coarse.into()))
             .await;
+        app.passes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         match touched {
             Ok(Ok(expired)) if expired > 0 => tracing::info!("{expired} expired replies deleted"),
             Ok(Err(e)) => tracing::warn!("could not maintain the store (file times, replies): {e}"),
@@ -66,6 +41,40 @@ async fn maintenance(app: Arc<App>) {
         }
         tokio::time::sleep(until_next_multiple(SystemTime::now(), interval)).await;
         on_the_grid = true;
+    }
+}
+
+/// One maintenance pass (blocking), with `pass` as the time it sets on
+/// what it touches: expiry of unpicked submissions, the pools, file times,
+/// the quota's count, then the replies (deleted and expired ones removed,
+/// tombstones written, the index brought up to date). Returns how many
+/// replies expired. Tests run it directly to live through a pass.
+pub fn maintenance_pass(app: &App, pass: SystemTime) -> std::io::Result<usize> {
+    let interval = app.policy.touch_interval;
+    for store in super::app::stores(&app.store, &app.desks) {
+        if let Some(older_than) = app.policy.expire_unpicked {
+            let (files, _bytes) = store.expire(&app.clock, older_than, interval)?;
+            for _ in 0..files {
+                app.stats.add(super::stats::Counter::Expired);
+            }
+        }
+        store.normalize_times(pass)?;
+    }
+    if app.store.backend().is_shared() {
+        // Other fronts store and pick up too: the quota counts the
+        // bucket, not this front's own doings.
+        let mut total = 0;
+        for store in super::app::stores(&app.store, &app.desks) {
+            total += store.sealed_bytes()?;
+        }
+        if let Some(replies) = &app.replies {
+            total += replies.folder.bytes()?;
+        }
+        app.store.set_stored_bytes(total);
+    }
+    match &app.replies {
+        Some(replies) => replies.folder.maintain(&app.clock, pass),
+        None => Ok(0),
     }
 }
 

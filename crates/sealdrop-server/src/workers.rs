@@ -86,6 +86,8 @@ impl Pools {
 pub struct Pool {
     permits: Arc<Semaphore>,
     size: usize,
+    /// Jobs waiting for a turn in [`Pool::queued_turn`].
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// The job panicked or the runtime is shutting down.
@@ -98,6 +100,7 @@ impl Pool {
         Pool {
             permits: Arc::new(Semaphore::new(size)),
             size,
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -122,6 +125,29 @@ impl Pool {
 
     /// A place in the pool if one is free now (for work that is refused
     /// rather than queued, such as logins).
+    /// A turn, waiting for one behind at most `max_waiting` others: `None`
+    /// at once when the queue is full (a short queue, so that a flood is
+    /// refused cheaply while a real client waits only a few jobs' time).
+    pub async fn queued_turn(&self, max_waiting: usize) -> Option<OwnedSemaphorePermit> {
+        use std::sync::atomic::Ordering;
+        if let Some(turn) = self.try_turn() {
+            return Some(turn);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        // Decremented however the wait ends, the request dropped included.
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            }
+        }
+        let _waiting = Waiting(&self.waiting);
+        self.permits.clone().acquire_owned().await.ok()
+    }
+
     pub fn try_turn(&self) -> Option<OwnedSemaphorePermit> {
         self.permits.clone().try_acquire_owned().ok()
     }

@@ -281,6 +281,15 @@ impl Server {
         runtime.spawn(serve(started.app, started.listeners, async move {
             let _ = stopped.await;
         }));
+        // The start-up pass has run: a test's own steps never race it.
+        let since = std::time::Instant::now();
+        while app.passes.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            assert!(
+                since.elapsed() < Duration::from_secs(30),
+                "no maintenance pass"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         fixture.into_server(
             addr,
             Running::InProcess {
@@ -312,6 +321,19 @@ impl Server {
             Running::InProcess { app, .. } => app,
             Running::Process { .. } => panic!("a spawned server's state is in its own process"),
         }
+    }
+
+    /// Stores a reply file as a push through the pickup API would (for
+    /// servers run with `start`, which need no pickup listener for it).
+    pub fn push_reply(&self, bytes: &[u8]) -> sealdrop_server::store::replies::Put {
+        let app = self.app();
+        let preamble = sealdrop_format::reply::file::check_shape(bytes).expect("a reply file");
+        app.replies
+            .as_ref()
+            .expect("replies on")
+            .folder
+            .put(&app.store, bytes, &preamble, app.clock.now())
+            .expect("stored")
     }
 
     /// What a spawned server printed so far.

@@ -6,6 +6,7 @@
 //! thread   = HKDF-Expand(PRK, "sealdrop reply thread", 16)             → 32 lowercase hex
 //! x25519   = HKDF-Expand(PRK, "sealdrop reply x25519 identity", 32)     → a classic age identity
 //! pq seed  = HKDF-Expand(PRK, "sealdrop reply mlkem768x25519 seed", 32) → a post-quantum age identity
+//! tag key  = HKDF-Expand(PRK, "sealdrop reply tag key", 32)             → the reply files' tags
 //! ```
 //!
 //! The derived secrets are ordinary age identities: a source (or a test)
@@ -29,6 +30,7 @@ pub const SALT: &[u8] = b"sealdrop-reply-v1";
 pub const INFO_THREAD: &[u8] = b"sealdrop reply thread";
 pub const INFO_X25519: &[u8] = b"sealdrop reply x25519 identity";
 pub const INFO_PQ_SEED: &[u8] = b"sealdrop reply mlkem768x25519 seed";
+pub const INFO_TAG_KEY: &[u8] = b"sealdrop reply tag key";
 
 /// The id that ties a source's submissions and the newsroom's replies
 /// together, inside ciphertext only.
@@ -75,6 +77,11 @@ pub fn thread(codename: &Codename) -> ThreadId {
     ThreadId(*expand::<16>(codename, INFO_THREAD))
 }
 
+/// The key of a codename's reply tags (docs/FORMAT.md, section 7.3).
+pub fn tag_key(codename: &Codename) -> Zeroizing<[u8; 32]> {
+    expand::<32>(codename, INFO_TAG_KEY)
+}
+
 /// The classic reply identity of a codename.
 pub fn x25519_identity(codename: &Codename) -> age::x25519::Identity {
     let secret = expand::<32>(codename, INFO_X25519);
@@ -104,6 +111,7 @@ pub fn manifest_block(codename: &Codename, kind: RecipientKind) -> crate::seal::
     crate::seal::ReplyBlock {
         thread: thread(codename).to_string(),
         recipient: recipient(codename, kind),
+        tag_key: Some(crate::hex::encode(&tag_key(codename)[..])),
     }
 }
 

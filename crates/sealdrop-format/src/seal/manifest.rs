@@ -45,6 +45,10 @@ pub struct Manifest {
         deserialize_with = "lenient_reply"
     )]
     pub reply: Option<ReplyBlock>,
+    /// The desk the source sent it to, on a server with desks; a reply
+    /// copies it so that her follow-ups go to the same desk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<String>,
 }
 
 /// `"reply": {"thread": "<32 hex>", "recipient": "<age recipient>"}`: the
@@ -55,6 +59,21 @@ pub struct Manifest {
 pub struct ReplyBlock {
     pub thread: String,
     pub recipient: String,
+    /// The key of the reply files' tags (64 lowercase hex), so that the
+    /// server finds a source's replies without a key agreement per file
+    /// (docs/FORMAT.md, section 7.3). Absent from submissions made before
+    /// reply files version 2: those cannot be answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_key: Option<String>,
+}
+
+impl Drop for ReplyBlock {
+    /// The tag key lets whoever holds it find the source's replies.
+    fn drop(&mut self) {
+        if let Some(key) = &mut self.tag_key {
+            zeroize::Zeroize::zeroize(key);
+        }
+    }
 }
 
 fn lenient_reply<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ReplyBlock>, D::Error> {
@@ -109,6 +128,7 @@ impl Manifest {
             received_granularity_secs,
             parts: Vec::new(),
             reply: None,
+            desk: None,
         }
     }
 

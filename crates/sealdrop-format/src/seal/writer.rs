@@ -186,6 +186,11 @@ impl<W: Write> SubmissionWriter<W> {
         Ok(size)
     }
 
+    /// Records the desk the submission was sent to in the manifest.
+    pub fn set_desk(&mut self, desk: &str) {
+        self.manifest.desk = Some(desk.to_owned());
+    }
+
     /// Records the source's reply channel in the manifest.
     pub fn set_reply(&mut self, reply: super::ReplyBlock) {
         self.manifest.reply = Some(reply);

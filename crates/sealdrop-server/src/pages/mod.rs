@@ -210,7 +210,12 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
 #[derive(Clone, Copy, Debug)]
 pub enum FormTarget<'a> {
     Submit,
-    FollowUp { token: &'a str },
+    /// `desk`: the thread's desk, when a reply named one (the follow-up goes
+    /// there; the form shows it alone); else the source chooses.
+    FollowUp {
+        token: &'a str,
+        desk: Option<&'a str>,
+    },
 }
 
 /// The form with a message box and a file input (`message`, `attachment`):
@@ -221,7 +226,7 @@ fn upload_form(lang: Lang, target: FormTarget, policy: &Policy, retry: Option<&R
     let prefix = lang.prefix();
     let (action, token) = match target {
         FormTarget::Submit => (format!("{prefix}/submit"), String::new()),
-        FormTarget::FollowUp { token } => (
+        FormTarget::FollowUp { token, .. } => (
             format!("{prefix}/replies/followup"),
             format!(
                 "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
@@ -241,7 +246,16 @@ fn upload_form(lang: Lang, target: FormTarget, policy: &Policy, retry: Option<&R
     } else {
         (String::new(), "limit")
     };
-    let desks = desk_choice(lang, policy, retry.and_then(|r| r.desk));
+    let chosen = retry.and_then(|r| r.desk);
+    let desks = match target {
+        FormTarget::Submit => desk_choice(lang, policy, DeskChoice::DefaultChecked(chosen)),
+        FormTarget::FollowUp {
+            desk: Some(thread), ..
+        } => desk_choice(lang, policy, DeskChoice::Thread(thread)),
+        FormTarget::FollowUp { desk: None, .. } => {
+            desk_choice(lang, policy, DeskChoice::SourceChooses(chosen))
+        }
+    };
     let trap = match target {
         FormTarget::Submit if policy.honeypot => trap_field(lang),
         _ => String::new(),
@@ -280,20 +294,43 @@ fn trap_field(lang: Lang) -> String {
     )
 }
 
-/// The desks to choose from, as a radio group named `desk` (no JavaScript),
-/// the chosen or default one checked; nothing without desks.
-fn desk_choice(lang: Lang, policy: &Policy, chosen: Option<&str>) -> String {
+/// Which desk a form's radio group offers and checks.
+#[derive(Clone, Copy)]
+enum DeskChoice<'a> {
+    /// A first submission: the chosen desk, else the first, checked.
+    DefaultChecked(Option<&'a str>),
+    /// A follow-up in a thread whose desk a reply named: that desk alone.
+    Thread(&'a str),
+    /// A follow-up with no reply yet: every desk, none checked unless the
+    /// source chose one; the browser asks for a choice (`required`).
+    SourceChooses(Option<&'a str>),
+}
+
+/// The desks as a radio group named `desk` (no JavaScript); nothing
+/// without desks.
+fn desk_choice(lang: Lang, policy: &Policy, choice: DeskChoice) -> String {
     let Some(default) = policy.desk_choice.first() else {
         return String::new();
     };
-    let chosen = chosen
-        .filter(|c| policy.desk_choice.iter().any(|d| d.name == *c))
-        .unwrap_or(&default.name);
+    let known = |name: &str| policy.desk_choice.iter().any(|d| d.name == name);
+    let (checked, only, required) = match choice {
+        DeskChoice::DefaultChecked(chosen) => (
+            Some(chosen.filter(|c| known(c)).unwrap_or(&default.name)),
+            None,
+            false,
+        ),
+        DeskChoice::Thread(thread) if known(thread) => (Some(thread), Some(thread), false),
+        DeskChoice::Thread(_) => (None, None, true),
+        DeskChoice::SourceChooses(chosen) => (chosen.filter(|c| known(c)), None, true),
+    };
     let mut out = format!(
         "<fieldset id=\"desks\"><legend>{}</legend>\n",
         html_text(&text(lang, "desk-legend", &[]))
     );
     for desk in &policy.desk_choice {
+        if only.is_some_and(|only| only != desk.name) {
+            continue;
+        }
         let title = desk
             .title
             .get(lang.tag())
@@ -301,10 +338,11 @@ fn desk_choice(lang: Lang, policy: &Policy, chosen: Option<&str>) -> String {
             .unwrap_or(&desk.name);
         let _ = writeln!(
             out,
-            "<label><input type=\"radio\" name=\"{}\" value=\"{}\"{}> <span dir=\"auto\">{}</span></label>",
+            "<label><input type=\"radio\" name=\"{}\" value=\"{}\"{}{}> <span dir=\"auto\">{}</span></label>",
             form::DESK,
             escape(&desk.name),
-            if desk.name == chosen { " checked" } else { "" },
+            if Some(desk.name.as_str()) == checked { " checked" } else { "" },
+            if required { " required" } else { "" },
             escape(title)
         );
     }
@@ -437,20 +475,45 @@ fn sent_for_people(sent: &str) -> String {
     }
 }
 
+/// What a replies page shows: the replies opened for a codename (newest
+/// first), whether more wait, and the thread's desk (a name) if one of
+/// them named it.
+pub struct RepliesShown<'a> {
+    pub replies: &'a [&'a Reply],
+    pub more: bool,
+    pub desk: Option<&'a str>,
+}
+
+/// Escapes a reply's text for the page with bounded growth: `&`, `<` and
+/// `>` only (text content needs no more), so that its length is
+/// `reply::file::escaped_len`.
+fn escape_reply_text(text: &str) -> String {
+    let mut out = String::with_capacity(sealdrop_format::reply::file::escaped_len(text));
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The replies for a codename (newest first), the follow-up form and, when
 /// there are replies, the delete form; `token` proves the codename to both
-/// forms. A wrong codename and a right one without replies give the same
-/// page, byte for byte in length.
-pub fn replies(lang: Lang, replies: &[&Reply], token: &str, policy: &Policy) -> String {
+/// forms. Every answer to a login is then padded to one size
+/// ([`replies_answer_size`]).
+pub fn replies(lang: Lang, shown: &RepliesShown, token: &str, policy: &Policy) -> String {
     let prefix = lang.prefix();
-    let list = if replies.is_empty() {
+    let mut list = if shown.replies.is_empty() {
         format!(
             "<p role=\"status\">{}</p>",
             html_text(&text(lang, "replies-none", &[]))
         )
     } else {
         let mut items = String::from("<ol class=\"replies\">");
-        for reply in replies {
+        for reply in shown.replies {
             let sent = text(
                 lang,
                 "reply-sent",
@@ -462,13 +525,23 @@ pub fn replies(lang: Lang, replies: &[&Reply], token: &str, policy: &Policy) -> 
             items.push_str(&render(
                 template("reply.html"),
                 lang,
-                &[("sent", &html_text(&sent)), ("text", &escape(&reply.text))],
+                &[
+                    ("sent", &html_text(&sent)),
+                    ("text", &escape_reply_text(&reply.text)),
+                ],
             ));
         }
         items.push_str("</ol>");
         items
     };
-    let delete = if replies.is_empty() {
+    if shown.more {
+        let _ = write!(
+            list,
+            "<p role=\"status\" id=\"replies-more\">{}</p>",
+            html_text(&text(lang, "replies-more", &[]))
+        );
+    }
+    let delete = if shown.replies.is_empty() {
         String::new()
     } else {
         render(
@@ -479,7 +552,11 @@ pub fn replies(lang: Lang, replies: &[&Reply], token: &str, policy: &Policy) -> 
     };
     let days = policy.reply_retention.as_secs().div_ceil(86_400).max(1);
     let expiry = text(lang, "replies-expiry", &[("days", FluentValue::from(days))]);
-    let form = upload_form(lang, FormTarget::FollowUp { token }, policy, None);
+    let target = FormTarget::FollowUp {
+        token,
+        desk: shown.desk,
+    };
+    let form = upload_form(lang, target, policy, None);
     let body = render(
         template("replies.html"),
         lang,
@@ -491,6 +568,50 @@ pub fn replies(lang: Lang, replies: &[&Reply], token: &str, policy: &Policy) -> 
         ],
     );
     layout(lang, &text(lang, "replies-title", &[]), &body)
+}
+
+/// The one length of every answer to a login (`POST /<lang>/replies`), in
+/// bytes: the largest page this configuration can make (a full page of
+/// replies, the "more" notice, every desk, in every language), with room to
+/// spare, rounded up to 4 KiB. Fixed at start.
+pub fn replies_answer_size(policy: &Policy) -> usize {
+    use sealdrop_format::reply::file::MAX_ESCAPED_BYTES;
+    use sealdrop_format::reply::keys::ThreadId;
+    let per_reply = MAX_ESCAPED_BYTES / crate::store::replies::PAGE_REPLIES;
+    let sample: Vec<Reply> = (0..crate::store::replies::PAGE_REPLIES)
+        .map(|_| Reply {
+            thread: ThreadId([0; 16]),
+            sent: "2026-12-31T23:59:00Z".into(),
+            text: zeroize::Zeroizing::new("x".repeat(per_reply)),
+            desk: None,
+        })
+        .collect();
+    let refs: Vec<&Reply> = sample.iter().collect();
+    let token = "T".repeat(crate::replies::token::TOKEN_CHARS);
+    let largest = Lang::ALL
+        .iter()
+        .map(|&lang| {
+            let shown = RepliesShown {
+                replies: &refs,
+                more: true,
+                desk: None,
+            };
+            replies(lang, &shown, &token, policy).len()
+        })
+        .max()
+        .unwrap_or(0);
+    (largest + 2048).div_ceil(4096) * 4096
+}
+
+/// `page` padded with white space after its end to exactly `size` bytes
+/// (a page already as long is left as it is).
+pub fn padded(mut page: String, size: usize) -> String {
+    if page.len() < size {
+        page.push('\n');
+        let rest = size - page.len();
+        page.extend(std::iter::repeat_n(' ', rest));
+    }
+    page
 }
 
 /// Shown after the source deleted her replies.
@@ -834,7 +955,13 @@ mod completeness {
             let typed = "</textarea><script>x</script>\n\u{202E}سلام";
             for (target, cut) in [
                 (FormTarget::Submit, false),
-                (FormTarget::FollowUp { token: "tok\"en" }, true),
+                (
+                    FormTarget::FollowUp {
+                        token: "tok\"en",
+                        desk: None,
+                    },
+                    true,
+                ),
             ] {
                 let kept = KeptMessage {
                     text: zeroize::Zeroizing::new(typed.to_owned()),
@@ -890,6 +1017,7 @@ mod completeness {
             thread: sealdrop_format::reply::keys::thread(&codename),
             sent: "2026-11-30T14:05:00Z".into(),
             text: zeroize::Zeroizing::new("<script>alert(1)</script>\n\u{202E}txt.exe".into()),
+            desk: None,
         };
         let token = "T".repeat(107);
         for &lang in Lang::ALL {
@@ -902,10 +1030,22 @@ mod completeness {
                 &replies_deleted(lang),
                 &format!("{} deleted", lang.tag()),
             );
-            let none = replies(lang, &[], &token, &policy);
+            let nothing = RepliesShown {
+                replies: &[],
+                more: false,
+                desk: None,
+            };
+            let none = replies(lang, &nothing, &token, &policy);
             assert_page(lang, &none, &format!("{} no replies", lang.tag()));
             assert!(!none.contains("class=\"reply\"") && !none.contains("/replies/delete"));
-            let some = replies(lang, &[&reply], &token, &policy);
+            let one = [&reply];
+            let shown = RepliesShown {
+                replies: &one,
+                more: true,
+                desk: None,
+            };
+            let some = replies(lang, &shown, &token, &policy);
+            assert!(some.contains("id=\"replies-more\""));
             assert!(some.contains("class=\"reply\" dir=\"auto\""));
             assert!(some.contains("&lt;script&gt;") && !some.contains("<script"));
             assert!(some.contains("/replies/delete") && some.contains("/replies/followup"));

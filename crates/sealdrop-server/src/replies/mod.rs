@@ -1,69 +1,111 @@
 //! Replies on the source's side (`/<lang>/replies`): she types her codename,
-//! the server derives her reply keys, tries them on every reply waiting
-//! (`store::replies`), and shows the ones that open, with a follow-up form
-//! and a way to delete them. Nothing here is written down: the codename and
-//! its keys live for one request; the forms carry a token only this process
-//! can read ([`token`]).
+//! the server derives her tag key and reply keys, finds her replies in the
+//! in-memory index (`store::replies`), opens a page of them, and shows them
+//! with a follow-up form and a way to delete them. Nothing here is written
+//! down: the codename and its keys live for one request; the forms carry a
+//! token only this process can read ([`token`]). The design is in
+//! docs/FORMAT.md, section 7.4.
 
 pub mod routes;
 pub mod token;
 pub mod urlencoded;
 
 use std::io;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::outcome::Problem;
 use super::store::replies::{Found, ReplyFolder};
 use super::store::Store;
+use super::App;
 use sealdrop_format::keys::RecipientKind;
-use sealdrop_format::reply::{keys, Codename};
+use sealdrop_format::reply::file::MAX_ESCAPED_BYTES;
+use sealdrop_format::reply::{file, keys, Codename};
 use sealdrop_format::seal::ReplyBlock;
-use token::{FormTokens, TokenError};
+use token::{FormTokens, Proof, TokenError};
 
-/// Logins (and deletions) cost a key agreement per reply waiting: they run
-/// on the server's login pool (`workers::Pools::logins`, half the cores),
-/// and when every turn is taken the others get a 503 page.
+/// Logins cost one HMAC per waiting reply and a page's openings: they run on
+/// the server's login pool (`workers::Pools::logins`, half the cores), with
+/// a short queue.
 pub struct ReplyChannel {
     pub folder: ReplyFolder,
     pub tokens: FormTokens,
 }
 
+/// A page of a source's replies.
+pub struct Page {
+    /// Newest first by the time sent; at most `PAGE_REPLIES`, and at most
+    /// `MAX_ESCAPED_BYTES` of escaped text in all.
+    pub shown: Vec<Found>,
+    /// Whether more wait (shown once these are deleted).
+    pub more: bool,
+    /// The thread's desk, named by the newest reply that names one.
+    pub desk: Option<String>,
+}
+
 impl ReplyChannel {
-    pub fn open(store: &Store, retention: Duration) -> io::Result<ReplyChannel> {
+    pub fn open(
+        store: &Store,
+        retention: Duration,
+        kind: RecipientKind,
+        runtime_dir: Option<&Path>,
+    ) -> io::Result<ReplyChannel> {
         Ok(ReplyChannel {
-            folder: ReplyFolder::open(store, retention)?,
+            folder: ReplyFolder::open(store, retention, kind, runtime_dir)?,
             tokens: FormTokens::new(),
         })
     }
 
-    /// The replies for `codename`, newest first (blocking: on the login pool).
-    pub fn replies_for(&self, codename: &Codename) -> io::Result<Vec<Found>> {
+    /// The page of replies for `codename` (blocking: on the login pool).
+    pub fn page_for(&self, codename: &Codename) -> io::Result<Page> {
         let identities = keys::ReplyIdentities::derive(codename);
+        let tag_key = keys::tag_key(codename);
         let thread = keys::thread(codename);
-        let mut found = self.folder.find(identities.iter())?;
+        let names = self.folder.matching(&tag_key, &identities)?;
+        let mut opened = self.folder.open_page(&names, &identities)?;
         // A reply sealed to her key but naming another thread is an editor's
         // mistake; it is not shown.
-        found.retain(|f| f.reply.thread == thread);
-        found.sort_by(|a, b| b.reply.sent.cmp(&a.reply.sent));
-        Ok(found)
+        opened.retain(|f| f.reply.thread == thread);
+        opened.sort_by(|a, b| b.reply.sent.cmp(&a.reply.sent));
+        // The newest first, as many as fit the page's text budget (always
+        // one: a single reply's escaped text fits it by the format's rule).
+        let mut budget = MAX_ESCAPED_BYTES;
+        let mut shown = Vec::new();
+        for found in opened {
+            let cost = file::escaped_len(&found.reply.text);
+            if !shown.is_empty() && cost > budget {
+                break;
+            }
+            budget = budget.saturating_sub(cost);
+            shown.push(found);
+        }
+        let desk = shown.iter().find_map(|f| f.reply.desk.clone());
+        let more = names.len() > shown.len();
+        Ok(Page { shown, more, desk })
     }
 
-    /// The codename a form's token proves.
-    pub fn codename_of(&self, token: &str) -> Result<Codename, Problem> {
-        self.tokens
-            .open(token, SystemTime::now())
-            .map_err(|e| match e {
-                TokenError::Unknown | TokenError::Expired => Problem::Expired,
-            })
+    /// What a form's token proves.
+    pub fn proof_of(&self, token: &str, now: SystemTime) -> Result<Proof, Problem> {
+        self.tokens.open(token, now).map_err(|e| match e {
+            TokenError::Unknown | TokenError::Expired => Problem::Expired,
+        })
     }
 
-    /// The reply block a follow-up's token stands for.
-    pub fn manifest_block_for_token(
+    /// The name of the desk a token's thread goes to, if it has one.
+    pub fn thread_desk<'a>(&self, app: &'a App, token: &str) -> Option<&'a str> {
+        let desk = self.proof_of(token, app.clock.now()).ok()?.desk?;
+        app.desks.named_at(desk).map(|d| d.name.as_str())
+    }
+
+    /// The reply block a follow-up's token stands for, and its thread's desk
+    /// (by index), if a reply named one.
+    pub fn follow_up_for_token(
         &self,
         token: &str,
         kind: RecipientKind,
-    ) -> Result<ReplyBlock, Problem> {
-        let codename = self.codename_of(token)?;
-        Ok(keys::manifest_block(&codename, kind))
+        now: SystemTime,
+    ) -> Result<(ReplyBlock, Option<usize>), Problem> {
+        let proof = self.proof_of(token, now)?;
+        Ok((keys::manifest_block(&proof.codename, kind), proof.desk))
     }
 }

@@ -9,19 +9,18 @@
 //! - `POST /<lang>/replies/delete` (`token`): removes the replies shown.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::token::Proof;
 use super::{urlencoded, ReplyChannel};
-use crate::answer::{answer_submission, html, problem_page};
+use crate::answer::{answer_submission, html, problem_page, problem_text};
 use crate::connections::ConnectionHandle;
 use crate::form;
 use crate::outcome::{Internal, Problem};
 use crate::pages::{self, Lang};
-use crate::store::replies::Found;
 use crate::upload::{self, Form};
 use crate::App;
 use sealdrop_format::reply::Codename;
@@ -69,11 +68,15 @@ async fn read_field(
 }
 
 pub async fn show(State(app): AppState, lang: Lang, request: Request) -> Response {
-    let result = show_replies(&app, lang, request).await;
-    page_or_problem(&app, lang, result)
+    let (status, page) = match show_replies(&app, lang, request).await {
+        Ok(page) => (StatusCode::OK, page),
+        Err(problem) => (problem.status(), problem_text(&app, lang, problem)),
+    };
+    // Every answer to a login has one length, whatever the codename found.
+    html(status, pages::padded(page, app.replies_answer_size))
 }
 
-async fn show_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Response, Problem> {
+async fn show_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<String, Problem> {
     channel(app)?;
     let typed = read_field(app, request, form::CODENAME).await?;
     let codename = Codename::parse(&typed).map_err(|_| Problem::CodenameTypo)?;
@@ -81,35 +84,45 @@ async fn show_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Re
     replies_page(app, lang, codename).await
 }
 
-/// The replies page for a codename: one login turn, every reply tried.
-async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<Response, Problem> {
-    let page = on_her_replies(app, codename, move |app, channel, codename, found| {
-        let token = channel.tokens.issue(codename, SystemTime::now());
-        let shown: Vec<_> = found.iter().map(|f| &f.reply).collect();
-        Ok(pages::replies(lang, &shown, &token, &app.policy))
-    })
-    .await?;
-    Ok(html(StatusCode::OK, page))
-}
+/// How many logins may wait for a turn of the login pool; more get the busy
+/// page at once.
+pub const LOGIN_QUEUE: usize = 64;
 
-/// Runs `work` on the replies that open with `codename`, on a login turn
-/// (refused at once when every turn is taken: each costs a key agreement
-/// per reply waiting); a fault of ours is counted by its kind.
-async fn on_her_replies<T, F>(app: &Arc<App>, codename: Codename, work: F) -> Result<T, Problem>
-where
-    T: Send + 'static,
-    F: FnOnce(&App, &ReplyChannel, &Codename, Vec<Found>) -> Result<T, Problem> + Send + 'static,
-{
-    let turn = app.pools.logins.try_turn().ok_or(Problem::LoginBusy)?;
+/// The replies page for a codename: one login turn, one page of replies.
+async fn replies_page(app: &Arc<App>, lang: Lang, codename: Codename) -> Result<String, Problem> {
+    let turn = app
+        .pools
+        .logins
+        .queued_turn(LOGIN_QUEUE)
+        .await
+        .ok_or(Problem::LoginBusy)?;
     let job = app.clone();
     app.pools
         .logins
         .run_on_turn(turn, move || {
             let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
-            let found = channel
-                .replies_for(&codename)
+            let page = channel
+                .page_for(&codename)
                 .map_err(|_| internal(&job, Internal::RepliesIo))?;
-            work(&job, channel, &codename, found)
+            let desk = page
+                .desk
+                .as_deref()
+                .and_then(|name| job.desks.position(name));
+            let proof = Proof {
+                codename,
+                desk,
+                shown: page.shown.iter().map(|f| f.name.clone()).collect(),
+            };
+            let token = channel.tokens.issue(&proof, job.clock.now());
+            let replies: Vec<_> = page.shown.iter().map(|f| &f.reply).collect();
+            let shown = pages::RepliesShown {
+                replies: &replies,
+                more: page.more,
+                desk: desk
+                    .and_then(|d| job.desks.named_at(d))
+                    .map(|d| d.name.as_str()),
+            };
+            Ok(pages::replies(lang, &shown, &token, &job.policy))
         })
         .await
         .map_err(|_| internal(app, Internal::JobLost))?
@@ -140,14 +153,20 @@ pub async fn delete(State(app): AppState, lang: Lang, request: Request) -> Respo
 async fn delete_replies(app: &Arc<App>, lang: Lang, request: Request) -> Result<Response, Problem> {
     let channel = channel(app)?;
     let token = read_field(app, request, form::TOKEN).await?;
-    let codename = channel.codename_of(&token)?;
-    on_her_replies(app, codename, |app, channel, _, found| {
-        let names: Vec<_> = found.into_iter().map(|f| f.name).collect();
-        channel
-            .folder
-            .remove(&names)
-            .map_err(|_| internal(app, Internal::RepliesIo))
-    })
-    .await?;
+    let proof = channel.proof_of(&token, app.clock.now())?;
+    // Exactly the replies the page showed: none pushed since is touched.
+    // Only memory and the runtime folder change; the files go at the pass.
+    let job = app.clone();
+    app.pools
+        .logins
+        .run(move || {
+            let channel = job.replies.as_ref().ok_or(Problem::NotFound)?;
+            channel
+                .folder
+                .delete(&proof.shown, job.clock.now())
+                .map_err(|_| internal(&job, Internal::RepliesIo))
+        })
+        .await
+        .map_err(|_| internal(app, Internal::JobLost))??;
     Ok(html(StatusCode::OK, pages::replies_deleted(lang)))
 }

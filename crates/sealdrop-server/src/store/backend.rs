@@ -106,6 +106,18 @@ pub trait Backend: Send + Sync {
     /// gets `folder`. An object store keeps its own times: nothing to do.
     fn retouch(&self, files: &[(String, SystemTime)], folder: SystemTime) -> io::Result<usize>;
 
+    /// Stores a small file whole under `name`, replacing what was there
+    /// (the reply folder's tombstones); `times` as for [`Backend::commit`].
+    fn replace_small(&self, name: &str, bytes: &[u8], times: SystemTime) -> io::Result<()>;
+
+    /// The time by the clock that dates stored files: this machine's for a
+    /// folder, the object store's own (the `Date` of its answer) for a
+    /// bucket, so that an age is never counted against a front's clock
+    /// running ahead of the store's.
+    fn now(&self) -> io::Result<SystemTime> {
+        Ok(SystemTime::now())
+    }
+
     /// `retouch` of every file ending in `suffix`, and the folder, to `t`.
     fn retouch_all(&self, suffix: &str, t: SystemTime) -> io::Result<usize> {
         let files: Vec<(String, SystemTime)> = self
@@ -273,6 +285,31 @@ impl Backend for Folder {
         Ok(birth_time(&self.path(&stored.name))? + interval)
     }
 
+    /// A new file beside it, fsynced, renamed over it; the folder's own
+    /// times set back to `times` (the pass's).
+    fn replace_small(&self, name: &str, bytes: &[u8], times: SystemTime) -> io::Result<()> {
+        use std::io::Write;
+        let temporary = self.dir.join(format!(
+            "{PARTIAL_PREFIX}{}{PARTIAL_SUFFIX}",
+            sealdrop_format::id::random_hex(16)
+        ));
+        let mut file = sealdrop_format::fsutil::create_new_private_file(&temporary)?;
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| {
+                file.set_times(fs::FileTimes::new().set_accessed(times).set_modified(times))
+            })
+            .and_then(|()| file.sync_all())
+            .and_then(|()| fs::rename(&temporary, self.path(name)));
+        if written.is_err() {
+            let _ = fs::remove_file(&temporary);
+        }
+        written?;
+        sync_dir(&self.dir)?;
+        File::open(&self.dir)?
+            .set_times(fs::FileTimes::new().set_accessed(times).set_modified(times))
+    }
+
     fn dates_by_birth_time(&self) -> bool {
         true
     }
@@ -424,6 +461,14 @@ impl Backend for BucketBackend {
 
     fn retouch(&self, _files: &[(String, SystemTime)], _folder: SystemTime) -> io::Result<usize> {
         Ok(0)
+    }
+
+    fn replace_small(&self, name: &str, bytes: &[u8], _times: SystemTime) -> io::Result<()> {
+        self.bucket.put_bytes(name, bytes.to_vec())
+    }
+
+    fn now(&self) -> io::Result<SystemTime> {
+        self.bucket.clock()
     }
 
     /// Nothing to list: an object store keeps its own times.

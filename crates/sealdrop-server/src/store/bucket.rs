@@ -586,7 +586,27 @@ impl Bucket {
         }
     }
 
+    /// The store's own time: the `Date` of its answer to a small signed
+    /// listing (one incomplete upload at most). Expiry counts ages against
+    /// it, because objects are dated by this clock, not a front's.
+    pub fn clock(&self) -> io::Result<SystemTime> {
+        let url = format!(
+            "{}?uploads=&max-uploads=1&prefix={}",
+            self.shared.bucket_url,
+            percent_encoding::utf8_percent_encode(&self.key(""), QUERY_VALUE)
+        );
+        let (_, date) = self
+            .signed_get_dated(&url)
+            .map_err(|e| self.unavailable(e))?;
+        date.ok_or_else(|| self.unavailable("the object store's answer has no valid Date header"))
+    }
+
     fn signed_get(&self, url: &str) -> Result<Vec<u8>, String> {
+        self.signed_get_dated(url).map(|(body, _)| body)
+    }
+
+    /// A signed GET: the body, and the answer's `Date` if it has a valid one.
+    fn signed_get_dated(&self, url: &str) -> Result<(Vec<u8>, Option<SystemTime>), String> {
         let shared = &self.shared;
         self.wait(async {
             let credential = shared
@@ -607,6 +627,11 @@ impl Bucket {
                 .await
                 .map_err(|e| e.to_string())?;
             let status = response.status();
+            let date = response
+                .headers()
+                .get(axum::http::header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| httpdate::parse_http_date(v).ok());
             let body = response
                 .into_body()
                 .bytes()
@@ -618,7 +643,7 @@ impl Bucket {
                     String::from_utf8_lossy(&body[..body.len().min(300)])
                 ));
             }
-            Ok(body.to_vec())
+            Ok((body.to_vec(), date))
         })
     }
 }

@@ -128,6 +128,11 @@ pub struct Store {
     usage: Arc<Usage>,
     flusher: Flusher,
     pool: FilePool,
+    /// The last pass's time: what the folder's access and modification
+    /// times are set back to after an upload takes a pool file and after it
+    /// is committed, so that only its change time (which no program can
+    /// set) says an arrival happened since the pass.
+    last_pass: std::sync::Mutex<SystemTime>,
     /// Whether each pass renews the pool (`count_ages_from_birth`).
     renew_pool: AtomicBool,
     /// Where sealed files are kept once durable: this folder, or an object
@@ -209,6 +214,11 @@ impl Store {
             flusher: Flusher::start().map_err(io_err)?,
             pool: FilePool::open(dir, POOL_SIZE).map_err(io_err)?,
             renew_pool: AtomicBool::new(false),
+            last_pass: std::sync::Mutex::new(
+                fs::metadata(dir)
+                    .and_then(|m| m.modified())
+                    .map_err(io_err)?,
+            ),
             backend: backend.unwrap_or_else(|| Box::new(Folder::new(dir))),
             _lock: lock,
         };
@@ -377,6 +387,7 @@ impl Store {
         ));
         self.pool.take(&path)?;
         let guard = PartialGuard { path: Some(path) };
+        self.restore_folder_times()?;
         // Readable too: with an object store, the commit reads it back.
         let file = fs::OpenOptions::new()
             .read(true)
@@ -410,7 +421,15 @@ impl Store {
         self.backend.commit(spooled, &id.file_name(), coarse_time)?;
         drop(guard);
         self.usage.add_stored(len);
+        self.restore_folder_times()?;
         Ok(id)
+    }
+
+    /// Sets the folder's access and modification times back to the last
+    /// pass's (after an arrival renamed files in it).
+    pub(crate) fn restore_folder_times(&self) -> io::Result<()> {
+        let t = *self.last_pass.lock().unwrap_or_else(|p| p.into_inner());
+        File::open(&self.dir)?.set_times(fs::FileTimes::new().set_accessed(t).set_modified(t))
     }
 
     /// SHA-256 of a sealed file's bytes (blocking: may read the whole file).
@@ -479,6 +498,7 @@ impl Store {
             }
         }
         File::open(&self.dir)?.set_times(times)?;
+        *self.last_pass.lock().unwrap_or_else(|p| p.into_inner()) = t;
         Ok(touched)
     }
 
@@ -486,7 +506,7 @@ impl Store {
     /// the file pool (see [`FilePool::renew`]), so that a sealed file's birth
     /// time dates its arrival to within one pass. Refuses a file system that
     /// records no birth time.
-    pub fn count_ages_from_birth(&self) -> io::Result<()> {
+    pub fn count_ages_from_birth(&self, interval: Duration) -> io::Result<()> {
         if !self.backend.dates_by_birth_time() {
             // The object store dates each object itself, exactly.
             return Ok(());
@@ -499,6 +519,7 @@ impl Store {
         let born = birth_time(&probe);
         fs::remove_file(&probe)?;
         born?;
+        self.pool.set_age_limit(interval);
         self.pool.renew()?;
         self.renew_pool.store(true, Ordering::Relaxed);
         Ok(())
@@ -510,10 +531,13 @@ impl Store {
     /// Returns the files and bytes deleted.
     pub fn expire(
         &self,
-        now: SystemTime,
+        clock: &crate::clock::Clock,
         older_than: Duration,
         interval: Duration,
     ) -> io::Result<(usize, u64)> {
+        // By the clock that dated the files: an object store's own, so that
+        // a front whose clock runs ahead deletes nothing early.
+        let now = clock.reading(self.backend.now()?);
         let (mut files, mut bytes) = (0, 0);
         for stored in self.backend.list(SEALED_SUFFIX)? {
             let Some(id) = SubmissionId::from_file_name(&stored.name) else {
@@ -637,18 +661,33 @@ mod tests {
     fn expiry_counts_from_birth_and_never_takes_a_file_early() {
         let d = private_dir();
         let store = Store::open(d.path(), 0, None).unwrap();
-        store.count_ages_from_birth().unwrap();
+        let hour = Duration::from_secs(3600);
+        store.count_ages_from_birth(hour).unwrap();
         let (mut f, guard) = store.create_partial().unwrap();
         f.write_all(b"sealed").unwrap();
         let id = store.commit(f, guard, SystemTime::now()).unwrap();
         let born = birth_time(&store.path_of(&id)).unwrap();
-        let hour = Duration::from_secs(3600);
         let day = 24 * hour;
+        let clock = crate::clock::Clock::default();
+        let at = |t: SystemTime| {
+            clock.set_ahead(t.duration_since(SystemTime::now()).unwrap_or_default());
+            &clock
+        };
         // Born now: it may have arrived up to an interval later, so it stays
         // until a day and an interval have passed since its birth.
-        assert_eq!(store.expire(born + day, day, hour).unwrap(), (0, 0));
+        assert_eq!(
+            store
+                .expire(at(born + day - Duration::from_secs(5)), day, hour)
+                .unwrap(),
+            (0, 0)
+        );
         assert!(store.path_of(&id).exists());
-        assert_eq!(store.expire(born + day + hour, day, hour).unwrap(), (1, 6));
+        assert_eq!(
+            store
+                .expire(at(born + day + hour + Duration::from_secs(5)), day, hour)
+                .unwrap(),
+            (1, 6)
+        );
         assert!(!store.path_of(&id).exists());
         assert_eq!(store.stored_bytes(), 0);
     }

@@ -18,6 +18,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
@@ -40,9 +41,15 @@ pub fn is_pool_exhausted(e: &io::Error) -> bool {
 /// A pool of empty files in one folder.
 pub(super) struct FilePool {
     dir: PathBuf,
-    names: Mutex<Vec<String>>,
+    /// Each waiting file with the time it was made (by this process's
+    /// clock; a file from before a restart counts as made at the start).
+    names: Mutex<Vec<(String, Instant)>>,
     target: usize,
     low_water: usize,
+    /// With `--expire-unpicked`: a file older than this (one touch interval)
+    /// is never taken, so that its birth time never dates an arrival more
+    /// than one interval early (a pass that failed or ran late).
+    age_limit: Mutex<Option<Duration>>,
 }
 
 impl FilePool {
@@ -57,7 +64,7 @@ impl FilePool {
                 continue;
             }
             if entry.metadata()?.len() == 0 {
-                names.push(name);
+                names.push((name, Instant::now()));
             } else {
                 fs::remove_file(entry.path())?;
             }
@@ -67,13 +74,19 @@ impl FilePool {
             names: Mutex::new(names),
             target: target.max(1),
             low_water: (target / 4).max(1),
+            age_limit: Mutex::new(None),
         };
         pool.refill()?;
         Ok(pool)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, Instant)>> {
         self.names.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// From now on, files older than `limit` are never taken.
+    pub(super) fn set_age_limit(&self, limit: Duration) {
+        *self.age_limit.lock().unwrap_or_else(|p| p.into_inner()) = Some(limit);
     }
 
     /// Creates files until the pool holds its target; returns how many.
@@ -83,7 +96,7 @@ impl FilePool {
         for _ in 0..missing {
             let name = format!("{POOL_PREFIX}{}", random_hex(16));
             drop(create_new_private_file(&self.dir.join(&name))?);
-            names.push(name);
+            names.push((name, Instant::now()));
         }
         if missing > 0 {
             sync_dir(&self.dir)?;
@@ -97,7 +110,7 @@ impl FilePool {
     /// make a fresh submission look old.
     pub(super) fn renew(&self) -> io::Result<()> {
         let mut names = self.lock();
-        for name in names.drain(..) {
+        for (name, _) in names.drain(..) {
             match fs::remove_file(self.dir.join(&name)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -124,9 +137,30 @@ impl FilePool {
                 io::Error::new(e.kind(), PoolExhausted(e))
             }
         };
+        let age_limit = *self.age_limit.lock().unwrap_or_else(|p| p.into_inner());
         for _ in 0..=self.target {
             let name = {
                 let mut names = self.lock();
+                // Files older than the limit go first, all of them, and the
+                // pool is refilled in one batch (as at the low-water mark).
+                if let Some(limit) = age_limit {
+                    let stale: Vec<String> = names
+                        .iter()
+                        .filter(|(_, made)| made.elapsed() > limit)
+                        .map(|(n, _)| n.clone())
+                        .collect();
+                    if !stale.is_empty() {
+                        names.retain(|(_, made)| made.elapsed() <= limit);
+                        for name in stale {
+                            match fs::remove_file(self.dir.join(&name)) {
+                                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                                    return Err(exhausted(e))
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
                 if names.len() <= self.low_water {
                     drop(names);
                     self.refill().map_err(exhausted)?;
@@ -136,7 +170,7 @@ impl FilePool {
                     return Err(exhausted(io::Error::other("no file left after a refill")));
                 }
                 let pick = rand::thread_rng().gen_range(0..names.len());
-                names.swap_remove(pick)
+                names.swap_remove(pick).0
             };
             match rename_no_replace(&self.dir.join(name), to) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -196,6 +230,32 @@ mod tests {
         let again = FilePool::open(d.path(), 16).unwrap();
         assert_eq!(again.len(), 16.max(before));
         assert!(!d.path().join(format!("{POOL_PREFIX}stale")).exists());
+    }
+
+    /// A file older than the age limit is never taken: the pool is renewed
+    /// in a batch first (what a failed or late pass would otherwise leave).
+    #[test]
+    fn files_older_than_their_age_limit_are_never_taken() {
+        let d = tempfile::tempdir().unwrap();
+        let pool = FilePool::open(d.path(), 8).unwrap();
+        let names = |d: &Path| -> HashSet<String> {
+            fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        let old = names(d.path());
+        pool.set_age_limit(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(300));
+        let after_the_limit = std::time::SystemTime::now() - Duration::from_millis(50);
+        let to = d.path().join("taken");
+        pool.take(&to).unwrap();
+        if let Ok(born) = super::super::birth_time(&to) {
+            assert!(born >= after_the_limit, "a fresh file");
+        }
+        // None of the old ones is left to be taken later.
+        assert!(names(d.path()).is_disjoint(&old));
+        assert_eq!(pool.len(), 7);
     }
 
     /// Pool files removed under the pool are passed over; a pool that

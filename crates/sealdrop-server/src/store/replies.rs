@@ -1,20 +1,29 @@
 //! The replies folder of the store (`STORE/replies/`): reply files that
-//! editors pushed through the pickup API, waiting for their source.
+//! editors pushed through the pickup API, waiting for their source
+//! (docs/FORMAT.md, section 7.4).
 //!
-//! The folder keeps no index and no owner: a file is named after a hash of
-//! its own bytes (so pushing it twice stores it once), and whose it is can
-//! only be found by trying a codename's keys on every file. Its times say
-//! only the day it arrived (`granularity`), and it is removed after the
-//! retention, plus a jitter that is never written down.
+//! The folder keeps no owner: a file is named after a hash of its own bytes
+//! (so pushing it twice stores it once), and whose it is can only be found
+//! with the codename: a version-2 file's tag verifies under the key the
+//! codename derives (one HMAC), a version-1 file opens with its keys. What a
+//! login needs is kept in memory (the index: every file's name and
+//! preamble, and with an object store the whole file), so that a login
+//! reads nothing in the store's listing and makes no request to an object
+//! store. A delete only hides files and records tombstones (in memory and
+//! in `--runtime-dir`); the next maintenance pass removes them, with the
+//! expired ones, and writes the tombstones into the folder, so that nothing
+//! under the store dates a login or a delete.
 //!
 //! With an object store the replies are objects under `PREFIX/replies/`,
-//! so that a source finds a reply whichever front she reaches; the store
-//! then keeps each one's exact arrival time (SECURITY.md).
+//! so that a source finds a reply whichever front she reaches (after that
+//! front's next pass, for a reply pushed through another); the store then
+//! keeps each one's exact arrival time (SECURITY.md).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use rand::RngCore;
@@ -23,16 +32,28 @@ use zeroize::Zeroizing;
 
 use super::backend::{Backend, Spooled};
 use super::{PartialGuard, Store, Usage, PARTIAL_PREFIX, PARTIAL_SUFFIX};
+use crate::clock::{day_of, Clock};
 use sealdrop_format::id::random_hex;
-use sealdrop_format::reply::file::{self, Reply, HEADER_PROBE, REPLY_FILE_LEN};
+use sealdrop_format::keys::RecipientKind;
+use sealdrop_format::reply::file::{self, Preamble, Reply, HEADER_PROBE, REPLY_FILE_LEN};
+use sealdrop_format::reply::keys::ReplyIdentities;
+use sealdrop_format::reply::Codename;
 
 /// The folder's name inside the store.
 pub const REPLIES_DIR: &str = "replies";
 /// The ending of a stored reply file (not `.age`: in the store, only
 /// submissions end in `.age`).
 pub const REPLY_SUFFIX: &str = ".reply";
+/// The tombstones' file (an object with an object store) in the folder.
+pub const TOMBSTONES: &str = "tombstones";
+/// The tombstones' file in `--runtime-dir`.
+const RUNTIME_TOMBSTONES: &str = "reply-tombstones";
+/// The most replies a page shows; every login opens exactly this many files.
+pub const PAGE_REPLIES: usize = 4;
 /// The coarsest time a reply file keeps: the day it arrived.
 const MAX_GRANULARITY: Duration = Duration::from_secs(86_400);
+/// The longest tombstones file read (a line is 36 bytes at most).
+const MAX_TOMBSTONES_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What became of a pushed reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +61,9 @@ pub enum Put {
     Stored(String),
     /// The same file was pushed before; nothing changed.
     AlreadyThere(String),
+    /// Refused for good, for the reason given: its source deleted it, or it
+    /// is older than the retention.
+    Gone(&'static str),
 }
 
 /// A reply that opened with a codename's keys.
@@ -47,6 +71,26 @@ pub struct Found {
     /// Its name in the folder (or bucket).
     pub name: String,
     pub reply: Reply,
+}
+
+/// What a login knows of one stored file.
+struct Entry {
+    /// `None` for a version-1 file (no preamble: found by key agreement).
+    preamble: Option<Preamble>,
+    /// The day it keeps (its coarse arrival), to order version-1 files.
+    day: u32,
+    /// The whole file, with an object store (so that a login asks it nothing).
+    bytes: Option<Arc<Zeroizing<Vec<u8>>>>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Every stored file by name, tombstoned ones included until the pass
+    /// removes them.
+    entries: BTreeMap<String, Entry>,
+    /// Replies their source deleted: name → the last day a push of the
+    /// same file is refused for it (after that, it would be too old anyway).
+    tombstones: BTreeMap<String, u32>,
 }
 
 pub struct ReplyFolder {
@@ -60,15 +104,66 @@ pub struct ReplyFolder {
     backend: Box<dyn Backend>,
     /// Replies count under `--store-quota` with the sealed files.
     usage: Arc<Usage>,
+    state: RwLock<State>,
+    /// `RUNTIME_DIR/reply-tombstones`: tombstones not yet written by a pass
+    /// survive a restart of the service (not a reboot: it is RAM).
+    runtime_file: Option<PathBuf>,
+    /// The last pass's time, which the folder's times are set back to after
+    /// a push.
+    last_pass: Mutex<SystemTime>,
+    /// Files sealed at start to a key nobody has, opened when fewer than
+    /// [`PAGE_REPLIES`] files match, so that every login does the same work.
+    decoys: Vec<Vec<u8>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Tombstones as written: one line `<name> <last day>` each, sorted by name.
+fn tombstones_text(tombstones: &BTreeMap<String, u32>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(tombstones.len() * 40);
+    for (name, day) in tombstones {
+        let _ = writeln!(out, "{name} {day}");
+    }
+    out
+}
+
+/// Reads tombstones as written; lines that are not one are skipped.
+fn parse_tombstones(bytes: &[u8], into: &mut BTreeMap<String, u32>) {
+    for line in String::from_utf8_lossy(bytes).lines() {
+        let mut words = line.split(' ');
+        let (Some(name), Some(day), None) = (words.next(), words.next(), words.next()) else {
+            continue;
+        };
+        let valid_name = name.len() == 32 + REPLY_SUFFIX.len()
+            && name.ends_with(REPLY_SUFFIX)
+            && name[..32].bytes().all(|b| b.is_ascii_hexdigit());
+        if let (true, Ok(day)) = (valid_name, day.parse::<u32>()) {
+            let kept = into.entry(name.to_owned()).or_insert(day);
+            *kept = (*kept).max(day);
+        }
+    }
 }
 
 impl ReplyFolder {
-    /// The replies folder of `store` (created, mode 0700, if missing).
-    pub fn open(store: &Store, retention: Duration) -> io::Result<ReplyFolder> {
+    /// The replies folder of `store` (created, mode 0700, if missing), its
+    /// index read, and the tombstones of the folder and of `runtime_dir`.
+    pub fn open(
+        store: &Store,
+        retention: Duration,
+        kind: RecipientKind,
+        runtime_dir: Option<&Path>,
+    ) -> io::Result<ReplyFolder> {
         let dir = store.dir().join(REPLIES_DIR);
         let backend = store.backend().child(REPLIES_DIR)?;
         let mut jitter_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(&mut jitter_key[..]);
+        let nobody = sealdrop_format::reply::keys::manifest_block(&Codename::generate(), kind);
+        let decoys = (0..PAGE_REPLIES)
+            .map(|_| file::seal(&nobody, None, time::OffsetDateTime::now_utc(), "-"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io::Error::other)?;
         let folder = ReplyFolder {
             dir,
             retention,
@@ -76,9 +171,109 @@ impl ReplyFolder {
             jitter_key,
             backend,
             usage: store.usage().clone(),
+            state: RwLock::default(),
+            runtime_file: runtime_dir.map(|d| d.join(RUNTIME_TOMBSTONES)),
+            last_pass: Mutex::new(
+                fs::metadata(store.dir().join(REPLIES_DIR))
+                    .and_then(|m| m.modified())
+                    .unwrap_or_else(|_| SystemTime::now()),
+            ),
+            decoys,
         };
+        folder.read_tombstones()?;
+        folder.refresh()?;
         folder.usage.add_stored(folder.bytes()?);
         Ok(folder)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds the tombstones of the folder (written by any front's pass) and
+    /// of the runtime folder (this front's, not yet written) to memory.
+    fn read_tombstones(&self) -> io::Result<()> {
+        let mut found = BTreeMap::new();
+        match self.backend.read_small(TOMBSTONES, MAX_TOMBSTONES_BYTES) {
+            Ok(bytes) => parse_tombstones(&bytes, &mut found),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(path) = &self.runtime_file {
+            match fs::read(path) {
+                Ok(bytes) => parse_tombstones(&bytes, &mut found),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut state = self.write();
+        for (name, day) in found {
+            let kept = state.tombstones.entry(name).or_insert(day);
+            *kept = (*kept).max(day);
+        }
+        Ok(())
+    }
+
+    /// Writes this front's tombstones to the runtime folder (RAM), whole.
+    fn write_runtime_tombstones(&self, text: &[u8]) -> io::Result<()> {
+        let Some(path) = &self.runtime_file else {
+            return Ok(());
+        };
+        let temporary = path.with_extension(format!("new-{}", random_hex(8)));
+        let written = sealdrop_format::fsutil::create_new_private_file(&temporary)
+            .and_then(|mut f| f.write_all(text))
+            .and_then(|()| fs::rename(&temporary, path));
+        if written.is_err() {
+            let _ = fs::remove_file(&temporary);
+        }
+        written
+    }
+
+    /// Brings the index up to the listing: reads the files it does not know
+    /// (stored through another front, or before a restart), forgets those
+    /// that are gone.
+    fn refresh(&self) -> io::Result<()> {
+        let listed = self.backend.list(REPLY_SUFFIX)?;
+        let known: Vec<String> = {
+            let state = self.read();
+            listed
+                .iter()
+                .filter(|s| !state.entries.contains_key(&s.name))
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        let mut added = Vec::new();
+        for name in known {
+            let kept = listed
+                .iter()
+                .find(|s| s.name == name)
+                .and_then(|s| s.kept)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let bytes = match self.backend.read_small(&name, REPLY_FILE_LEN as u64) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            added.push((name, self.entry(bytes, day_of(kept))));
+        }
+        let mut state = self.write();
+        state
+            .entries
+            .retain(|name, _| listed.iter().any(|s| s.name == *name));
+        state.entries.extend(added);
+        Ok(())
+    }
+
+    fn entry(&self, bytes: Zeroizing<Vec<u8>>, day: u32) -> Entry {
+        Entry {
+            preamble: Preamble::read(&bytes),
+            day,
+            bytes: self.backend.is_shared().then(|| Arc::new(bytes)),
+        }
     }
 
     /// Bytes the stored replies take (what the quota counts).
@@ -90,30 +285,43 @@ impl ReplyFolder {
         &self.dir
     }
 
-    /// The stored replies, by name, with the time each keeps.
-    fn files(&self) -> io::Result<Vec<(String, Option<SystemTime>)>> {
-        Ok(self
-            .backend
-            .list(REPLY_SUFFIX)?
-            .into_iter()
-            .map(|s| (s.name, s.kept))
-            .collect())
-    }
-
-    /// How many replies are stored.
+    /// How many replies are stored (deleted ones until the pass removes them).
     pub fn count(&self) -> io::Result<usize> {
-        Ok(self.files()?.len())
+        Ok(self.backend.list(REPLY_SUFFIX)?.len())
     }
 
-    /// Stores a pushed reply durably (blocking). The caller has checked its
-    /// shape (`reply::file::check_shape`).
-    pub fn put(&self, store: &Store, bytes: &[u8]) -> io::Result<Put> {
+    /// The last day a reply sealed on `sealed_day` may be pushed.
+    fn last_day(&self, sealed_day: u32) -> u32 {
+        let days = u32::try_from(self.retention.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX);
+        sealed_day.saturating_add(days).saturating_add(1)
+    }
+
+    /// Stores a pushed reply durably (blocking), unless its source deleted
+    /// it or it is too old. The caller has checked its shape
+    /// (`reply::file::check_shape`), which gave `preamble`.
+    pub fn put(
+        &self,
+        store: &Store,
+        bytes: &[u8],
+        preamble: &Preamble,
+        now: SystemTime,
+    ) -> io::Result<Put> {
+        if self.last_day(preamble.sealed_day) < day_of(now) {
+            return Ok(Put::Gone(
+                "this reply is older than the server's --reply-retention: it would be deleted at once; write it again",
+            ));
+        }
         let digest = Sha256::digest(bytes);
         let name = format!(
             "{}{REPLY_SUFFIX}",
             sealdrop_format::hex::encode(&digest[..16])
         );
-        if self.backend.exists(&name)? {
+        if self.read().tombstones.contains_key(&name) {
+            return Ok(Put::Gone(
+                "its source deleted this reply; it is not stored again",
+            ));
+        }
+        if self.read().entries.contains_key(&name) || self.backend.exists(&name)? {
             return Ok(Put::AlreadyThere(name));
         }
         // A pool file, so that in a folder the reply's birth time is that
@@ -131,19 +339,25 @@ impl ReplyFolder {
             .write(true)
             .open(&partial)?;
         out.write_all(bytes)?;
-        let arrived =
-            sealdrop_format::seal::coarse_time(SystemTime::now(), self.granularity.as_secs());
+        let arrived = SystemTime::from(sealdrop_format::seal::coarse_time(
+            now,
+            self.granularity.as_secs(),
+        ));
         let spooled = Spooled {
             spool: store.dir(),
             guard: &mut guard,
             file: out,
         };
-        match self
-            .backend
-            .commit(spooled, &name, SystemTime::from(arrived))
-        {
+        match self.backend.commit(spooled, &name, arrived) {
             Ok(_) => {
                 self.usage.add_stored(REPLY_FILE_LEN as u64);
+                let entry = self.entry(Zeroizing::new(bytes.to_vec()), day_of(arrived));
+                self.write().entries.insert(name.clone(), entry);
+                // The folder's access and modification times go back to the
+                // pass's: only its change time (which no program can set)
+                // says a push happened since.
+                self.backend.retouch(&[], *lock(&self.last_pass))?;
+                store.restore_folder_times()?;
                 Ok(Put::Stored(name))
             }
             // A concurrent push of the same file won: the guard removes ours.
@@ -152,50 +366,107 @@ impl ReplyFolder {
         }
     }
 
-    /// Every reply that opens with `identities`, trying them on every file
-    /// (blocking). The work is the same whoever asks: one key agreement per
-    /// file on its header; only the files that open are read further.
-    pub fn find<'a>(
+    /// The files a codename's keys can open, newest first by the day sealed
+    /// (ties by name), deleted ones left out (blocking). Version-2 files
+    /// cost one HMAC each; version-1 files one key agreement each, until
+    /// they expire.
+    pub fn matching(
         &self,
-        identities: impl Iterator<Item = &'a dyn age::Identity> + Clone,
+        tag_key: &[u8; 32],
+        identities: &ReplyIdentities,
+    ) -> io::Result<Vec<String>> {
+        let mut matched: Vec<(u32, String)> = Vec::new();
+        let mut version_one = Vec::new();
+        {
+            let state = self.read();
+            for (name, entry) in &state.entries {
+                if state.tombstones.contains_key(name) {
+                    continue;
+                }
+                match &entry.preamble {
+                    Some(preamble) => {
+                        if preamble.tagged_with(tag_key) {
+                            matched.push((preamble.sealed_day, name.clone()));
+                        }
+                    }
+                    None => version_one.push((entry.day, name.clone(), entry.bytes.clone())),
+                }
+            }
+        }
+        for (day, name, bytes) in version_one {
+            let head = match bytes {
+                Some(bytes) => Zeroizing::new(bytes[..bytes.len().min(HEADER_PROBE)].to_vec()),
+                None => match self.backend.read_small(&name, HEADER_PROBE as u64) {
+                    Ok(head) => head,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            if file::is_for(&head, identities.iter()) {
+                matched.push((day, name));
+            }
+        }
+        matched.sort_by(|a, b| b.cmp(a));
+        Ok(matched.into_iter().map(|(_, name)| name).collect())
+    }
+
+    /// Opens the first [`PAGE_REPLIES`] of `names` (from [`Self::matching`]),
+    /// and decoys for the rest, so that every login opens as many files
+    /// (blocking). Files gone meanwhile are left out.
+    pub fn open_page(
+        &self,
+        names: &[String],
+        identities: &ReplyIdentities,
     ) -> io::Result<Vec<Found>> {
         let mut found = Vec::new();
-        for (name, _) in self.files()? {
-            // Every file is read whole whoever asks: the same work for
-            // everyone (and one request each from an object store).
-            let whole = match self.backend.read_small(&name, REPLY_FILE_LEN as u64) {
-                Ok(bytes) => bytes,
-                // Removed meanwhile (expired, or deleted by its source).
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
+        let page = &names[..names.len().min(PAGE_REPLIES)];
+        for name in page {
+            let cached = self.read().entries.get(name).and_then(|e| e.bytes.clone());
+            let bytes = match cached {
+                Some(bytes) => bytes,
+                None => match self.backend.read_small(name, REPLY_FILE_LEN as u64) {
+                    Ok(bytes) => Arc::new(bytes),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                },
             };
-            if !file::is_for(&whole[..whole.len().min(HEADER_PROBE)], identities.clone()) {
-                continue;
+            if let Ok(Some(reply)) = file::open(&bytes, identities.iter()) {
+                found.push(Found {
+                    name: name.clone(),
+                    reply,
+                });
             }
-            if let Ok(Some(reply)) = file::open(&whole, identities.clone()) {
-                found.push(Found { name, reply });
-            }
+        }
+        for decoy in &self.decoys[..PAGE_REPLIES - page.len()] {
+            let _ = file::open(decoy, identities.iter());
         }
         Ok(found)
     }
 
-    /// Removes replies for good (unlink, then sync the folder).
-    pub fn remove(&self, names: &[String]) -> io::Result<usize> {
-        let mut removed = 0;
-        for name in names {
-            match self.backend.remove(name) {
-                Ok(_) => removed += 1,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    self.usage
-                        .remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
-                    return Err(e);
+    /// A source deleted these replies: hidden from now on, tombstoned in
+    /// memory and in the runtime folder; the files go at the next pass.
+    /// Nothing under the store changes.
+    pub fn delete(&self, names: &[String], now: SystemTime) -> io::Result<usize> {
+        let text = {
+            let mut state = self.write();
+            let mut deleted = 0;
+            for name in names {
+                let Some(entry) = state.entries.get(name) else {
+                    continue;
+                };
+                let sealed_day = entry.preamble.map_or(day_of(now), |p| p.sealed_day);
+                let last = self.last_day(sealed_day);
+                if state.tombstones.insert(name.clone(), last).is_none() {
+                    deleted += 1;
                 }
             }
-        }
-        self.usage
-            .remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
-        Ok(removed)
+            if deleted == 0 {
+                return Ok(0);
+            }
+            (tombstones_text(&state.tombstones), deleted)
+        };
+        self.write_runtime_tombstones(&text.0)?;
+        Ok(text.1)
     }
 
     /// When a file stored with times `kept` goes: after the retention, counted
@@ -210,38 +481,85 @@ impl ReplyFolder {
         kept + self.granularity + self.retention + Duration::from_secs(jitter)
     }
 
-    /// The maintenance pass (blocking): removes the replies past their
-    /// expiry, and re-sets the others' times to the coarse arrival they
-    /// keep, so that their change times become this pass's; the folder's
-    /// times become `pass`. Returns how many were removed.
-    pub fn maintain(&self, now: SystemTime, pass: SystemTime) -> io::Result<usize> {
+    /// The maintenance pass (blocking): takes in the tombstones other fronts
+    /// wrote, removes the replies deleted by their sources and those past
+    /// their expiry (counted against the store's clock), writes the live
+    /// tombstones whole, brings the index up to date, and re-sets the kept
+    /// files' times to the coarse arrival they keep, so that their change
+    /// times become this pass's; the folder's times become `pass`. Returns
+    /// how many expired (not counting deletions).
+    pub fn maintain(&self, clock: &Clock, pass: SystemTime) -> io::Result<usize> {
+        self.read_tombstones()?;
+        let now = clock.reading(self.backend.now()?);
         let mut expired = Vec::new();
+        let mut deleted = Vec::new();
         let mut kept_times = Vec::new();
-        for (name, kept) in self.files()? {
-            let Some(kept) = kept else {
-                continue;
-            };
-            if now >= self.expiry(&name, kept) {
-                expired.push(name);
-            } else {
-                kept_times.push((name, kept));
+        {
+            let state = self.read();
+            for stored in self.backend.list(REPLY_SUFFIX)? {
+                let Some(kept) = stored.kept else {
+                    continue;
+                };
+                if state.tombstones.contains_key(&stored.name) {
+                    deleted.push(stored.name);
+                } else if now >= self.expiry(&stored.name, kept) {
+                    expired.push(stored.name);
+                } else {
+                    kept_times.push((stored.name, kept));
+                }
             }
         }
-        let removed = if expired.is_empty() {
-            0
-        } else {
-            self.remove(&expired)?
+        self.remove(&deleted)?;
+        let removed = self.remove(&expired)?;
+        let text = {
+            let mut state = self.write();
+            let today = day_of(now);
+            state.tombstones.retain(|_, last| *last >= today);
+            tombstones_text(&state.tombstones)
         };
+        if text.is_empty() {
+            // No file at all while nothing is tombstoned.
+            match self.backend.remove(TOMBSTONES) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        } else {
+            self.backend.replace_small(TOMBSTONES, &text, pass)?;
+        }
+        self.write_runtime_tombstones(&text)?;
+        self.refresh()?;
         self.backend.retouch(&kept_times, pass)?;
+        *lock(&self.last_pass) = pass;
         Ok(removed)
+    }
+
+    /// Removes replies for good (unlink, then sync the folder).
+    fn remove(&self, names: &[String]) -> io::Result<usize> {
+        let mut removed = 0;
+        let result = names
+            .iter()
+            .try_for_each(|name| match self.backend.remove(name) {
+                Ok(_) => {
+                    removed += 1;
+                    Ok(())
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            });
+        self.usage
+            .remove_stored(removed as u64 * REPLY_FILE_LEN as u64);
+        let mut state = self.write();
+        for name in names {
+            state.entries.remove(name);
+        }
+        result.map(|()| removed)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealdrop_format::keys::RecipientKind;
-    use sealdrop_format::reply::{keys, Codename};
+    use sealdrop_format::reply::keys;
     use std::os::unix::fs::PermissionsExt;
 
     fn store() -> (tempfile::TempDir, Store) {
@@ -253,30 +571,51 @@ mod tests {
 
     fn reply_for(codename: &Codename, text: &str) -> Vec<u8> {
         file::seal(
-            &keys::recipient(codename, RecipientKind::Classic),
-            keys::thread(codename),
+            &keys::manifest_block(codename, RecipientKind::Classic),
+            None,
             time::OffsetDateTime::now_utc(),
             text,
         )
         .unwrap()
     }
 
+    fn put(folder: &ReplyFolder, store: &Store, bytes: &[u8]) -> Put {
+        let preamble = file::check_shape(bytes).unwrap();
+        folder
+            .put(store, bytes, &preamble, SystemTime::now())
+            .unwrap()
+    }
+
+    fn texts(folder: &ReplyFolder, codename: &Codename) -> Vec<String> {
+        let ids = keys::ReplyIdentities::derive(codename);
+        let names = folder.matching(&keys::tag_key(codename), &ids).unwrap();
+        let mut texts: Vec<String> = folder
+            .open_page(&names, &ids)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.reply.text.to_string())
+            .collect();
+        texts.sort();
+        texts
+    }
+
+    const MONTH: Duration = Duration::from_secs(30 * 86_400);
+
     #[test]
-    fn replies_are_stored_once_found_by_their_keys_only_and_removed() {
+    fn replies_are_stored_once_found_by_their_codename_only_and_deleted_at_the_pass() {
         let (_d, store) = store();
-        let folder = ReplyFolder::open(&store, Duration::from_secs(30 * 86_400)).unwrap();
+        let folder = ReplyFolder::open(&store, MONTH, RecipientKind::Classic, None).unwrap();
         let (alice, bob) = (Codename::generate(), Codename::generate());
         let first = reply_for(&alice, "one");
-        let name = match folder.put(&store, &first).unwrap() {
-            Put::Stored(name) => name,
-            other => panic!("{other:?}"),
+        let Put::Stored(name) = put(&folder, &store, &first) else {
+            panic!("not stored")
         };
         assert_eq!(
-            folder.put(&store, &first).unwrap(),
+            put(&folder, &store, &first),
             Put::AlreadyThere(name.clone())
         );
-        folder.put(&store, &reply_for(&alice, "two")).unwrap();
-        folder.put(&store, &reply_for(&bob, "three")).unwrap();
+        put(&folder, &store, &reply_for(&alice, "two"));
+        put(&folder, &store, &reply_for(&bob, "three"));
         assert_eq!(folder.count().unwrap(), 3);
         // Not in the store's own listing, and no partial file left behind.
         assert!(store.sealed_files().unwrap().is_empty());
@@ -285,44 +624,74 @@ mod tests {
             .file_name()
             .to_string_lossy()
             .starts_with(PARTIAL_PREFIX)));
-        let mine = keys::ReplyIdentities::derive(&alice);
-        let found = folder.find(mine.iter()).unwrap();
-        let mut texts: Vec<&str> = found.iter().map(|f| f.reply.text.as_str()).collect();
-        texts.sort();
-        assert_eq!(texts, ["one", "two"]);
-        let stranger = keys::ReplyIdentities::derive(&Codename::generate());
-        assert!(folder.find(stranger.iter()).unwrap().is_empty());
-        let names: Vec<String> = found.into_iter().map(|f| f.name).collect();
-        assert_eq!(folder.remove(&names).unwrap(), 2);
+        assert_eq!(texts(&folder, &alice), ["one", "two"]);
+        assert!(texts(&folder, &Codename::generate()).is_empty());
+        // A delete hides at once and touches nothing in the folder.
+        let ids = keys::ReplyIdentities::derive(&alice);
+        let names = folder.matching(&keys::tag_key(&alice), &ids).unwrap();
+        assert_eq!(folder.delete(&names, SystemTime::now()).unwrap(), 2);
+        assert!(texts(&folder, &alice).is_empty());
+        assert_eq!(folder.count().unwrap(), 3, "the files stay until the pass");
+        assert!(matches!(put(&folder, &store, &first), Put::Gone(_)));
+        let clock = Clock::default();
+        assert_eq!(folder.maintain(&clock, SystemTime::now()).unwrap(), 0);
         assert_eq!(folder.count().unwrap(), 1);
+        assert_eq!(texts(&folder, &bob), ["three"]);
+        // The tombstones are in the folder now: a restart keeps them.
+        let tombstones = fs::read_to_string(folder.dir().join(TOMBSTONES)).unwrap();
+        assert_eq!(tombstones.lines().count(), 2);
+        assert!(!tombstones.contains(&keys::thread(&alice).to_string()));
+        drop(folder);
+        let again = ReplyFolder::open(&store, MONTH, RecipientKind::Classic, None).unwrap();
+        assert!(matches!(put(&again, &store, &first), Put::Gone(_)));
     }
 
     #[test]
     fn files_keep_only_a_coarse_time_and_expire_after_retention_and_jitter() {
         let (_d, store) = store();
-        let retention = Duration::from_secs(30 * 86_400);
-        let folder = ReplyFolder::open(&store, retention).unwrap();
-        folder
-            .put(&store, &reply_for(&Codename::generate(), "x"))
-            .unwrap();
-        let path = &folder.dir().join(&folder.files().unwrap()[0].0);
+        let folder = ReplyFolder::open(&store, MONTH, RecipientKind::Classic, None).unwrap();
+        put(&folder, &store, &reply_for(&Codename::generate(), "x"));
+        let listed = folder.backend.list(REPLY_SUFFIX).unwrap();
+        let path = &folder.dir().join(&listed[0].name);
         let kept = fs::metadata(path).unwrap().modified().unwrap();
         let secs = kept
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap()
             .as_secs();
         assert_eq!(secs % 86_400, 0, "the day it arrived, not the time");
+        let clock = Clock::default();
         let now = SystemTime::now();
-        assert_eq!(folder.maintain(now, now).unwrap(), 0);
+        assert_eq!(folder.maintain(&clock, now).unwrap(), 0);
         assert_eq!(
             fs::metadata(path).unwrap().modified().unwrap(),
             kept,
             "kept through a pass"
         );
-        let just_before = kept + Duration::from_secs(86_400) + retention - Duration::from_secs(1);
-        assert_eq!(folder.maintain(just_before, now).unwrap(), 0);
-        let after_jitter = kept + Duration::from_secs(86_400) + retention + retention / 8;
-        assert_eq!(folder.maintain(after_jitter, now).unwrap(), 1);
+        let ahead = |t: SystemTime| t.duration_since(SystemTime::now()).unwrap_or_default();
+        clock.set_ahead(ahead(
+            kept + Duration::from_secs(86_400) + MONTH - Duration::from_secs(60),
+        ));
+        assert_eq!(folder.maintain(&clock, now).unwrap(), 0);
+        clock.set_ahead(ahead(
+            kept + Duration::from_secs(86_400) + MONTH + MONTH / 8,
+        ));
+        assert_eq!(folder.maintain(&clock, now).unwrap(), 1);
         assert_eq!(folder.count().unwrap(), 0);
+    }
+
+    #[test]
+    fn tombstones_files_are_read_leniently() {
+        let mut into = BTreeMap::new();
+        let name = format!("{}{REPLY_SUFFIX}", "ab".repeat(16));
+        parse_tombstones(
+            format!("{name} 20000\n{name} 19000\njunk\n../x.reply 5\n{name} x\n").as_bytes(),
+            &mut into,
+        );
+        assert_eq!(into.len(), 1);
+        assert_eq!(into[&name], 20000);
+        assert_eq!(
+            tombstones_text(&into),
+            format!("{name} 20000\n").into_bytes()
+        );
     }
 }

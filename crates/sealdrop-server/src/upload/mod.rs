@@ -304,7 +304,7 @@ async fn ingest_stream(
         let _ = tx.send(Command::Reply(block)).await;
     }
     let check_token = |token: &str| match &app.replies {
-        Some(replies) => replies.manifest_block_for_token(token, kind),
+        Some(replies) => replies.follow_up_for_token(token, kind, app.clock.now()),
         None => Err(Problem::NotFound),
     };
     let token_check: Option<multipart::TokenCheck> = follow_up.then_some(&check_token);

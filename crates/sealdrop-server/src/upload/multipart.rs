@@ -71,9 +71,11 @@ const MAX_TOKEN_BYTES: usize = 512;
 /// The longest desk field read (names are at most 32 bytes).
 const MAX_DESK_BYTES: usize = 64;
 
-/// Reads a follow-up's token and returns the reply block it proves, or the
-/// problem to show (an expired page, say).
-pub(super) type TokenCheck<'a> = &'a (dyn Fn(&str) -> Result<ReplyBlock, Problem> + Send + Sync);
+/// Reads a follow-up's token and returns the reply block it proves and its
+/// thread's desk (by index) if a reply named one, or the problem to show
+/// (an expired page, say).
+pub(super) type TokenCheck<'a> =
+    &'a (dyn Fn(&str) -> Result<(ReplyBlock, Option<usize>), Problem> + Send + Sync);
 
 /// The multipart parser over the body chunks, with the framing cap that
 /// bounds multer's buffer. A follow-up form also has its token field.
@@ -140,16 +142,23 @@ async fn send(tx: &mpsc::Sender<Command>, command: Command) -> Result<(), FeedEr
 
 /// The token field that must open a follow-up form, checked; its reply
 /// block goes to the sealer before any content.
+/// Returns whether the token fixed the desk (its thread's), which a desk
+/// field then cannot change.
 async fn take_token(
     multipart: &mut multer::Multipart<'static>,
     framing: &Framing,
     check: TokenCheck<'_>,
     tx: &mpsc::Sender<Command>,
     typed: &mut Typed,
-) -> Result<(), FeedError> {
+) -> Result<bool, FeedError> {
     let token = read_token(multipart, framing).await?;
     typed.set_token(&token);
-    send(tx, Command::Reply(check(&token)?)).await
+    let (block, desk) = check(&token)?;
+    send(tx, Command::Reply(block)).await?;
+    if let Some(desk) = desk {
+        send(tx, Command::Desk(desk)).await?;
+    }
+    Ok(desk.is_some())
 }
 
 /// The token field that opens a follow-up form, as text.
@@ -323,8 +332,9 @@ pub(super) async fn feed(
     let mut fields = 0usize;
     let mut has_message = false;
     let mut desk_chosen = false;
+    let mut desk_of_thread = false;
     if let Some(check) = token_check {
-        take_token(&mut multipart, framing, check, tx, typed).await?;
+        desk_of_thread = take_token(&mut multipart, framing, check, tx, typed).await?;
         fields += 1;
     }
     while let Some(mut field) = multipart.next_field().await.map_err(multer_problem)? {
@@ -358,7 +368,11 @@ pub(super) async fn feed(
             }
             let (index, name) = read_desk(&mut field, framing, policy).await?;
             typed.set_desk(&name);
-            send(tx, Command::Desk(index)).await?;
+            // A follow-up in a thread with a desk goes there, whatever a
+            // stale or crafted form says.
+            if !desk_of_thread {
+                send(tx, Command::Desk(index)).await?;
+            }
             desk_chosen = true;
             continue;
         }

@@ -265,6 +265,11 @@ async fn seal_into(
             if let Some(block) = state.reply.take() {
                 sealing.writer.set_reply(block);
             }
+            // The desk in the manifest, so that a reply names it and the
+            // source's follow-ups go to the same desk.
+            if let Some(desk) = app.desks.named_at(sealing.desk) {
+                sealing.writer.set_desk(&desk.name);
+            }
             return finish_and_commit(app, sealing).await;
         }
     }

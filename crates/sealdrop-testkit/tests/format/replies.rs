@@ -60,13 +60,7 @@ fn reply_files_open_with_stock_and_typescript_age_given_only_the_derived_identit
     let kinds = [RecipientKind::Classic, RecipientKind::PostQuantum];
     for kind in kinds {
         let sealed = dir.path().join(format!("{kind:?}.age"));
-        let bytes = file::seal(
-            &keys::recipient(&codename, kind),
-            keys::thread(&codename),
-            sent(),
-            text,
-        )
-        .unwrap();
+        let bytes = file::seal(&keys::manifest_block(&codename, kind), None, sent(), text).unwrap();
         assert_eq!(bytes.len(), file::REPLY_FILE_LEN);
         fs::write(&sealed, &bytes).unwrap();
         let identity = dir.path().join(format!("{kind:?}-identity.txt"));

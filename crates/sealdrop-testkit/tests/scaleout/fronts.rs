@@ -525,8 +525,8 @@ fn a_reply_pushed_through_one_front_is_read_through_another() {
     let codename = Codename::parse(&typed).unwrap();
 
     let reply = file::seal(
-        &keys::recipient(&codename, RecipientKind::Classic),
-        keys::thread(&codename),
+        &keys::manifest_block(&codename, RecipientKind::Classic),
+        None,
         time::OffsetDateTime::now_utc(),
         "we read it: send the rest through any front",
     )

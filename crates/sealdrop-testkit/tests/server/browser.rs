@@ -311,26 +311,19 @@ fn a_phone_shows_the_message_box_on_its_first_screen() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Seals a reply to `codename` into the store's replies folder, as the
-/// newsroom's `push-replies` would.
+/// Seals a reply to `codename` and stores it as the newsroom's
+/// `push-replies` would.
 fn place_reply(server: &Server, codename: &sealdrop_format::reply::Codename, text: &str) {
     use sealdrop_format::keys::RecipientKind;
     use sealdrop_format::reply::{file, keys};
     let reply = file::seal(
-        &keys::recipient(codename, RecipientKind::Classic),
-        keys::thread(codename),
+        &keys::manifest_block(&codename, RecipientKind::Classic),
+        None,
         time::OffsetDateTime::now_utc(),
         text,
     )
     .unwrap();
-    let name: String = (0..32)
-        .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap())
-        .collect();
-    fs::write(
-        server.store.join("replies").join(format!("{name}.reply")),
-        reply,
-    )
-    .unwrap();
+    server.push_reply(&reply);
 }
 
 /// axe-core on every page a source can see, in all eight languages: the

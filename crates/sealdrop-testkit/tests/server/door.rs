@@ -334,8 +334,8 @@ fn replies_count_under_the_quota() {
     for i in 0..4 {
         let codename = Codename::generate();
         let reply = file::seal(
-            &keys::recipient(&codename, RecipientKind::Classic),
-            keys::thread(&codename),
+            &keys::manifest_block(&codename, RecipientKind::Classic),
+            None,
             time::OffsetDateTime::now_utc(),
             &format!("reply {i}"),
         )

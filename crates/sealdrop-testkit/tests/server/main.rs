@@ -16,6 +16,7 @@ mod hardware;
 mod hostile;
 mod http;
 mod load;
+mod meet;
 mod memory;
 mod notify;
 mod pickup;

@@ -86,6 +86,10 @@ fn spawn_as_nobody() -> Spawned {
             "1MiB",
             "--listen",
             "127.0.0.1:0",
+            // A reply a test puts in the folder by hand is indexed at the
+            // next pass, as one pushed through another front would be.
+            "--touch-interval",
+            "1s",
             "--recipients",
         ])
         .arg(&recipients)
@@ -300,8 +304,8 @@ fn nothing_of_a_codename_or_its_replies_remains_in_memory() {
 
     let reply_marker = marker("REPLYMARK");
     let reply = file::seal(
-        &keys::recipient(&codename, RecipientKind::Classic),
-        keys::thread(&codename),
+        &keys::manifest_block(&codename, RecipientKind::Classic),
+        None,
         time::OffsetDateTime::now_utc(),
         &format!("{reply_marker} please send page two"),
     )
@@ -312,6 +316,8 @@ fn nothing_of_a_codename_or_its_replies_remains_in_memory() {
         .join("0123456789abcdef0123456789abcdef.reply");
     fs::write(&stored, &reply).unwrap();
     chown(&stored, Some(65534), Some(65534)).unwrap();
+    // Indexed at the next pass (every second here).
+    std::thread::sleep(Duration::from_millis(2500));
     let form = format!(
         "codename={}",
         shown

@@ -70,7 +70,7 @@ pub(crate) async fn run(dir: PathBuf, listen: String) -> Result<(), String> {
         listen: vec![listen.parse()?],
         pickup_listen: vec![pickup_listen.parse()?],
         pickup_token_sha256: vec![sealdrop_server::config::PickupToken {
-            desk: None,
+            scope: sealdrop_server::config::TokenScope::All,
             hash: pickup_token(&token_file)?,
         }],
         ..ServeOptions::default()
