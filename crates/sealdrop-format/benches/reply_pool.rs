@@ -3,8 +3,13 @@
 //! codename, of the newsroom key KIND (`classic` or `pq`), named as the server
 //! names pushed replies. Prints the codename of the last one, so that a login
 //! can be timed with a codename that has one reply, and one that has none.
+//! `one` seals all COUNT to a single codename (a source with many replies
+//! waiting: bench/logins.py); `bare` writes each file without its version-2
+//! preamble, the age file alone, as a server from before reply files
+//! version 2 reads them (one key agreement per file at every login), for
+//! measuring such a server.
 //!
-//! `cargo bench --bench reply_pool -- DIR COUNT KIND`
+//! `cargo bench --bench reply_pool -- DIR COUNT KIND [one] [bare]`
 
 use std::path::PathBuf;
 
@@ -19,8 +24,16 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let [dir, count, kind] = &args[..] else {
-        eprintln!("usage: cargo bench --bench reply_pool -- DIR COUNT classic|pq");
+    let (one, bare) = (
+        args.iter().any(|a| a == "one"),
+        args.iter().any(|a| a == "bare"),
+    );
+    let args: Vec<&String> = args
+        .iter()
+        .filter(|a| *a != "one" && *a != "bare")
+        .collect();
+    let [dir, count, kind] = args[..] else {
+        eprintln!("usage: cargo bench --bench reply_pool -- DIR COUNT classic|pq [one] [bare]");
         std::process::exit(2);
     };
     let dir = PathBuf::from(dir);
@@ -33,11 +46,22 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("the replies folder can be made");
     let sent = time::OffsetDateTime::now_utc();
     let mut last = None;
+    let single = Codename::generate();
     for i in 0..count {
-        let codename = Codename::generate();
+        let codename = if one {
+            Codename::parse(std::str::from_utf8(single.ascii()).expect("ASCII digits"))
+                .expect("a codename parses")
+        } else {
+            Codename::generate()
+        };
         let text = format!("Reply {i} of the benchmark pool: thank you, we received it.");
         let sealed = file::seal(&keys::manifest_block(&codename, kind), None, sent, &text)
             .expect("a short reply seals");
+        let sealed = if bare {
+            sealed[file::PREAMBLE_LEN..].to_vec()
+        } else {
+            sealed
+        };
         let name = format!(
             "{}.reply",
             sealdrop_format::hex::encode(&Sha256::digest(&sealed)[..16])

@@ -657,6 +657,106 @@ mod tests {
         ));
     }
 
+    /// An object store as a front sees it whose clock runs behind the
+    /// front's: objects dated exactly by the store's clock (here: their
+    /// modification time), and the store's "now" (the `Date` it answers).
+    struct StoreBehind {
+        folder: backend::Folder,
+        store_now: SystemTime,
+    }
+
+    impl Backend for StoreBehind {
+        fn describe(&self) -> String {
+            self.folder.describe()
+        }
+        fn is_shared(&self) -> bool {
+            true
+        }
+        fn child(&self, name: &str) -> io::Result<Box<dyn Backend>> {
+            self.folder.child(name)
+        }
+        fn clean_up(&self, unfinished: &[String]) -> io::Result<usize> {
+            self.folder.clean_up(unfinished)
+        }
+        fn list(&self, suffix: &str) -> io::Result<Vec<backend::Stored>> {
+            self.folder.list(suffix)
+        }
+        fn commit(
+            &self,
+            spooled: Spooled,
+            name: &str,
+            times: SystemTime,
+        ) -> io::Result<Option<[u8; 32]>> {
+            self.folder.commit(spooled, name, times)
+        }
+        fn exists(&self, name: &str) -> io::Result<bool> {
+            self.folder.exists(name)
+        }
+        fn read_small(&self, name: &str, max: u64) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
+            self.folder.read_small(name, max)
+        }
+        fn sha256(&self, name: &str) -> io::Result<[u8; 32]> {
+            self.folder.sha256(name)
+        }
+        fn download(
+            &self,
+            name: &str,
+        ) -> futures_util::future::BoxFuture<'static, io::Result<Download>> {
+            self.folder.download(name)
+        }
+        fn remove(&self, name: &str) -> io::Result<u64> {
+            self.folder.remove(name)
+        }
+        fn latest_arrival(
+            &self,
+            stored: &backend::Stored,
+            _interval: Duration,
+        ) -> io::Result<SystemTime> {
+            stored.kept.ok_or_else(|| io::Error::other("no time"))
+        }
+        fn dates_by_birth_time(&self) -> bool {
+            false
+        }
+        fn retouch(&self, files: &[(String, SystemTime)], folder: SystemTime) -> io::Result<usize> {
+            self.folder.retouch(files, folder)
+        }
+        fn replace_small(&self, name: &str, bytes: &[u8], times: SystemTime) -> io::Result<()> {
+            self.folder.replace_small(name, bytes, times)
+        }
+        fn now(&self) -> io::Result<SystemTime> {
+            Ok(self.store_now)
+        }
+    }
+
+    /// A front whose clock runs two days ahead of the object store deletes
+    /// nothing early: ages are counted against the store's clock.
+    #[test]
+    fn expiry_counts_against_the_object_stores_clock() {
+        let d = private_dir();
+        let day = Duration::from_secs(86_400);
+        let store_now = SystemTime::now() - 2 * day;
+        let backend = StoreBehind {
+            folder: backend::Folder::new(d.path()),
+            store_now,
+        };
+        let store = Store::open_counted(d.path(), 0, None, Arc::default(), Some(Box::new(backend)))
+            .unwrap();
+        let (mut f, guard) = store.create_partial().unwrap();
+        f.write_all(b"sealed").unwrap();
+        // Created one day ago by the store's clock (three by the front's).
+        let id = store.commit(f, guard, store_now - day).unwrap();
+        let clock = crate::clock::Clock::default();
+        let hour = Duration::from_secs(3600);
+        assert_eq!(store.expire(&clock, 3 * day, hour).unwrap(), (0, 0));
+        assert!(
+            store.path_of(&id).exists(),
+            "one day old by the store's clock"
+        );
+        // Two more days by the store's clock: now three days old.
+        clock.set_ahead(2 * day);
+        assert_eq!(store.expire(&clock, 3 * day, hour).unwrap().0, 1);
+    }
+
     #[test]
     fn expiry_counts_from_birth_and_never_takes_a_file_early() {
         let d = private_dir();

@@ -290,10 +290,21 @@ impl ReplyFolder {
         Ok(self.backend.list(REPLY_SUFFIX)?.len())
     }
 
-    /// The last day a reply sealed on `sealed_day` may be pushed.
+    /// From when a reply sealed on `sealed_day` may have expired (its
+    /// arrival period, at the earliest that day, plus the retention): a
+    /// push of it from then on is refused, so that no expired reply is
+    /// stored again with a fresh retention.
+    fn too_old_from(&self, sealed_day: u32) -> SystemTime {
+        SystemTime::UNIX_EPOCH
+            + Duration::from_secs(u64::from(sealed_day) * 86_400)
+            + self.granularity
+            + self.retention
+    }
+
+    /// The last day a tombstone is needed: after it, a push of the file is
+    /// refused as too old anyway.
     fn last_day(&self, sealed_day: u32) -> u32 {
-        let days = u32::try_from(self.retention.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX);
-        sealed_day.saturating_add(days).saturating_add(1)
+        day_of(self.too_old_from(sealed_day))
     }
 
     /// Stores a pushed reply durably (blocking), unless its source deleted
@@ -306,22 +317,28 @@ impl ReplyFolder {
         preamble: &Preamble,
         now: SystemTime,
     ) -> io::Result<Put> {
-        if self.last_day(preamble.sealed_day) < day_of(now) {
-            return Ok(Put::Gone(
-                "this reply is older than the server's --reply-retention: it would be deleted at once; write it again",
-            ));
-        }
         let digest = Sha256::digest(bytes);
         let name = format!(
             "{}{REPLY_SUFFIX}",
             sealdrop_format::hex::encode(&digest[..16])
         );
-        if self.read().tombstones.contains_key(&name) {
+        {
+            let state = self.read();
+            if state.tombstones.contains_key(&name) {
+                return Ok(Put::Gone(
+                    "its source deleted this reply; it is not stored again",
+                ));
+            }
+            if state.entries.contains_key(&name) {
+                return Ok(Put::AlreadyThere(name));
+            }
+        }
+        if now >= self.too_old_from(preamble.sealed_day) {
             return Ok(Put::Gone(
-                "its source deleted this reply; it is not stored again",
+                "this reply is older than the server's --reply-retention (it may have expired): write it again",
             ));
         }
-        if self.read().entries.contains_key(&name) || self.backend.exists(&name)? {
+        if self.backend.exists(&name)? {
             return Ok(Put::AlreadyThere(name));
         }
         // A pool file, so that in a folder the reply's birth time is that
@@ -454,6 +471,7 @@ impl ReplyFolder {
                 let Some(entry) = state.entries.get(name) else {
                     continue;
                 };
+                // A version-1 file says nothing of its day: counted from now.
                 let sealed_day = entry.preamble.map_or(day_of(now), |p| p.sealed_day);
                 let last = self.last_day(sealed_day);
                 if state.tombstones.insert(name.clone(), last).is_none() {

@@ -317,7 +317,7 @@ fn place_reply(server: &Server, codename: &sealdrop_format::reply::Codename, tex
     use sealdrop_format::keys::RecipientKind;
     use sealdrop_format::reply::{file, keys};
     let reply = file::seal(
-        &keys::manifest_block(&codename, RecipientKind::Classic),
+        &keys::manifest_block(codename, RecipientKind::Classic),
         None,
         time::OffsetDateTime::now_utc(),
         text,

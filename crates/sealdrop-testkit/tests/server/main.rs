@@ -18,6 +18,7 @@ mod http;
 mod load;
 mod meet;
 mod memory;
+mod model;
 mod notify;
 mod pickup;
 mod refused;

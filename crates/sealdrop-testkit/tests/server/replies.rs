@@ -420,7 +420,7 @@ fn the_whole_loop_in_arabic_without_javascript_with_post_quantum_keys() {
 /// A reply sealed for `codename` without going through a submission.
 fn reply_file(codename: &Codename, text: &str, kind: RecipientKind) -> Vec<u8> {
     file::seal(
-        &keys::manifest_block(&codename, kind),
+        &keys::manifest_block(codename, kind),
         None,
         time::OffsetDateTime::now_utc(),
         text,
