@@ -159,7 +159,7 @@ pub struct ServeOptions {
     pub pickup_token_sha256: Vec<PickupToken>,
     /// A folder in RAM for what must outlive a restart of the service but never
     /// touch the store: the tombstones of replies deleted since the last pass
-    /// (systemd's RuntimeDirectory=) [default: $RUNTIME_DIRECTORY, else none: kept in memory only].
+    /// (systemd's RuntimeDirectory=) [default: $RUNTIME_DIRECTORY, else none]. Without it they are kept in memory only.
     #[arg(long, value_name = "DIR")]
     pub runtime_dir: Option<PathBuf>,
 }

@@ -88,8 +88,9 @@ struct State {
     /// Every stored file by name, tombstoned ones included until the pass
     /// removes them.
     entries: BTreeMap<String, Entry>,
-    /// Replies their source deleted: name → the last day a push of the
-    /// same file is refused for it (after that, it would be too old anyway).
+    /// Replies their source deleted, and replies that expired: name → the
+    /// last day a push of the same file is refused for it (after that, it
+    /// is refused as too old anyway).
     tombstones: BTreeMap<String, u32>,
 }
 
@@ -290,13 +291,14 @@ impl ReplyFolder {
         Ok(self.backend.list(REPLY_SUFFIX)?.len())
     }
 
-    /// From when a reply sealed on `sealed_day` may have expired (its
-    /// arrival period, at the earliest that day, plus the retention): a
-    /// push of it from then on is refused, so that no expired reply is
-    /// stored again with a fresh retention.
+    /// From when a push of a reply sealed on `sealed_day` is refused as too
+    /// old: the end of that day plus its arrival period and the retention.
+    /// By then it would have expired even had it been pushed the moment it
+    /// was sealed; one that expired earlier is refused by its tombstone,
+    /// which lives until then.
     fn too_old_from(&self, sealed_day: u32) -> SystemTime {
         SystemTime::UNIX_EPOCH
-            + Duration::from_secs(u64::from(sealed_day) * 86_400)
+            + Duration::from_secs((u64::from(sealed_day) + 1) * 86_400)
             + self.granularity
             + self.retention
     }
@@ -528,6 +530,19 @@ impl ReplyFolder {
             }
         }
         self.remove(&deleted)?;
+        // An expired reply is tombstoned too, until a push of it would be
+        // refused as too old anyway: it must not come back with a fresh
+        // retention. (A version-1 file cannot be pushed again at all.)
+        {
+            let mut state = self.write();
+            for name in &expired {
+                let sealed = state.entries.get(name).and_then(|e| e.preamble);
+                if let Some(preamble) = sealed {
+                    let last = self.last_day(preamble.sealed_day);
+                    state.tombstones.entry(name.clone()).or_insert(last);
+                }
+            }
+        }
         let removed = self.remove(&expired)?;
         let text = {
             let mut state = self.write();

@@ -37,7 +37,7 @@ fn assert_reply_plaintext(plaintext: &[u8], codename: &Codename, text: &str) {
     let newline = plaintext.iter().position(|&b| b == b'\n').unwrap();
     let header: serde_json::Value = serde_json::from_slice(&plaintext[..newline]).unwrap();
     assert_eq!(header["format"], "sealdrop-reply");
-    assert_eq!(header["version"], 1);
+    assert_eq!(header["version"], 2);
     assert_eq!(header["thread"], keys::thread(codename).to_string());
     assert_eq!(header["length"], text.len());
     assert_eq!(
@@ -62,7 +62,9 @@ fn reply_files_open_with_stock_and_typescript_age_given_only_the_derived_identit
         let sealed = dir.path().join(format!("{kind:?}.age"));
         let bytes = file::seal(&keys::manifest_block(&codename, kind), None, sent(), text).unwrap();
         assert_eq!(bytes.len(), file::REPLY_FILE_LEN);
-        fs::write(&sealed, &bytes).unwrap();
+        assert_tag_verifies_in_python(&bytes, &codename);
+        // After the clear preamble (docs/FORMAT.md, 7.3): a standard age file.
+        fs::write(&sealed, &bytes[file::PREAMBLE_LEN..]).unwrap();
         let identity = dir.path().join(format!("{kind:?}-identity.txt"));
         let secret = match kind {
             RecipientKind::Classic => keys::x25519_identity(&codename).to_string(),
@@ -87,6 +89,33 @@ fn reply_files_open_with_stock_and_typescript_age_given_only_the_derived_identit
         fs::write(&other, format!("{}\n", secret.expose_secret())).unwrap();
         assert!(!typescript_age(&other, &sealed).status.success());
     }
+}
+
+/// The preamble's tag, recomputed from docs/FORMAT.md alone with Python's
+/// hmac and hashlib (HKDF-SHA256 written out), from the codename's digits.
+fn assert_tag_verifies_in_python(file: &[u8], codename: &Codename) {
+    let script = r#"
+import hashlib, hmac, sys
+digits, path = sys.argv[1].encode(), sys.argv[2]
+data = open(path, "rb").read()
+prk = hmac.new(b"sealdrop-reply-v1", digits, hashlib.sha256).digest()
+tag_key = hmac.new(prk, b"sealdrop reply tag key" + b"\x01", hashlib.sha256).digest()
+assert len(data) == 20480 and data[:8] == b"sdreply2", "magic"
+mac = hmac.new(tag_key, data[:28] + hashlib.sha256(data[44:]).digest(), hashlib.sha256).digest()
+assert hmac.compare_digest(mac[:16], data[28:44]), "tag"
+print(int.from_bytes(data[8:12], "big"))
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reply.bin");
+    fs::write(&path, file).unwrap();
+    let out = run(Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(std::str::from_utf8(codename.ascii()).unwrap())
+        .arg(&path));
+    assert_success(&out, "the tag, checked in Python");
+    let day: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(day, sent().unix_timestamp().div_euclid(86_400), "the sealed day");
 }
 
 /// A sealed submission with (or without) a reply block, as the server makes it.
