@@ -91,6 +91,9 @@ impl App {
             )
         };
         let store = Arc::new(open(&config.store, None)?);
+        if config.recipients.is_some() && bucket.is_none() {
+            refuse_stranded_desks(&config.store)?;
+        }
         let desks = match &config.recipients {
             Some(recipients) => vec![Desk {
                 name: String::new(),
@@ -185,6 +188,39 @@ impl App {
             passes: std::sync::atomic::AtomicU64::new(0),
         }))
     }
+}
+
+/// Without desks, submissions that wait in a desk's folder (desks were
+/// turned off) would be listed by no token and expire unread: the server
+/// refuses to start and says what waits and how to get it.
+fn refuse_stranded_desks(store: &Path) -> Result<(), StartError> {
+    let Ok(desks) = std::fs::read_dir(store.join(DESKS_DIR)) else {
+        return Ok(());
+    };
+    let mut waiting = Vec::new();
+    for desk in desks.flatten() {
+        let count = std::fs::read_dir(desk.path())
+            .map(|files| {
+                files
+                    .flatten()
+                    .filter(|f| f.file_name().to_string_lossy().ends_with(".age"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if count > 0 {
+            waiting.push(format!("{count} in {}", desk.path().display()));
+        }
+    }
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    Err(ConfigError(format!(
+        "submissions wait in desks' folders ({}), and this server has no desks: no pickup token would \
+         list them. Start it with its desks (--desk, or [[desk]] in the config) and pick them up with \
+         an unscoped token, then turn desks off",
+        waiting.join(", ")
+    ))
+    .into())
 }
 
 /// Creates a folder of mode 0700 unless it exists (the store checks its mode).

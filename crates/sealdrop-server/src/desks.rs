@@ -23,6 +23,8 @@ pub(crate) const DESKS_DIR: &str = "desks";
 
 /// The longest desk name (it is a folder name and a form value).
 const MAX_NAME: usize = 32;
+/// The most desks (a form's radio group; a reply token names one in a byte).
+const MAX_DESKS: usize = 64;
 
 /// A desk as configured: `--desk NAME=RECIPIENTS_FILE`, or a `[[desk]]`
 /// table of the config file with its title in each page language.
@@ -58,6 +60,12 @@ impl FromStr for DeskSpec {
 /// Refuses names that could not be a folder and a form value, and the same
 /// name twice.
 pub(crate) fn check_specs(specs: &[DeskSpec]) -> Result<(), String> {
+    if specs.len() > MAX_DESKS {
+        return Err(format!(
+            "{} desks: at most {MAX_DESKS} (a form with more would not be read)",
+            specs.len()
+        ));
+    }
     for (i, spec) in specs.iter().enumerate() {
         let name = &spec.name;
         let valid = !name.is_empty()

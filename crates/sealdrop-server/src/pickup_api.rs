@@ -325,6 +325,7 @@ async fn push_reply(
         )
             .into_response(),
         Ok(Ok(Put::Gone(why))) => json_error(StatusCode::GONE, why),
+        Ok(Ok(Put::Refused(why))) => json_error(StatusCode::BAD_REQUEST, why),
         _ => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "could not store the reply",

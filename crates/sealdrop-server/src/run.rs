@@ -131,6 +131,12 @@ pub async fn run(config: ServeConfig, banner: Option<Banner>) -> Result<(), Star
         sealing_to.join(", "),
         serving.join(", ")
     );
+    if app.replies.is_some() {
+        tracing::info!(
+            "every answer to a login (POST /<lang>/replies) is {} bytes",
+            app.replies_answer_size
+        );
+    }
     if let (Some(banner), Some(first)) = (banner, serving.first()) {
         println!("{}", banner(first));
     }

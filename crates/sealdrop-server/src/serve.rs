@@ -51,30 +51,60 @@ async fn maintenance(app: Arc<App>) {
 /// replies expired. Tests run it directly to live through a pass.
 pub fn maintenance_pass(app: &App, pass: SystemTime) -> std::io::Result<usize> {
     let interval = app.policy.touch_interval;
-    for store in super::app::stores(&app.store, &app.desks) {
-        if let Some(older_than) = app.policy.expire_unpicked {
-            let (files, _bytes) = store.expire(&app.clock, older_than, interval)?;
-            for _ in 0..files {
-                app.stats.add(super::stats::Counter::Expired);
-            }
+    let stores = super::app::stores(&app.store, &app.desks);
+    // Each step runs whatever an earlier one met: the first error is
+    // returned (and logged) at the end. The pools first, so that no
+    // arrival ever takes a file older than the pass is late.
+    let mut first_error = None;
+    let mut note = |result: std::io::Result<()>| {
+        if let Err(e) = result {
+            first_error.get_or_insert(e);
         }
-        store.normalize_times(pass)?;
+    };
+    for store in &stores {
+        note(store.renew_pool());
+    }
+    for store in &stores {
+        if let Some(older_than) = app.policy.expire_unpicked {
+            note(
+                store
+                    .expire(&app.clock, older_than, interval)
+                    .map(|(files, _bytes)| {
+                        for _ in 0..files {
+                            app.stats.add(super::stats::Counter::Expired);
+                        }
+                    }),
+            );
+        }
+        note(store.normalize_times(pass).map(drop));
+    }
+    let mut expired = 0;
+    if let Some(replies) = &app.replies {
+        note(
+            replies
+                .folder
+                .maintain(&app.clock, pass)
+                .map(|n| expired = n),
+        );
     }
     if app.store.backend().is_shared() {
         // Other fronts store and pick up too: the quota counts the
         // bucket, not this front's own doings.
-        let mut total = 0;
-        for store in super::app::stores(&app.store, &app.desks) {
-            total += store.sealed_bytes()?;
-        }
-        if let Some(replies) = &app.replies {
-            total += replies.folder.bytes()?;
-        }
-        app.store.set_stored_bytes(total);
+        note((|| {
+            let mut total = 0;
+            for store in &stores {
+                total += store.sealed_bytes()?;
+            }
+            if let Some(replies) = &app.replies {
+                total += replies.folder.bytes()?;
+            }
+            app.store.set_stored_bytes(total);
+            Ok(())
+        })());
     }
-    match &app.replies {
-        Some(replies) => replies.folder.maintain(&app.clock, pass),
-        None => Ok(0),
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(expired),
     }
 }
 

@@ -123,8 +123,6 @@ impl Pool {
         self.run_on_turn(turn, job).await
     }
 
-    /// A place in the pool if one is free now (for work that is refused
-    /// rather than queued, such as logins).
     /// A turn, waiting for one behind at most `max_waiting` others: `None`
     /// at once when the queue is full (a short queue, so that a flood is
     /// refused cheaply while a real client waits only a few jobs' time).
@@ -148,6 +146,7 @@ impl Pool {
         self.permits.clone().acquire_owned().await.ok()
     }
 
+    /// A place in the pool if one is free now.
     pub fn try_turn(&self) -> Option<OwnedSemaphorePermit> {
         self.permits.clone().try_acquire_owned().ok()
     }

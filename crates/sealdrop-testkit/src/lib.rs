@@ -529,6 +529,14 @@ pub fn codename_needles(codename: &sealdrop_format::reply::Codename) -> Vec<(Str
         "the codename's last 16 digits".into(),
         codename.ascii()[16..].to_vec(),
     ));
+    // The key of her replies' tags finds them all: as bytes and as the hex
+    // the manifest carries (inside ciphertext only).
+    let tag_key = sealdrop_format::reply::keys::tag_key(codename);
+    needles.push(("the tag key".into(), tag_key[..].to_vec()));
+    needles.push((
+        "the tag key (hex)".into(),
+        sealdrop_format::hex::encode(&tag_key[..]).into_bytes(),
+    ));
     needles
 }
 

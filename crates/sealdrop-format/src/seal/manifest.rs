@@ -68,8 +68,10 @@ pub struct ReplyBlock {
 }
 
 impl Drop for ReplyBlock {
-    /// The tag key lets whoever holds it find the source's replies.
+    /// The tag key lets whoever holds it find the source's replies; the
+    /// thread ties her submissions together.
     fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.thread);
         if let Some(key) = &mut self.tag_key {
             zeroize::Zeroize::zeroize(key);
         }

@@ -43,6 +43,29 @@ pub struct Page {
     pub desk: Option<String>,
 }
 
+/// Cuts `text` at a character boundary so that, with a closing ellipsis,
+/// its escaped length is at most `budget`.
+fn cut_to_escaped(text: &mut String, budget: usize) {
+    const MORE: char = '…';
+    let room = budget.saturating_sub(MORE.len_utf8());
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in text.char_indices() {
+        let cost = match c {
+            '&' => 5,
+            '<' | '>' => 4,
+            c => c.len_utf8(),
+        };
+        if used + cost > room {
+            break;
+        }
+        used += cost;
+        end = at + c.len_utf8();
+    }
+    text.truncate(end);
+    text.push(MORE);
+}
+
 impl ReplyChannel {
     pub fn open(
         store: &Store,
@@ -71,12 +94,18 @@ impl ReplyChannel {
         // one: a single reply's escaped text fits it by the format's rule).
         let mut budget = MAX_ESCAPED_BYTES;
         let mut shown = Vec::new();
-        for found in opened {
+        for mut found in opened {
             let cost = file::escaped_len(&found.reply.text);
             if !shown.is_empty() && cost > budget {
                 break;
             }
-            budget = budget.saturating_sub(cost);
+            if cost > budget {
+                // Only a file `sealdrop-open reply` did not write (version
+                // 1, or made by hand) can be this long: cut, so that no page
+                // outgrows the one size every answer has.
+                cut_to_escaped(&mut found.reply.text, budget);
+            }
+            budget = budget.saturating_sub(file::escaped_len(&found.reply.text));
             shown.push(found);
         }
         let desk = shown.iter().find_map(|f| f.reply.desk.clone());
@@ -107,5 +136,25 @@ impl ReplyChannel {
     ) -> Result<(ReplyBlock, Option<usize>), Problem> {
         let proof = self.proof_of(token, now)?;
         Ok((keys::manifest_block(&proof.codename, kind), proof.desk))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_reply_is_cut_to_the_page_budget() {
+        for text in ["&".repeat(16_000), "x<".repeat(8_000), "ش".repeat(12_000)] {
+            let mut cut = text.clone();
+            cut_to_escaped(&mut cut, MAX_ESCAPED_BYTES);
+            assert!(file::escaped_len(&cut) <= MAX_ESCAPED_BYTES);
+            assert!(
+                file::escaped_len(&cut) > MAX_ESCAPED_BYTES - 8,
+                "cut no shorter than needed"
+            );
+            assert!(cut.ends_with('…'));
+            assert!(text.starts_with(cut.trim_end_matches('…')));
+        }
     }
 }

@@ -230,7 +230,8 @@ impl Backend for Folder {
 
     fn read_small(&self, name: &str, max: u64) -> io::Result<Zeroizing<Vec<u8>>> {
         let mut file = open_unseen(&self.path(name))?;
-        let mut bytes = Zeroizing::new(vec![0u8; max as usize]);
+        let len = file.metadata()?.len().min(max);
+        let mut bytes = Zeroizing::new(vec![0u8; len as usize]);
         let got = read_up_to(&mut file, &mut bytes)?;
         bytes.truncate(got);
         Ok(bytes)

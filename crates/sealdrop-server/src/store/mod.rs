@@ -463,17 +463,22 @@ impl Store {
         Ok(())
     }
 
-    /// The maintenance pass: refills the file pool (new files get this
-    /// pass's birth time), then sets the access and modification times of
+    /// The pass's first step, before anything else can fail: renews the file
+    /// pool (with `--expire-unpicked`) or tops it up, so that its files get
+    /// this pass's birth time.
+    pub fn renew_pool(&self) -> io::Result<()> {
+        if self.renew_pool.load(Ordering::Relaxed) {
+            self.pool.renew()
+        } else {
+            self.pool.refill().map(drop)
+        }
+    }
+
+    /// The maintenance pass, after [`Store::renew_pool`]: sets the access and modification times of
     /// every sealed file, pool file and the folder to `t`. The kernel stamps
     /// the change time with "now" as it does so, which overwrites the exact
     /// arrival time it held since the last pass. Returns the files touched.
     pub fn normalize_times(&self, t: SystemTime) -> io::Result<usize> {
-        if self.renew_pool.load(Ordering::Relaxed) {
-            self.pool.renew()?;
-        } else {
-            self.pool.refill()?;
-        }
         let times = fs::FileTimes::new().set_accessed(t).set_modified(t);
         let mut touched = 0;
         let pool_files = fs::read_dir(&self.dir)?
@@ -543,7 +548,12 @@ impl Store {
             let Some(id) = SubmissionId::from_file_name(&stored.name) else {
                 continue;
             };
-            let latest = match self.backend.latest_arrival(&stored, interval) {
+            // A pool file may be taken up to a late pass's grace after
+            // its interval (`pool::late_pass_grace`).
+            let latest = match self
+                .backend
+                .latest_arrival(&stored, interval + pool::late_pass_grace(interval))
+            {
                 Ok(t) => t,
                 // Picked up meanwhile.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -773,21 +783,14 @@ mod tests {
             clock.set_ahead(t.duration_since(SystemTime::now()).unwrap_or_default());
             &clock
         };
-        // Born now: it may have arrived up to an interval later, so it stays
-        // until a day and an interval have passed since its birth.
-        assert_eq!(
-            store
-                .expire(at(born + day - Duration::from_secs(5)), day, hour)
-                .unwrap(),
-            (0, 0)
-        );
+        // Born now: it may have arrived up to an interval (and a late pass's
+        // grace) later, so it stays until a day, an interval and the grace
+        // have passed since its birth.
+        let latest = born + day + hour + pool::late_pass_grace(hour);
+        let s5 = Duration::from_secs(5);
+        assert_eq!(store.expire(at(latest - s5), day, hour).unwrap(), (0, 0));
         assert!(store.path_of(&id).exists());
-        assert_eq!(
-            store
-                .expire(at(born + day + hour + Duration::from_secs(5)), day, hour)
-                .unwrap(),
-            (1, 6)
-        );
+        assert_eq!(store.expire(at(latest + s5), day, hour).unwrap(), (1, 6));
         assert!(!store.path_of(&id).exists());
         assert_eq!(store.stored_bytes(), 0);
     }

@@ -18,12 +18,20 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
 use sealdrop_format::fsutil::{create_new_private_file, rename_no_replace, sync_dir};
 use sealdrop_format::id::random_hex;
+
+/// How late a pass may renew the pool before its files count as too old to
+/// take: expiry counts a sealed file's arrival as at most one touch
+/// interval and this grace after its birth. A twelfth of the interval, at
+/// most 5 minutes (an hour's interval: 5 minutes).
+pub(super) fn late_pass_grace(interval: Duration) -> Duration {
+    (interval / 12).min(Duration::from_secs(300))
+}
 
 /// Prefix of pool files; they never end in `.age`.
 pub(super) const POOL_PREFIX: &str = ".pool-";
@@ -41,14 +49,16 @@ pub fn is_pool_exhausted(e: &io::Error) -> bool {
 /// A pool of empty files in one folder.
 pub(super) struct FilePool {
     dir: PathBuf,
-    /// Each waiting file with the time it was made (by this process's
-    /// clock; a file from before a restart counts as made at the start).
-    names: Mutex<Vec<(String, Instant)>>,
+    /// Each waiting file with the time it was made (the wall clock, as
+    /// birth times are; a file from before a restart counts as made at the
+    /// start).
+    names: Mutex<Vec<(String, SystemTime)>>,
     target: usize,
     low_water: usize,
-    /// With `--expire-unpicked`: a file older than this (one touch interval)
-    /// is never taken, so that its birth time never dates an arrival more
-    /// than one interval early (a pass that failed or ran late).
+    /// With `--expire-unpicked`: a file older than this (one touch interval
+    /// and [`late_pass_grace`]) is never taken, so that its birth time never
+    /// dates an arrival earlier than expiry assumes (a pass that failed or
+    /// ran late).
     age_limit: Mutex<Option<Duration>>,
 }
 
@@ -64,7 +74,7 @@ impl FilePool {
                 continue;
             }
             if entry.metadata()?.len() == 0 {
-                names.push((name, Instant::now()));
+                names.push((name, SystemTime::now()));
             } else {
                 fs::remove_file(entry.path())?;
             }
@@ -80,12 +90,13 @@ impl FilePool {
         Ok(pool)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, SystemTime)>> {
         self.names.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// From now on, files older than `limit` are never taken.
     pub(super) fn set_age_limit(&self, limit: Duration) {
+        let limit = limit + late_pass_grace(limit);
         *self.age_limit.lock().unwrap_or_else(|p| p.into_inner()) = Some(limit);
     }
 
@@ -96,7 +107,7 @@ impl FilePool {
         for _ in 0..missing {
             let name = format!("{POOL_PREFIX}{}", random_hex(16));
             drop(create_new_private_file(&self.dir.join(&name))?);
-            names.push((name, Instant::now()));
+            names.push((name, SystemTime::now()));
         }
         if missing > 0 {
             sync_dir(&self.dir)?;
@@ -122,8 +133,12 @@ impl FilePool {
     }
 
     /// Takes a file at random and renames it to `to` (same folder): an empty
-    /// file whose birth time is that of a refill. A pool file that is gone
-    /// (removed by hand, say) is passed over. Every failure is a
+    /// file whose birth time is that of a refill made before this upload
+    /// began. When the take leaves the pool at its low-water mark, it is
+    /// topped up after the take, in a batch that only later uploads draw
+    /// from. Only when every file is gone or too old (a pass that could not
+    /// renew the pool) does this upload get a file made now. A pool file
+    /// that is gone (removed by hand, say) is passed over. Every failure is a
     /// [`PoolExhausted`] error, so that it is counted as such.
     pub(super) fn take(&self, to: &Path) -> io::Result<()> {
         // A full disk stays itself (the "store full" page), not a fault.
@@ -139,18 +154,25 @@ impl FilePool {
         };
         let age_limit = *self.age_limit.lock().unwrap_or_else(|p| p.into_inner());
         for _ in 0..=self.target {
-            let name = {
+            let (name, left) = {
                 let mut names = self.lock();
-                // Files older than the limit go first, all of them, and the
-                // pool is refilled in one batch (as at the low-water mark).
                 if let Some(limit) = age_limit {
+                    let now = SystemTime::now();
+                    let too_old =
+                        |made: &SystemTime| now.duration_since(*made).unwrap_or_default() > limit;
                     let stale: Vec<String> = names
                         .iter()
-                        .filter(|(_, made)| made.elapsed() > limit)
+                        .filter(|(_, made)| too_old(made))
                         .map(|(n, _)| n.clone())
                         .collect();
                     if !stale.is_empty() {
-                        names.retain(|(_, made)| made.elapsed() <= limit);
+                        tracing::warn!(
+                            "the file pool of {} was not renewed by the last maintenance pass: \
+                             {} files too old to date an arrival are replaced now",
+                            self.dir.display(),
+                            stale.len()
+                        );
+                        names.retain(|(_, made)| !too_old(made));
                         for name in stale {
                             match fs::remove_file(self.dir.join(&name)) {
                                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -161,7 +183,7 @@ impl FilePool {
                         }
                     }
                 }
-                if names.len() <= self.low_water {
+                if names.is_empty() {
                     drop(names);
                     self.refill().map_err(exhausted)?;
                     names = self.lock();
@@ -170,11 +192,18 @@ impl FilePool {
                     return Err(exhausted(io::Error::other("no file left after a refill")));
                 }
                 let pick = rand::thread_rng().gen_range(0..names.len());
-                names.swap_remove(pick).0
+                let name = names.swap_remove(pick).0;
+                (name, names.len())
             };
             match rename_no_replace(&self.dir.join(name), to) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                other => return other,
+                Err(e) => return Err(e),
+                Ok(()) => {
+                    if left <= self.low_water {
+                        self.refill().map_err(exhausted)?;
+                    }
+                    return Ok(());
+                }
             }
         }
         Err(exhausted(io::Error::other(
@@ -217,11 +246,12 @@ mod tests {
         // 10 random picks in creation order by chance: 1 in 3.6 million.
         assert_ne!(taken, sorted, "taken in random order");
         assert_eq!(pool.len(), 6);
-        // At the low-water mark (4), the next take first tops it up in a batch.
-        for i in 10..13 {
-            pool.take(&d.path().join(format!("taken-{i}"))).unwrap();
-        }
-        assert_eq!(pool.len(), 15);
+        // A take that leaves the pool at its low-water mark (4) tops it up
+        // after itself, in a batch.
+        pool.take(&d.path().join("taken-10")).unwrap();
+        assert_eq!(pool.len(), 5);
+        pool.take(&d.path().join("taken-11")).unwrap();
+        assert_eq!(pool.len(), 16);
         // A restart keeps empty pool files and drops written ones.
         let to = d.path().join("written");
         pool.take(&to).unwrap();
@@ -245,13 +275,16 @@ mod tests {
                 .collect()
         };
         let old = names(d.path());
-        pool.set_age_limit(Duration::from_millis(200));
+        // The limit is the interval plus the grace for a late pass.
+        *pool.age_limit.lock().unwrap() = Some(Duration::from_millis(200));
         std::thread::sleep(Duration::from_millis(300));
         let after_the_limit = std::time::SystemTime::now() - Duration::from_millis(50);
         let to = d.path().join("taken");
         pool.take(&to).unwrap();
+        // Only a pool no pass renewed gives a file made at the arrival
+        // (logged as a warning); never one older than the limit.
         if let Ok(born) = super::super::birth_time(&to) {
-            assert!(born >= after_the_limit, "a fresh file");
+            assert!(born >= after_the_limit, "not a file older than the limit");
         }
         // None of the old ones is left to be taken later.
         assert!(names(d.path()).is_disjoint(&old));

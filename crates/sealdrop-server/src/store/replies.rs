@@ -44,8 +44,10 @@ pub const REPLIES_DIR: &str = "replies";
 /// The ending of a stored reply file (not `.age`: in the store, only
 /// submissions end in `.age`).
 pub const REPLY_SUFFIX: &str = ".reply";
-/// The tombstones' file (an object with an object store) in the folder.
-pub const TOMBSTONES: &str = "tombstones";
+/// The start of the tombstones' files (objects with an object store) in the
+/// folder: `tombstones-<id>`, one per running front, so that fronts never
+/// overwrite each other's.
+pub const TOMBSTONES: &str = "tombstones-";
 /// The tombstones' file in `--runtime-dir`.
 const RUNTIME_TOMBSTONES: &str = "reply-tombstones";
 /// The most replies a page shows; every login opens exactly this many files.
@@ -64,6 +66,8 @@ pub enum Put {
     /// Refused for good, for the reason given: its source deleted it, or it
     /// is older than the retention.
     Gone(&'static str),
+    /// Refused as it is, for the reason given (the editor can fix it).
+    Refused(&'static str),
 }
 
 /// A reply that opened with a codename's keys.
@@ -106,15 +110,29 @@ pub struct ReplyFolder {
     /// Replies count under `--store-quota` with the sealed files.
     usage: Arc<Usage>,
     state: RwLock<State>,
-    /// `RUNTIME_DIR/reply-tombstones`: tombstones not yet written by a pass
-    /// survive a restart of the service (not a reboot: it is RAM).
+    /// `RUNTIME_DIR/private/reply-tombstones`: tombstones not yet written
+    /// by a pass survive a restart of the service (not a reboot: it is RAM).
     runtime_file: Option<PathBuf>,
+    /// This front's tombstones file in the folder (`tombstones-<random>`).
+    own_tombstones: String,
     /// The last pass's time, which the folder's times are set back to after
     /// a push.
     last_pass: Mutex<SystemTime>,
-    /// Files sealed at start to a key nobody has, opened when fewer than
-    /// [`PAGE_REPLIES`] files match, so that every login does the same work.
+    /// Files sealed at start to a codename only this process knows, opened
+    /// when fewer than [`PAGE_REPLIES`] files match, so that every login
+    /// does the same work.
     decoys: Vec<Vec<u8>>,
+    decoy_identities: ReplyIdentities,
+}
+
+/// `RUNTIME_DIR/private/` (mode 0700): the runtime folder itself is shared
+/// with tor's group for the sockets; what is in here is the server's alone.
+fn private_runtime_dir(runtime: &Path) -> io::Result<PathBuf> {
+    let dir = runtime.join("private");
+    match sealdrop_format::fsutil::create_private_dir(&dir) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(dir),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -160,11 +178,13 @@ impl ReplyFolder {
         let backend = store.backend().child(REPLIES_DIR)?;
         let mut jitter_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(&mut jitter_key[..]);
-        let nobody = sealdrop_format::reply::keys::manifest_block(&Codename::generate(), kind);
+        let decoy_codename = Codename::generate();
+        let nobody = sealdrop_format::reply::keys::manifest_block(&decoy_codename, kind);
         let decoys = (0..PAGE_REPLIES)
             .map(|_| file::seal(&nobody, None, time::OffsetDateTime::now_utc(), "-"))
             .collect::<Result<Vec<_>, _>>()
             .map_err(io::Error::other)?;
+        let decoy_identities = ReplyIdentities::derive(&decoy_codename);
         let folder = ReplyFolder {
             dir,
             retention,
@@ -173,15 +193,19 @@ impl ReplyFolder {
             backend,
             usage: store.usage().clone(),
             state: RwLock::default(),
-            runtime_file: runtime_dir.map(|d| d.join(RUNTIME_TOMBSTONES)),
+            runtime_file: runtime_dir
+                .map(|d| private_runtime_dir(d).map(|p| p.join(RUNTIME_TOMBSTONES)))
+                .transpose()?,
+            own_tombstones: format!("{TOMBSTONES}{}", random_hex(8)),
             last_pass: Mutex::new(
                 fs::metadata(store.dir().join(REPLIES_DIR))
                     .and_then(|m| m.modified())
                     .unwrap_or_else(|_| SystemTime::now()),
             ),
             decoys,
+            decoy_identities,
         };
-        folder.read_tombstones()?;
+        folder.read_tombstones(0)?;
         folder.refresh()?;
         folder.usage.add_stored(folder.bytes()?);
         Ok(folder)
@@ -195,14 +219,27 @@ impl ReplyFolder {
         self.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds the tombstones of the folder (written by any front's pass) and
+    /// Adds the tombstones of the folder (written by every front's pass) and
     /// of the runtime folder (this front's, not yet written) to memory.
-    fn read_tombstones(&self) -> io::Result<()> {
+    /// Returns the tombstones files in the folder that hold none still
+    /// needed on `today`, which the pass may remove.
+    fn read_tombstones(&self, today: u32) -> io::Result<Vec<String>> {
         let mut found = BTreeMap::new();
-        match self.backend.read_small(TOMBSTONES, MAX_TOMBSTONES_BYTES) {
-            Ok(bytes) => parse_tombstones(&bytes, &mut found),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+        let mut spent = Vec::new();
+        for stored in self.backend.list("")? {
+            if !stored.name.starts_with(TOMBSTONES) {
+                continue;
+            }
+            let mut these = BTreeMap::new();
+            match self.backend.read_small(&stored.name, MAX_TOMBSTONES_BYTES) {
+                Ok(bytes) => parse_tombstones(&bytes, &mut these),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            }
+            if these.values().all(|last| *last < today) {
+                spent.push(stored.name);
+            }
+            found.append(&mut these);
         }
         if let Some(path) = &self.runtime_file {
             match fs::read(path) {
@@ -216,10 +253,12 @@ impl ReplyFolder {
             let kept = state.tombstones.entry(name).or_insert(day);
             *kept = (*kept).max(day);
         }
-        Ok(())
+        Ok(spent)
     }
 
     /// Writes this front's tombstones to the runtime folder (RAM), whole.
+    /// Called with the state locked, so that writes land in the order the
+    /// tombstones changed.
     fn write_runtime_tombstones(&self, text: &[u8]) -> io::Result<()> {
         let Some(path) = &self.runtime_file else {
             return Ok(());
@@ -238,34 +277,33 @@ impl ReplyFolder {
     /// (stored through another front, or before a restart), forgets those
     /// that are gone.
     fn refresh(&self) -> io::Result<()> {
+        // What the index held before the listing: only those may be dropped
+        // for being absent from it (a push that commits meanwhile stays).
+        let before: std::collections::BTreeSet<String> =
+            self.read().entries.keys().cloned().collect();
         let listed = self.backend.list(REPLY_SUFFIX)?;
-        let known: Vec<String> = {
-            let state = self.read();
-            listed
-                .iter()
-                .filter(|s| !state.entries.contains_key(&s.name))
-                .map(|s| s.name.clone())
-                .collect()
-        };
         let mut added = Vec::new();
-        for name in known {
-            let kept = listed
-                .iter()
-                .find(|s| s.name == name)
-                .and_then(|s| s.kept)
-                .unwrap_or(SystemTime::UNIX_EPOCH);
-            let bytes = match self.backend.read_small(&name, REPLY_FILE_LEN as u64) {
+        for stored in &listed {
+            if before.contains(&stored.name) {
+                continue;
+            }
+            let bytes = match self.backend.read_small(&stored.name, REPLY_FILE_LEN as u64) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            added.push((name, self.entry(bytes, day_of(kept))));
+            let day = day_of(stored.kept.unwrap_or(SystemTime::UNIX_EPOCH));
+            added.push((stored.name.clone(), self.entry(bytes, day)));
         }
+        let listed: std::collections::BTreeSet<&str> =
+            listed.iter().map(|s| s.name.as_str()).collect();
         let mut state = self.write();
         state
             .entries
-            .retain(|name, _| listed.iter().any(|s| s.name == *name));
-        state.entries.extend(added);
+            .retain(|name, _| !before.contains(name) || listed.contains(name.as_str()));
+        for (name, entry) in added {
+            state.entries.entry(name).or_insert(entry);
+        }
         Ok(())
     }
 
@@ -334,6 +372,13 @@ impl ReplyFolder {
             if state.entries.contains_key(&name) {
                 return Ok(Put::AlreadyThere(name));
             }
+        }
+        if preamble.sealed_day > day_of(now).saturating_add(1) {
+            // A laptop clock running days ahead would keep an expired reply
+            // pushable (and its tombstone) for as long.
+            return Ok(Put::Refused(
+                "this reply is dated after tomorrow: the clock of the laptop that sealed it is wrong; set it and write the reply again",
+            ));
         }
         if now >= self.too_old_from(preamble.sealed_day) {
             return Ok(Put::Gone(
@@ -429,26 +474,38 @@ impl ReplyFolder {
         Ok(matched.into_iter().map(|(_, name)| name).collect())
     }
 
-    /// Opens the first [`PAGE_REPLIES`] of `names` (from [`Self::matching`]),
-    /// and decoys for the rest, so that every login opens as many files
-    /// (blocking). Files gone meanwhile are left out.
+    /// The bytes of a stored file: from memory with an object store, else
+    /// read with `O_NOATIME`; `None` if it is gone.
+    fn bytes_of(&self, name: &str) -> io::Result<Option<Arc<Zeroizing<Vec<u8>>>>> {
+        if let Some(bytes) = self.read().entries.get(name).and_then(|e| e.bytes.clone()) {
+            return Ok(Some(bytes));
+        }
+        match self.backend.read_small(name, REPLY_FILE_LEN as u64) {
+            Ok(bytes) => Ok(Some(Arc::new(bytes))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens the first [`PAGE_REPLIES`] of `names` (from [`Self::matching`])
+    /// (blocking). Every login does the same work whatever it finds: each of
+    /// the [`PAGE_REPLIES`] slots reads one stored file, tries the
+    /// codename's keys and the decoys' on one file each, and opens one file
+    /// whole (a real reply with her keys, or a decoy with its own), so that
+    /// a slot costs two key agreements and one decryption either way.
     pub fn open_page(
         &self,
         names: &[String],
         identities: &ReplyIdentities,
     ) -> io::Result<Vec<Found>> {
         let mut found = Vec::new();
-        let page = &names[..names.len().min(PAGE_REPLIES)];
-        for name in page {
-            let cached = self.read().entries.get(name).and_then(|e| e.bytes.clone());
-            let bytes = match cached {
-                Some(bytes) => bytes,
-                None => match self.backend.read_small(name, REPLY_FILE_LEN as u64) {
-                    Ok(bytes) => Arc::new(bytes),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                },
+        let mut slots = 0;
+        for name in names.iter().take(PAGE_REPLIES) {
+            let Some(bytes) = self.bytes_of(name)? else {
+                continue; // gone meanwhile: a decoy takes its slot
             };
+            slots += 1;
+            let _ = file::open(&bytes, self.decoy_identities.iter());
             if let Ok(Some(reply)) = file::open(&bytes, identities.iter()) {
                 found.push(Found {
                     name: name.clone(),
@@ -456,8 +513,14 @@ impl ReplyFolder {
                 });
             }
         }
-        for decoy in &self.decoys[..PAGE_REPLIES - page.len()] {
+        let some_stored = self.read().entries.keys().next().cloned();
+        for decoy in &self.decoys[..PAGE_REPLIES - slots] {
+            // The same reading as a real slot's (a file of the store).
+            if let Some(name) = &some_stored {
+                let _ = self.bytes_of(name)?;
+            }
             let _ = file::open(decoy, identities.iter());
+            let _ = file::open(decoy, self.decoy_identities.iter());
         }
         Ok(found)
     }
@@ -466,27 +529,23 @@ impl ReplyFolder {
     /// memory and in the runtime folder; the files go at the next pass.
     /// Nothing under the store changes.
     pub fn delete(&self, names: &[String], now: SystemTime) -> io::Result<usize> {
-        let text = {
-            let mut state = self.write();
-            let mut deleted = 0;
-            for name in names {
-                let Some(entry) = state.entries.get(name) else {
-                    continue;
-                };
-                // A version-1 file says nothing of its day: counted from now.
-                let sealed_day = entry.preamble.map_or(day_of(now), |p| p.sealed_day);
-                let last = self.last_day(sealed_day);
-                if state.tombstones.insert(name.clone(), last).is_none() {
-                    deleted += 1;
-                }
+        let mut state = self.write();
+        let mut deleted = 0;
+        for name in names {
+            let Some(entry) = state.entries.get(name) else {
+                continue;
+            };
+            // A version-1 file says nothing of its day: counted from now.
+            let sealed_day = entry.preamble.map_or(day_of(now), |p| p.sealed_day);
+            let last = self.last_day(sealed_day);
+            if state.tombstones.insert(name.clone(), last).is_none() {
+                deleted += 1;
             }
-            if deleted == 0 {
-                return Ok(0);
-            }
-            (tombstones_text(&state.tombstones), deleted)
-        };
-        self.write_runtime_tombstones(&text.0)?;
-        Ok(text.1)
+        }
+        if deleted > 0 {
+            self.write_runtime_tombstones(&tombstones_text(&state.tombstones))?;
+        }
+        Ok(deleted)
     }
 
     /// When a file stored with times `kept` goes: after the retention, counted
@@ -509,8 +568,9 @@ impl ReplyFolder {
     /// times become this pass's; the folder's times become `pass`. Returns
     /// how many expired (not counting deletions).
     pub fn maintain(&self, clock: &Clock, pass: SystemTime) -> io::Result<usize> {
-        self.read_tombstones()?;
         let now = clock.reading(self.backend.now()?);
+        let today = day_of(now);
+        let spent = self.read_tombstones(today)?;
         let mut expired = Vec::new();
         let mut deleted = Vec::new();
         let mut kept_times = Vec::new();
@@ -529,37 +589,46 @@ impl ReplyFolder {
                 }
             }
         }
-        self.remove(&deleted)?;
-        // An expired reply is tombstoned too, until a push of it would be
+        // The tombstones are written before any file goes, so that no other
+        // front's pass can see a file gone and no tombstone for it. An
+        // expired reply is tombstoned too, until a push of it would be
         // refused as too old anyway: it must not come back with a fresh
         // retention. (A version-1 file cannot be pushed again at all.)
         {
             let mut state = self.write();
             for name in &expired {
-                let sealed = state.entries.get(name).and_then(|e| e.preamble);
-                if let Some(preamble) = sealed {
+                if let Some(preamble) = state.entries.get(name).and_then(|e| e.preamble) {
                     let last = self.last_day(preamble.sealed_day);
                     state.tombstones.entry(name.clone()).or_insert(last);
                 }
             }
-        }
-        let removed = self.remove(&expired)?;
-        let text = {
-            let mut state = self.write();
-            let today = day_of(now);
             state.tombstones.retain(|_, last| *last >= today);
-            tombstones_text(&state.tombstones)
-        };
-        if text.is_empty() {
-            // No file at all while nothing is tombstoned.
-            match self.backend.remove(TOMBSTONES) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
+            let text = tombstones_text(&state.tombstones);
+            if text.is_empty() {
+                match self.backend.remove(&self.own_tombstones) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            } else {
+                self.backend
+                    .replace_small(&self.own_tombstones, &text, pass)?;
             }
-        } else {
-            self.backend.replace_small(TOMBSTONES, &text, pass)?;
+            self.write_runtime_tombstones(&text)?;
         }
-        self.write_runtime_tombstones(&text)?;
+        self.remove(&deleted)?;
+        let removed = self.remove(&expired)?;
+        // Other fronts' files whose tombstones all ran out; in a folder
+        // (one front at a time) every file but this front's, whose own
+        // holds them all now.
+        for name in self.backend.list("")? {
+            let others = name.name.starts_with(TOMBSTONES) && name.name != self.own_tombstones;
+            if others && (!self.backend.is_shared() || spent.contains(&name.name)) {
+                match self.backend.remove(&name.name) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+        }
         self.refresh()?;
         self.backend.retouch(&kept_times, pass)?;
         *lock(&self.last_pass) = pass;
@@ -671,7 +740,13 @@ mod tests {
         assert_eq!(folder.count().unwrap(), 1);
         assert_eq!(texts(&folder, &bob), ["three"]);
         // The tombstones are in the folder now: a restart keeps them.
-        let tombstones = fs::read_to_string(folder.dir().join(TOMBSTONES)).unwrap();
+        let written: Vec<_> = fs::read_dir(folder.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(TOMBSTONES))
+            .collect();
+        assert_eq!(written.len(), 1, "{written:?}");
+        let tombstones = fs::read_to_string(folder.dir().join(&written[0])).unwrap();
         assert_eq!(tombstones.lines().count(), 2);
         assert!(!tombstones.contains(&keys::thread(&alice).to_string()));
         drop(folder);

@@ -385,6 +385,16 @@ pub(super) async fn feed(
             fed.junk |= policy.honeypot && !value.is_empty();
             continue;
         }
+        // A follow-up in a thread with no desk yet goes where the source
+        // chose: the form asks (`required`), and a form that does not say
+        // is refused rather than sent to the first desk.
+        if token_check.is_some()
+            && !policy.desk_choice.is_empty()
+            && !desk_of_thread
+            && !desk_chosen
+        {
+            return Err(Problem::Malformed.into());
+        }
         let is_message = match field.name() {
             Some(form::MESSAGE) if !has_message && field.file_name().is_none() => true,
             Some(form::ATTACHMENT) => false,

@@ -115,7 +115,11 @@ print(int.from_bytes(data[8:12], "big"))
         .arg(&path));
     assert_success(&out, "the tag, checked in Python");
     let day: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    assert_eq!(day, sent().unix_timestamp().div_euclid(86_400), "the sealed day");
+    assert_eq!(
+        day,
+        sent().unix_timestamp().div_euclid(86_400),
+        "the sealed day"
+    );
 }
 
 /// A sealed submission with (or without) a reply block, as the server makes it.

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use sha2::Digest;
+
 use crate::common::server::*;
 use crate::common::*;
 use sealdrop_format::keys::RecipientKind;
@@ -190,6 +192,12 @@ fn a_follow_up_goes_to_the_desk_of_its_thread() {
     );
     assert!(!page.contains(" checked"), "nothing pre-checked: {page}");
 
+    // A form that names no desk (the browser asks for one) is refused, not
+    // sent to the first desk.
+    let unchosen = follow_up(addr, &token_in(&page), None, "no desk chosen");
+    assert_eq!(unchosen.status, 400);
+    assert!(sealed_in(&store.join("desks/health")).is_empty());
+
     // The editor answers the submission as `sealdrop-open reply` does: the
     // reply block and the desk from its manifest.
     let inbox = store.join("desks/investigations");
@@ -270,13 +278,28 @@ fn deleted_and_expired_replies_never_come_back() {
         .path()
         .to_string_lossy()
         .ends_with(".reply")));
+    let tombstones: Vec<PathBuf> = fs::read_dir(&replies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("tombstones-")
+        })
+        .collect();
+    assert_eq!(tombstones.len(), 1, "one front, one file: {tombstones:?}");
     assert_eq!(
-        fs::read_to_string(replies.join("tombstones"))
-            .unwrap()
-            .lines()
-            .count(),
+        fs::read_to_string(&tombstones[0]).unwrap().lines().count(),
         2
     );
+    // The RAM folder is the server's alone (tor's group shares its parent).
+    use std::os::unix::fs::PermissionsExt;
+    let private = fs::metadata(runtime.join("private"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(private & 0o777, 0o700);
     // A reboot after the pass (a new, empty RAM folder): the store's
     // tombstones still refuse them.
     drop(n);
@@ -368,6 +391,30 @@ fn submissions_from_before_desks_are_picked_up_by_an_unscoped_token() {
     );
     assert_eq!(acked.status, 204);
     assert!(sealed_in(&store).is_empty());
+
+    // The other way: desks turned off while a desk's submission waits. The
+    // server refuses to start and says what waits and how to get it.
+    assert_eq!(
+        submit(n.server.addr, &[text_field("message", b"to a desk")]).status,
+        RECEIVED
+    );
+    drop(n);
+    let recipients = dir.path().join("r.txt");
+    fs::write(&recipients, format!("{}\n", Key::new().recipient)).unwrap();
+    let options = sealdrop_server::ServeOptions::parse_args([
+        "--recipients",
+        recipients.to_str().unwrap(),
+        "--store",
+        &store_arg,
+    ])
+    .unwrap();
+    let config = sealdrop_server::ServeConfig::from_options(options).unwrap();
+    let refused = sealdrop_server::App::new(&config).err().expect("refused");
+    let said = refused.to_string();
+    assert!(
+        said.contains("1 in ") && said.contains("desks/health") && said.contains("unscoped"),
+        "{said}"
+    );
 }
 
 /// Finding 4: "delete these replies" deletes the replies the page showed,
@@ -510,6 +557,27 @@ fn logins_and_deletes_leave_no_time_in_the_store() {
     assert_eq!(sealed_in(&inbox).len(), 1);
 }
 
+/// A version-1 reply file (the age file alone, its JSON line version 1), as
+/// servers before reply files version 2 stored them.
+fn version_one_reply(codename: &Codename, text: &str) -> Vec<u8> {
+    let recipient: age::x25519::Recipient = keys::recipient(codename, RecipientKind::Classic)
+        .parse()
+        .unwrap();
+    let plaintext = format!(
+        "{{\"format\":\"sealdrop-reply\",\"version\":1,\"thread\":\"{}\",\"sent\":\"2026-11-30T00:55:00Z\",\"length\":{}}}\n{text}",
+        keys::thread(codename),
+        text.len()
+    );
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .unwrap();
+    let mut out = Vec::new();
+    let mut w = encryptor.wrap_output(&mut out).unwrap();
+    std::io::Write::write_all(&mut w, plaintext.as_bytes()).unwrap();
+    w.finish().unwrap();
+    out
+}
+
 /// Finding 7: whatever a codename finds (nothing, a wrong codename, one
 /// short reply, one of 16,000 bytes, eight replies), the answer has one
 /// length; a page shows at most four, and deleting them shows the next.
@@ -527,11 +595,36 @@ fn the_replies_page_is_one_size_whatever_the_codename_finds() {
     for i in 0..8 {
         server.push_reply(&reply_to(&many, None, &format!("reply number {i}")));
     }
+    // The most markup a reply may hold: 20,000 bytes once escaped.
+    let marked = Codename::generate();
+    let marked_text = format!("{}{}", "&".repeat(1000), "x".repeat(15_000));
+    server.push_reply(&reply_to(&marked, None, &marked_text));
+    // A version-1 file (still read until it expires) has no such cap: 16,000
+    // ampersands, 80,000 bytes escaped. Put in the folder as an older
+    // server stored it; the pass indexes it.
+    let old_style = Codename::generate();
+    let v1 = version_one_reply(&old_style, &"&".repeat(16_000));
+    let name = sealdrop_format::hex::encode(&sha2::Sha256::digest(&v1)[..16]);
+    fs::write(
+        server.store.join("replies").join(format!("{name}.reply")),
+        v1,
+    )
+    .unwrap();
+    sealdrop_server::maintenance_pass(server.app(), SystemTime::now()).unwrap();
+    let cut = shown(&login(addr, "en", &old_style.grouped_in(WESTERN)).text());
+    assert_eq!(cut.len(), 1);
+    assert!(
+        cut[0].ends_with('…') && cut[0].len() <= 20_000,
+        "cut to the page's budget"
+    );
+
     let mut lengths = BTreeMap::new();
     for (what, codename) in [
         ("a wrong codename", Codename::generate()),
         ("one short reply", short),
         ("one 16,000-byte reply", long),
+        ("one reply of 20,000 escaped bytes", marked),
+        ("a version-1 reply of 16,000 ampersands", old_style),
     ] {
         for lang in ["en", "ar", "fa"] {
             let page = login(addr, lang, &codename.grouped_in(WESTERN));
@@ -651,6 +744,18 @@ fn pushes_take_only_what_sealdrop_open_writes_and_scopes_hold() {
     crafted.resize(file::REPLY_FILE_LEN, 0);
     let answer = api(&n.socket, "POST", "/v1/replies", &n.all, &crafted);
     assert_eq!(answer.status, 400, "{}", answer.text());
+    // A reply dated after tomorrow (a laptop clock running ahead) is refused
+    // as it is: it would stay pushable, and its tombstone alive, too long.
+    let ahead = file::seal(
+        &keys::manifest_block(&codename, RecipientKind::Classic),
+        None,
+        time::OffsetDateTime::now_utc() + time::Duration::days(3),
+        "from the future",
+    )
+    .unwrap();
+    let answer = api(&n.socket, "POST", "/v1/replies", &n.all, &ahead);
+    assert_eq!(answer.status, 400, "{}", answer.text());
+    assert!(answer.text().contains("clock"), "{}", answer.text());
     // A version-1 file (no preamble) is no longer taken.
     let mut v1 = good[file::PREAMBLE_LEN..].to_vec();
     v1.resize(file::REPLY_FILE_LEN, 0);

@@ -430,7 +430,15 @@ impl World {
                 }
             }
             Op::Pickup { scope } => self.pickup(scope),
-            Op::Restart { desks } => self.start(desks),
+            Op::Restart { desks } => {
+                // Desks are turned off only once nothing waits in their
+                // folders (the server refuses to start otherwise, saying
+                // so: meet.rs): pick it all up first, as it advises.
+                if !desks && self.desks_on {
+                    self.pickup(0);
+                }
+                self.start(desks)
+            }
             Op::Pass { days } => self.pass(days),
         }
     }
