@@ -787,6 +787,20 @@ mod tests {
         assert_eq!(folder.count().unwrap(), 0);
     }
 
+    proptest::proptest! {
+        /// Whatever a tombstones file holds (another front's, damaged), it
+        /// reads without panic, keeps only well-formed lines, and what is
+        /// written reads back the same.
+        #[test]
+        fn any_tombstones_file_reads(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let mut read = BTreeMap::new();
+            parse_tombstones(&bytes, &mut read);
+            let mut again = BTreeMap::new();
+            parse_tombstones(&tombstones_text(&read), &mut again);
+            proptest::prop_assert_eq!(read, again);
+        }
+    }
+
     #[test]
     fn tombstones_files_are_read_leniently() {
         let mut into = BTreeMap::new();

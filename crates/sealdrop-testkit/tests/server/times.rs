@@ -81,7 +81,16 @@ fn no_time_dates_an_arrival(mount: Mount) {
             server.addr,
             &[text_field("message", format!("arrival {i}").as_bytes())],
         );
-        assert_eq!(response.status, RECEIVED);
+        assert_eq!(
+            response.status,
+            RECEIVED,
+            "{:?}",
+            response
+                .text()
+                .split("<title>")
+                .nth(1)
+                .map(|t| t.split('<').next())
+        );
         arrivals.push((nanos(sent), nanos(SystemTime::now())));
     }
     let last = arrivals.last().unwrap().1;
