@@ -1038,11 +1038,11 @@ def bench_login(report, k, counts, runs):
         "Median of the runs, each a fresh connection to a fresh server whose replies folder holds N "
         "reply files sealed to N different codenames (`cargo bench --bench reply_pool`). The baseline "
         "is the same request with a mistyped codename, refused by its check digits before any key "
-        "is derived: the fixed cost of a request. A wrong codename costs one HKDF derivation of both "
-        "reply identities and one key agreement on every file's header (X25519, or X-Wing's "
-        "decapsulation for post-quantum files); a right one also reads and decrypts its own files. "
-        "Logins run at most half the cores at once (the rest get the 503 page), so this is also "
-        "how long a login can hold one of those turns.")
+        "is derived: the fixed cost of a request. Since issue 32 a login costs one HKDF derivation "
+        "of the tag key and both reply identities, one HMAC on every waiting file's preamble (an "
+        "index in memory), and four slots of two key agreements and one decryption each, whoever "
+        "logs in (before, one key agreement on every file's header). Logins run at most half the "
+        "cores at once, 64 more wait their turn, so this is also how long a login holds a turn.")
 
 
 # --------------------------------------------- through a private Tor network (issue 24)
