@@ -53,7 +53,12 @@ fn refused_page(app: &App, lang: Lang, form: Form, refused: &Refused) -> Respons
                 .and_then(Typed::token)
                 .map(|token| FormTarget::FollowUp {
                     token,
-                    desk: app.replies.as_ref().and_then(|r| r.thread_desk(app, token)),
+                    desk: refused
+                        .typed
+                        .as_ref()
+                        .and_then(Typed::thread_desk)
+                        .and_then(|d| app.desks.named_at(d))
+                        .map(|d| d.name.as_str()),
                 })
         }
     };

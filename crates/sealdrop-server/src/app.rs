@@ -183,7 +183,10 @@ impl App {
             store,
             stats: stats::Stats::default(),
             pickup_tokens: config.pickup_tokens.clone(),
-            replies_answer_size: pages::replies_answer_size(&config.policy),
+            replies_answer_size: pages::replies_answer_size(
+                &config.policy,
+                super::replies::token::TOKEN_CHARS,
+            ),
             clock: super::clock::Clock::default(),
             passes: std::sync::atomic::AtomicU64::new(0),
         }))

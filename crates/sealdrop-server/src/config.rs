@@ -15,7 +15,7 @@ use std::time::Duration;
 use clap::{ArgMatches, Args, FromArgMatches};
 use serde::Deserialize;
 
-use super::desks::DeskSpec;
+use super::desks::{DeskSpec, REPLIES_SCOPE};
 use sealdrop_format::bytesize::{ByteSize, KIB, MIB};
 use sealdrop_format::pickup::TokenHash;
 
@@ -490,9 +490,6 @@ pub enum TokenScope {
     /// Push replies only (`replies:HEX`): what a desk's editors push with.
     Replies,
 }
-
-/// The prefix of a push-only token (`replies:HEX`); no desk may be named so.
-pub const REPLIES_SCOPE: &str = "replies";
 
 /// An accepted pickup token: its hash, and what it may do.
 #[derive(Clone, Debug, PartialEq, Eq)]

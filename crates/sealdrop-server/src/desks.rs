@@ -23,6 +23,9 @@ pub(crate) const DESKS_DIR: &str = "desks";
 
 /// The longest desk name (it is a folder name and a form value).
 const MAX_NAME: usize = 32;
+/// The prefix of a push-only pickup token (`replies:HEX`); no desk may be
+/// named so.
+pub(crate) const REPLIES_SCOPE: &str = "replies";
 /// The most desks (a form's radio group; a reply token names one in a byte).
 const MAX_DESKS: usize = 64;
 
@@ -79,7 +82,7 @@ pub(crate) fn check_specs(specs: &[DeskSpec]) -> Result<(), String> {
                 "desk name {name:?}: use 1 to {MAX_NAME} lowercase letters, digits and dashes (it names a folder)"
             ));
         }
-        if name == crate::config::REPLIES_SCOPE {
+        if name == REPLIES_SCOPE {
             return Err(format!(
                 "desk name {name:?} is taken: `replies:HEX` names a push-only pickup token; choose another name"
             ));

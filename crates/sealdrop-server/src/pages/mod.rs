@@ -572,9 +572,10 @@ pub fn replies(lang: Lang, shown: &RepliesShown, token: &str, policy: &Policy) -
 
 /// The one length of every answer to a login (`POST /<lang>/replies`), in
 /// bytes: the largest page this configuration can make (a full page of
-/// replies, the "more" notice, every desk, in every language), with room to
-/// spare, rounded up to 4 KiB. Fixed at start.
-pub fn replies_answer_size(policy: &Policy) -> usize {
+/// replies, the "more" notice, every desk, in every language, with a form
+/// token of `token_chars`), with room to spare, rounded up to 4 KiB. Fixed
+/// at start.
+pub fn replies_answer_size(policy: &Policy, token_chars: usize) -> usize {
     use sealdrop_format::reply::file::MAX_ESCAPED_BYTES;
     use sealdrop_format::reply::keys::ThreadId;
     let per_reply = MAX_ESCAPED_BYTES / crate::store::replies::PAGE_REPLIES;
@@ -587,7 +588,7 @@ pub fn replies_answer_size(policy: &Policy) -> usize {
         })
         .collect();
     let refs: Vec<&Reply> = sample.iter().collect();
-    let token = "T".repeat(crate::replies::token::TOKEN_CHARS);
+    let token = "T".repeat(token_chars);
     let largest = Lang::ALL
         .iter()
         .map(|&lang| {

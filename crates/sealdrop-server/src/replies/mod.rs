@@ -17,7 +17,6 @@ use std::time::{Duration, SystemTime};
 use super::outcome::Problem;
 use super::store::replies::{Found, ReplyFolder};
 use super::store::Store;
-use super::App;
 use sealdrop_format::keys::RecipientKind;
 use sealdrop_format::reply::file::MAX_ESCAPED_BYTES;
 use sealdrop_format::reply::{file, keys, Codename};
@@ -118,12 +117,6 @@ impl ReplyChannel {
         self.tokens.open(token, now).map_err(|e| match e {
             TokenError::Unknown | TokenError::Expired => Problem::Expired,
         })
-    }
-
-    /// The name of the desk a token's thread goes to, if it has one.
-    pub fn thread_desk<'a>(&self, app: &'a App, token: &str) -> Option<&'a str> {
-        let desk = self.proof_of(token, app.clock.now()).ok()?.desk?;
-        app.desks.named_at(desk).map(|d| d.name.as_str())
     }
 
     /// The reply block a follow-up's token stands for, and its thread's desk

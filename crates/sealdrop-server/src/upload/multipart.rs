@@ -154,6 +154,7 @@ async fn take_token(
     let token = read_token(multipart, framing).await?;
     typed.set_token(&token);
     let (block, desk) = check(&token)?;
+    typed.set_thread_desk(desk);
     send(tx, Command::Reply(block)).await?;
     if let Some(desk) = desk {
         send(tx, Command::Desk(desk)).await?;

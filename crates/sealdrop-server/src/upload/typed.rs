@@ -30,6 +30,8 @@ pub struct Typed {
     token: Option<Zeroizing<String>>,
     /// The desk chosen on the form (one of the configured names).
     desk: Option<String>,
+    /// The desk of the follow-up's thread (by index), as its token says.
+    thread_desk: Option<usize>,
     /// Bytes the request declared (`Content-Length`), if it did.
     pub request_bytes: Option<u64>,
 }
@@ -83,6 +85,14 @@ impl Typed {
 
     pub fn desk(&self) -> Option<&str> {
         self.desk.as_deref()
+    }
+
+    pub fn set_thread_desk(&mut self, desk: Option<usize>) {
+        self.thread_desk = desk;
+    }
+
+    pub fn thread_desk(&self) -> Option<usize> {
+        self.thread_desk
     }
 
     /// The kept message as text: cut at a character boundary, with any
