@@ -54,6 +54,7 @@ fn fixture() -> &'static Fixture {
             policy,
             pickup_listen: Vec::new(),
             pickup_tokens: Vec::new(),
+            runtime_dir: None,
         };
         let app = App::new(&config).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
