@@ -21,7 +21,6 @@ docs/BENCHMARKS.md.
 import argparse
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -90,11 +89,6 @@ class Server:
         self.dir.cleanup()
 
 
-def valid_codename():
-    digits = "".join(str(secrets.randbelow(10)) for _ in range(30))
-    return digits + f"{98 - (int(digits) * 100) % 97:02d}"
-
-
 def login(port, codename, timeout=30):
     """(status, seconds, body)."""
     body = "codename=" + codename.replace(" ", "+")
@@ -118,7 +112,7 @@ def back_to_back(port, seconds, stop=None):
     answered = busy = 0
     end = time.monotonic() + seconds
     while time.monotonic() < end and not (stop and stop.is_set()):
-        status, _, _ = login(port, valid_codename())
+        status, _, _ = login(port, bench.valid_codename())
         answered += status == 200
         busy += status == 503
     return answered, busy
@@ -127,7 +121,7 @@ def back_to_back(port, seconds, stop=None):
 def measure(label, binary, bare, seconds):
     server = Server(binary, bare)
     try:
-        login(server.port, valid_codename())  # warm the page cache
+        login(server.port, bench.valid_codename())  # warm the page cache
         cpu = server.cpu_seconds()
         answered, busy = back_to_back(server.port, seconds)
         cpu = server.cpu_seconds() - cpu

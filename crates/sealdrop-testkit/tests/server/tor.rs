@@ -325,19 +325,22 @@ fn the_reply_loop_runs_over_the_onion_addresses() {
 
     // The source logs in with her codename and reads it.
     let replies_page = work.join("replies.html");
-    let out = curl(
-        net,
-        false,
-        &[
-            "-o",
-            replies_page.to_str().unwrap(),
-            "--data-urlencode",
-            &format!("codename={codename}"),
-            &onion("/en/replies"),
-        ],
-    );
-    assert_success(&out, "login over Tor");
-    let replies = fs::read_to_string(&replies_page).unwrap();
+    let login_over_tor = || {
+        let out = curl(
+            net,
+            false,
+            &[
+                "-o",
+                replies_page.to_str().unwrap(),
+                "--data-urlencode",
+                &format!("codename={codename}"),
+                &onion("/en/replies"),
+            ],
+        );
+        assert_success(&out, "login over Tor");
+        fs::read_to_string(&replies_page).unwrap()
+    };
+    let replies = login_over_tor();
     assert!(replies.contains(&format!("{marker}-reply")), "{replies}");
 
     // A follow-up with a file lands in the same thread.
@@ -400,19 +403,7 @@ fn the_reply_loop_runs_over_the_onion_addresses() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = curl(
-        net,
-        false,
-        &[
-            "-o",
-            replies_page.to_str().unwrap(),
-            "--data-urlencode",
-            &format!("codename={codename}"),
-            &onion("/en/replies"),
-        ],
-    );
-    assert_success(&out, "login over Tor after the delete");
-    let replies = fs::read_to_string(&replies_page).unwrap();
+    let replies = login_over_tor();
     assert!(!replies.contains(&format!("{marker}-reply")), "{replies}");
 }
 
