@@ -17,3 +17,118 @@ pub fn make_non_dumpable() -> std::io::Result<()> {
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .map_err(std::io::Error::from)
 }
+
+/// What the laptop programs do first, before any thread starts and before
+/// any key or hostile byte is touched: no core dump and no ptrace by other
+/// processes of the same user (`PR_SET_DUMPABLE` 0, `RLIMIT_CORE` 0), and a
+/// `PATH` of absolute folders only, so that a hardware key's plugin is never
+/// found in the folder the program runs from (a `.` or empty entry, on a USB
+/// stick a source's file came in on). Returns what failed, for the program
+/// to refuse to go on.
+pub fn harden_offline_process() -> std::io::Result<()> {
+    make_non_dumpable()?;
+    let none = rustix::process::Rlimit {
+        current: Some(0),
+        maximum: Some(0),
+    };
+    rustix::process::setrlimit(rustix::process::Resource::Core, none)
+        .map_err(std::io::Error::from)?;
+    if let Some(path) = std::env::var_os("PATH") {
+        let absolute = absolute_path_entries(&path);
+        // Edition 2021: safe; called before the program starts any thread.
+        std::env::set_var("PATH", absolute);
+    }
+    Ok(())
+}
+
+/// `path` (a `PATH` value) with only its absolute entries, in order.
+pub fn absolute_path_entries(path: &std::ffi::OsStr) -> std::ffi::OsString {
+    let kept: Vec<std::path::PathBuf> = std::env::split_paths(path)
+        .filter(|entry| entry.is_absolute())
+        .collect();
+    std::env::join_paths(kept).unwrap_or_default()
+}
+
+/// Why `program` may not be run as a hardware key's plugin: a file or a
+/// folder above it that someone other than root or this user owns, or that
+/// its group or everyone may write (folders with the sticky bit, such as
+/// `/tmp`, excepted for their entries' renaming, not for the file itself).
+/// `None` when only root or this user could have put it there.
+pub fn untrusted_program(program: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    let check = |path: &std::path::Path, is_file: bool| -> Option<String> {
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) => return Some(format!("{} cannot be checked: {e}", path.display())),
+        };
+        if meta.uid() != 0 && meta.uid() != me {
+            return Some(format!(
+                "{} belongs to user {}, not to root or you",
+                path.display(),
+                meta.uid()
+            ));
+        }
+        let sticky = meta.mode() & 0o1000 != 0;
+        if meta.mode() & 0o022 != 0 && (is_file || !sticky) {
+            return Some(format!(
+                "{} can be written by {}",
+                path.display(),
+                if meta.mode() & 0o002 != 0 {
+                    "every user"
+                } else {
+                    "its group"
+                }
+            ));
+        }
+        None
+    };
+    let mut paths = vec![program.to_owned()];
+    if let Ok(real) = std::fs::canonicalize(program) {
+        if real != program {
+            paths.push(real);
+        }
+    }
+    for path in paths {
+        if let Some(why) = check(&path, true) {
+            return Some(why);
+        }
+        for folder in path.ancestors().skip(1) {
+            if folder.as_os_str().is_empty() {
+                continue;
+            }
+            if let Some(why) = check(folder, false) {
+                return Some(why);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_and_empty_path_entries_are_dropped() {
+        let path = std::ffi::OsStr::new(".:/usr/bin::bin:/bin:./x");
+        assert_eq!(absolute_path_entries(path), "/usr/bin:/bin");
+    }
+
+    #[test]
+    fn programs_others_could_write_are_untrusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let program = d.path().join("age-plugin-x");
+        std::fs::write(&program, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        // tempdir's parent (/tmp) is sticky and world-writable: allowed.
+        assert_eq!(untrusted_program(&program), None);
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(untrusted_program(&program).unwrap().contains("every user"));
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o775)).unwrap();
+        assert!(untrusted_program(&program).unwrap().contains("its group"));
+    }
+}

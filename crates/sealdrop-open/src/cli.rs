@@ -57,10 +57,11 @@ enum Command {
         /// Sealed files (`<id>.age`) or folders holding them.
         #[arg(value_name = "INPUT", required = true)]
         inputs: Vec<PathBuf>,
-        /// Also write a cleaned copy of each attachment beside it
-        /// (`<stem>.scrubbed.<ext>`, see `scrub`), once its hash is verified; an
-        /// attachment that cannot be cleaned is reported NOT CLEANED and makes the
-        /// exit status non-zero.
+        /// Also write a cleaned copy of each attachment, under the same name, into
+        /// the submission's own `cleaned/` folder beside `attachments/` (where no
+        /// name a source chooses can reach; see `scrub`), once its hash is verified;
+        /// an attachment that cannot be cleaned is reported NOT CLEANED and makes
+        /// the exit status non-zero.
         #[arg(long)]
         scrub: bool,
     },
@@ -256,11 +257,20 @@ fn run_decrypt(
                 });
                 if scrub {
                     // The parts were verified against their hashes before the
-                    // folder got its name: clean copies go beside them.
+                    // folder got its name: clean copies go into its own
+                    // `cleaned/`, which no source-chosen name can reach.
+                    let cleaned = dir.join(examine::CLEANED_DIR);
+                    if let Err(e) = sealdrop_format::fsutil::create_private_dir_all(&cleaned) {
+                        bar.suspend(|| {
+                            eprintln!("FAILED   cannot make {}: {e}", cleaned.display())
+                        });
+                    }
                     for part in manifest.attachments() {
                         let original = dir.join(part.output_path());
-                        let outcome =
-                            examine::clean_into(&original, &examine::scrubbed_beside(&original));
+                        let outcome = examine::clean_into(
+                            &original,
+                            &examine::cleaned_copy_of(&dir, &original),
+                        );
                         if !bar.suspend(|| examine::print_cleaning(&original, &outcome)) {
                             not_cleaned += 1;
                         }

@@ -280,15 +280,15 @@ pub(crate) fn run_scrub(args: &[PathBuf], outdir: &Path) -> Result<bool, ToolErr
     Ok(all_clean)
 }
 
-/// The path `decrypt --scrub` writes a cleaned copy to: `<stem>.scrubbed.<ext>`.
-pub(crate) fn scrubbed_beside(path: &Path) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}.scrubbed.{}", ext.to_string_lossy()),
-        None => format!("{stem}.scrubbed"),
-    };
-    path.with_file_name(name)
+/// The folder of a submission's cleaned copies (`OUTDIR/<id>/cleaned/`):
+/// beside `attachments/`, where the source's names live, so that no name
+/// she chooses can sit among them or take one's place.
+pub(crate) const CLEANED_DIR: &str = "cleaned";
+
+/// Where `decrypt --scrub` writes the cleaned copy of `attachment` (a file
+/// of `<folder>/attachments/`): `<folder>/cleaned/<the same name>`.
+pub(crate) fn cleaned_copy_of(folder: &Path, attachment: &Path) -> PathBuf {
+    folder
+        .join(CLEANED_DIR)
+        .join(attachment.file_name().unwrap_or_default())
 }

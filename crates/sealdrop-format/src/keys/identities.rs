@@ -94,6 +94,28 @@ pub(super) fn parse_identities_with<C: age::Callbacks>(
         }
     }
     for (name, line_no, keys) in plugins {
+        // age runs the plugin it finds on PATH: refuse one that someone else
+        // could have put there (PATH holds only absolute folders by now:
+        // `hardening::harden_offline_process`).
+        let binary = format!("age-plugin-{name}");
+        let found = std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(&binary))
+                .find(|candidate| candidate.is_file())
+        });
+        if let Some(program) = &found {
+            if let Some(why) = crate::hardening::untrusted_program(program) {
+                return Err(bad(
+                    line_no,
+                    format!(
+                        "{} is not run as a hardware key's plugin: {why}; only a plugin that \
+                         only root or you could have written is run (install it with the \
+                         system's packages, e.g. into /usr/bin)",
+                        program.display()
+                    ),
+                ));
+            }
+        }
         let plugin = age::plugin::IdentityPluginV1::new(&name, &keys, prompt.clone()).map_err(
             |e| match e {
                 age::plugin::ResolveError::MissingPlugin { binary_name } => bad(

@@ -8,6 +8,7 @@ mod cctv;
 mod format;
 mod golden;
 mod interop;
+mod laptop;
 mod open_cli;
 mod pq;
 mod readme;

@@ -539,7 +539,7 @@ fn what_cannot_be_cleaned_is_refused_and_nothing_is_written() {
 }
 
 #[test]
-fn decrypt_scrub_writes_cleaned_copies_beside_the_originals() {
+fn decrypt_scrub_writes_cleaned_copies_into_their_own_folder() {
     let dir = tempfile::tempdir().unwrap();
     let files = corpus(dir.path());
     let key = Key::new();
@@ -578,11 +578,84 @@ fn decrypt_scrub_writes_cleaned_copies_beside_the_originals() {
         photo,
         "the original stays"
     );
-    let cleaned = attachments.join("IMG_0001.scrubbed.jpg");
+    let cleaned = folder.join("cleaned").join("IMG_0001.jpg");
     assert!(identifying_tags(&cleaned).is_empty());
     assert_eq!(pixels(&files[0]), pixels(&cleaned));
-    assert!(!attachments.join("blob.scrubbed.bin").exists());
+    assert!(!folder.join("cleaned").join("blob.bin").exists());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &fs::metadata(folder.join("cleaned")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o700);
     assert!(String::from_utf8_lossy(&out.stderr).contains("NOT CLEANED"));
+}
+
+/// A source can name a file like a cleaned copy (`IMG_1.scrubbed.jpg`,
+/// `cleaned/…` is no name she can give): in either order beside the photo
+/// it imitates, every attachment gets its own cleaned copy in `cleaned/`,
+/// nothing in `attachments/` changes, and no uncleaned file sits among the
+/// cleaned ones.
+#[test]
+fn a_source_cannot_name_a_file_like_a_cleaned_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = corpus(dir.path());
+    let photo = fs::read(&files[0]).unwrap();
+    assert!(
+        !identifying_tags(&files[0]).is_empty(),
+        "the corpus photo carries tags"
+    );
+    let key = Key::new();
+    let identity = dir.path().join("identity.txt");
+    key.write_identity(&identity);
+    for (case, names) in [
+        ("photo first", ["IMG_1.jpg", "IMG_1.scrubbed.jpg"]),
+        ("masquerade first", ["IMG_1.scrubbed.jpg", "IMG_1.jpg"]),
+    ] {
+        let sub = Submission {
+            message: None,
+            files: names
+                .iter()
+                .map(|n| (n.to_string(), photo.clone()))
+                .collect(),
+        };
+        let sealed_dir = dir
+            .path()
+            .join(format!("sealed-{}", case.replace(' ', "-")));
+        fs::create_dir(&sealed_dir).unwrap();
+        let sealed = sealed_dir.join("0123456789abcdef0123456789abcdef.age");
+        fs::write(&sealed, seal(&sub, &[&key], 64 * 1024)).unwrap();
+        let opened = dir
+            .path()
+            .join(format!("opened-{}", case.replace(' ', "-")));
+        let out = run(Command::new(bin("sealdrop-open"))
+            .args(["decrypt", "--scrub", "-i"])
+            .arg(&identity)
+            .arg("-o")
+            .arg(&opened)
+            .arg(&sealed));
+        assert_success(&out, case);
+        let folder = opened.join("0123456789abcdef0123456789abcdef");
+        let mut cleaned: Vec<String> = fs::read_dir(folder.join("cleaned"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        cleaned.sort();
+        assert_eq!(cleaned, ["IMG_1.jpg", "IMG_1.scrubbed.jpg"], "{case}");
+        for name in &cleaned {
+            let copy = folder.join("cleaned").join(name);
+            assert!(identifying_tags(&copy).is_empty(), "{case}: cleaned/{name}");
+            assert_eq!(
+                fs::read(folder.join("attachments").join(name)).unwrap(),
+                photo,
+                "{case}: the original stays"
+            );
+        }
+        let attachments: Vec<_> = fs::read_dir(folder.join("attachments")).unwrap().collect();
+        assert_eq!(
+            attachments.len(),
+            2,
+            "{case}: nothing written among the source's names"
+        );
+    }
 }
 
 /// A Word document with everything that gives a source away or phones
