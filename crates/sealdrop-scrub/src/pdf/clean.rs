@@ -473,10 +473,25 @@ impl Rebuild<'_, '_> {
         let mut text = Vec::new();
         match &self.doc.objects[&old] {
             Indirect::Plain(object) => write_object(&self.copy(object, mode), &mut text),
-            Indirect::Stream(dict, range) => {
+            Indirect::Stream(original, range) => {
                 let mut data = &self.doc.file[range.clone()];
                 let cleaned;
-                let mut dict = self.copy_dict(dict, mode);
+                // The filters as readers resolve them, written back direct
+                // and spelled out: a picture's encoding is decided on what
+                // poppler, MuPDF and pdf.js would decode, not on its spelling.
+                let names = resolved_filters(self.doc, original).ok_or_else(|| {
+                    NotCleaned::new("a stream whose /Filter is not a name or a list of names")
+                })?;
+                let mut dict = self.copy_dict(original, mode);
+                dict.retain(|(key, _)| key != b"Filter");
+                match names.as_slice() {
+                    [] => {}
+                    [one] => dict.push((b"Filter".to_vec(), Object::Name(one.clone()))),
+                    many => dict.push((
+                        b"Filter".to_vec(),
+                        Object::Array(many.iter().cloned().map(Object::Name).collect()),
+                    )),
+                }
                 match filters(&dict).as_slice() {
                     [] | [b"FlateDecode"] => self.refuse_inline_jpeg(&dict, data)?,
                     [b"DCTDecode"] => {
@@ -601,7 +616,44 @@ impl Rebuild<'_, '_> {
     }
 }
 
-/// A stream's filters by name, in order.
+/// A filter's full name: the abbreviations of inline pictures (`/DCT`,
+/// `/Fl`, …), which poppler, MuPDF and pdf.js also accept on streams,
+/// spelled out.
+fn full_filter_name(name: &[u8]) -> &[u8] {
+    match name {
+        b"AHx" => b"ASCIIHexDecode",
+        b"A85" => b"ASCII85Decode",
+        b"LZW" => b"LZWDecode",
+        b"Fl" => b"FlateDecode",
+        b"RL" => b"RunLengthDecode",
+        b"CCF" => b"CCITTFaxDecode",
+        b"DCT" => b"DCTDecode",
+        other => other,
+    }
+}
+
+/// A stream's filters in order, as readers resolve them: an indirect
+/// `/Filter`, and indirect names in its array, followed; abbreviations
+/// spelled out. `None` when one is not a name (nothing a reader decodes).
+fn resolved_filters(doc: &Document, dict: &Dict) -> Option<Vec<Vec<u8>>> {
+    let Some(filter) = get(dict, b"Filter") else {
+        return Some(Vec::new());
+    };
+    let name = |value: &Object| match doc.resolve(value) {
+        Object::Name(n) => Some(full_filter_name(n).to_vec()),
+        _ => None,
+    };
+    match doc.resolve(filter) {
+        // A reference to nothing is null: no filter, as readers take it.
+        Object::Null => Some(Vec::new()),
+        Object::Name(_) => name(filter).map(|n| vec![n]),
+        Object::Array(items) => items.iter().map(name).collect(),
+        _ => None,
+    }
+}
+
+/// A stream's filters by name, in order (on a dictionary whose filters
+/// [`resolved_filters`] wrote back).
 fn filters(dict: &Dict) -> Vec<&[u8]> {
     match get(dict, b"Filter") {
         Some(Object::Name(name)) => vec![name.as_slice()],

@@ -1366,6 +1366,92 @@ fn planted_pdf(dir: &Path, photo: &Path) -> PathBuf {
     path
 }
 
+/// A one-page PDF showing `photo` as an image XObject whose `/Filter` is
+/// written `filter` (object 6 is the name `/DCTDecode`, for references).
+fn pdf_with_picture(dir: &Path, photo: &Path, name: &str, filter: &str) -> PathBuf {
+    let content = b"q 320 0 0 240 72 400 cm /Im1 Do Q";
+    let objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612 792] >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>".to_vec(),
+        pdf_stream("", content),
+        pdf_stream(
+            &format!("/Type /XObject /Subtype /Image /Width 320 /Height 240 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter {filter}"),
+            &fs::read(photo).unwrap(),
+        ),
+        b"/DCTDecode".to_vec(),
+    ];
+    let path = dir.join(name);
+    fs::write(&path, pdf_of(&objects, "")).unwrap();
+    path
+}
+
+/// The pictures `pdfimages -all` (poppler) takes out of a PDF, as files.
+fn pdf_pictures(pdf: &Path) -> Vec<PathBuf> {
+    let dir = pdf.with_extension("pictures");
+    fs::create_dir_all(&dir).unwrap();
+    assert_success(
+        &run(Command::new("pdfimages")
+            .arg("-all")
+            .arg(pdf)
+            .arg(dir.join("p"))),
+        "pdfimages -all",
+    );
+    let mut pictures: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pictures.sort();
+    pictures
+}
+
+/// Issue 33, finding 2: a picture is a JPEG however its filter is written
+/// (an indirect `/Filter`, the abbreviation `/DCT`, an array of either), as
+/// poppler, MuPDF and pdf.js read it; the cleaner must see it too. Oracle:
+/// the picture poppler extracts from each cleaned file carries none of the
+/// planted tags.
+#[test]
+fn pdf_pictures_are_cleaned_whatever_their_filter_is_called() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = corpus(dir.path()).remove(0);
+    assert!(
+        !identifying_tags(&photo).is_empty(),
+        "the corpus photo carries tags"
+    );
+    for (name, filter) in [
+        ("indirect.pdf", "6 0 R"),
+        ("abbreviated.pdf", "/DCT"),
+        ("array-abbreviated.pdf", "[/DCT]"),
+        ("array-indirect.pdf", "[6 0 R]"),
+    ] {
+        let pdf = pdf_with_picture(dir.path(), &photo, name, filter);
+        // Poppler takes the photo out of the original with its tags.
+        let before = pdf_pictures(&pdf);
+        assert_eq!(before.len(), 1, "{name}");
+        assert!(
+            !identifying_tags(&before[0]).is_empty(),
+            "{name}: the original's picture has tags"
+        );
+        let clean = dir.path().join(format!("clean-{name}"));
+        let out = scrub_into(&clean, &[&pdf]);
+        assert_success(&out, &format!("scrub {name}"));
+        let cleaned = clean.join(name);
+        assert_qpdf_finds_no_error(&cleaned);
+        let after = pdf_pictures(&cleaned);
+        assert_eq!(after.len(), 1, "{name}: the picture is still drawn");
+        let left = identifying_tags(&after[0]);
+        assert!(
+            left.is_empty(),
+            "{name}: {left:?} still in the picture poppler extracts"
+        );
+        assert_eq!(
+            pixels(&before[0]),
+            pixels(&after[0]),
+            "{name}: the same picture"
+        );
+    }
+}
+
 /// The text poppler's `pdftotext` reads from a PDF.
 fn pdf_text(pdf: &Path) -> String {
     let out = run(Command::new("pdftotext").arg(pdf).arg("-"));
