@@ -41,12 +41,17 @@ pub fn harden_offline_process() -> std::io::Result<()> {
     Ok(())
 }
 
-/// `path` (a `PATH` value) with only its absolute entries, in order.
+/// `path` (a `PATH` value) with only its absolute entries, in order; the
+/// system's folders when none is left (an empty `PATH` means the current
+/// folder to the program lookup age uses).
 pub fn absolute_path_entries(path: &std::ffi::OsStr) -> std::ffi::OsString {
     let kept: Vec<std::path::PathBuf> = std::env::split_paths(path)
         .filter(|entry| entry.is_absolute())
         .collect();
-    std::env::join_paths(kept).unwrap_or_default()
+    match std::env::join_paths(kept) {
+        Ok(joined) if !joined.is_empty() => joined,
+        _ => std::ffi::OsString::from("/usr/bin:/bin"),
+    }
 }
 
 /// Why `program` may not be run as a hardware key's plugin: a file or a
@@ -83,11 +88,21 @@ pub fn untrusted_program(program: &std::path::Path) -> Option<String> {
         }
         None
     };
+    // The path as found, every link it goes through (whoever can change a
+    // link's folder can point it elsewhere), and the file it ends at.
     let mut paths = vec![program.to_owned()];
-    if let Ok(real) = std::fs::canonicalize(program) {
-        if real != program {
-            paths.push(real);
+    let mut hop = program.to_owned();
+    for _ in 0..40 {
+        match std::fs::read_link(&hop) {
+            Ok(target) => {
+                hop = hop.parent().map_or(target.clone(), |p| p.join(&target));
+                paths.push(hop.clone());
+            }
+            Err(_) => break,
         }
+    }
+    if let Ok(real) = std::fs::canonicalize(program) {
+        paths.push(real);
     }
     for path in paths {
         if let Some(why) = check(&path, true) {
@@ -111,8 +126,14 @@ mod tests {
 
     #[test]
     fn relative_and_empty_path_entries_are_dropped() {
-        let path = std::ffi::OsStr::new(".:/usr/bin::bin:/bin:./x");
-        assert_eq!(absolute_path_entries(path), "/usr/bin:/bin");
+        let path = std::ffi::OsStr::new(".:/opt/bin::bin:/bin:./x");
+        assert_eq!(absolute_path_entries(path), "/opt/bin:/bin");
+        for nothing_absolute in [".", "", "bin:.:"] {
+            assert_eq!(
+                absolute_path_entries(std::ffi::OsStr::new(nothing_absolute)),
+                "/usr/bin:/bin"
+            );
+        }
     }
 
     #[test]
@@ -130,5 +151,17 @@ mod tests {
         std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o775)).unwrap();
         assert!(untrusted_program(&program).unwrap().contains("its group"));
+        // A link through a folder its group may write: whoever is in that
+        // group can point the link elsewhere.
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let links = d.path().join("links");
+        std::fs::create_dir(&links).unwrap();
+        std::os::unix::fs::symlink(&program, links.join("yk")).unwrap();
+        std::fs::set_permissions(&links, std::fs::Permissions::from_mode(0o775)).unwrap();
+        let entry = d.path().join("entry");
+        std::fs::create_dir(&entry).unwrap();
+        std::os::unix::fs::symlink(links.join("yk"), entry.join("age-plugin-x")).unwrap();
+        let why = untrusted_program(&entry.join("age-plugin-x")).unwrap();
+        assert!(why.contains("links") && why.contains("its group"), "{why}");
     }
 }

@@ -97,13 +97,18 @@ pub(super) fn parse_identities_with<C: age::Callbacks>(
         // age runs the plugin it finds on PATH: refuse one that someone else
         // could have put there (PATH holds only absolute folders by now:
         // `hardening::harden_offline_process`).
+        // Every candidate on PATH is checked, not only the first: age's own
+        // lookup skips files it cannot execute.
         let binary = format!("age-plugin-{name}");
-        let found = std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join(&binary))
-                .find(|candidate| candidate.is_file())
-        });
-        if let Some(program) = &found {
+        let candidates: Vec<std::path::PathBuf> = std::env::var_os("PATH")
+            .map(|path| {
+                std::env::split_paths(&path)
+                    .map(|dir| dir.join(&binary))
+                    .filter(|candidate| candidate.exists())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for program in &candidates {
             if let Some(why) = crate::hardening::untrusted_program(program) {
                 return Err(bad(
                     line_no,

@@ -482,6 +482,14 @@ impl Rebuild<'_, '_> {
                 let names = resolved_filters(self.doc, original).ok_or_else(|| {
                     NotCleaned::new("a stream whose /Filter is not a name or a list of names")
                 })?;
+                // pdf.js and MuPDF take `/F` and `/DP` for `/Filter` and
+                // `/DecodeParms` (or for an external file): a stream that
+                // says it two ways is not read one way here.
+                if get(original, b"F").is_some() || get(original, b"DP").is_some() {
+                    return Err(NotCleaned::new(
+                        "a stream whose filter is also given as /F or /DP (readers disagree on it)",
+                    ));
+                }
                 let mut dict = self.copy_dict(original, mode);
                 dict.retain(|(key, _)| key != b"Filter");
                 match names.as_slice() {
@@ -494,6 +502,8 @@ impl Rebuild<'_, '_> {
                 }
                 match filters(&dict).as_slice() {
                     [] | [b"FlateDecode"] => self.refuse_inline_jpeg(&dict, data)?,
+                    // Pictures in encodings that carry no metadata.
+                    [b"CCITTFaxDecode"] | [b"JBIG2Decode"] => {}
                     [b"DCTDecode"] => {
                         cleaned = jpeg::scrub(data).map_err(|e| {
                             NotCleaned::new(format!("a JPEG picture inside the PDF: {e}"))
@@ -509,7 +519,15 @@ impl Rebuild<'_, '_> {
                              sealdrop-open cannot clean (JPEG 2000, or JPEG compressed again)",
                         ))
                     }
-                    _ => {}
+                    // ASCII, LZW and run-length encodings, or filters in a
+                    // chain: a page's content in them could not be read for
+                    // an inline JPEG here, whatever the stream says it is.
+                    _ => {
+                        return Err(NotCleaned::new(
+                            "a stream in an encoding sealdrop-open does not read (ASCII, LZW, \
+                             run-length, or filters in a chain): an inline picture could hide in it",
+                        ))
+                    }
                 }
                 dict.retain(|(key, _)| key != b"Length");
                 dict.push((b"Length".to_vec(), Object::Int(data.len() as i64)));
@@ -524,11 +542,11 @@ impl Rebuild<'_, '_> {
 
     /// A content stream can draw a picture inline (`BI … ID … EI`), and an
     /// inline JPEG carries its EXIF with it; such a document is refused
-    /// rather than rewritten operator by operator.
+    /// rather than rewritten operator by operator. Every stream is looked
+    /// at, pictures included: readers ignore `/Subtype` on a page's content,
+    /// so it proves nothing. Names are read with their `#xx` escapes
+    /// decoded (`/D#43T` is `/DCT`).
     fn refuse_inline_jpeg(&mut self, dict: &Dict, data: &[u8]) -> Result<(), NotCleaned> {
-        if matches!(get(dict, b"Subtype"), Some(Object::Name(s)) if s == b"Image") {
-            return Ok(());
-        }
         let inflated;
         let content = if filters(dict).is_empty() {
             data
@@ -545,6 +563,13 @@ impl Rebuild<'_, '_> {
             }
             inflated = out;
             &inflated
+        };
+        let unescaped;
+        let content = if content.contains(&b'#') {
+            unescaped = decode_name_escapes(content);
+            &unescaped
+        } else {
+            content
         };
         if memchr::memmem::find(content, b"/DCT").is_some() {
             return Err(NotCleaned::new(
@@ -614,6 +639,26 @@ impl Rebuild<'_, '_> {
         }
         removed
     }
+}
+
+/// `bytes` with every `#xx` (two hex digits) replaced by its byte, as a
+/// name's escapes are read.
+fn decode_name_escapes(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'#' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(hi << 4 | lo);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 /// A filter's full name: the abbreviations of inline pictures (`/DCT`,

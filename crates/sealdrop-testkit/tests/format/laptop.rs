@@ -151,7 +151,13 @@ fn a_plugin_in_the_folder_it_runs_from_is_never_run() {
     planted_plugin(&stick, &mark);
     let identity = plugin_identity(dir.path());
     let sealed = sealed_sample(&stick, &Key::new());
-    for path in [".:/usr/bin:/bin", ":/usr/bin:/bin", "/usr/bin::/bin"] {
+    for path in [
+        ".:/usr/bin:/bin",
+        ":/usr/bin:/bin",
+        "/usr/bin::/bin",
+        ".",
+        "",
+    ] {
         let out = run(Command::new(bin("sealdrop-open"))
             .current_dir(&stick)
             .env("PATH", path)

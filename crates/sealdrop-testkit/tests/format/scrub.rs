@@ -1740,6 +1740,29 @@ fn hostile_pdfs_end_as_not_cleaned() {
             "",
         ),
     );
+    // The same inline JPEG in a content stream that calls itself a picture
+    // (readers ignore that), with its filter's name escaped, in an ASCII
+    // encoding, and with its filter given twice (`/F`).
+    let inline_jpeg =
+        b"q 10 0 0 10 0 0 cm BI /W 1 /H 1 /CS /RGB /BPC 8 /F /DCT ID \xff\xd8\xff\xe1 EI Q";
+    let disguised = |name: &str, entries: &str, content: &[u8]| {
+        let mut objects = simple("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "", b"");
+        objects[3] = pdf_stream(entries, content);
+        write(name, pdf_of(&objects, ""))
+    };
+    let subtype = disguised(
+        "subtype.pdf",
+        "/Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceRGB /BitsPerComponent 8",
+        inline_jpeg,
+    );
+    let escaped = disguised(
+        "escaped.pdf",
+        "",
+        b"q BI /W 1 /H 1 /CS /RGB /BPC 8 /F /D#43T ID \xff\xd8\xff\xe1 EI Q",
+    );
+    let hex: String = inline_jpeg.iter().map(|b| format!("{b:02x}")).collect();
+    let ascii = disguised("ascii.pdf", "/Filter /AHx", format!("{hex}>").as_bytes());
+    let twice = disguised("twice.pdf", "/F /DCT", inline_jpeg);
     let whole = pdf_of(
         &simple("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "", text),
         "",
@@ -1760,7 +1783,12 @@ fn hostile_pdfs_end_as_not_cleaned() {
     let selfish = write("selfish.pdf", pdf_of(&selfish, ""));
 
     let clean = dir.path().join("clean");
-    let out = scrub_into(&clean, &[&looped, &deep, &many, &encrypted, &inline, &cut]);
+    let out = scrub_into(
+        &clean,
+        &[
+            &looped, &deep, &many, &encrypted, &inline, &cut, &subtype, &escaped, &ascii, &twice,
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_not_cleaned(
@@ -1772,6 +1800,10 @@ fn hostile_pdfs_end_as_not_cleaned() {
             ("locked.pdf", "encrypted PDF"),
             ("inline.pdf", "JPEG picture drawn inline"),
             ("cut.pdf", "without"),
+            ("subtype.pdf", "JPEG picture drawn inline"),
+            ("escaped.pdf", "JPEG picture drawn inline"),
+            ("ascii.pdf", "does not read"),
+            ("twice.pdf", "/F or /DP"),
         ],
     );
     assert!(!clean.exists() || fs::read_dir(&clean).unwrap().next().is_none());
