@@ -501,7 +501,7 @@ impl Rebuild<'_, '_> {
                     )),
                 }
                 match filters(&dict).as_slice() {
-                    [] | [b"FlateDecode"] => self.refuse_inline_jpeg(&dict, data)?,
+                    [] | [b"FlateDecode"] => self.refuse_inline_jpeg(original, &dict, data)?,
                     // Pictures in encodings that carry no metadata.
                     [b"CCITTFaxDecode"] | [b"JBIG2Decode"] => {}
                     [b"DCTDecode"] => {
@@ -546,7 +546,12 @@ impl Rebuild<'_, '_> {
     /// at, pictures included: readers ignore `/Subtype` on a page's content,
     /// so it proves nothing. Names are read with their `#xx` escapes
     /// decoded (`/D#43T` is `/DCT`).
-    fn refuse_inline_jpeg(&mut self, dict: &Dict, data: &[u8]) -> Result<(), NotCleaned> {
+    fn refuse_inline_jpeg(
+        &mut self,
+        original: &Dict,
+        dict: &Dict,
+        data: &[u8],
+    ) -> Result<(), NotCleaned> {
         let inflated;
         let content = if filters(dict).is_empty() {
             data
@@ -561,7 +566,9 @@ impl Rebuild<'_, '_> {
                     "PDF whose streams inflate beyond {PDF_MAX_CONTENT_TOTAL} bytes"
                 )));
             }
-            inflated = out;
+            // A predictor (PNG's or TIFF's) scrambles the bytes until it is
+            // undone, as readers undo it.
+            inflated = undo_predictor(self.doc, original, out);
             &inflated
         };
         let unescaped;
@@ -638,6 +645,79 @@ impl Rebuild<'_, '_> {
             ));
         }
         removed
+    }
+}
+
+/// A Flate stream's bytes with its `/DecodeParms` predictor undone (TIFF's
+/// 2 for 8-bit components, PNG's 10–15 with each row's own filter), as
+/// readers undo it; the bytes as they are without one.
+fn undo_predictor(doc: &Document, original: &Dict, data: Vec<u8>) -> Vec<u8> {
+    let Some(Object::Dict(parms)) = get(original, b"DecodeParms").map(|p| doc.resolve(p)) else {
+        return data;
+    };
+    let int = |key: &[u8], default: i64| match get(parms, key).map(|v| doc.resolve(v)) {
+        Some(Object::Int(n)) => *n,
+        _ => default,
+    };
+    let predictor = int(b"Predictor", 1);
+    let colors = int(b"Colors", 1).clamp(1, 32) as usize;
+    let bits = int(b"BitsPerComponent", 8).clamp(1, 16) as usize;
+    let columns = int(b"Columns", 1).clamp(1, 1 << 24) as usize;
+    let step = (colors * bits).div_ceil(8).max(1);
+    let row = (columns * colors * bits).div_ceil(8).max(1);
+    match predictor {
+        2 if bits == 8 => {
+            let mut out = data;
+            for line in out.chunks_mut(row) {
+                for i in step..line.len() {
+                    line[i] = line[i].wrapping_add(line[i - step]);
+                }
+            }
+            out
+        }
+        10..=15 => {
+            let mut out = Vec::with_capacity(data.len());
+            let mut above = vec![0u8; row];
+            for chunk in data.chunks(row + 1) {
+                let Some((&kind, bytes)) = chunk.split_first() else {
+                    break;
+                };
+                let mut line = bytes.to_vec();
+                for i in 0..line.len() {
+                    let left = if i >= step { line[i - step] } else { 0 };
+                    let up = above[i];
+                    let up_left = if i >= step { above[i - step] } else { 0 };
+                    line[i] = line[i].wrapping_add(match kind {
+                        1 => left,
+                        2 => up,
+                        3 => ((u16::from(left) + u16::from(up)) / 2) as u8,
+                        4 => paeth(left, up, up_left),
+                        _ => 0,
+                    });
+                }
+                above[..line.len()].copy_from_slice(&line);
+                out.extend_from_slice(&line);
+            }
+            out
+        }
+        _ => data,
+    }
+}
+
+/// PNG's Paeth predictor.
+fn paeth(left: u8, up: u8, up_left: u8) -> u8 {
+    let p = i16::from(left) + i16::from(up) - i16::from(up_left);
+    let (pa, pb, pc) = (
+        (p - i16::from(left)).abs(),
+        (p - i16::from(up)).abs(),
+        (p - i16::from(up_left)).abs(),
+    );
+    if pa <= pb && pa <= pc {
+        left
+    } else if pb <= pc {
+        up
+    } else {
+        up_left
     }
 }
 
@@ -839,5 +919,47 @@ mod tests {
             &mut out,
         );
         assert_eq!(out, b"[-0.0 2.5 /A#20B#23 (\\(x\\)\\\\\\012)]");
+    }
+
+    /// Each PNG row filter, and TIFF's predictor, undone as readers undo
+    /// them: rows encoded here by the PNG rules come back as they were.
+    #[test]
+    fn predictors_are_undone_as_readers_undo_them() {
+        let original: Vec<u8> = (0..96u32).map(|i| (i * 37 % 251) as u8).collect();
+        let (columns, step) = (12usize, 3usize);
+        for kind in 0u8..=4 {
+            let mut encoded = Vec::new();
+            let mut above = vec![0u8; columns];
+            for line in original.chunks(columns) {
+                encoded.push(kind);
+                for i in 0..line.len() {
+                    let left = if i >= step { line[i - step] } else { 0 };
+                    let up_left = if i >= step { above[i - step] } else { 0 };
+                    let guess = match kind {
+                        1 => left,
+                        2 => above[i],
+                        3 => ((u16::from(left) + u16::from(above[i])) / 2) as u8,
+                        4 => paeth(left, above[i], up_left),
+                        _ => 0,
+                    };
+                    encoded.push(line[i].wrapping_sub(guess));
+                }
+                above[..line.len()].copy_from_slice(line);
+            }
+            let file = format!(
+                "1 0 obj << /DecodeParms << /Predictor 15 /Colors 3 /Columns {} >> >> endobj",
+                columns / step
+            );
+            let bytes = format!("%PDF-1.7\n{file}\ntrailer <</Root 1 0 R>>\n");
+            let doc = Document::read(bytes.as_bytes()).unwrap();
+            let Some(Indirect::Plain(Object::Dict(dict))) = doc.objects.get(&1) else {
+                panic!("the test's dictionary")
+            };
+            assert_eq!(
+                undo_predictor(&doc, dict, encoded),
+                original,
+                "PNG filter {kind}"
+            );
+        }
     }
 }

@@ -1763,6 +1763,34 @@ fn hostile_pdfs_end_as_not_cleaned() {
     let hex: String = inline_jpeg.iter().map(|b| format!("{b:02x}")).collect();
     let ascii = disguised("ascii.pdf", "/Filter /AHx", format!("{hex}>").as_bytes());
     let twice = disguised("twice.pdf", "/F /DCT", inline_jpeg);
+    // Behind a PNG predictor (each row its "Sub" difference) the bytes
+    // `/DCT` appear only once the predictor is undone, as readers undo it.
+    let predicted = {
+        use std::io::Write as _;
+        let columns = 16;
+        let mut rows = Vec::new();
+        for line in inline_jpeg.chunks(columns) {
+            rows.push(1u8);
+            rows.extend(line.iter().enumerate().map(|(i, b)| {
+                if i == 0 {
+                    *b
+                } else {
+                    b.wrapping_sub(line[i - 1])
+                }
+            }));
+        }
+        assert!(
+            memchr::memmem::find(&rows, b"/DCT").is_none(),
+            "the predictor hides it"
+        );
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&rows).unwrap();
+        disguised(
+            "predicted.pdf",
+            &format!("/Filter /FlateDecode /DecodeParms << /Predictor 11 /Columns {columns} >>"),
+            &z.finish().unwrap(),
+        )
+    };
     let whole = pdf_of(
         &simple("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "", text),
         "",
@@ -1787,6 +1815,7 @@ fn hostile_pdfs_end_as_not_cleaned() {
         &clean,
         &[
             &looped, &deep, &many, &encrypted, &inline, &cut, &subtype, &escaped, &ascii, &twice,
+            &predicted,
         ],
     );
     assert_eq!(out.status.code(), Some(1));
@@ -1804,6 +1833,7 @@ fn hostile_pdfs_end_as_not_cleaned() {
             ("escaped.pdf", "JPEG picture drawn inline"),
             ("ascii.pdf", "does not read"),
             ("twice.pdf", "/F or /DP"),
+            ("predicted.pdf", "JPEG picture drawn inline"),
         ],
     );
     assert!(!clean.exists() || fs::read_dir(&clean).unwrap().next().is_none());
