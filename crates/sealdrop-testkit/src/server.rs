@@ -568,6 +568,23 @@ pub fn running_as_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
+/// Who a running process is (its real uid), and who owns its /proc entry:
+/// proc(5) gives that entry to root when the process is not dumpable.
+pub fn uid_and_proc_owner(pid: u32) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|u| u.parse().ok())
+        .unwrap();
+    let owner = std::fs::metadata(format!("/proc/{pid}/status"))
+        .unwrap()
+        .uid();
+    (uid, owner)
+}
+
 /// The server binary, run as nobody (via setpriv) when the test runs as root.
 pub fn unprivileged_server(dir: &std::path::Path) -> Command {
     if running_as_root() {

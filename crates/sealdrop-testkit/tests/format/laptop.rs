@@ -5,12 +5,12 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::server::running_as_root;
+use crate::common::server::{running_as_root, uid_and_proc_owner};
 use crate::common::*;
 
 fn sealed_sample(dir: &Path, key: &Key) -> std::path::PathBuf {
@@ -76,14 +76,7 @@ fn sealdrop_open_is_non_dumpable_while_it_waits_for_its_identity() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let uid: u32 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|u| u.parse().ok())
-        .unwrap();
-    let owner = fs::metadata(format!("/proc/{pid}/status")).unwrap().uid();
+    let (uid, owner) = uid_and_proc_owner(pid);
     let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
     let core = limits
         .lines()

@@ -1,11 +1,11 @@
 //! Process hardening of the running server.
 
 use std::fs;
-use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{chown, PermissionsExt};
 use std::process::Stdio;
 
 use crate::common::server::{
-    running_as_root, unprivileged_fixture, unprivileged_server, wait_serving,
+    running_as_root, uid_and_proc_owner, unprivileged_fixture, unprivileged_server, wait_serving,
 };
 
 /// proc(5): the files under /proc/PID are owned by root:root when the process
@@ -36,16 +36,7 @@ fn the_server_makes_itself_non_dumpable() {
         .spawn()
         .expect("start the server (setpriv is in util-linux)");
     wait_serving(&mut child);
-    let status = fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let uid: u32 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|u| u.parse().ok())
-        .unwrap();
-    let owner = fs::metadata(format!("/proc/{}/status", child.id()))
-        .unwrap()
-        .uid();
+    let (uid, owner) = uid_and_proc_owner(child.id());
     let _ = child.kill();
     let _ = child.wait();
     assert_ne!(uid, 0, "the server must run unprivileged for this check");
