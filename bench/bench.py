@@ -968,19 +968,30 @@ def valid_codename():
     return digits + f"{check:02d}"
 
 
-def post_login(port, codename):
-    """POST /en/replies; returns (status, seconds, body length)."""
+def login_exchange(port, codename, timeout=None):
+    """POST /en/replies; returns (status, seconds, the whole answer), status 0
+    and no answer when the connection fails."""
     body = "codename=" + codename.replace(" ", "+")
     start = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        s.sendall((f"POST /en/replies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                   f"Content-Type: application/x-www-form-urlencoded\r\n"
-                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    seconds = time.monotonic() - start
-    status = int(data.split(b" ", 2)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall((f"POST /en/replies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       f"Content-Type: application/x-www-form-urlencoded\r\n"
+                       f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+    except OSError:
+        return 0, time.monotonic() - start, b""
+    status = int(data.split(b" ", 2)[1]) if data else 0
+    return status, time.monotonic() - start, data
+
+
+def post_login(port, codename):
+    """POST /en/replies; returns (status, seconds, body length)."""
+    status, seconds, data = login_exchange(port, codename)
+    if not data:
+        raise RuntimeError("the login got no answer")
     return status, seconds, len(data.split(b"\r\n\r\n", 1)[1])
 
 

@@ -22,7 +22,6 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -90,21 +89,8 @@ class Server:
 
 
 def login(port, codename, timeout=30):
-    """(status, seconds, body)."""
-    body = "codename=" + codename.replace(" ", "+")
-    start = time.monotonic()
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall((f"POST /en/replies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                       f"Content-Type: application/x-www-form-urlencoded\r\n"
-                       f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-    except OSError:
-        return 0, time.monotonic() - start, b""
-    status = int(data.split(b" ", 2)[1]) if data else 0
-    return status, time.monotonic() - start, data
+    """(status, seconds, the whole answer)."""
+    return bench.login_exchange(port, codename, timeout)
 
 
 def back_to_back(port, seconds, stop=None):
