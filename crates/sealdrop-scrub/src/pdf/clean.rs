@@ -490,8 +490,15 @@ impl Rebuild<'_, '_> {
                         "a stream whose filter is also given as /F or /DP (readers disagree on it)",
                     ));
                 }
-                let mut dict = self.copy_dict(original, mode);
-                dict.retain(|(key, _)| key != b"Filter");
+                // `/Filter` and `/Length` are written anew: copied, an
+                // indirect one would number an object nothing refers to,
+                // and the cleaned file would not clean to itself.
+                let rewritten: Dict = original
+                    .iter()
+                    .filter(|(key, _)| key != b"Filter" && key != b"Length")
+                    .cloned()
+                    .collect();
+                let mut dict = self.copy_dict(&rewritten, mode);
                 match names.as_slice() {
                     [] => {}
                     [one] => dict.push((b"Filter".to_vec(), Object::Name(one.clone()))),
@@ -529,7 +536,6 @@ impl Rebuild<'_, '_> {
                         ))
                     }
                 }
-                dict.retain(|(key, _)| key != b"Length");
                 dict.push((b"Length".to_vec(), Object::Int(data.len() as i64)));
                 write_dict(&dict, &mut text);
                 text.extend_from_slice(b"\nstream\n");
@@ -904,6 +910,19 @@ mod tests {
         let once = scrub(file).unwrap().data;
         assert_eq!(scrub(&once).unwrap().data, once);
         assert!(memchr::memmem::find(&once, b"/MediaBox [0 0 612 792]").is_some());
+    }
+
+    #[test]
+    fn an_indirect_filter_or_length_leaves_no_object_behind() {
+        // Found by the scrub_pdf fuzz target: `/Filter 6 0 R` (a null
+        // object) was copied, numbering object 6, then dropped from the
+        // dictionary; the cleaned file held an object nothing referred to,
+        // and cleaning it again gave other bytes.
+        let file = b"%PDF-1.7\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n2 0 obj <</Type/Pages/Kids[3 0 R]>> endobj\n3 0 obj <</Type/Page/Contents 4 0 R>> endobj\n4 0 obj <</Filter 6 0 R/Length 7 0 R>>\nstream\nq Q\nendstream\nendobj\n6 0 obj null endobj\n7 0 obj 3 endobj\ntrailer <</Root 1 0 R>>\n";
+        let once = scrub(file).unwrap().data;
+        assert_eq!(scrub(&once).unwrap().data, once);
+        let objects = memchr::memmem::find_iter(&once, b" 0 obj").count();
+        assert_eq!(objects, 4, "{}", String::from_utf8_lossy(&once));
     }
 
     #[test]
