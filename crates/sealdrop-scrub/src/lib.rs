@@ -25,6 +25,7 @@ mod odf;
 mod ooxml;
 mod pdf;
 mod png;
+pub mod sandbox;
 mod sniff;
 mod text;
 mod tiff;
@@ -34,12 +35,12 @@ mod xmlread;
 mod xmp;
 mod zipdoc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use sniff::Kind;
 
 /// What a finding is about, in the order a journalist reads them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// GPS positions and place names.
@@ -84,7 +85,7 @@ impl Category {
 }
 
 /// One thing a file reveals or might do, in plain words.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub category: Category,
     /// What it is ("GPS position", "camera model").
@@ -96,7 +97,7 @@ pub struct Finding {
 }
 
 /// What `inspect` learned about one file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// The type by content.
     pub kind: Kind,

@@ -69,6 +69,22 @@ pub const PDF_INSPECT_MAX_INFLATED_TOTAL: u64 = 64 << 20;
 /// PDF (`inspect`'s scan): how far before `stream` its dictionary is looked for.
 pub const PDF_INSPECT_DICTIONARY_LOOKBACK: usize = 4096;
 
+/// The sandbox (`sealdrop-sandbox`, one child per file): processor time a
+/// child may use. A 1 GiB file cleans in well under this on the reference
+/// laptop; a parser made to loop is stopped here and its file is NOT
+/// CLEANED.
+pub const SANDBOX_CPU_SECONDS: u64 = 60;
+/// The sandbox: wall-clock time before the parent kills a child, for one
+/// that sleeps or waits instead of spinning.
+pub const SANDBOX_WALL_SECONDS: u64 = 2 * SANDBOX_CPU_SECONDS;
+/// The sandbox: a child's address space. It holds the file (at most
+/// [`MAX_FILE_BYTES`]), its cleaned copy (at most as much), and what the
+/// parsers keep under the caps above (an office document's parts, a PDF's
+/// objects); past this an allocation fails and the child ends.
+pub const SANDBOX_ADDRESS_SPACE_BYTES: u64 = 4 * MAX_FILE_BYTES;
+/// The sandbox: the largest `inspect` report the parent reads back.
+pub const SANDBOX_MAX_REPORT_BYTES: usize = 64 << 20;
+
 #[cfg(test)]
 mod tests {
     /// docs/SCRUBBING.md's table of caps names every cap here, so that what

@@ -2,11 +2,11 @@
 //! source (or someone who wants the editor to open a file the wrong way)
 //! chose.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::limits::MAX_ARCHIVE_ENTRIES;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Jpeg,

@@ -145,7 +145,8 @@ pub fn manifest_of(sealed: &[u8], key: &Key) -> sealdrop_format::seal::Manifest 
     .clone()
 }
 
-/// One of the workspace's programs (`sealdrop`, `sealdrop-open`), as the
+/// One of the workspace's programs (`sealdrop`, `sealdrop-open`,
+/// `sealdrop-sandbox`), as the
 /// test run built it: beside the test executable's `deps/` folder. The
 /// programs live in other packages of the workspace, so Cargo's
 /// `CARGO_BIN_EXE_*` cannot name them; `cargo test --workspace` (what
@@ -153,7 +154,14 @@ pub fn manifest_of(sealed: &[u8], key: &Key) -> sealdrop_format::seal::Manifest 
 /// package's own integration tests. Run alone, a test builds a missing one.
 pub fn bin(name: &str) -> PathBuf {
     let package = match name {
-        "sealdrop" | "sealdrop-open" => name,
+        "sealdrop" => name,
+        // sealdrop-open runs every hostile file's parser in the helper
+        // beside it.
+        "sealdrop-open" => {
+            bin("sealdrop-sandbox");
+            name
+        }
+        "sealdrop-sandbox" => "sealdrop-scrub",
         other => panic!("unknown binary {other}"),
     };
     let path = profile_dir().join(name);

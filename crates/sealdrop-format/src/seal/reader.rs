@@ -72,9 +72,11 @@ impl From<age::DecryptError> for OpenError {
 use crate::agefile::{AgeFile, Plaintext};
 
 /// An open sealed submission. Nothing is written anywhere; parts are read on
-/// demand and verified against the manifest as they are read.
-pub struct SubmissionReader<R: Read + Seek> {
-    archive: zip::ZipArchive<ChunkCache<Plaintext<R>>>,
+/// demand and verified against the manifest as they are read. `P` is the
+/// plaintext: age's decrypting reader, or (in the laptop's sandbox) bytes the
+/// decrypting parent sends on request.
+pub struct SubmissionReader<P: Read + Seek> {
+    archive: zip::ZipArchive<ChunkCache<P>>,
     manifest: Manifest,
 }
 
@@ -88,7 +90,7 @@ pub fn is_safe_relative_path(path: &str) -> bool {
             .all(|c| !c.is_empty() && sanitize_name(c) == c)
 }
 
-impl<R: Read + Seek> SubmissionReader<R> {
+impl<R: Read + Seek> SubmissionReader<Plaintext<R>> {
     /// Decrypts `input` with the first identity that matches and checks the
     /// archive against its manifest.
     pub fn open<'a>(
@@ -101,7 +103,14 @@ impl<R: Read + Seek> SubmissionReader<R> {
                 "it is passphrase-encrypted, not a sealdrop submission".into(),
             ));
         }
-        let plaintext = file.decrypt(identities)?;
+        SubmissionReader::from_plaintext(file.decrypt(identities)?)
+    }
+}
+
+impl<P: Read + Seek> SubmissionReader<P> {
+    /// Reads the ZIP archive in `plaintext` (already decrypted) and checks
+    /// it against its manifest.
+    pub fn from_plaintext(plaintext: P) -> Result<Self, OpenError> {
         let mut archive = zip::ZipArchive::new(ChunkCache::new(plaintext)?)?;
         let manifest = read_manifest(&mut archive)?;
         check_archive(&mut archive, &manifest)?;
@@ -114,7 +123,7 @@ impl<R: Read + Seek> SubmissionReader<R> {
 
     /// Streams part `index` of the manifest. The reader fails with
     /// `InvalidData` if the bytes do not match the manifest's size and SHA-256.
-    pub fn part_reader(&mut self, index: usize) -> Result<PartReader<'_, R>, OpenError> {
+    pub fn part_reader(&mut self, index: usize) -> Result<PartReader<'_, P>, OpenError> {
         let part = self
             .manifest
             .parts
@@ -234,13 +243,19 @@ fn read_manifest<R: Read + Seek>(archive: &mut zip::ZipArchive<R>) -> Result<Man
     }
     let mut json = Zeroizing::new(Vec::new());
     entry.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut json)?;
+    parse_manifest(&json)
+}
+
+/// A manifest from its JSON, checked for its format and version (not yet
+/// against an archive: see [`check_parts`]).
+pub fn parse_manifest(json: &[u8]) -> Result<Manifest, OpenError> {
     if json.len() as u64 > MAX_MANIFEST_BYTES {
         return Err(OpenError::Manifest(
             "manifest.json is implausibly large".into(),
         ));
     }
     let manifest: Manifest =
-        serde_json::from_slice(&json).map_err(|e| OpenError::Manifest(e.to_string()))?;
+        serde_json::from_slice(json).map_err(|e| OpenError::Manifest(e.to_string()))?;
     if manifest.format != FORMAT_NAME {
         return Err(OpenError::Manifest(format!(
             "format is {:?}, expected {FORMAT_NAME:?}",
@@ -256,13 +271,10 @@ fn read_manifest<R: Read + Seek>(archive: &mut zip::ZipArchive<R>) -> Result<Man
     Ok(manifest)
 }
 
-fn check_archive<R: Read + Seek>(
-    archive: &mut zip::ZipArchive<R>,
-    manifest: &Manifest,
-) -> Result<(), OpenError> {
-    // Parts by path; every lookup below is a hash lookup, so the check is
-    // linear in the number of entries.
-    let mut listed: HashMap<&str, &Part> = HashMap::with_capacity(manifest.parts.len());
+/// Each part of `manifest` has a safe path in its place, unlike any other's
+/// (case and Unicode normalization folded), and a well-formed hash: what
+/// makes writing the parts out safe, whoever read the archive.
+pub fn check_parts(manifest: &Manifest) -> Result<(), OpenError> {
     let mut listed_folded = HashSet::with_capacity(manifest.parts.len());
     for part in &manifest.parts {
         if !is_safe_relative_path(&part.path) {
@@ -284,8 +296,22 @@ fn check_archive<R: Read + Seek>(
                 part.path
             )));
         }
-        listed.insert(part.path.as_str(), part);
     }
+    Ok(())
+}
+
+fn check_archive<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    manifest: &Manifest,
+) -> Result<(), OpenError> {
+    check_parts(manifest)?;
+    // Parts by path; every lookup below is a hash lookup, so the check is
+    // linear in the number of entries.
+    let mut listed: HashMap<&str, &Part> = manifest
+        .parts
+        .iter()
+        .map(|p| (p.path.as_str(), p))
+        .collect();
 
     let mut seen = HashSet::with_capacity(archive.len());
     for i in 0..archive.len() {
@@ -401,8 +427,8 @@ fn check_layout(part: &Part) -> Result<(), OpenError> {
 /// Reads one part and verifies it. A read that ends early, goes past the
 /// declared size, or whose SHA-256 differs returns an `InvalidData` error instead
 /// of end-of-file.
-pub struct PartReader<'a, R: Read + Seek> {
-    inner: io::Take<zip::read::ZipFile<'a, ChunkCache<Plaintext<R>>>>,
+pub struct PartReader<'a, P: Read + Seek> {
+    inner: io::Take<zip::read::ZipFile<'a, ChunkCache<P>>>,
     declared: Declared,
     hasher: Sha256,
     read: u64,

@@ -13,5 +13,6 @@ mod open_cli;
 mod pq;
 mod readme;
 mod replies;
+mod sandbox;
 mod scrub;
 mod zip64;

@@ -127,7 +127,7 @@ fn zip_of(path: &Path, parts: &[(&str, &[u8])]) {
 }
 
 /// The pictures of the corpus, each with every kind of metadata its format holds.
-fn corpus(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn corpus(dir: &Path) -> Vec<PathBuf> {
     // A thumbnail that carries its own GPS position.
     let thumb = dir.join("thumb.jpg");
     convert(&["-size", "64x48", "gradient:navy-orange"], &thumb);

@@ -1,0 +1,350 @@
+//! What the parent and the sandboxed child say to each other over the
+//! child's stdin and stdout: frames of a one-byte tag, a four-byte length
+//! (big-endian) and at most [`MAX_FRAME`] bytes.
+//!
+//! The parent reads what a possibly compromised child writes, so every
+//! reader here is capped and checks each frame's order; the `sandbox_answers`
+//! fuzz target feeds it arbitrary bytes.
+
+use std::io::{self, Read, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{MAX_FILE_BYTES, SANDBOX_MAX_REPORT_BYTES};
+use crate::{NotCleaned, Report, Scrubbed};
+
+/// The most one frame carries: file bytes go in frames of this size.
+pub const MAX_FRAME: usize = 1 << 20;
+
+/// A frame's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    // Parent to child.
+    /// The job (JSON), first.
+    Job,
+    /// A piece of the file to read.
+    Data,
+    /// The file's end.
+    End,
+    /// Plaintext the child asked for with [`Tag::Want`].
+    Bytes,
+    // Child to parent.
+    /// How the child is confined (JSON), its first frame.
+    Confined,
+    /// An `inspect` report (JSON).
+    Report,
+    /// A piece of a cleaned copy.
+    Cleaned,
+    /// The cleaned copy's end, with what was removed (JSON).
+    CleanedEnd,
+    /// Why the file is not cleaned.
+    NotCleaned,
+    /// The child wants plaintext: offset and length, 8 + 4 bytes.
+    Want,
+    /// A submission's verified manifest (JSON).
+    Manifest,
+    /// A piece of a submission's part: its index (4 bytes), then bytes.
+    Part,
+    /// The part whose index follows (4 bytes) is complete and verified.
+    PartEnd,
+    /// The job failed (a person-readable reason).
+    Failed,
+    /// The self-test's findings (JSON).
+    SelfTest,
+    /// The job is done.
+    Done,
+}
+
+impl Tag {
+    fn byte(self) -> u8 {
+        match self {
+            Tag::Job => b'J',
+            Tag::Data => b'D',
+            Tag::End => b'E',
+            Tag::Bytes => b'B',
+            Tag::Confined => b'S',
+            Tag::Report => b'R',
+            Tag::Cleaned => b'C',
+            Tag::CleanedEnd => b'K',
+            Tag::NotCleaned => b'N',
+            Tag::Want => b'W',
+            Tag::Manifest => b'M',
+            Tag::Part => b'P',
+            Tag::PartEnd => b'Q',
+            Tag::Failed => b'F',
+            Tag::SelfTest => b'T',
+            Tag::Done => b'X',
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Tag> {
+        Some(match byte {
+            b'J' => Tag::Job,
+            b'D' => Tag::Data,
+            b'E' => Tag::End,
+            b'B' => Tag::Bytes,
+            b'S' => Tag::Confined,
+            b'R' => Tag::Report,
+            b'C' => Tag::Cleaned,
+            b'K' => Tag::CleanedEnd,
+            b'N' => Tag::NotCleaned,
+            b'W' => Tag::Want,
+            b'M' => Tag::Manifest,
+            b'P' => Tag::Part,
+            b'Q' => Tag::PartEnd,
+            b'F' => Tag::Failed,
+            b'T' => Tag::SelfTest,
+            b'X' => Tag::Done,
+            _ => return None,
+        })
+    }
+}
+
+/// What the other side sent that breaks the protocol: from the child, the
+/// sign of a compromised (or crashed) reader.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("the pipe failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("it broke the protocol: {0}")]
+    Protocol(String),
+}
+
+fn protocol(what: impl Into<String>) -> WireError {
+    WireError::Protocol(what.into())
+}
+
+/// Writes one frame.
+pub fn write_frame(out: &mut impl Write, tag: Tag, payload: &[u8]) -> io::Result<()> {
+    debug_assert!(payload.len() <= MAX_FRAME + 16);
+    out.write_all(&[tag.byte()])?;
+    out.write_all(&(payload.len() as u32).to_be_bytes())?;
+    out.write_all(payload)
+}
+
+/// Writes `data` as frames of `tag`, at most [`MAX_FRAME`] bytes each,
+/// `prefix` (a part's index) leading each.
+pub fn write_chunks(out: &mut impl Write, tag: Tag, prefix: &[u8], data: &[u8]) -> io::Result<()> {
+    let mut frame = Vec::with_capacity(prefix.len() + MAX_FRAME.min(data.len()));
+    for chunk in data.chunks(MAX_FRAME) {
+        frame.clear();
+        frame.extend_from_slice(prefix);
+        frame.extend_from_slice(chunk);
+        write_frame(out, tag, &frame)?;
+    }
+    Ok(())
+}
+
+/// Reads one frame into `payload`; `None` at the end of the stream before a
+/// frame starts.
+pub fn read_frame(input: &mut impl Read, payload: &mut Vec<u8>) -> Result<Option<Tag>, WireError> {
+    let mut head = [0u8; 5];
+    let mut got = 0;
+    while got < head.len() {
+        match input.read(&mut head[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(protocol("a frame cut short")),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let tag = Tag::from_byte(head[0])
+        .ok_or_else(|| protocol(format!("an unknown frame kind {:#04x}", head[0])))?;
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    if len > MAX_FRAME + 16 {
+        return Err(protocol(format!("a frame of {len} bytes")));
+    }
+    payload.clear();
+    payload.resize(len, 0);
+    input.read_exact(payload).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            protocol("a frame cut short")
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(Some(tag))
+}
+
+/// Reads the next frame, which must exist.
+pub fn expect_frame(input: &mut impl Read, payload: &mut Vec<u8>) -> Result<Tag, WireError> {
+    read_frame(input, payload)?.ok_or_else(|| protocol("it ended before answering"))
+}
+
+/// What the parent asks of one child (each child does one job and exits).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Job {
+    /// `inspect` the file that follows, whose name was `name`.
+    Inspect { name: String, size: u64 },
+    /// Clean the file that follows.
+    Scrub { size: u64 },
+    /// Read a submission's ZIP archive, of `size` bytes of plaintext that
+    /// the child asks for piece by piece: check it against its manifest and
+    /// send each part, verified.
+    Archive { size: u64 },
+    /// Try what the sandbox must refuse: read `path`, make a file beside
+    /// it, open a socket, start a program; say what happened to each.
+    SelfTest { path: String },
+    /// Misbehave as a compromised reader would, so that tests can watch the
+    /// parent cope; harmless, since the parent asked.
+    Misbehave { how: Misbehaviour },
+}
+
+/// The ways [`Job::Misbehave`] misbehaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Misbehaviour {
+    /// Abort, as a detected memory error does.
+    Crash,
+    /// Spin forever (the CPU-time limit ends it).
+    Spin,
+    /// Sleep forever in a futex (the parent's clock ends it).
+    Hang,
+    /// Allocate until the address-space limit refuses.
+    Allocate,
+    /// Answer with endless cleaned bytes (the parent's caps end it).
+    Flood,
+}
+
+/// How the child confined itself, its first frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confinement {
+    /// The Landlock ABI in force (0: none).
+    pub landlock_abi: u8,
+    /// What the sandbox lacks on this kernel, in plain words (empty when
+    /// nothing).
+    pub lacks: Vec<String>,
+}
+
+/// The self-test's findings: each attempt and what stopped it, or `None`
+/// where it succeeded (a hole).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestFindings {
+    pub attempts: Vec<(String, Option<String>)>,
+}
+
+/// Sends a whole file to the child after its job.
+pub fn send_file(out: &mut impl Write, job: &Job, data: &[u8]) -> io::Result<()> {
+    let job = serde_json::to_vec(job).expect("jobs serialize");
+    write_frame(out, Tag::Job, &job)?;
+    write_chunks(out, Tag::Data, &[], data)?;
+    write_frame(out, Tag::End, &[])?;
+    out.flush()
+}
+
+/// Receives a whole file from the parent, up to `size` bytes (which the job
+/// gave, itself capped).
+pub fn receive_file(input: &mut impl Read, size: u64) -> Result<Vec<u8>, WireError> {
+    if size > MAX_FILE_BYTES {
+        return Err(protocol(format!("a file of {size} bytes")));
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    let mut payload = Vec::new();
+    loop {
+        match expect_frame(input, &mut payload)? {
+            Tag::Data if data.len() + payload.len() <= size as usize => {
+                data.extend_from_slice(&payload)
+            }
+            Tag::Data => return Err(protocol("more bytes than the file's size")),
+            Tag::End if data.len() == size as usize => return Ok(data),
+            other => return Err(protocol(format!("{other:?} inside a file"))),
+        }
+    }
+}
+
+fn json<'a, T: Deserialize<'a>>(payload: &'a [u8], what: &str) -> Result<T, WireError> {
+    serde_json::from_slice(payload).map_err(|e| protocol(format!("its {what} is not valid: {e}")))
+}
+
+/// The child's first frame.
+pub fn read_confinement(input: &mut impl Read) -> Result<Confinement, WireError> {
+    let mut payload = Vec::new();
+    match expect_frame(input, &mut payload)? {
+        Tag::Confined => json(&payload, "confinement"),
+        Tag::Failed => Err(protocol(format!(
+            "it could not confine itself: {}",
+            String::from_utf8_lossy(&payload)
+        ))),
+        other => Err(protocol(format!("{other:?} before its confinement"))),
+    }
+}
+
+/// The answer to [`Job::Inspect`].
+pub fn read_report(input: &mut impl Read) -> Result<Report, WireError> {
+    let mut payload = Vec::new();
+    let report: Report = match expect_frame(input, &mut payload)? {
+        Tag::Report if payload.len() <= SANDBOX_MAX_REPORT_BYTES => json(&payload, "report")?,
+        Tag::Report => return Err(protocol("a report over the cap")),
+        other => return Err(unexpected(other, &payload)),
+    };
+    expect_done(input)?;
+    Ok(report)
+}
+
+/// The answer to [`Job::Scrub`]: a cleaned copy (at most `cap` bytes), or
+/// why not.
+pub fn read_scrubbed(
+    input: &mut impl Read,
+    cap: u64,
+) -> Result<Result<Scrubbed, NotCleaned>, WireError> {
+    let mut payload = Vec::new();
+    let mut data = Vec::new();
+    loop {
+        match expect_frame(input, &mut payload)? {
+            Tag::Cleaned if (data.len() + payload.len()) as u64 <= cap => {
+                data.extend_from_slice(&payload)
+            }
+            Tag::Cleaned => return Err(protocol(format!("a cleaned copy over {cap} bytes"))),
+            Tag::CleanedEnd => {
+                let removed: Vec<String> = json(&payload, "list of what was removed")?;
+                expect_done(input)?;
+                return Ok(Ok(Scrubbed { data, removed }));
+            }
+            Tag::NotCleaned if data.is_empty() => {
+                let reason = String::from_utf8_lossy(&payload).into_owned();
+                expect_done(input)?;
+                return Ok(Err(NotCleaned(reason)));
+            }
+            other => return Err(unexpected(other, &payload)),
+        }
+    }
+}
+
+/// The answer to [`Job::SelfTest`].
+pub fn read_self_test(input: &mut impl Read) -> Result<SelfTestFindings, WireError> {
+    let mut payload = Vec::new();
+    match expect_frame(input, &mut payload)? {
+        Tag::SelfTest => {
+            let findings = json(&payload, "self-test")?;
+            expect_done(input)?;
+            Ok(findings)
+        }
+        other => Err(unexpected(other, &payload)),
+    }
+}
+
+/// A frame out of place; a `Failed` frame's reason is kept.
+pub fn unexpected(tag: Tag, payload: &[u8]) -> WireError {
+    match tag {
+        Tag::Failed => protocol(format!(
+            "it failed: {}",
+            String::from_utf8_lossy(&payload[..payload.len().min(4096)])
+        )),
+        other => protocol(format!("{other:?} where it was not expected")),
+    }
+}
+
+/// The end of an answer: `Done`, then nothing.
+pub fn expect_done(input: &mut impl Read) -> Result<(), WireError> {
+    let mut payload = Vec::new();
+    match expect_frame(input, &mut payload)? {
+        Tag::Done if payload.is_empty() => {}
+        other => return Err(unexpected(other, &payload)),
+    }
+    match read_frame(input, &mut payload)? {
+        None => Ok(()),
+        Some(_) => Err(protocol("more after its answer")),
+    }
+}
