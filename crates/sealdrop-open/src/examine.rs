@@ -6,7 +6,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::ToolError;
+use super::{sandboxed, ToolError};
 use sealdrop_format::fsutil::{create_new_private_file, create_private_dir_all};
 use sealdrop_format::seal::names::sanitize_name;
 use sealdrop_format::terminal::display_safe;
@@ -171,7 +171,19 @@ pub(crate) fn run_inspect(args: &[PathBuf], json: bool) -> Result<bool, ToolErro
                 .push(format!("larger than {MAX_FILE_BYTES} bytes: not read"));
             report
         } else {
-            scrub::inspect(&data, &name)
+            let sandbox = sandboxed::sandbox()?;
+            let inspected = sandbox.inspect(&data, &name);
+            sandboxed::tell_what_it_lacks(sandbox);
+            inspected.unwrap_or_else(|e| {
+                all_read = false;
+                // Nothing of the file is parsed here: an empty report that
+                // says why, with what the name claims.
+                let mut report = scrub::inspect(&[], &name);
+                report
+                    .unchecked
+                    .push(format!("not checked: {e}; treat the file as unchecked"));
+                report
+            })
         };
         if json {
             reports.push(serde_json::json!({"file": name, "report": report}));
@@ -203,9 +215,13 @@ pub(crate) enum Cleaning {
 /// Cleans `source` into the new file `destination` (never overwriting).
 pub(crate) fn clean_into(source: &Path, destination: &Path) -> Result<Cleaning, ToolError> {
     let data = read_capped(source)?;
-    let scrubbed = match scrub::scrub(&data) {
-        Ok(scrubbed) => scrubbed,
-        Err(reason) => return Ok(Cleaning::NotCleaned(reason)),
+    let sandbox = sandboxed::sandbox()?;
+    let scrubbed = sandbox.scrub(&data);
+    sandboxed::tell_what_it_lacks(sandbox);
+    let scrubbed = match scrubbed {
+        Ok(Ok(scrubbed)) => scrubbed,
+        Ok(Err(reason)) => return Ok(Cleaning::NotCleaned(reason)),
+        Err(e) => return Ok(Cleaning::NotCleaned(NotCleaned(e.to_string()))),
     };
     if let Some(parent) = destination.parent() {
         create_private_dir_all(parent).map_err(ToolError::io(parent))?;

@@ -1,20 +1,22 @@
 //! Decrypting one sealed file into its own folder, verified, never overwriting.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 
 use super::inputs::Input;
-use super::ToolError;
+use super::{sandboxed, ToolError};
+use sealdrop_format::agefile::AgeFile;
 use sealdrop_format::fsutil::{
     create_new_private_file, create_private_dir, create_private_dir_all,
 };
 use sealdrop_format::keys::Identities;
 use sealdrop_format::seal::manifest::MANIFEST_PATH;
-use sealdrop_format::seal::{Manifest, SubmissionReader};
+use sealdrop_format::seal::{Manifest, OpenError};
 use sealdrop_format::terminal::ProgressReader;
+use sealdrop_scrub::sandbox::{ArchiveError, ArchiveOutcome, ArchiveSink};
 
 /// What happened to one input.
 #[derive(Debug)]
@@ -84,46 +86,115 @@ fn extract_into(
     let file = fs::File::open(&input.path).map_err(ToolError::io(&input.path))?;
     // Unbuffered here: the age layer buffers, and copies nothing it need not.
     let reader = ProgressReader::new(file, base, bar.clone());
-    let mut submission = SubmissionReader::open(
-        reader,
-        identities.iter().map(|i| i.as_ref() as &dyn age::Identity),
-    )
-    .map_err(open_err)?;
-    let manifest = submission.manifest().clone();
-    for (index, part) in manifest.parts.iter().enumerate() {
-        // The reader has checked that every component is a sanitized name;
-        // parts of unknown kinds go under unknown-parts/, never to the top.
-        let target = staging.join(part.output_path());
-        if let Some(parent) = target.parent() {
-            if parent != staging && parent.symlink_metadata().is_err() {
-                create_private_dir_all(parent).map_err(ToolError::io(parent))?;
-            }
-        }
-        let out = create_new_private_file(&target).map_err(ToolError::io(&target))?;
-        let capacity = (part.size as usize).clamp(1, IO_BUFFER);
-        let mut out = BufWriter::with_capacity(capacity, out);
-        submission.copy_part(index, &mut out).map_err(|e| {
-            if e.kind() == io::ErrorKind::InvalidData {
-                ToolError::Open {
-                    path: input.path.clone(),
-                    source: sealdrop_format::seal::OpenError::Integrity {
-                        path: part.path.clone(),
-                        reason: e.to_string(),
-                    },
-                }
-            } else {
-                ToolError::Io {
-                    path: target.clone(),
-                    source: e,
-                }
-            }
-        })?;
-        out.flush().map_err(ToolError::io(&target))?;
+    // Decrypting (the keys) stays here; the archive's structure, its
+    // manifest and every part are read by the sandboxed helper, which asks
+    // for plaintext piece by piece and sends back each part verified.
+    let sealed = AgeFile::open(reader).map_err(|e| open_err(e.into()))?;
+    if sealed.is_passphrase_protected() {
+        return Err(open_err(OpenError::Manifest(
+            "it is passphrase-encrypted, not a sealdrop submission".into(),
+        )));
     }
+    let mut plaintext = sealed
+        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .map_err(|e| open_err(e.into()))?;
+    let size = plaintext
+        .seek(SeekFrom::End(0))
+        .and_then(|size| plaintext.seek(SeekFrom::Start(0)).map(|_| size))
+        .map_err(|e| open_err(OpenError::Io(e)))?;
+    let sandbox = sandboxed::sandbox()?;
+    let mut sink = Staging {
+        staging,
+        parts: Vec::new(),
+        open: None,
+    };
+    let outcome = sandbox.read_archive(&mut plaintext, size, &mut sink);
+    sandboxed::tell_what_it_lacks(sandbox);
+    let manifest = match outcome {
+        Ok(ArchiveOutcome::Read(manifest)) => manifest,
+        Ok(ArchiveOutcome::Refused(reason)) => {
+            return Err(ToolError::Refused {
+                path: input.path.clone(),
+                reason,
+            })
+        }
+        Err(ArchiveError::Parent(e)) => return Err(sink.failed(e)),
+        Err(ArchiveError::Sandbox(e)) => {
+            return Err(ToolError::Refused {
+                path: input.path.clone(),
+                reason: format!("not opened: {e}"),
+            })
+        }
+    };
     let manifest_path = staging.join(MANIFEST_PATH);
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ToolError::Usage(e.to_string()))?;
     let mut out = create_new_private_file(&manifest_path).map_err(ToolError::io(&manifest_path))?;
     out.write_all(&json)
         .map_err(ToolError::io(&manifest_path))?;
     Ok(manifest)
+}
+
+/// Where the verified parts land: each in its own new file of the staging
+/// folder, at the path its (checked) manifest gives.
+struct Staging<'a> {
+    staging: &'a Path,
+    /// Each part's file, by index.
+    parts: Vec<PathBuf>,
+    open: Option<BufWriter<fs::File>>,
+}
+
+impl Staging<'_> {
+    /// The parent's own failure, named by the file it was writing.
+    fn failed(&self, e: io::Error) -> ToolError {
+        ToolError::Io {
+            path: self
+                .parts
+                .last()
+                .cloned()
+                .unwrap_or_else(|| self.staging.to_owned()),
+            source: e,
+        }
+    }
+}
+
+impl Staging<'_> {
+    fn create(&self, index: usize) -> io::Result<BufWriter<fs::File>> {
+        let target = &self.parts[index];
+        if let Some(parent) = target.parent() {
+            if parent != self.staging && parent.symlink_metadata().is_err() {
+                create_private_dir_all(parent)?;
+            }
+        }
+        let out = create_new_private_file(target)?;
+        Ok(BufWriter::with_capacity(IO_BUFFER, out))
+    }
+}
+
+impl ArchiveSink for Staging<'_> {
+    fn manifest(&mut self, manifest: &Manifest) -> io::Result<()> {
+        // The paths were checked (safe components, each kind in its place);
+        // parts of unknown kinds go under unknown-parts/, never to the top.
+        self.parts = manifest
+            .parts
+            .iter()
+            .map(|part| self.staging.join(part.output_path()))
+            .collect();
+        Ok(())
+    }
+
+    fn part(&mut self, index: usize, bytes: &[u8]) -> io::Result<()> {
+        let out = match &mut self.open {
+            Some(out) => out,
+            None => self.open.insert(self.create(index)?),
+        };
+        out.write_all(bytes)
+    }
+
+    fn part_end(&mut self, index: usize) -> io::Result<()> {
+        match self.open.take() {
+            Some(mut out) => out.flush(),
+            // An empty part: no bytes came, its file is made here.
+            None => self.create(index)?.flush(),
+        }
+    }
 }

@@ -10,6 +10,7 @@ mod extract;
 mod inputs;
 mod list;
 mod reply;
+mod sandboxed;
 
 mod threads;
 
@@ -28,6 +29,10 @@ pub enum ToolError {
     Open { path: PathBuf, source: OpenError },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    /// The sandboxed reader refused the archive (the reason as the format
+    /// crate words it), or could not read it.
+    #[error("{path}: {reason}")]
+    Refused { path: PathBuf, reason: String },
     #[error("{0}")]
     Usage(String),
 }

@@ -5,6 +5,8 @@
 //! is what the parsers say in-process.
 
 use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use sealdrop_scrub::sandbox::{Misbehaviour, Sandbox, SandboxError};
 
@@ -143,4 +145,159 @@ fn answers_through_the_sandbox_are_the_parsers_answers() {
         }
     }
     assert!(files.len() >= 5, "{files:?}");
+}
+
+/// `sealdrop-open` in a folder of its own, with `helper` (a file's bytes and
+/// mode) beside it as `sealdrop-sandbox`, or none.
+fn open_beside(dir: &Path, helper: Option<(&[u8], u32)>) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let program = dir.join("sealdrop-open");
+    fs::copy(bin("sealdrop-open"), &program).unwrap();
+    fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+    if let Some((bytes, mode)) = helper {
+        let path = dir.join("sealdrop-sandbox");
+        fs::write(&path, bytes).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    program
+}
+
+/// The archive of every submission, `inspect` and `scrub` all go through
+/// the helper: with a helper that only fails, nothing is opened, inspected
+/// or cleaned, and each says why; with none, or one others could have
+/// written, sealdrop-open refuses to parse anything.
+#[test]
+fn sealdrop_open_parses_nothing_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::new();
+    let sealed = dir.path().join("sample.age");
+    let sub = Submission {
+        message: Some(b"a tip".to_vec()),
+        files: vec![("photo.txt".into(), b"just text".to_vec())],
+    };
+    fs::write(&sealed, seal(&sub, &[&key], 4096)).unwrap();
+    let identity = dir.path().join("key.txt");
+    key.write_identity(&identity);
+    let plain = dir.path().join("note.txt");
+    fs::write(&plain, b"plain text").unwrap();
+
+    let failing = dir.path().join("failing");
+    fs::create_dir(&failing).unwrap();
+    let program = open_beside(&failing, Some((b"#!/bin/sh\nexit 3\n", 0o755)));
+    let out = failing.join("out");
+    let decrypt = run(Command::new(&program)
+        .args(["decrypt", "-i"])
+        .arg(&identity)
+        .arg("-o")
+        .arg(&out)
+        .arg(&sealed));
+    let stderr = String::from_utf8_lossy(&decrypt.stderr);
+    assert!(!decrypt.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("not opened: the sandboxed reader failed (exit status 3)"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing is written");
+    let inspect = run(Command::new(&program).arg("inspect").arg(&plain));
+    let stdout = String::from_utf8_lossy(&inspect.stdout);
+    assert!(!inspect.status.success());
+    assert!(
+        stdout.contains("not checked: the sandboxed reader failed"),
+        "{stdout}"
+    );
+    let scrub = run(Command::new(&program)
+        .args(["scrub", "-o"])
+        .arg(failing.join("clean"))
+        .arg(&plain));
+    let stderr = String::from_utf8_lossy(&scrub.stderr);
+    assert!(!scrub.status.success());
+    assert!(stderr.contains("NOT CLEANED"), "{stderr}");
+    assert!(!failing.join("clean/note.txt").exists());
+
+    let writable = dir.path().join("writable");
+    fs::create_dir(&writable).unwrap();
+    let real = fs::read(bin("sealdrop-sandbox")).unwrap();
+    let program = open_beside(&writable, Some((&real, 0o777)));
+    let inspect = run(Command::new(&program).arg("inspect").arg(&plain));
+    let stderr = String::from_utf8_lossy(&inspect.stderr);
+    assert_eq!(inspect.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is not safe to run") && stderr.contains("can be written by"),
+        "{stderr}"
+    );
+
+    if !Path::new(sealdrop_scrub::sandbox::parent::INSTALLED_HELPER).exists() {
+        let alone = dir.path().join("alone");
+        fs::create_dir(&alone).unwrap();
+        let program = open_beside(&alone, None);
+        let inspect = run(Command::new(&program).arg("inspect").arg(&plain));
+        let stderr = String::from_utf8_lossy(&inspect.stderr);
+        assert_eq!(inspect.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("was not found beside"), "{stderr}");
+    }
+
+    // And the real one, for contrast: the same files open and clean.
+    let good = dir.path().join("good");
+    fs::create_dir(&good).unwrap();
+    let program = open_beside(&good, Some((&real, 0o755)));
+    let decrypt = run(Command::new(&program)
+        .args(["decrypt", "--scrub", "-i"])
+        .arg(&identity)
+        .arg("-o")
+        .arg(good.join("out"))
+        .arg(&sealed));
+    assert_success(&decrypt, "decrypt --scrub with the real helper");
+    assert_eq!(
+        fs::read(good.join("out/sample/attachments/photo.txt")).unwrap(),
+        b"just text"
+    );
+    assert_eq!(
+        fs::read(good.join("out/sample/message.txt")).unwrap(),
+        b"a tip"
+    );
+    assert!(good.join("out/sample/cleaned/photo.txt").exists());
+}
+
+/// Run as Tails 6 would run it (Linux 6.1, Landlock ABI 2), sealdrop-open
+/// says once what its sandbox lacks there, and still cleans.
+#[test]
+fn sealdrop_open_says_what_an_older_kernel_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("note.txt");
+    fs::write(&plain, b"plain text").unwrap();
+    let second = dir.path().join("other.txt");
+    fs::write(&second, b"more text").unwrap();
+    let scrub = run(Command::new(bin("sealdrop-open"))
+        .env("SEALDROP_SANDBOX_LANDLOCK_ABI", "2")
+        .args(["scrub", "-o"])
+        .arg(dir.path().join("clean"))
+        .arg(&plain)
+        .arg(&second));
+    assert_success(&scrub, "scrub with Landlock ABI 2");
+    let stderr = String::from_utf8_lossy(&scrub.stderr);
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("note: on this kernel"))
+        .collect();
+    if stderr.contains("this kernel does not have it") || stderr.contains("not enabled") {
+        return;
+    }
+    assert_eq!(
+        notes.len(),
+        4,
+        "once per missing rule, once per run:\n{stderr}"
+    );
+    assert!(
+        notes[0].contains("truncating files (ABI 3, Linux 6.2)"),
+        "{stderr}"
+    );
+    assert!(
+        notes[3].contains("ABI 6") && notes[3].contains("refuses it anyway"),
+        "{stderr}"
+    );
+    let plain_run = run(Command::new(bin("sealdrop-open"))
+        .args(["scrub", "-o"])
+        .arg(dir.path().join("clean2"))
+        .arg(&plain));
+    assert!(!String::from_utf8_lossy(&plain_run.stderr).contains("note:"));
 }
