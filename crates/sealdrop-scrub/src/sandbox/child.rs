@@ -14,7 +14,7 @@ use seccompiler::{
     SeccompRule,
 };
 
-use super::wire::{self, Confinement, Job, Misbehaviour, SelfTestFindings, Tag};
+use super::wire::{self, Confinement, Job, Misbehaviour, Tag};
 use crate::limits::{SANDBOX_ADDRESS_SPACE_BYTES, SANDBOX_CPU_SECONDS};
 
 /// Forces a lower Landlock ABI than the kernel's, to see what an older
@@ -90,7 +90,7 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
         }
         Job::Archive { size } => super::archive::serve(size, input, output)?,
         Job::SelfTest { path } => {
-            let findings = self_test(&path);
+            let findings = super::self_test::attempt_the_forbidden(&path);
             let json = serde_json::to_vec(&findings).expect("findings serialize");
             wire::write_frame(output, Tag::SelfTest, &json)?;
         }
@@ -297,50 +297,6 @@ fn syscall_filter() -> Result<BpfProgram, String> {
     )
     .map_err(failed)?;
     filter.try_into().map_err(failed)
-}
-
-/// Tries what the sandbox must refuse, each attempt reported with the error
-/// that stopped it (`None` would be a hole).
-fn self_test(path: &str) -> SelfTestFindings {
-    use std::process::{Command, Stdio};
-    let stopped = |result: io::Result<()>| result.err().map(|e| e.to_string());
-    let attempts = vec![
-        (
-            format!("read {path}"),
-            stopped(std::fs::File::open(path).and_then(|mut f| f.read(&mut [0u8; 1]).map(drop))),
-        ),
-        (
-            format!("make a file beside {path}"),
-            stopped(std::fs::File::create(format!("{path}.sandbox-test")).map(drop)),
-        ),
-        (
-            "open a UDP socket on 127.0.0.1".to_owned(),
-            stopped(std::net::UdpSocket::bind("127.0.0.1:0").map(drop)),
-        ),
-        (
-            "connect to 127.0.0.1:9 over TCP".to_owned(),
-            stopped(std::net::TcpStream::connect("127.0.0.1:9").map(drop)),
-        ),
-        (
-            "start /bin/true".to_owned(),
-            stopped(
-                Command::new("/bin/true")
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .map(drop),
-            ),
-        ),
-        (
-            "send a signal to another process (init)".to_owned(),
-            stopped(
-                rustix::process::test_kill_process(rustix::process::Pid::INIT)
-                    .map_err(io::Error::from),
-            ),
-        ),
-    ];
-    SelfTestFindings { attempts }
 }
 
 fn misbehave(how: Misbehaviour, output: &mut impl Write) -> io::Result<()> {

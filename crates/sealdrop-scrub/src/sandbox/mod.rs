@@ -24,6 +24,7 @@
 pub mod archive;
 pub mod child;
 pub mod parent;
+mod self_test;
 pub mod wire;
 
 pub use archive::{ArchiveError, ArchiveOutcome, ArchiveSink};
