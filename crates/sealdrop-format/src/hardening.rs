@@ -18,6 +18,35 @@ pub fn make_non_dumpable() -> std::io::Result<()> {
         .map_err(std::io::Error::from)
 }
 
+/// Locks the memory pages that hold `value` in RAM for as long as the
+/// process lives, so that they are never written to swap, where
+/// `RLIMIT_MEMLOCK` allows (8 MiB for a user by default; a few pages are
+/// used). Returns whether it could. For what stays for the whole run: the
+/// loaded identities' keys.
+pub fn keep_in_ram<T: ?Sized>(value: &T) -> bool {
+    let len = std::mem::size_of_val(value);
+    if len == 0 {
+        return true;
+    }
+    match region::lock((value as *const T).cast::<u8>(), len) {
+        Ok(guard) => {
+            std::mem::forget(guard);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Locks the pages holding `bytes` in RAM until the guard is dropped (a
+/// passphrase, an identity file's text while it is parsed); `None` where
+/// `RLIMIT_MEMLOCK` does not allow it.
+pub fn lock_in_ram(bytes: &[u8]) -> Option<region::LockGuard> {
+    if bytes.is_empty() {
+        return None;
+    }
+    region::lock(bytes.as_ptr(), bytes.len()).ok()
+}
+
 /// What the laptop programs do first, before any thread starts and before
 /// any key or hostile byte is touched: no core dump and no ptrace by other
 /// processes of the same user (`PR_SET_DUMPABLE` 0, `RLIMIT_CORE` 0), and a

@@ -7,6 +7,7 @@
 use std::io::Cursor;
 use std::path::Path;
 
+use age::secrecy::ExposeSecret;
 use age::DecryptError;
 
 use super::{read_limited, KeyError, MAX_KEY_FILE_BYTES};
@@ -62,9 +63,13 @@ pub(super) fn parse_identities_with<C: age::Callbacks>(
             continue;
         }
         if starts_with_ignore_case(line, PQ_PREFIX) {
-            identities.push(Box::new(line.parse::<crate::pq::Identity>().map_err(
-                |e| bad(line_no, format!("damaged post-quantum identity: {e}")),
-            )?));
+            let identity = Box::new(
+                line.parse::<crate::pq::Identity>()
+                    .map_err(|e| bad(line_no, format!("damaged post-quantum identity: {e}")))?,
+            );
+            // Its seed lives inline: the pages of the box, out of swap.
+            crate::hardening::keep_in_ram(&*identity);
+            identities.push(identity);
         } else if starts_with_ignore_case(line, PLUGIN_PREFIX) {
             let identity = line.parse::<age::plugin::Identity>().map_err(|e| {
                 bad(
@@ -80,10 +85,12 @@ pub(super) fn parse_identities_with<C: age::Callbacks>(
                 None => plugins.push((identity.plugin().to_owned(), line_no, vec![identity])),
             }
         } else if starts_with_ignore_case(line, CLASSIC_HRP) {
-            identities
-                .push(Box::new(line.parse::<age::x25519::Identity>().map_err(
-                    |e| bad(line_no, format!("damaged X25519 identity: {e}")),
-                )?));
+            let identity = Box::new(
+                line.parse::<age::x25519::Identity>()
+                    .map_err(|e| bad(line_no, format!("damaged X25519 identity: {e}")))?,
+            );
+            crate::hardening::keep_in_ram(&*identity);
+            identities.push(identity);
         } else {
             return Err(bad(
                 line_no,
@@ -152,6 +159,9 @@ pub fn load_identity_file<C: age::Callbacks>(
     prompt: C,
 ) -> Result<Identities, KeyError> {
     let data = read_limited(path)?;
+    // Out of swap while it is parsed (the loaded keys stay locked after:
+    // `parse_identities_with`).
+    let _locked = crate::hardening::lock_in_ram(&data);
     let bad = |reason: String| KeyError::BadIdentity {
         path: path.to_owned(),
         reason,
@@ -175,6 +185,7 @@ pub fn load_identity_file<C: age::Callbacks>(
                     .into(),
             )
         })?;
+    let _passphrase_locked = crate::hardening::lock_in_ram(passphrase.expose_secret().as_bytes());
     let plaintext = file
         .decrypt_with_passphrase(passphrase)
         .map_err(|e| match e {
@@ -189,6 +200,7 @@ pub fn load_identity_file<C: age::Callbacks>(
         })?;
     let text = read_small(plaintext, MAX_KEY_FILE_BYTES)
         .map_err(|e| bad(format!("decrypting it failed: {e}")))?;
+    let _text_locked = crate::hardening::lock_in_ram(&text);
     let text = std::str::from_utf8(&text)
         .map_err(|_| bad("its decrypted content is not UTF-8 text".into()))?;
     parse_identities_with(text, path, prompt)

@@ -110,6 +110,66 @@ fn sealdrop_open_is_non_dumpable_while_it_waits_for_its_identity() {
     );
 }
 
+/// The loaded keys are locked in RAM (never swapped): run as nobody (so
+/// under the default `RLIMIT_MEMLOCK`, without root's `CAP_IPC_LOCK`),
+/// `sealdrop-open decrypt` has its identities loaded and waits to open its
+/// input, a FIFO; its locked memory (`VmLck`) then holds their pages.
+#[test]
+fn sealdrop_open_keeps_its_keys_out_of_swap() {
+    assert!(
+        running_as_root(),
+        "this test runs sealdrop-open as nobody and needs root (CI runs as root)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    open_folder(dir.path());
+    let key = Key::new();
+    let identity = dir.path().join("identity.txt");
+    key.write_identity(&identity);
+    chown(&identity, Some(65534), Some(65534)).unwrap();
+    let input = dir.path().join("waiting.age");
+    assert_success(
+        &run(Command::new("mkfifo").arg("-m").arg("0644").arg(&input)),
+        "mkfifo",
+    );
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    chown(&out, Some(65534), Some(65534)).unwrap();
+    let mut child = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin("sealdrop-open"))
+        .args(["decrypt", "-i"])
+        .arg(&identity)
+        .arg("-o")
+        .arg(&out)
+        .arg(&input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let start = Instant::now();
+    let locked_kib = loop {
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let syscall = fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        let locked: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmLck:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        // Blocked in openat(2) on the FIFO: the identities are loaded.
+        if syscall.starts_with("257 ") || start.elapsed() > Duration::from_secs(5) {
+            break locked;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        locked_kib >= 4,
+        "VmLck {locked_kib} kB: the keys can be swapped out"
+    );
+}
+
 /// A hardware-key identity (`AGE-PLUGIN-YUBIKEY-1…`) for a plugin of the
 /// given name, as its plugin prints it.
 fn plugin_identity(dir: &Path) -> std::path::PathBuf {
