@@ -11,6 +11,10 @@ with Debian's mat2 and with sealdrop-open, then asks exiftool and `mat2 --show`
 what is left, and prints a Markdown table for docs/SCRUBBING.md.
 
     crates/sealdrop-testkit/tests/interop/python/.venv/bin/python bench/scrub_compare.py [path/to/sealdrop-open]
+
+With `--sandbox-cost BEFORE AFTER` it instead times `scrub` of the same corpus
+by two builds of sealdrop-open, one parsing in-process and one through its
+sandbox helper, and prints what the sandbox costs per file.
 """
 
 import json
@@ -237,7 +241,52 @@ def docx_leftovers(path):
     return sorted(found)
 
 
+def run_measured(argv):
+    """Runs argv to its end; wall seconds, CPU seconds (user + system, its
+    children included: the sandbox helper) and peak RSS in KiB."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def sandbox_cost(before, after, rounds=7):
+    """What the sandbox (issue 33) costs per file: `scrub` of every corpus
+    file by a build that parses in-process (BEFORE) and by one that starts a
+    confined sealdrop-sandbox child per file (AFTER), interleaved round by
+    round, median of ROUNDS. Prints a Markdown table for docs/BENCHMARKS.md."""
+    d = tempfile.mkdtemp(prefix="sandbox-cost-")
+    files = corpus(d)
+    results = {path: {"before": [], "after": []} for path in files}
+    for round_no in range(rounds):
+        for path in files:
+            for who, tool in (("before", before), ("after", after)):
+                out = f"{d}/out-{who}-{round_no}"
+                results[path][who].append(run_measured([tool, "scrub", "-o", out, path]))
+                shutil.rmtree(out, ignore_errors=True)
+    med = lambda xs: sorted(xs)[len(xs) // 2]
+    print(f"| file | size | in-process: wall, CPU | sandboxed: wall, CPU | wall ratio | CPU added | peak RSS in-process → sandboxed |")
+    print("|---|---|---|---|---|---|---|")
+    added = []
+    for path in files:
+        b, a = results[path]["before"], results[path]["after"]
+        bw, bc, br = med([x[0] for x in b]), med([x[1] for x in b]), max(x[2] for x in b)
+        aw, ac, ar = med([x[0] for x in a]), med([x[1] for x in a]), max(x[2] for x in a)
+        added.append(ac - bc)
+        print(f"| {os.path.basename(path)} | {os.path.getsize(path):,} B | {bw * 1000:.1f} ms, {bc * 1000:.1f} ms "
+              f"| {aw * 1000:.1f} ms, {ac * 1000:.1f} ms | {aw / bw:.2f}× | {(ac - bc) * 1000:+.1f} ms "
+              f"| {br / 1024:.1f} → {ar / 1024:.1f} MiB |")
+    print()
+    print(f"Median CPU added per file: {med(added) * 1000:.1f} ms ({rounds} rounds, {len(files)} files).")
+    shutil.rmtree(d)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--sandbox-cost":
+        sandbox_cost(sys.argv[2], sys.argv[3])
+        return
     tool = sys.argv[1] if len(sys.argv) > 1 else "target/release/sealdrop-open"
     d = tempfile.mkdtemp(prefix="scrub-compare-")
     files = corpus(d)

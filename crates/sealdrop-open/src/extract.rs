@@ -16,7 +16,7 @@ use sealdrop_format::keys::Identities;
 use sealdrop_format::seal::manifest::MANIFEST_PATH;
 use sealdrop_format::seal::{Manifest, OpenError};
 use sealdrop_format::terminal::ProgressReader;
-use sealdrop_scrub::sandbox::{ArchiveError, ArchiveOutcome, ArchiveSink};
+use sealdrop_scrub::sandbox::{ArchiveError, ArchiveOutcome, ArchiveSink, Deliver};
 
 /// What happened to one input.
 #[derive(Debug)]
@@ -79,21 +79,66 @@ fn extract_into(
     bar: &ProgressBar,
     base: u64,
 ) -> Result<Manifest, ToolError> {
-    let open_err = |source| ToolError::Open {
-        path: input.path.clone(),
-        source,
-    };
     let file = fs::File::open(&input.path).map_err(ToolError::io(&input.path))?;
     // Unbuffered here: the age layer buffers, and copies nothing it need not.
     let reader = ProgressReader::new(file, base, bar.clone());
-    // Decrypting (the keys) stays here; the archive's structure, its
-    // manifest and every part are read by the sandboxed helper, which asks
-    // for plaintext piece by piece and sends back each part verified.
+    let mut sink = Staging {
+        staging,
+        parts: Vec::new(),
+        open: None,
+    };
+    let manifest = read_sealed(
+        &input.path,
+        reader,
+        identities,
+        Deliver::Everything,
+        &mut sink,
+    )
+    .map_err(|e| match e {
+        Sealed::Tool(e) => e,
+        Sealed::Writing(e) => sink.failed(e),
+    })?;
+    let manifest_path = staging.join(MANIFEST_PATH);
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let mut out = create_new_private_file(&manifest_path).map_err(ToolError::io(&manifest_path))?;
+    out.write_all(&json)
+        .map_err(ToolError::io(&manifest_path))?;
+    Ok(manifest)
+}
+
+/// Why [`read_sealed`] failed: the file, or writing what it held.
+pub(crate) enum Sealed {
+    Tool(ToolError),
+    Writing(io::Error),
+}
+
+impl From<ToolError> for Sealed {
+    fn from(e: ToolError) -> Self {
+        Sealed::Tool(e)
+    }
+}
+
+/// Decrypts the sealed file `path` (read through `reader`) here, where the
+/// keys are, and has its archive read in the sandbox: the structure, the
+/// manifest and every part are parsed by the helper, which asks for
+/// plaintext piece by piece and sends back what `deliver` names, verified.
+pub(crate) fn read_sealed<R: io::Read + Seek>(
+    path: &Path,
+    reader: R,
+    identities: &Identities,
+    deliver: Deliver,
+    sink: &mut dyn ArchiveSink,
+) -> Result<Manifest, Sealed> {
+    let open_err = |source| ToolError::Open {
+        path: path.to_owned(),
+        source,
+    };
     let sealed = AgeFile::open(reader).map_err(|e| open_err(e.into()))?;
     if sealed.is_passphrase_protected() {
         return Err(open_err(OpenError::Manifest(
             "it is passphrase-encrypted, not a sealdrop submission".into(),
-        )));
+        ))
+        .into());
     }
     let mut plaintext = sealed
         .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
@@ -103,35 +148,23 @@ fn extract_into(
         .and_then(|size| plaintext.seek(SeekFrom::Start(0)).map(|_| size))
         .map_err(|e| open_err(OpenError::Io(e)))?;
     let sandbox = sandboxed::sandbox()?;
-    let mut sink = Staging {
-        staging,
-        parts: Vec::new(),
-        open: None,
-    };
-    let outcome = sandbox.read_archive(&mut plaintext, size, &mut sink);
+    let outcome = sandbox.read_archive(&mut plaintext, size, deliver, sink);
     sandboxed::tell_what_it_lacks(sandbox);
-    let manifest = match outcome {
-        Ok(ArchiveOutcome::Read(manifest)) => manifest,
-        Ok(ArchiveOutcome::Refused(reason)) => {
-            return Err(ToolError::Refused {
-                path: input.path.clone(),
-                reason,
-            })
+    match outcome {
+        Ok(ArchiveOutcome::Read(manifest)) => Ok(manifest),
+        Ok(ArchiveOutcome::Refused(reason)) => Err(ToolError::Refused {
+            path: path.to_owned(),
+            reason,
         }
-        Err(ArchiveError::Parent(e)) => return Err(sink.failed(e)),
-        Err(ArchiveError::Sandbox(e)) => {
-            return Err(ToolError::Refused {
-                path: input.path.clone(),
-                reason: format!("not opened: {e}"),
-            })
+        .into()),
+        Err(ArchiveError::Sink(e)) => Err(Sealed::Writing(e)),
+        Err(ArchiveError::Plaintext(e)) => Err(open_err(OpenError::Io(e)).into()),
+        Err(ArchiveError::Sandbox(e)) => Err(ToolError::Refused {
+            path: path.to_owned(),
+            reason: format!("not opened: {e}"),
         }
-    };
-    let manifest_path = staging.join(MANIFEST_PATH);
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ToolError::Usage(e.to_string()))?;
-    let mut out = create_new_private_file(&manifest_path).map_err(ToolError::io(&manifest_path))?;
-    out.write_all(&json)
-        .map_err(ToolError::io(&manifest_path))?;
-    Ok(manifest)
+        .into()),
+    }
 }
 
 /// Where the verified parts land: each in its own new file of the staging

@@ -1,12 +1,15 @@
 //! `sealdrop-open list`: what is in each submission, without writing anything.
 
 use std::fs;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 
 use super::inputs::Input;
 use super::ToolError;
 use sealdrop_format::keys::Identities;
-use sealdrop_format::seal::{Manifest, PartKind, SubmissionReader};
+use sealdrop_format::seal::{Manifest, PartKind};
+use sealdrop_scrub::sandbox::{ArchiveSink, Deliver};
+
+use super::extract::{read_sealed, Sealed};
 use sealdrop_format::terminal::{display_safe, human_size};
 
 const PREVIEW_CHARS: usize = 60;
@@ -16,37 +19,49 @@ pub(crate) struct Listing {
     pub preview: Option<String>,
 }
 
-/// Decrypts the manifest and the start of the message; all in memory.
+/// Decrypts the manifest and the start of the message; all in memory. The
+/// archive is read in the sandbox, which sends only those.
 pub(crate) fn read_listing(input: &Input, identities: &Identities) -> Result<Listing, ToolError> {
-    let open_err = |source| ToolError::Open {
-        path: input.path.clone(),
-        source,
-    };
     let file = fs::File::open(&input.path).map_err(ToolError::io(&input.path))?;
-    let mut submission = SubmissionReader::open(
+    let mut head = MessageHead::default();
+    let manifest = read_sealed(
+        &input.path,
         BufReader::new(file),
-        identities.iter().map(|i| i.as_ref() as &dyn age::Identity),
+        identities,
+        Deliver::MessageHead {
+            bytes: PREVIEW_CHARS as u64 * 4,
+        },
+        &mut head,
     )
-    .map_err(open_err)?;
-    let manifest = submission.manifest().clone();
-    let preview = match manifest
-        .parts
-        .iter()
-        .position(|p| p.kind == sealdrop_format::seal::PartKind::Message)
-    {
-        Some(index) => {
-            let mut head = zeroize::Zeroizing::new(Vec::new());
-            submission
-                .part_reader(index)
-                .map_err(open_err)?
-                .take(PREVIEW_CHARS as u64 * 4)
-                .read_to_end(&mut head)
-                .map_err(ToolError::io(&input.path))?;
-            Some(preview(&String::from_utf8_lossy(&head)))
-        }
-        None => None,
-    };
+    .map_err(|e| match e {
+        Sealed::Tool(e) => e,
+        Sealed::Writing(e) => ToolError::io(&input.path)(e),
+    })?;
+    let preview = manifest
+        .message()
+        .map(|_| preview(&String::from_utf8_lossy(&head.bytes)));
     Ok(Listing { manifest, preview })
+}
+
+/// The start of the message, kept in memory only.
+#[derive(Default)]
+struct MessageHead {
+    bytes: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl ArchiveSink for MessageHead {
+    fn manifest(&mut self, _: &Manifest) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn part(&mut self, _: usize, bytes: &[u8]) -> std::io::Result<()> {
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn part_end(&mut self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn preview(text: &str) -> String {

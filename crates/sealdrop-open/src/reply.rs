@@ -14,7 +14,10 @@ use sealdrop_format::fsutil::{create_new_private_file, create_private_dir_all, s
 use sealdrop_format::keys::Identities;
 use sealdrop_format::reply::file::{ReplyError, MAX_REPLY_BYTES};
 use sealdrop_format::reply::ThreadId;
-use sealdrop_format::seal::{Manifest, SubmissionReader};
+use sealdrop_format::seal::Manifest;
+use sealdrop_scrub::sandbox::{ArchiveSink, Deliver};
+
+use super::extract::{read_sealed, Sealed};
 
 pub(crate) struct ReplyRequest<'a> {
     /// A sealed `.age` file, or a folder `decrypt` wrote.
@@ -55,15 +58,19 @@ fn manifest_of(
     }
     let identities = identities()?;
     let file = File::open(to).map_err(ToolError::io(to))?;
-    let reader = SubmissionReader::open(
+    // Only the manifest comes back from the sandbox that reads the archive.
+    let manifest = read_sealed(
+        to,
         BufReader::new(file),
-        identities.iter().map(|i| i.as_ref() as &dyn age::Identity),
+        &identities,
+        Deliver::Manifest,
+        &mut NothingButTheManifest,
     )
-    .map_err(|source| ToolError::Open {
-        path: to.to_owned(),
-        source,
+    .map_err(|e| match e {
+        Sealed::Tool(e) => e,
+        Sealed::Writing(e) => ToolError::io(to)(e),
     })?;
-    Ok((reader.manifest().clone(), id))
+    Ok((manifest, id))
 }
 
 fn read_message(path: &Path) -> Result<String, ToolError> {
@@ -156,4 +163,21 @@ pub(crate) fn reply(
         thread,
         text_bytes: text.len(),
     })
+}
+
+/// `reply` asks the sandbox for the manifest alone.
+struct NothingButTheManifest;
+
+impl ArchiveSink for NothingButTheManifest {
+    fn manifest(&mut self, _: &Manifest) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn part(&mut self, _: usize, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other("no part was asked for"))
+    }
+
+    fn part_end(&mut self, _: usize) -> std::io::Result<()> {
+        Err(std::io::Error::other("no part was asked for"))
+    }
 }

@@ -15,7 +15,9 @@ use sealdrop_format::seal::reader::{check_parts, parse_manifest};
 use sealdrop_format::seal::{Manifest, SubmissionReader};
 
 use super::parent::{Sandbox, SandboxError};
-use super::wire::{self, expect_frame, unexpected, write_frame, Job, Tag, WireError, MAX_FRAME};
+use super::wire::{
+    self, expect_frame, unexpected, write_frame, Deliver, Job, Tag, WireError, MAX_FRAME,
+};
 
 /// Where the parent puts what the child read.
 pub trait ArchiveSink {
@@ -31,7 +33,7 @@ pub trait ArchiveSink {
 /// What came of reading an archive.
 #[derive(Debug)]
 pub enum ArchiveOutcome {
-    /// Every part was delivered; the manifest.
+    /// What was asked for was delivered; the manifest.
     Read(Manifest),
     /// The archive is not a valid submission (the reason, as the reader of
     /// `sealdrop-format` words it).
@@ -43,35 +45,44 @@ pub enum ArchiveOutcome {
 pub enum ArchiveError {
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
-    /// The parent's own writing (or decrypting) failed.
+    /// Decrypting the plaintext the child asked for failed (a damaged
+    /// file): the file's fault, found by the parent.
+    #[error("decrypting it failed: {0}")]
+    Plaintext(io::Error),
+    /// The sink failed (writing a part out): the parent's own.
     #[error("{0}")]
-    Parent(io::Error),
+    Sink(io::Error),
 }
 
 impl Sandbox {
-    /// Reads the ZIP archive of `size` bytes in `plaintext` in a child, into
-    /// `sink`.
+    /// Reads the ZIP archive of `size` bytes in `plaintext` in a child, and
+    /// hands what `deliver` asks for to `sink`.
     pub fn read_archive<P: Read + Seek>(
         &self,
         plaintext: &mut P,
         size: u64,
+        deliver: Deliver,
         sink: &mut dyn ArchiveSink,
     ) -> Result<ArchiveOutcome, ArchiveError> {
         let mut parent_failed = None;
         let result = self.run_talking(|to, from| {
-            let job = serde_json::to_vec(&Job::Archive { size }).expect("jobs serialize");
+            let job = serde_json::to_vec(&Job::Archive { size, deliver }).expect("jobs serialize");
             write_frame(to, Tag::Job, &job)?;
             to.flush()?;
-            answer_archive(from, to, plaintext, size, sink).map_err(|e| match e {
+            answer_archive(from, to, plaintext, size, deliver, sink).map_err(|e| match e {
                 Answering::Wire(e) => e,
-                Answering::Parent(e) => {
-                    parent_failed = Some(e);
+                Answering::Plaintext(e) => {
+                    parent_failed = Some(ArchiveError::Plaintext(e));
+                    WireError::Protocol("was stopped".into())
+                }
+                Answering::Sink(e) => {
+                    parent_failed = Some(ArchiveError::Sink(e));
                     WireError::Protocol("was stopped".into())
                 }
             })
         });
         match (result, parent_failed) {
-            (_, Some(e)) => Err(ArchiveError::Parent(e)),
+            (_, Some(e)) => Err(e),
             (Ok(outcome), None) => Ok(outcome),
             (Err(e), None) => Err(e.into()),
         }
@@ -81,7 +92,8 @@ impl Sandbox {
 /// What stopped the parent's side of the conversation.
 pub enum Answering {
     Wire(WireError),
-    Parent(io::Error),
+    Plaintext(io::Error),
+    Sink(io::Error),
 }
 
 impl From<WireError> for Answering {
@@ -102,6 +114,7 @@ pub fn answer_archive<P: Read + Seek>(
     to: &mut impl Write,
     plaintext: &mut P,
     size: u64,
+    deliver: Deliver,
     sink: &mut dyn ArchiveSink,
 ) -> Result<ArchiveOutcome, Answering> {
     let mut payload = Vec::new();
@@ -125,8 +138,8 @@ pub fn answer_archive<P: Read + Seek>(
                 buffer.resize(len, 0);
                 plaintext
                     .seek(SeekFrom::Start(offset))
-                    .map_err(Answering::Parent)?;
-                let got = read_up_to(plaintext, &mut buffer).map_err(Answering::Parent)?;
+                    .map_err(Answering::Plaintext)?;
+                let got = read_up_to(plaintext, &mut buffer).map_err(Answering::Plaintext)?;
                 write_frame(to, Tag::Bytes, &buffer[..got]).map_err(WireError::from)?;
                 to.flush().map_err(WireError::from)?;
                 // Plaintext of a submission: wiped where this buffer lived.
@@ -136,7 +149,7 @@ pub fn answer_archive<P: Read + Seek>(
                 let parsed = parse_manifest(&payload)
                     .and_then(|m| check_parts(&m).map(|()| m))
                     .map_err(|e| broke(format!("sent a manifest the parent refuses: {e}")))?;
-                sink.manifest(&parsed).map_err(Answering::Parent)?;
+                sink.manifest(&parsed).map_err(Answering::Sink)?;
                 manifest = Some(parsed);
             }
             Tag::Part => {
@@ -144,27 +157,39 @@ pub fn answer_archive<P: Read + Seek>(
                     return Err(broke("sent a part before the manifest"));
                 };
                 let (index, bytes) = part_frame(&payload)?;
+                if let Deliver::MessageHead { .. } = deliver {
+                    // Only the message's part, from its start.
+                    current = message_index(manifest)
+                        .ok_or_else(|| broke("sent a message the manifest does not list"))?;
+                }
                 let part = manifest
                     .parts
                     .get(current)
-                    .filter(|_| index == current)
-                    .ok_or_else(|| broke("sent parts out of order"))?;
+                    .filter(|_| index == current && deliver != Deliver::Manifest)
+                    .ok_or_else(|| broke("sent parts out of order, or not asked for"))?;
                 delivered += bytes.len() as u64;
-                if delivered > part.size {
+                let cap = match deliver {
+                    Deliver::MessageHead { bytes } => part.size.min(bytes),
+                    _ => part.size,
+                };
+                if delivered > cap {
                     return Err(broke("sent more of a part than its manifest declares"));
                 }
-                sink.part(index, bytes).map_err(Answering::Parent)?;
+                sink.part(index, bytes).map_err(Answering::Sink)?;
             }
             Tag::PartEnd => {
                 let Some(manifest) = &manifest else {
                     return Err(broke("ended a part before the manifest"));
                 };
                 let (index, rest) = part_frame(&payload)?;
-                let part = manifest.parts.get(current).filter(|_| index == current);
+                let part = manifest
+                    .parts
+                    .get(current)
+                    .filter(|_| index == current && deliver == Deliver::Everything);
                 if !rest.is_empty() || part.is_none_or(|part| delivered != part.size) {
                     return Err(broke("ended a part that was not complete"));
                 }
-                sink.part_end(index).map_err(Answering::Parent)?;
+                sink.part_end(index).map_err(Answering::Sink)?;
                 current += 1;
                 delivered = 0;
             }
@@ -178,7 +203,7 @@ pub fn answer_archive<P: Read + Seek>(
                 let Some(manifest) = manifest else {
                     return Err(broke("finished without a manifest"));
                 };
-                if current != manifest.parts.len() {
+                if deliver == Deliver::Everything && current != manifest.parts.len() {
                     return Err(broke("finished before every part"));
                 }
                 if wire::read_frame(from, &mut payload)?.is_some() {
@@ -189,6 +214,13 @@ pub fn answer_archive<P: Read + Seek>(
             other => return Err(unexpected(other, &payload).into()),
         }
     }
+}
+
+fn message_index(manifest: &Manifest) -> Option<usize> {
+    manifest
+        .parts
+        .iter()
+        .position(|p| p.kind == sealdrop_format::seal::PartKind::Message)
 }
 
 fn part_frame(payload: &[u8]) -> Result<(usize, &[u8]), Answering> {
@@ -250,6 +282,7 @@ impl<I, O> Seek for RemotePlaintext<'_, I, O> {
 /// The child's side of [`Job::Archive`].
 pub(super) fn serve(
     size: u64,
+    deliver: Deliver,
     input: &mut impl Read,
     output: &mut impl Write,
 ) -> Result<(), WireError> {
@@ -272,17 +305,38 @@ pub(super) fn serve(
     let manifest = serde_json::to_vec(reader.manifest()).expect("manifests serialize");
     write_frame(&mut *output.borrow_mut(), Tag::Manifest, &manifest)?;
     let mut frame = vec![0u8; MAX_FRAME];
-    for index in 0..reader.manifest().parts.len() {
-        let mut part = match reader.part_reader(index) {
+    let wanted: Vec<usize> = match deliver {
+        Deliver::Everything => (0..reader.manifest().parts.len()).collect(),
+        Deliver::Manifest => Vec::new(),
+        Deliver::MessageHead { .. } => message_index(reader.manifest()).into_iter().collect(),
+    };
+    for index in wanted {
+        let path = reader.manifest().parts[index].path.clone();
+        let part = match reader.part_reader(index) {
             Ok(part) => part,
             Err(e) => return refuse(e.to_string()),
         };
         frame[..4].copy_from_slice(&(index as u32).to_be_bytes());
+        if let Deliver::MessageHead { bytes } = deliver {
+            let mut head = part.take(bytes);
+            let n = read_up_to(&mut head, &mut frame[4..]).map_err(WireError::from)?;
+            if n > 0 {
+                write_frame(&mut *output.borrow_mut(), Tag::Part, &frame[..4 + n])?;
+            }
+            return Ok(());
+        }
+        let mut part = part;
         loop {
             let n = match read_up_to(&mut part, &mut frame[4..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                    return refuse(format!("a part failed verification: {e}"))
+                    return refuse(
+                        sealdrop_format::seal::OpenError::Integrity {
+                            path,
+                            reason: e.to_string(),
+                        }
+                        .to_string(),
+                    )
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -294,4 +348,197 @@ pub(super) fn serve(
         write_frame(&mut *output.borrow_mut(), Tag::PartEnd, &frame[..4])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The parent facing a compromised child: every answer below is what a
+    //! child could write; the parent must refuse all but the honest one
+    //! before its sink writes anything it should not.
+
+    use super::*;
+    use sealdrop_format::seal::{Part, PartKind};
+    use std::io::Cursor;
+
+    #[derive(Default)]
+    struct Recorded {
+        manifests: usize,
+        bytes: Vec<(usize, Vec<u8>)>,
+        ended: Vec<usize>,
+    }
+
+    impl ArchiveSink for Recorded {
+        fn manifest(&mut self, _: &Manifest) -> io::Result<()> {
+            self.manifests += 1;
+            Ok(())
+        }
+        fn part(&mut self, index: usize, bytes: &[u8]) -> io::Result<()> {
+            self.bytes.push((index, bytes.to_vec()));
+            Ok(())
+        }
+        fn part_end(&mut self, index: usize) -> io::Result<()> {
+            self.ended.push(index);
+            Ok(())
+        }
+    }
+
+    fn manifest_with(path: &str, size: u64) -> Vec<u8> {
+        let mut manifest = Manifest::new("2026-12-06T00:00:00Z".into(), 3600);
+        manifest.parts.push(Part {
+            kind: PartKind::Attachment,
+            path: path.into(),
+            original_name: None,
+            content_type: None,
+            size,
+            sha256: "0".repeat(64),
+        });
+        serde_json::to_vec(&manifest).unwrap()
+    }
+
+    fn frame(tag: Tag, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_frame(&mut out, tag, payload).unwrap();
+        out
+    }
+
+    fn part(index: u32, bytes: &[u8]) -> Vec<u8> {
+        let mut payload = index.to_be_bytes().to_vec();
+        payload.extend_from_slice(bytes);
+        payload
+    }
+
+    fn answer(
+        frames: &[(Tag, Vec<u8>)],
+        deliver: Deliver,
+    ) -> (Result<ArchiveOutcome, String>, Recorded) {
+        let stream: Vec<u8> = frames.iter().flat_map(|(t, p)| frame(*t, p)).collect();
+        let mut sink = Recorded::default();
+        let mut plaintext = Cursor::new(vec![7u8; 100]);
+        let result = answer_archive(
+            &mut Cursor::new(stream),
+            &mut Vec::new(),
+            &mut plaintext,
+            100,
+            deliver,
+            &mut sink,
+        )
+        .map_err(|e| match e {
+            Answering::Wire(e) => e.to_string(),
+            Answering::Plaintext(e) | Answering::Sink(e) => e.to_string(),
+        });
+        (result, sink)
+    }
+
+    #[test]
+    fn an_honest_answer_is_delivered() {
+        let (result, sink) = answer(
+            &[
+                (
+                    Tag::Want,
+                    [0u64.to_be_bytes().to_vec(), 10u32.to_be_bytes().to_vec()].concat(),
+                ),
+                (Tag::Manifest, manifest_with("attachments/a.txt", 3)),
+                (Tag::Part, part(0, b"abc")),
+                (Tag::PartEnd, part(0, b"")),
+                (Tag::Done, Vec::new()),
+            ],
+            Deliver::Everything,
+        );
+        assert!(matches!(result, Ok(ArchiveOutcome::Read(_))), "{result:?}");
+        assert_eq!(sink.bytes, vec![(0, b"abc".to_vec())]);
+        assert_eq!(sink.ended, vec![0]);
+    }
+
+    #[test]
+    fn lies_of_a_compromised_child_are_refused() {
+        let manifest = || (Tag::Manifest, manifest_with("attachments/a.txt", 3));
+        let lies: Vec<(&str, Vec<(Tag, Vec<u8>)>, Deliver)> = vec![
+            (
+                "a path out of the folder",
+                vec![(Tag::Manifest, manifest_with("../../.bashrc", 3))],
+                Deliver::Everything,
+            ),
+            (
+                "an attachment outside attachments/",
+                vec![(Tag::Manifest, manifest_with("a.txt", 3))],
+                Deliver::Everything,
+            ),
+            (
+                "more bytes than declared",
+                vec![manifest(), (Tag::Part, part(0, b"abcd"))],
+                Deliver::Everything,
+            ),
+            (
+                "a part that does not exist",
+                vec![manifest(), (Tag::Part, part(1, b"a"))],
+                Deliver::Everything,
+            ),
+            (
+                "a part before the manifest",
+                vec![(Tag::Part, part(0, b"a"))],
+                Deliver::Everything,
+            ),
+            (
+                "a part ended early",
+                vec![
+                    manifest(),
+                    (Tag::Part, part(0, b"ab")),
+                    (Tag::PartEnd, part(0, b"")),
+                ],
+                Deliver::Everything,
+            ),
+            (
+                "done before every part",
+                vec![manifest(), (Tag::Done, Vec::new())],
+                Deliver::Everything,
+            ),
+            (
+                "a second manifest",
+                vec![manifest(), manifest()],
+                Deliver::Everything,
+            ),
+            (
+                "a part when only the manifest was asked for",
+                vec![manifest(), (Tag::Part, part(0, b"a"))],
+                Deliver::Manifest,
+            ),
+            (
+                "plaintext beyond its end",
+                vec![(
+                    Tag::Want,
+                    [101u64.to_be_bytes().to_vec(), 1u32.to_be_bytes().to_vec()].concat(),
+                )],
+                Deliver::Everything,
+            ),
+            (
+                "a request larger than a frame",
+                vec![(
+                    Tag::Want,
+                    [
+                        0u64.to_be_bytes().to_vec(),
+                        (MAX_FRAME as u32 + 1).to_be_bytes().to_vec(),
+                    ]
+                    .concat(),
+                )],
+                Deliver::Everything,
+            ),
+            (
+                "a parent's frame kind",
+                vec![(Tag::Bytes, Vec::new())],
+                Deliver::Everything,
+            ),
+            ("silence", vec![], Deliver::Everything),
+        ];
+        for (lie, frames, deliver) in lies {
+            let (result, sink) = answer(&frames, deliver);
+            assert!(result.is_err(), "{lie}: {result:?}");
+            assert!(
+                sink.ended.is_empty() && sink.bytes.iter().all(|(_, b)| b.len() <= 3),
+                "{lie}"
+            );
+            if lie.contains("path") || lie.contains("outside") {
+                assert_eq!(sink.manifests, 0, "{lie}");
+            }
+        }
+    }
 }

@@ -88,7 +88,7 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
                 Err(reason) => wire::write_frame(output, Tag::NotCleaned, reason.0.as_bytes())?,
             }
         }
-        Job::Archive { size } => super::archive::serve(size, input, output)?,
+        Job::Archive { size, deliver } => super::archive::serve(size, deliver, input, output)?,
         Job::SelfTest { path } => {
             let findings = super::self_test::attempt_the_forbidden(&path);
             let json = serde_json::to_vec(&findings).expect("findings serialize");

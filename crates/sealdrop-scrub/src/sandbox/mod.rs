@@ -29,4 +29,4 @@ pub mod wire;
 
 pub use archive::{ArchiveError, ArchiveOutcome, ArchiveSink};
 pub use parent::{Sandbox, SandboxError};
-pub use wire::{Confinement, Misbehaviour, SelfTestFindings};
+pub use wire::{Confinement, Deliver, Misbehaviour, SelfTestFindings};

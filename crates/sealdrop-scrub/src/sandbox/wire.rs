@@ -181,15 +181,27 @@ pub enum Job {
     /// Clean the file that follows.
     Scrub { size: u64 },
     /// Read a submission's ZIP archive, of `size` bytes of plaintext that
-    /// the child asks for piece by piece: check it against its manifest and
-    /// send each part, verified.
-    Archive { size: u64 },
+    /// the child asks for piece by piece: check it against its manifest,
+    /// send the manifest, then what `deliver` asks for.
+    Archive { size: u64, deliver: Deliver },
     /// Try what the sandbox must refuse: read `path`, make a file beside
     /// it, open a socket, start a program; say what happened to each.
     SelfTest { path: String },
     /// Misbehave as a compromised reader would, so that tests can watch the
     /// parent cope; harmless, since the parent asked.
     Misbehave { how: Misbehaviour },
+}
+
+/// What [`Job::Archive`] sends after the manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Deliver {
+    /// Every part, each verified against its size and SHA-256 (`decrypt`).
+    Everything,
+    /// The manifest alone (`reply` reading a sealed submission).
+    Manifest,
+    /// The first `bytes` of the message, unverified (`list`'s preview).
+    MessageHead { bytes: u64 },
 }
 
 /// The ways [`Job::Misbehave`] misbehaves.
