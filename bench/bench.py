@@ -27,6 +27,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import measured  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"  # --bin-dir replaces it
 WORK = ROOT / "target" / "bench-work"
@@ -279,15 +282,10 @@ def timed(cmd, prepare=True, **kwargs):
     if prepare:
         wait_all_idle()
         settle()
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd} failed: {proc.stderr.read().decode()}")
-    proc.stderr.close()
-    return elapsed, usage.ru_maxrss
+    elapsed, _, peak_kib, code, stderr = measured(cmd, **kwargs)
+    if code != 0:
+        raise RuntimeError(f"{cmd} failed: {stderr.decode()}")
+    return elapsed, peak_kib
 
 
 def fsync_path(path):

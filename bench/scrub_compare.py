@@ -26,6 +26,9 @@ import tempfile
 import time
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from measure import measured  # noqa: E402
+
 IDENTIFYING = {
     "Make", "Model", "SerialNumber", "BodySerialNumber", "LensSerialNumber", "Software",
     "Artist", "Author", "Creator", "By-line", "Copyright", "Rights", "City", "Country",
@@ -37,7 +40,7 @@ IDENTIFYING = {
 IDENTIFYING_GROUPS = ("XMP", "IPTC", "Photoshop", "ICC_Profile", "MPF")
 
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop", "office"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "sealdrop-testkit", "tests", "interop", "python"))
 try:
     import office  # openpyxl and python-pptx: the venv scripts/test.sh makes
     import openpyxl  # noqa: F401
@@ -242,14 +245,10 @@ def docx_leftovers(path):
 
 
 def run_measured(argv):
-    """Runs argv to its end; wall seconds, CPU seconds (user + system, its
-    children included: the sandbox helper) and peak RSS in KiB."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    """wall seconds, CPU seconds (the sandbox helper included) and peak RSS
+    KiB of argv (bench/measure.py says why through GNU time)."""
+    wall, cpu, kib, _, _ = measured(argv)
+    return wall, cpu, kib
 
 
 def sandbox_cost(before, after, rounds=7):

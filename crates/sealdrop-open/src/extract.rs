@@ -127,7 +127,7 @@ pub(crate) fn read_sealed<R: io::Read + Seek>(
     reader: R,
     identities: &Identities,
     deliver: Deliver,
-    sink: &mut dyn ArchiveSink,
+    sink: &mut (dyn ArchiveSink + Send),
 ) -> Result<Manifest, Sealed> {
     let open_err = |source| ToolError::Open {
         path: path.to_owned(),

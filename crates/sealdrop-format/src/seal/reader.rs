@@ -145,88 +145,130 @@ impl<P: Read + Seek> SubmissionReader<P> {
     }
 
     /// Copies part `index` into `out` and verifies it like [`PartReader`]
-    /// (`InvalidData` on any mismatch). Decrypting, writing and hashing each
-    /// cost about as much on a large part, so each has a thread: buffers go
-    /// from this one (decrypt) to a writer, then to a hasher, then back. A
-    /// small part is copied here, with a buffer of its size: threads and
-    /// large buffers per part would make an archive of many tiny parts slow.
-    /// Returns the part's size.
+    /// (`InvalidData` on any mismatch); see [`copy_verified`]. Returns the
+    /// part's size.
     pub fn copy_part<W: Write + Send>(&mut self, index: usize, out: &mut W) -> io::Result<u64> {
-        let mut reader = self
+        let reader = self
             .part_reader(index)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-        if reader.declared.size < SMALL_PART {
-            let mut buf = crate::wipe::WipedVec::new(vec![0u8; reader.declared.size as usize + 1]);
-            let mut copied = 0u64;
-            loop {
-                let n = reader.read(&mut buf)?;
-                if n == 0 {
-                    return Ok(copied);
-                }
-                out.write_all(&buf[..n])?;
-                copied += n as u64;
-            }
-        }
         let PartReader {
-            mut inner,
-            declared,
-            ..
+            inner, declared, ..
         } = reader;
-        let (to_writer, writer_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
-        let (to_hasher, hasher_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
-        let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(2 * COPY_QUEUE + 2);
-        thread::scope(|scope| {
-            let writer = scope.spawn(move || -> io::Result<()> {
-                for buf in writer_queue {
-                    out.write_all(&buf)?;
-                    if to_hasher.send(buf).is_err() {
-                        break;
-                    }
-                }
-                out.flush()
-            });
-            let hasher = scope.spawn(move || {
-                let mut sha256 = Sha256::new();
-                for buf in hasher_queue {
-                    sha256.update(&buf);
-                    let _ = give_back.try_send(buf);
-                }
-                sha256
-            });
-            let mut copied = 0u64;
-            let read = (|| -> io::Result<()> {
-                loop {
-                    let mut buf = spare.try_recv().unwrap_or_default();
-                    buf.resize(COPY_BUFFER, 0);
-                    let n = read_up_to(&mut inner, &mut buf)?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    copied += n as u64;
-                    declared.check_so_far(copied)?;
-                    buf.truncate(n);
-                    if to_writer.send(buf).is_err() {
-                        // The writer stopped; its error is reported below.
-                        return Ok(());
-                    }
-                }
-            })();
-            drop(to_writer);
-            let written = writer
-                .join()
-                .map_err(|_| io::Error::other("the writing thread panicked"))?;
-            let sha256 = hasher
-                .join()
-                .map_err(|_| io::Error::other("the hashing thread panicked"))?;
-            read?;
-            written?;
-            declared.check_end(copied, sha256)?;
-            Ok(copied)
-        })
+        copy_verified(inner, out, &declared.path, declared.size, &declared.sha256)
+    }
+
+    /// Where part `index`'s bytes lie in the plaintext when they are stored
+    /// uncompressed, as sealdrop's server stores every part: their offset,
+    /// and the part's size. `None` for a compressed part, whose bytes only
+    /// inflating gives. The archive was checked at opening (entries apart,
+    /// local headers matching the central directory, sizes as declared).
+    pub fn stored_span(&mut self, index: usize) -> Result<Option<(u64, u64)>, OpenError> {
+        let part = self
+            .manifest
+            .parts
+            .get(index)
+            .ok_or_else(|| OpenError::Manifest(format!("no part number {index}")))?;
+        let size = part.size;
+        let entry = self.archive.by_name(&part.path)?;
+        if entry.compression() != zip::CompressionMethod::Stored || entry.encrypted() {
+            return Ok(None);
+        }
+        Ok(entry.data_start().map(|start| (start, size)))
     }
 }
 
-/// Buffers passed between the threads of [`SubmissionReader::copy_part`].
+/// Copies `size` bytes of `input` into `out` and verifies them against the
+/// part `path`'s declared size and SHA-256 (`InvalidData` on any mismatch,
+/// more bytes than declared refused at once). Decrypting (reading),
+/// writing and hashing each cost about as much on a large part, so each
+/// has a thread: buffers go from this one to a writer, then to a hasher,
+/// then back. A small part is copied here, with a buffer of its size:
+/// threads and large buffers per part would make many tiny parts slow.
+/// Returns the size copied.
+pub fn copy_verified<W: Write + Send>(
+    input: impl Read,
+    out: &mut W,
+    path: &str,
+    size: u64,
+    sha256: &str,
+) -> io::Result<u64> {
+    let declared = Declared {
+        path: path.to_owned(),
+        size,
+        sha256: sha256.to_owned(),
+    };
+    // One byte more than declared is read, to see a part that is longer.
+    let mut inner = input.take(size.saturating_add(1));
+    if size < SMALL_PART {
+        let mut buf = crate::wipe::WipedVec::new(vec![0u8; size as usize + 1]);
+        let mut hasher = Sha256::new();
+        let mut copied = 0u64;
+        loop {
+            let n = inner.read(&mut buf)?;
+            if n == 0 {
+                declared.check_end(copied, hasher)?;
+                return Ok(copied);
+            }
+            copied += n as u64;
+            declared.check_so_far(copied)?;
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])?;
+        }
+    }
+    let (to_writer, writer_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
+    let (to_hasher, hasher_queue) = mpsc::sync_channel::<Vec<u8>>(COPY_QUEUE);
+    let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(2 * COPY_QUEUE + 2);
+    thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<()> {
+            for buf in writer_queue {
+                out.write_all(&buf)?;
+                if to_hasher.send(buf).is_err() {
+                    break;
+                }
+            }
+            out.flush()
+        });
+        let hasher = scope.spawn(move || {
+            let mut sha256 = Sha256::new();
+            for buf in hasher_queue {
+                sha256.update(&buf);
+                let _ = give_back.try_send(buf);
+            }
+            sha256
+        });
+        let mut copied = 0u64;
+        let read = (|| -> io::Result<()> {
+            loop {
+                let mut buf = spare.try_recv().unwrap_or_default();
+                buf.resize(COPY_BUFFER, 0);
+                let n = read_up_to(&mut inner, &mut buf)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                copied += n as u64;
+                declared.check_so_far(copied)?;
+                buf.truncate(n);
+                if to_writer.send(buf).is_err() {
+                    // The writer stopped; its error is reported below.
+                    return Ok(());
+                }
+            }
+        })();
+        drop(to_writer);
+        let written = writer
+            .join()
+            .map_err(|_| io::Error::other("the writing thread panicked"))?;
+        let sha256 = hasher
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread panicked"))?;
+        read?;
+        written?;
+        declared.check_end(copied, sha256)?;
+        Ok(copied)
+    })
+}
+
+/// Buffers passed between the threads of [`copy_verified`].
 const COPY_BUFFER: usize = 256 * 1024;
 /// Parts smaller than this are copied on the calling thread.
 const SMALL_PART: u64 = 1024 * 1024;

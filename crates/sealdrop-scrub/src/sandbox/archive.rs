@@ -1,8 +1,13 @@
 //! A sealed submission's ZIP archive read in the sandbox. The parent holds
 //! the keys and decrypts; the child reads the archive's structure and the
-//! manifest, asking for plaintext piece by piece ([`Tag::Want`]), checks
-//! every part against the manifest, and streams the verified parts back;
-//! the parent writes them. The ZIP and the manifest are the server's work,
+//! manifest, asking for plaintext piece by piece ([`Tag::Want`]), and
+//! checks every entry against the manifest. A part stored uncompressed (as
+//! the server stores every part) comes back as where its bytes lie
+//! ([`Tag::Span`]): the parent copies them from its own plaintext and
+//! checks their SHA-256 itself, so that the bulk of a submission never
+//! crosses the pipes and hashing keeps its own thread. A compressed part
+//! (another ZIP writer's) is inflated in the child and streamed back,
+//! verified. The ZIP and the manifest are the server's work,
 //! so a child made to lie about them learns nothing and claims nothing a
 //! compromised server could not; the parent still checks every path, size
 //! and order it is told before it writes a byte.
@@ -11,7 +16,7 @@ use std::cell::RefCell;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use sealdrop_format::fsutil::read_up_to;
-use sealdrop_format::seal::reader::{check_parts, parse_manifest};
+use sealdrop_format::seal::reader::{check_parts, copy_verified, parse_manifest};
 use sealdrop_format::seal::{Manifest, SubmissionReader};
 
 use super::parent::{Sandbox, SandboxError};
@@ -62,7 +67,7 @@ impl Sandbox {
         plaintext: &mut P,
         size: u64,
         deliver: Deliver,
-        sink: &mut dyn ArchiveSink,
+        sink: &mut (dyn ArchiveSink + Send),
     ) -> Result<ArchiveOutcome, ArchiveError> {
         let mut parent_failed = None;
         let result = self.run_talking(|to, from| {
@@ -115,9 +120,12 @@ pub fn answer_archive<P: Read + Seek>(
     plaintext: &mut P,
     size: u64,
     deliver: Deliver,
-    sink: &mut dyn ArchiveSink,
+    sink: &mut (dyn ArchiveSink + Send),
 ) -> Result<ArchiveOutcome, Answering> {
     let mut payload = Vec::new();
+    // A part whose bytes the parent found wrong: the submission is refused
+    // once the child is done, and nothing more is delivered.
+    let mut refused: Option<String> = None;
     let mut manifest: Option<Manifest> = None;
     // The part being delivered, and how many of its bytes came.
     let mut current = 0usize;
@@ -175,7 +183,9 @@ pub fn answer_archive<P: Read + Seek>(
                 if delivered > cap {
                     return Err(broke("sent more of a part than its manifest declares"));
                 }
-                sink.part(index, bytes).map_err(Answering::Sink)?;
+                if refused.is_none() {
+                    sink.part(index, bytes).map_err(Answering::Sink)?;
+                }
             }
             Tag::PartEnd => {
                 let Some(manifest) = &manifest else {
@@ -189,9 +199,65 @@ pub fn answer_archive<P: Read + Seek>(
                 if !rest.is_empty() || part.is_none_or(|part| delivered != part.size) {
                     return Err(broke("ended a part that was not complete"));
                 }
-                sink.part_end(index).map_err(Answering::Sink)?;
+                if refused.is_none() {
+                    sink.part_end(index).map_err(Answering::Sink)?;
+                }
                 current += 1;
                 delivered = 0;
+            }
+            Tag::Span => {
+                let Some(manifest) = &manifest else {
+                    return Err(broke("placed a part before the manifest"));
+                };
+                let [i0, i1, i2, i3, o0, o1, o2, o3, o4, o5, o6, o7] = payload[..] else {
+                    return Err(broke("a malformed part placement"));
+                };
+                let index = u32::from_be_bytes([i0, i1, i2, i3]) as usize;
+                let offset = u64::from_be_bytes([o0, o1, o2, o3, o4, o5, o6, o7]);
+                let part = manifest
+                    .parts
+                    .get(current)
+                    .filter(|_| index == current && delivered == 0)
+                    .filter(|_| deliver == Deliver::Everything)
+                    .ok_or_else(|| broke("placed parts out of order, or not asked for"))?;
+                if offset.checked_add(part.size).is_none_or(|end| end > size) {
+                    return Err(broke("placed a part outside the plaintext"));
+                }
+                current += 1;
+                if refused.is_some() {
+                    continue;
+                }
+                plaintext
+                    .seek(SeekFrom::Start(offset))
+                    .map_err(Answering::Plaintext)?;
+                let mut out = SinkWriter {
+                    sink: &mut *sink,
+                    index,
+                    failed: None,
+                };
+                // Exactly the part's bytes: what follows it in the
+                // plaintext is not more of it.
+                let copied = copy_verified(
+                    (&mut *plaintext).take(part.size),
+                    &mut out,
+                    &part.path,
+                    part.size,
+                    &part.sha256,
+                );
+                match (copied, out.failed) {
+                    (_, Some(e)) => return Err(Answering::Sink(e)),
+                    (Ok(_), None) => sink.part_end(index).map_err(Answering::Sink)?,
+                    (Err(e), None) if e.kind() == io::ErrorKind::InvalidData => {
+                        refused = Some(
+                            sealdrop_format::seal::OpenError::Integrity {
+                                path: part.path.clone(),
+                                reason: e.to_string(),
+                            }
+                            .to_string(),
+                        )
+                    }
+                    (Err(e), None) => return Err(Answering::Plaintext(e)),
+                }
             }
             Tag::Failed => {
                 let reason = String::from_utf8_lossy(&payload[..payload.len().min(4096)]);
@@ -209,10 +275,39 @@ pub fn answer_archive<P: Read + Seek>(
                 if wire::read_frame(from, &mut payload)?.is_some() {
                     return Err(broke("more after its answer"));
                 }
-                return Ok(ArchiveOutcome::Read(manifest));
+                return Ok(match refused {
+                    Some(reason) => ArchiveOutcome::Refused(reason),
+                    None => ArchiveOutcome::Read(manifest),
+                });
             }
             other => return Err(unexpected(other, &payload).into()),
         }
+    }
+}
+
+/// A part's bytes on their way from the plaintext to the sink (on the
+/// copying thread of [`copy_verified`]); the sink's own failure is kept
+/// apart from the plaintext's.
+struct SinkWriter<'a> {
+    sink: &'a mut (dyn ArchiveSink + Send),
+    index: usize,
+    failed: Option<io::Error>,
+}
+
+impl Write for SinkWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self.sink.part(self.index, bytes) {
+            Ok(()) => Ok(bytes.len()),
+            Err(e) => {
+                let told = io::Error::new(e.kind(), e.to_string());
+                self.failed = Some(e);
+                Err(told)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -312,12 +407,12 @@ pub(super) fn serve(
     };
     for index in wanted {
         let path = reader.manifest().parts[index].path.clone();
-        let part = match reader.part_reader(index) {
-            Ok(part) => part,
-            Err(e) => return refuse(e.to_string()),
-        };
         frame[..4].copy_from_slice(&(index as u32).to_be_bytes());
         if let Deliver::MessageHead { bytes } = deliver {
+            let part = match reader.part_reader(index) {
+                Ok(part) => part,
+                Err(e) => return refuse(e.to_string()),
+            };
             let mut head = part.take(bytes);
             let n = read_up_to(&mut head, &mut frame[4..]).map_err(WireError::from)?;
             if n > 0 {
@@ -325,7 +420,21 @@ pub(super) fn serve(
             }
             return Ok(());
         }
-        let mut part = part;
+        match reader.stored_span(index) {
+            Ok(Some((offset, _))) => {
+                let mut placement = [0u8; 12];
+                placement[..4].copy_from_slice(&(index as u32).to_be_bytes());
+                placement[4..].copy_from_slice(&offset.to_be_bytes());
+                write_frame(&mut *output.borrow_mut(), Tag::Span, &placement)?;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => return refuse(e.to_string()),
+        }
+        let mut part = match reader.part_reader(index) {
+            Ok(part) => part,
+            Err(e) => return refuse(e.to_string()),
+        };
         loop {
             let n = match read_up_to(&mut part, &mut frame[4..]) {
                 Ok(n) => n,
@@ -379,6 +488,82 @@ mod tests {
         fn part_end(&mut self, index: usize) -> io::Result<()> {
             self.ended.push(index);
             Ok(())
+        }
+    }
+
+    fn manifest_hashed(path: &str, size: u64, sha256: String) -> Vec<u8> {
+        let mut manifest = Manifest::new("2026-12-06T00:00:00Z".into(), 3600);
+        manifest.parts.push(Part {
+            kind: PartKind::Attachment,
+            path: path.into(),
+            original_name: None,
+            content_type: None,
+            size,
+            sha256,
+        });
+        serde_json::to_vec(&manifest).unwrap()
+    }
+
+    fn span(index: u32, offset: u64) -> Vec<u8> {
+        [index.to_be_bytes().to_vec(), offset.to_be_bytes().to_vec()].concat()
+    }
+
+    /// Three bytes of the test plaintext (all 7s), as SHA-256 hex.
+    fn sevens() -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest([7u8; 3])
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn a_placed_part_is_copied_from_the_parents_plaintext_and_verified_there() {
+        let manifest = || (Tag::Manifest, manifest_hashed("attachments/a.txt", 3, sevens()));
+        let (result, sink) = answer(
+            &[manifest(), (Tag::Span, span(0, 10)), (Tag::Done, Vec::new())],
+            Deliver::Everything,
+        );
+        assert!(matches!(result, Ok(ArchiveOutcome::Read(_))), "{result:?}");
+        assert_eq!(sink.bytes.concat_bytes(), vec![7u8; 3]);
+        assert_eq!(sink.ended, vec![0]);
+        // Bytes that do not hash to the manifest's: refused, nothing ended.
+        let (result, sink) = answer(
+            &[
+                (Tag::Manifest, manifest_with("attachments/a.txt", 3)),
+                (Tag::Span, span(0, 10)),
+                (Tag::Done, Vec::new()),
+            ],
+            Deliver::Everything,
+        );
+        match result {
+            Ok(ArchiveOutcome::Refused(reason)) => {
+                assert!(reason.contains("SHA-256 differs"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(sink.ended.is_empty());
+        for (lie, frames) in [
+            ("past the plaintext's end", vec![manifest(), (Tag::Span, span(0, 98))]),
+            ("a part that is not next", vec![manifest(), (Tag::Span, span(1, 0))]),
+            ("placed twice", vec![manifest(), (Tag::Span, span(0, 0)), (Tag::Span, span(0, 0))]),
+            ("before the manifest", vec![(Tag::Span, span(0, 0))]),
+        ] {
+            let (result, sink) = answer(&frames, Deliver::Everything);
+            assert!(result.is_err(), "{lie}: {result:?}");
+            assert!(sink.ended.len() <= 1, "{lie}");
+        }
+        let (result, _) = answer(&[manifest(), (Tag::Span, span(0, 0))], Deliver::Manifest);
+        assert!(result.is_err(), "a placement when only the manifest was asked for");
+    }
+
+    trait Concat {
+        fn concat_bytes(&self) -> Vec<u8>;
+    }
+
+    impl Concat for Vec<(usize, Vec<u8>)> {
+        fn concat_bytes(&self) -> Vec<u8> {
+            self.iter().flat_map(|(_, b)| b.clone()).collect()
         }
     }
 

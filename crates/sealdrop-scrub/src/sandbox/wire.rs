@@ -47,6 +47,9 @@ pub enum Tag {
     Part,
     /// The part whose index follows (4 bytes) is complete and verified.
     PartEnd,
+    /// A part stored uncompressed: its index (4 bytes) and where its bytes
+    /// start in the plaintext (8 bytes); the parent copies and verifies it.
+    Span,
     /// The job failed (a person-readable reason).
     Failed,
     /// The self-test's findings (JSON).
@@ -71,6 +74,7 @@ impl Tag {
             Tag::Manifest => b'M',
             Tag::Part => b'P',
             Tag::PartEnd => b'Q',
+            Tag::Span => b'L',
             Tag::Failed => b'F',
             Tag::SelfTest => b'T',
             Tag::Done => b'X',
@@ -92,6 +96,7 @@ impl Tag {
             b'M' => Tag::Manifest,
             b'P' => Tag::Part,
             b'Q' => Tag::PartEnd,
+            b'L' => Tag::Span,
             b'F' => Tag::Failed,
             b'T' => Tag::SelfTest,
             b'X' => Tag::Done,
@@ -196,7 +201,9 @@ pub enum Job {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Deliver {
-    /// Every part, each verified against its size and SHA-256 (`decrypt`).
+    /// Every part, each verified against its size and SHA-256 (`decrypt`):
+    /// where it is stored uncompressed, as where it lies in the plaintext,
+    /// for the parent to copy and verify; else its bytes, verified.
     Everything,
     /// The manifest alone (`reply` reading a sealed submission).
     Manifest,
