@@ -21,8 +21,9 @@ pub fn make_non_dumpable() -> std::io::Result<()> {
 /// Locks the memory pages that hold `value` in RAM for as long as the
 /// process lives, so that they are never written to swap, where
 /// `RLIMIT_MEMLOCK` allows (8 MiB for a user by default; a few pages are
-/// used). Returns whether it could. For what stays for the whole run: the
-/// loaded identities' keys.
+/// used). Returns whether it could. Nothing is ever unlocked: locks are
+/// per page, not per value, and a page a passphrase shared with a key must
+/// stay locked for the key.
 pub fn keep_in_ram<T: ?Sized>(value: &T) -> bool {
     let len = std::mem::size_of_val(value);
     if len == 0 {
@@ -35,16 +36,6 @@ pub fn keep_in_ram<T: ?Sized>(value: &T) -> bool {
         }
         Err(_) => false,
     }
-}
-
-/// Locks the pages holding `bytes` in RAM until the guard is dropped (a
-/// passphrase, an identity file's text while it is parsed); `None` where
-/// `RLIMIT_MEMLOCK` does not allow it.
-pub fn lock_in_ram(bytes: &[u8]) -> Option<region::LockGuard> {
-    if bytes.is_empty() {
-        return None;
-    }
-    region::lock(bytes.as_ptr(), bytes.len()).ok()
 }
 
 /// What the laptop programs do first, before any thread starts and before

@@ -124,6 +124,19 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every hostile byte these read is parsed by the sandbox helper: without
+    // a usable one, refuse before asking for a passphrase or reading a file.
+    let parses = matches!(
+        cli.command,
+        Command::Decrypt { .. }
+            | Command::Inspect { .. }
+            | Command::Scrub { .. }
+            | Command::List { .. }
+    );
+    if let (true, Err(e)) = (parses, crate::sandboxed::sandbox()) {
+        eprintln!("sealdrop-open: {}", display_safe(&e.to_string()));
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Keygen { output, pq } => run_keygen(
             output,
@@ -165,7 +178,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sealdrop-open: {e}");
+            // Errors can carry a file's or the sandboxed reader's words.
+            eprintln!("sealdrop-open: {}", display_safe(&e.to_string()));
             ExitCode::from(2)
         }
     }

@@ -85,6 +85,7 @@ fn extract_into(
     let mut sink = Staging {
         staging,
         parts: Vec::new(),
+        current: 0,
         open: None,
     };
     let manifest = read_sealed(
@@ -173,6 +174,8 @@ struct Staging<'a> {
     staging: &'a Path,
     /// Each part's file, by index.
     parts: Vec<PathBuf>,
+    /// The part being written, and its file once made.
+    current: usize,
     open: Option<BufWriter<fs::File>>,
 }
 
@@ -182,7 +185,7 @@ impl Staging<'_> {
         ToolError::Io {
             path: self
                 .parts
-                .last()
+                .get(self.current)
                 .cloned()
                 .unwrap_or_else(|| self.staging.to_owned()),
             source: e,
@@ -191,7 +194,8 @@ impl Staging<'_> {
 }
 
 impl Staging<'_> {
-    fn create(&self, index: usize) -> io::Result<BufWriter<fs::File>> {
+    fn create(&mut self, index: usize) -> io::Result<BufWriter<fs::File>> {
+        self.current = index;
         let target = &self.parts[index];
         if let Some(parent) = target.parent() {
             if parent != self.staging && parent.symlink_metadata().is_err() {
@@ -216,11 +220,11 @@ impl ArchiveSink for Staging<'_> {
     }
 
     fn part(&mut self, index: usize, bytes: &[u8]) -> io::Result<()> {
-        let out = match &mut self.open {
-            Some(out) => out,
-            None => self.open.insert(self.create(index)?),
-        };
-        out.write_all(bytes)
+        if self.open.is_none() {
+            let out = self.create(index)?;
+            self.open = Some(out);
+        }
+        self.open.as_mut().expect("made above").write_all(bytes)
     }
 
     fn part_end(&mut self, index: usize) -> io::Result<()> {

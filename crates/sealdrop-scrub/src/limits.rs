@@ -74,8 +74,10 @@ pub const PDF_INSPECT_DICTIONARY_LOOKBACK: usize = 4096;
 /// laptop; a parser made to loop is stopped here and its file is NOT
 /// CLEANED.
 pub const SANDBOX_CPU_SECONDS: u64 = 60;
-/// The sandbox: wall-clock time before the parent kills a child, for one
-/// that sleeps or waits instead of spinning.
+/// The sandbox: how long a child may keep the parent waiting on it (for
+/// its answer, or to take what the parent writes) at a stretch before it is
+/// killed, for one that sleeps or waits instead of spinning. The parent's
+/// own work (decrypting, writing parts to a slow stick) does not count.
 pub const SANDBOX_WALL_SECONDS: u64 = 2 * SANDBOX_CPU_SECONDS;
 /// The sandbox: a child's address space. It holds the file (at most
 /// [`MAX_FILE_BYTES`]), its cleaned copy (at most as much), and what the

@@ -159,9 +159,9 @@ pub fn load_identity_file<C: age::Callbacks>(
     prompt: C,
 ) -> Result<Identities, KeyError> {
     let data = read_limited(path)?;
-    // Out of swap while it is parsed (the loaded keys stay locked after:
-    // `parse_identities_with`).
-    let _locked = crate::hardening::lock_in_ram(&data);
+    // Out of swap (the loaded keys too: `parse_identities_with`). Never
+    // unlocked: a page it shares with a key must stay locked.
+    crate::hardening::keep_in_ram(&data[..]);
     let bad = |reason: String| KeyError::BadIdentity {
         path: path.to_owned(),
         reason,
@@ -185,7 +185,7 @@ pub fn load_identity_file<C: age::Callbacks>(
                     .into(),
             )
         })?;
-    let _passphrase_locked = crate::hardening::lock_in_ram(passphrase.expose_secret().as_bytes());
+    crate::hardening::keep_in_ram(passphrase.expose_secret().as_bytes());
     let plaintext = file
         .decrypt_with_passphrase(passphrase)
         .map_err(|e| match e {
@@ -200,7 +200,7 @@ pub fn load_identity_file<C: age::Callbacks>(
         })?;
     let text = read_small(plaintext, MAX_KEY_FILE_BYTES)
         .map_err(|e| bad(format!("decrypting it failed: {e}")))?;
-    let _text_locked = crate::hardening::lock_in_ram(&text);
+    crate::hardening::keep_in_ram(&text[..]);
     let text = std::str::from_utf8(&text)
         .map_err(|_| bad("its decrypted content is not UTF-8 text".into()))?;
     parse_identities_with(text, path, prompt)

@@ -15,7 +15,10 @@
 use std::cell::RefCell;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
+use sha2::{Digest, Sha256};
+
 use sealdrop_format::fsutil::read_up_to;
+use sealdrop_format::hex::encode as hex;
 use sealdrop_format::seal::reader::{check_parts, copy_verified, parse_manifest};
 use sealdrop_format::seal::{Manifest, SubmissionReader};
 
@@ -23,6 +26,13 @@ use super::parent::{Sandbox, SandboxError};
 use super::wire::{
     self, expect_frame, unexpected, write_frame, Deliver, Job, Tag, WireError, MAX_FRAME,
 };
+
+/// Deflate cannot expand data by more than 1032:1 (as the format's reader
+/// bounds it).
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// The most manifest JSON the parent reads back: the format's own cap.
+const MANIFEST_CAP: usize = sealdrop_format::seal::manifest::MAX_MANIFEST_BYTES as usize;
 
 /// Where the parent puts what the child read.
 pub trait ArchiveSink {
@@ -127,9 +137,10 @@ pub fn answer_archive<P: Read + Seek>(
     // once the child is done, and nothing more is delivered.
     let mut refused: Option<String> = None;
     let mut manifest: Option<Manifest> = None;
-    // The part being delivered, and how many of its bytes came.
+    // The part being delivered, how many of its bytes came, and their hash.
     let mut current = 0usize;
     let mut delivered = 0u64;
+    let mut streamed = Sha256::new();
     let mut buffer = Vec::new();
     loop {
         match expect_frame(from, &mut payload)? {
@@ -154,9 +165,24 @@ pub fn answer_archive<P: Read + Seek>(
                 buffer.iter_mut().for_each(|b| *b = 0);
             }
             Tag::Manifest if manifest.is_none() => {
-                let parsed = parse_manifest(&payload)
+                let json = wire::read_message(from, Tag::Manifest, &payload, MANIFEST_CAP)?;
+                let parsed = parse_manifest(&json)
                     .and_then(|m| check_parts(&m).map(|()| m))
                     .map_err(|e| broke(format!("sent a manifest the parent refuses: {e}")))?;
+                // As the format's reader bounds it: entries apart, what the
+                // parts may add up to is bounded by the plaintext's size.
+                let declared = parsed
+                    .parts
+                    .iter()
+                    .try_fold(0u64, |sum, part| sum.checked_add(part.size));
+                let holdable = size
+                    .saturating_mul(MAX_DEFLATE_RATIO)
+                    .saturating_add(64 * parsed.parts.len() as u64);
+                if declared.is_none_or(|declared| declared > holdable) {
+                    return Err(broke(
+                        "sent a manifest declaring more than the file can hold",
+                    ));
+                }
                 sink.manifest(&parsed).map_err(Answering::Sink)?;
                 manifest = Some(parsed);
             }
@@ -183,6 +209,7 @@ pub fn answer_archive<P: Read + Seek>(
                 if delivered > cap {
                     return Err(broke("sent more of a part than its manifest declares"));
                 }
+                streamed.update(bytes);
                 if refused.is_none() {
                     sink.part(index, bytes).map_err(Answering::Sink)?;
                 }
@@ -198,6 +225,12 @@ pub fn answer_archive<P: Read + Seek>(
                     .filter(|_| index == current && deliver == Deliver::Everything);
                 if !rest.is_empty() || part.is_none_or(|part| delivered != part.size) {
                     return Err(broke("ended a part that was not complete"));
+                }
+                // The child verified it; the parent checks again what it
+                // writes, so that even a lying child cannot change a file.
+                let hash = hex(&std::mem::take(&mut streamed).finalize());
+                if part.is_some_and(|part| hash != part.sha256) {
+                    return Err(broke("sent a part whose bytes are not the manifest's"));
                 }
                 if refused.is_none() {
                     sink.part_end(index).map_err(Answering::Sink)?;
@@ -260,9 +293,11 @@ pub fn answer_archive<P: Read + Seek>(
                 }
             }
             Tag::Failed => {
-                let reason = String::from_utf8_lossy(&payload[..payload.len().min(4096)]);
-                let reason = reason.into_owned();
-                wire::expect_done(from)?;
+                // The child's refusal: the archive's fault, in the words of
+                // the format's reader. Its end is checked, but a child that
+                // stopped after saying why has still said why.
+                let reason = wire::read_failure(from, &payload)?;
+                let _ = wire::expect_done(from);
                 return Ok(ArchiveOutcome::Refused(reason));
             }
             Tag::Done if payload.is_empty() => {
@@ -280,7 +315,7 @@ pub fn answer_archive<P: Read + Seek>(
                     None => ArchiveOutcome::Read(manifest),
                 });
             }
-            other => return Err(unexpected(other, &payload).into()),
+            other => return Err(unexpected(from, other, &payload).into()),
         }
     }
 }
@@ -390,7 +425,7 @@ pub(super) fn serve(
         payload: Vec::new(),
     };
     let refuse = |reason: String| -> Result<(), WireError> {
-        write_frame(&mut *output.borrow_mut(), Tag::Failed, reason.as_bytes())?;
+        wire::write_message(&mut *output.borrow_mut(), Tag::Failed, reason.as_bytes())?;
         Ok(())
     };
     let mut reader = match SubmissionReader::from_plaintext(plaintext) {
@@ -398,7 +433,7 @@ pub(super) fn serve(
         Err(e) => return refuse(e.to_string()),
     };
     let manifest = serde_json::to_vec(reader.manifest()).expect("manifests serialize");
-    write_frame(&mut *output.borrow_mut(), Tag::Manifest, &manifest)?;
+    wire::write_message(&mut *output.borrow_mut(), Tag::Manifest, &manifest)?;
     let mut frame = vec![0u8; MAX_FRAME];
     let wanted: Vec<usize> = match deliver {
         Deliver::Everything => (0..reader.manifest().parts.len()).collect(),
@@ -436,9 +471,12 @@ pub(super) fn serve(
             Err(e) => return refuse(e.to_string()),
         };
         loop {
+            // Any failure to read a part (a damaged deflate stream, a
+            // wrong hash, or the parent's plaintext ending) is the
+            // archive's, said in the reader's words.
             let n = match read_up_to(&mut part, &mut frame[4..]) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                Err(e) => {
                     return refuse(
                         sealdrop_format::seal::OpenError::Integrity {
                             path,
@@ -447,7 +485,6 @@ pub(super) fn serve(
                         .to_string(),
                     )
                 }
-                Err(e) => return Err(e.into()),
             };
             if n == 0 {
                 break;
@@ -508,20 +545,29 @@ mod tests {
         [index.to_be_bytes().to_vec(), offset.to_be_bytes().to_vec()].concat()
     }
 
+    fn sha_hex(bytes: &[u8]) -> String {
+        hex(&Sha256::digest(bytes))
+    }
+
     /// Three bytes of the test plaintext (all 7s), as SHA-256 hex.
     fn sevens() -> String {
-        use sha2::Digest;
-        sha2::Sha256::digest([7u8; 3])
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        sha_hex(&[7u8; 3])
     }
 
     #[test]
     fn a_placed_part_is_copied_from_the_parents_plaintext_and_verified_there() {
-        let manifest = || (Tag::Manifest, manifest_hashed("attachments/a.txt", 3, sevens()));
+        let manifest = || {
+            (
+                Tag::Manifest,
+                manifest_hashed("attachments/a.txt", 3, sevens()),
+            )
+        };
         let (result, sink) = answer(
-            &[manifest(), (Tag::Span, span(0, 10)), (Tag::Done, Vec::new())],
+            &[
+                manifest(),
+                (Tag::Span, span(0, 10)),
+                (Tag::Done, Vec::new()),
+            ],
             Deliver::Everything,
         );
         assert!(matches!(result, Ok(ArchiveOutcome::Read(_))), "{result:?}");
@@ -544,9 +590,18 @@ mod tests {
         }
         assert!(sink.ended.is_empty());
         for (lie, frames) in [
-            ("past the plaintext's end", vec![manifest(), (Tag::Span, span(0, 98))]),
-            ("a part that is not next", vec![manifest(), (Tag::Span, span(1, 0))]),
-            ("placed twice", vec![manifest(), (Tag::Span, span(0, 0)), (Tag::Span, span(0, 0))]),
+            (
+                "past the plaintext's end",
+                vec![manifest(), (Tag::Span, span(0, 98))],
+            ),
+            (
+                "a part that is not next",
+                vec![manifest(), (Tag::Span, span(1, 0))],
+            ),
+            (
+                "placed twice",
+                vec![manifest(), (Tag::Span, span(0, 0)), (Tag::Span, span(0, 0))],
+            ),
             ("before the manifest", vec![(Tag::Span, span(0, 0))]),
         ] {
             let (result, sink) = answer(&frames, Deliver::Everything);
@@ -554,7 +609,10 @@ mod tests {
             assert!(sink.ended.len() <= 1, "{lie}");
         }
         let (result, _) = answer(&[manifest(), (Tag::Span, span(0, 0))], Deliver::Manifest);
-        assert!(result.is_err(), "a placement when only the manifest was asked for");
+        assert!(
+            result.is_err(),
+            "a placement when only the manifest was asked for"
+        );
     }
 
     trait Concat {
@@ -579,6 +637,9 @@ mod tests {
         });
         serde_json::to_vec(&manifest).unwrap()
     }
+
+    /// What a child sends, frame by frame.
+    type Frames = Vec<(Tag, Vec<u8>)>;
 
     fn frame(tag: Tag, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -622,7 +683,10 @@ mod tests {
                     Tag::Want,
                     [0u64.to_be_bytes().to_vec(), 10u32.to_be_bytes().to_vec()].concat(),
                 ),
-                (Tag::Manifest, manifest_with("attachments/a.txt", 3)),
+                (
+                    Tag::Manifest,
+                    manifest_hashed("attachments/a.txt", 3, sha_hex(b"abc")),
+                ),
                 (Tag::Part, part(0, b"abc")),
                 (Tag::PartEnd, part(0, b"")),
                 (Tag::Done, Vec::new()),
@@ -637,7 +701,7 @@ mod tests {
     #[test]
     fn lies_of_a_compromised_child_are_refused() {
         let manifest = || (Tag::Manifest, manifest_with("attachments/a.txt", 3));
-        let lies: Vec<(&str, Vec<(Tag, Vec<u8>)>, Deliver)> = vec![
+        let lies: Vec<(&str, Frames, Deliver)> = vec![
             (
                 "a path out of the folder",
                 vec![(Tag::Manifest, manifest_with("../../.bashrc", 3))],
@@ -670,6 +734,23 @@ mod tests {
                     (Tag::Part, part(0, b"ab")),
                     (Tag::PartEnd, part(0, b"")),
                 ],
+                Deliver::Everything,
+            ),
+            (
+                "streamed bytes that are not the manifest's",
+                vec![
+                    manifest(),
+                    (Tag::Part, part(0, b"abc")),
+                    (Tag::PartEnd, part(0, b"")),
+                ],
+                Deliver::Everything,
+            ),
+            (
+                "parts adding up to more than the file can hold",
+                vec![(
+                    Tag::Manifest,
+                    manifest_with("attachments/a.txt", 100 * 1032 + 65),
+                )],
                 Deliver::Everything,
             ),
             (

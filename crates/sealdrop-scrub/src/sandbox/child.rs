@@ -37,7 +37,7 @@ pub fn main() -> std::process::ExitCode {
     let confinement = match confine() {
         Ok(confinement) => confinement,
         Err(reason) => {
-            let _ = wire::write_frame(&mut output, Tag::Failed, reason.as_bytes());
+            let _ = wire::write_message(&mut output, Tag::Failed, reason.as_bytes());
             let _ = output.flush();
             eprintln!("sealdrop-sandbox: {reason}");
             return std::process::ExitCode::from(2);
@@ -46,7 +46,7 @@ pub fn main() -> std::process::ExitCode {
     let mut input = BufReader::with_capacity(wire::MAX_FRAME + 64, io::stdin().lock());
     let served = (|| -> Result<(), wire::WireError> {
         let payload = serde_json::to_vec(&confinement).expect("confinement serializes");
-        wire::write_frame(&mut output, Tag::Confined, &payload)?;
+        wire::write_message(&mut output, Tag::Confined, &payload)?;
         output.flush()?;
         let mut job = Vec::new();
         if wire::expect_frame(&mut input, &mut job)? != Tag::Job {
@@ -62,7 +62,7 @@ pub fn main() -> std::process::ExitCode {
     match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            let _ = wire::write_frame(&mut output, Tag::Failed, e.to_string().as_bytes());
+            let _ = wire::write_message(&mut output, Tag::Failed, e.to_string().as_bytes());
             let _ = output.flush();
             std::process::ExitCode::from(1)
         }
@@ -75,7 +75,7 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
             let data = wire::receive_file(input, size)?;
             let report = crate::inspect(&data, &name);
             let json = serde_json::to_vec(&report).expect("reports serialize");
-            wire::write_frame(output, Tag::Report, &json)?;
+            wire::write_message(output, Tag::Report, &json)?;
         }
         Job::Scrub { size } => {
             let data = wire::receive_file(input, size)?;
@@ -83,16 +83,16 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
                 Ok(scrubbed) => {
                     wire::write_chunks(output, Tag::Cleaned, &[], &scrubbed.data)?;
                     let removed = serde_json::to_vec(&scrubbed.removed).expect("names serialize");
-                    wire::write_frame(output, Tag::CleanedEnd, &removed)?;
+                    wire::write_message(output, Tag::CleanedEnd, &removed)?;
                 }
-                Err(reason) => wire::write_frame(output, Tag::NotCleaned, reason.0.as_bytes())?,
+                Err(reason) => wire::write_message(output, Tag::NotCleaned, reason.0.as_bytes())?,
             }
         }
         Job::Archive { size, deliver } => super::archive::serve(size, deliver, input, output)?,
-        Job::SelfTest { path } => {
-            let findings = super::self_test::attempt_the_forbidden(&path);
+        Job::SelfTest { path, pid } => {
+            let findings = super::self_test::attempt_the_forbidden(&path, pid);
             let json = serde_json::to_vec(&findings).expect("findings serialize");
-            wire::write_frame(output, Tag::SelfTest, &json)?;
+            wire::write_message(output, Tag::SelfTest, &json)?;
         }
         Job::Misbehave { how } => misbehave(how, output)?,
     }
@@ -104,6 +104,21 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
 fn confine() -> Result<Confinement, String> {
     sealdrop_format::hardening::make_non_dumpable()
         .map_err(|e| format!("cannot make itself non-dumpable: {e}"))?;
+    // Until that call it could be traced by a program of the same user
+    // (where ptrace is not restricted); a tracer attached before it stays.
+    // Nothing of the file has come yet: refuse to take any.
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| format!("cannot check that nothing traces it: {e}"))?;
+    let tracer = status
+        .lines()
+        .find_map(|line| line.strip_prefix("TracerPid:"))
+        .map(str::trim);
+    if tracer != Some("0") {
+        return Err(format!(
+            "it is being traced (by process {}); it refuses to read a file",
+            tracer.unwrap_or("?")
+        ));
+    }
     use rustix::process::{setrlimit, Resource, Rlimit};
     let limit = |resource, value: u64, what: &str| {
         setrlimit(
@@ -178,6 +193,7 @@ fn landlock() -> Result<(u8, Vec<String>), String> {
     let forced = std::env::var(LANDLOCK_ABI_VARIABLE)
         .ok()
         .and_then(|v| v.parse::<i32>().ok())
+        .filter(|&abi| abi >= 1)
         .map(ABI::from);
     let wanted = match forced {
         Some(abi) if abi < WANTED_ABI => abi,
@@ -229,11 +245,13 @@ fn landlock() -> Result<(u8, Vec<String>), String> {
     Ok((in_force, lacks))
 }
 
-/// The system calls a parser needs once its input is in memory: pipe I/O,
-/// memory, time, randomness for hash maps, and ending (abort included).
-/// Everything else fails with `EPERM`: no `open`, no `socket`, no `execve`,
-/// no `clone`, no `ptrace`. Memory is never mapped executable, and the only
-/// signal it can send is to itself.
+/// The system calls a parser needs once its input is in memory: reading
+/// its stdin, writing its stdout and stderr (no other descriptor, should it
+/// have inherited one), memory (never executable), futex waits and wakes,
+/// time, sleep, randomness for hash maps, and ending (abort included, whose
+/// only signal goes to itself). Everything else fails with `EPERM`: no
+/// `open`, `socket`, `execve`, `clone`, `ptrace`, `kill`, nor a signal
+/// handler of its own (SIGXCPU at the CPU limit stays fatal).
 fn syscall_filter() -> Result<BpfProgram, String> {
     let failed = |e: seccompiler::BackendError| format!("cannot build its system-call filter: {e}");
     let arch = std::env::consts::ARCH.try_into().map_err(|_| {
@@ -244,21 +262,18 @@ fn syscall_filter() -> Result<BpfProgram, String> {
         )
     })?;
     let allowed = [
-        libc::SYS_read,
-        libc::SYS_write,
-        libc::SYS_writev,
         libc::SYS_close,
         libc::SYS_munmap,
         libc::SYS_mremap,
         libc::SYS_brk,
-        libc::SYS_madvise,
-        libc::SYS_futex,
         libc::SYS_sched_yield,
         libc::SYS_getrandom,
         libc::SYS_clock_gettime,
+        libc::SYS_nanosleep,
+        libc::SYS_clock_nanosleep,
+        libc::SYS_restart_syscall,
         libc::SYS_rt_sigreturn,
         libc::SYS_rt_sigprocmask,
-        libc::SYS_rt_sigaction,
         libc::SYS_sigaltstack,
         libc::SYS_getpid,
         libc::SYS_gettid,
@@ -267,28 +282,53 @@ fn syscall_filter() -> Result<BpfProgram, String> {
     ];
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
         allowed.iter().map(|&call| (call, Vec::new())).collect();
-    let not_executable = || {
-        SeccompCondition::new(
-            2,
-            SeccompCmpArgLen::Dword,
-            SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64),
-            0,
-        )
-        .and_then(|c| SeccompRule::new(vec![c]))
-        .map_err(failed)
+    // Each rule holds when its one argument test does; a call is allowed
+    // when any of its rules holds.
+    let when = |arg: u8, op: SeccompCmpOp, value: u64| {
+        SeccompCondition::new(arg, SeccompCmpArgLen::Dword, op, value)
+            .and_then(|c| SeccompRule::new(vec![c]))
+            .map_err(failed)
     };
+    let is = |arg: u8, value: u64| when(arg, SeccompCmpOp::Eq, value);
+    let not_executable = || when(2, SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64), 0);
+    rules.insert(libc::SYS_read, vec![is(0, 0)?]);
+    rules.insert(libc::SYS_write, vec![is(0, 1)?, is(0, 2)?]);
+    rules.insert(libc::SYS_writev, vec![is(0, 1)?, is(0, 2)?]);
     rules.insert(libc::SYS_mmap, vec![not_executable()?]);
     rules.insert(libc::SYS_mprotect, vec![not_executable()?]);
+    // Giving memory back, the only advice glibc's allocator gives.
+    rules.insert(
+        libc::SYS_madvise,
+        vec![
+            is(2, libc::MADV_DONTNEED as u64)?,
+            is(2, libc::MADV_FREE as u64)?,
+        ],
+    );
+    // Waits and wakes (private or shared, any clock), not the
+    // priority-inheritance and requeue operations.
+    let futex_op = |op: i32| {
+        when(
+            1,
+            SeccompCmpOp::MaskedEq(libc::FUTEX_CMD_MASK as u32 as u64),
+            op as u64,
+        )
+    };
+    rules.insert(
+        libc::SYS_futex,
+        vec![
+            futex_op(libc::FUTEX_WAIT)?,
+            futex_op(libc::FUTEX_WAKE)?,
+            futex_op(libc::FUTEX_WAIT_BITSET)?,
+            futex_op(libc::FUTEX_WAKE_BITSET)?,
+        ],
+    );
     let me = u64::from(
         rustix::process::getpid()
             .as_raw_nonzero()
             .get()
             .unsigned_abs(),
     );
-    let to_itself = SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, me)
-        .and_then(|c| SeccompRule::new(vec![c]))
-        .map_err(failed)?;
-    rules.insert(libc::SYS_tgkill, vec![to_itself]);
+    rules.insert(libc::SYS_tgkill, vec![is(0, me)?]);
     let filter = SeccompFilter::new(
         rules,
         SeccompAction::Errno(libc::EPERM as u32),

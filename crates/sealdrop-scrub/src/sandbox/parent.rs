@@ -3,7 +3,7 @@
 //! long. Whatever the child does, the parent learns at most a wrong answer
 //! about the file it was given, or an error.
 
-use std::io::{self, BufReader, BufWriter, Read};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, OnceLock};
@@ -34,7 +34,7 @@ pub enum SandboxError {
     Start(io::Error),
     #[error("the sandboxed reader used more than {0} s of processor time and was stopped")]
     Cpu(u64),
-    #[error("the sandboxed reader took more than {0} s and was stopped")]
+    #[error("the sandboxed reader kept sealdrop-open waiting more than {0} s and was stopped")]
     Clock(u64),
     #[error("the sandboxed reader crashed (signal {signal}){detail}")]
     Crashed { signal: i32, detail: String },
@@ -131,26 +131,24 @@ impl Sandbox {
     }
 
     /// `scrub` in a child. A cleaned copy may be larger than the original
-    /// (a rebuilt PDF), never by more than the file cap.
+    /// (a rebuilt PDF); it is read back up to the file cap.
     pub fn scrub(&self, data: &[u8]) -> Result<Result<Scrubbed, NotCleaned>, SandboxError> {
         let job = Job::Scrub {
             size: data.len() as u64,
         };
-        let cap = (data.len() as u64)
-            .saturating_mul(2)
-            .clamp(1 << 20, MAX_FILE_BYTES);
         self.run(
             |to| wire::send_file(to, &job, data),
-            |from| wire::read_scrubbed(from, cap),
+            |from| wire::read_scrubbed(from, MAX_FILE_BYTES),
         )
     }
 
     /// The child tries to read `path`, write beside it, open sockets, run a
-    /// program and signal its parent; each attempt comes back with what
+    /// program and signal this process; each attempt comes back with what
     /// stopped it.
     pub fn self_test(&self, path: &Path) -> Result<SelfTestFindings, SandboxError> {
         let job = Job::SelfTest {
             path: path.display().to_string(),
+            pid: std::process::id(),
         };
         self.run(|to| wire::send_file(to, &job, &[]), wire::read_self_test)
     }
@@ -169,8 +167,8 @@ impl Sandbox {
     /// [`SANDBOX_WALL_SECONDS`] whatever it does.
     pub(super) fn run<T>(
         &self,
-        feed: impl FnOnce(&mut BufWriter<ChildStdin>) -> io::Result<()>,
-        answer: impl FnOnce(&mut BufReader<ChildStdout>) -> Result<T, WireError>,
+        feed: impl FnOnce(&mut ToChild) -> io::Result<()>,
+        answer: impl FnOnce(&mut FromChild) -> Result<T, WireError>,
     ) -> Result<T, SandboxError> {
         self.run_talking(|to, from| {
             feed(to)?;
@@ -181,14 +179,13 @@ impl Sandbox {
     /// [`Sandbox::run`] for a job that talks both ways (the archive job).
     pub(super) fn run_talking<T>(
         &self,
-        talk: impl FnOnce(
-            &mut BufWriter<ChildStdin>,
-            &mut BufReader<ChildStdout>,
-        ) -> Result<T, WireError>,
+        talk: impl FnOnce(&mut ToChild, &mut FromChild) -> Result<T, WireError>,
     ) -> Result<T, SandboxError> {
         let mut command = Command::new(&self.helper);
         // Nothing of the editor's environment goes in (it holds the paths
-        // of identity files), only the two knobs that can only tighten.
+        // of identity files), only the two knobs for tests: an older
+        // Landlock (never below what the system-call filter enforces) and a
+        // lower CPU limit.
         command.env_clear();
         if let Some(abi) = &self.landlock_abi {
             command.env(LANDLOCK_ABI_VARIABLE, abi);
@@ -203,13 +200,17 @@ impl Sandbox {
             .current_dir("/")
             .spawn()
             .map_err(SandboxError::Start)?;
-        let started = Instant::now();
-        let deadline = started + Duration::from_secs(self.wall_seconds);
-        let watchdog = Watchdog::arm(&child, deadline);
-        let mut to =
-            BufWriter::with_capacity(wire::MAX_FRAME + 64, child.stdin.take().expect("piped"));
-        let mut from =
-            BufReader::with_capacity(wire::MAX_FRAME + 64, child.stdout.take().expect("piped"));
+        let patience = Duration::from_secs(self.wall_seconds);
+        let watchdog = Watchdog::arm(&child, patience);
+        let stderr = StderrTail::drain(child.stderr.take().expect("piped"));
+        let mut to = BufWriter::with_capacity(
+            wire::MAX_FRAME + 64,
+            Watched::new(child.stdin.take().expect("piped"), &watchdog),
+        );
+        let mut from = BufReader::with_capacity(
+            wire::MAX_FRAME + 64,
+            Watched::new(child.stdout.take().expect("piped"), &watchdog),
+        );
         let talked = wire::read_confinement(&mut from).and_then(|confinement| {
             let _ = self.confinement.set(confinement);
             talk(&mut to, &mut from)
@@ -217,8 +218,9 @@ impl Sandbox {
         drop(to);
         drop(from);
         let killed_by_clock = watchdog.disarm();
-        let status = wait_until(&mut child, deadline);
-        let detail = stderr_tail(&mut child);
+        // Done talking, it has as long again to exit.
+        let status = wait_until(&mut child, Instant::now() + patience);
+        let detail = stderr.text();
         let clock = SandboxError::Clock(self.wall_seconds);
         match (talked, status) {
             _ if killed_by_clock => Err(clock),
@@ -247,6 +249,11 @@ impl Sandbox {
     }
 }
 
+/// The child's stdin, as the jobs write to it.
+pub(super) type ToChild = BufWriter<Watched<ChildStdin>>;
+/// The child's stdout, as the jobs read it.
+pub(super) type FromChild = BufReader<Watched<ChildStdout>>;
+
 /// Why a child that did not exit 0 ended, from its status and stderr.
 fn ended_badly(status: ExitStatus, detail: String, cpu_seconds: u64) -> Option<SandboxError> {
     use std::os::unix::process::ExitStatusExt;
@@ -265,21 +272,47 @@ fn ended_badly(status: ExitStatus, detail: String, cpu_seconds: u64) -> Option<S
     }
 }
 
-/// The last of what the child wrote to stderr (a Rust panic's message, an
-/// allocation failure), made safe to print, at most 500 characters.
-fn stderr_tail(child: &mut Child) -> String {
-    let mut text = Vec::new();
-    if let Some(stderr) = child.stderr.take() {
-        let _ = stderr.take(64 * 1024).read_to_end(&mut text);
+/// What the child writes to stderr (a Rust panic's message, an allocation
+/// failure), read on a thread of its own as it comes, so that a child
+/// writing much there is never stuck; the last 64 KiB are kept.
+struct StderrTail {
+    thread: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl StderrTail {
+    const KEPT: usize = 64 * 1024;
+
+    fn drain(mut stderr: std::process::ChildStderr) -> StderrTail {
+        let thread = std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                kept.extend_from_slice(&buf[..n]);
+                if kept.len() > 2 * Self::KEPT {
+                    kept.drain(..kept.len() - Self::KEPT);
+                }
+            }
+            kept
+        });
+        StderrTail { thread }
     }
-    let text = String::from_utf8_lossy(&text);
-    let text: String = text
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let skip = text.chars().count().saturating_sub(500);
-    text.chars().skip(skip).collect()
+
+    /// Its end, made safe to print (no control characters), at most 500
+    /// characters.
+    fn text(self) -> String {
+        let kept = self.thread.join().unwrap_or_default();
+        let text = String::from_utf8_lossy(&kept);
+        let text: String = text
+            .trim()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let skip = text.chars().count().saturating_sub(500);
+        text.chars().skip(skip).collect()
+    }
 }
 
 /// Reaps the child, killing it at `deadline`; `None` if it had to be killed.
@@ -297,35 +330,95 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
     }
 }
 
-/// Kills the child at a deadline while the parent is blocked on its pipes.
-/// Disarmed before the child is reaped, so it never signals a reused pid.
+/// Kills the child when the parent has waited on it (blocked reading its
+/// answer or writing to it) longer than its patience at a stretch. Time the
+/// parent spends on its own work (decrypting, writing parts to a slow USB
+/// stick) does not count. Disarmed before the child is reaped, so it never
+/// signals a reused pid.
 struct Watchdog {
-    stop: mpsc::Sender<()>,
+    beats: mpsc::Sender<Beat>,
     thread: std::thread::JoinHandle<bool>,
 }
 
+enum Beat {
+    Waiting,
+    Working,
+    Stop,
+}
+
 impl Watchdog {
-    fn arm(child: &Child, deadline: Instant) -> Watchdog {
+    fn arm(child: &Child, patience: Duration) -> Watchdog {
         let pid = rustix::process::Pid::from_raw(child.id() as i32);
-        let (stop, stopped) = mpsc::channel::<()>();
+        let (beats, heard) = mpsc::channel::<Beat>();
         let thread = std::thread::spawn(move || {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            match stopped.recv_timeout(wait) {
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Some(pid) = pid {
-                        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            let mut waiting_since: Option<Instant> = None;
+            loop {
+                let beat = match waiting_since {
+                    None => heard
+                        .recv()
+                        .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                    Some(since) => heard
+                        .recv_timeout((since + patience).saturating_duration_since(Instant::now())),
+                };
+                match beat {
+                    Ok(Beat::Waiting) => waiting_since = waiting_since.or(Some(Instant::now())),
+                    Ok(Beat::Working) => waiting_since = None,
+                    Ok(Beat::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if let Some(pid) = pid {
+                            let _ =
+                                rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                        }
+                        return true;
                     }
-                    true
                 }
-                _ => false,
             }
         });
-        Watchdog { stop, thread }
+        Watchdog { beats, thread }
     }
 
     /// Whether it had to kill the child.
     fn disarm(self) -> bool {
-        let _ = self.stop.send(());
+        let _ = self.beats.send(Beat::Stop);
         self.thread.join().unwrap_or(false)
+    }
+}
+
+/// One of the child's pipes, telling the watchdog while the parent waits on
+/// it.
+pub(super) struct Watched<P> {
+    pipe: P,
+    beats: mpsc::Sender<Beat>,
+}
+
+impl<P> Watched<P> {
+    fn new(pipe: P, watchdog: &Watchdog) -> Watched<P> {
+        Watched {
+            pipe,
+            beats: watchdog.beats.clone(),
+        }
+    }
+
+    fn waiting<T>(&mut self, call: impl FnOnce(&mut P) -> T) -> T {
+        let _ = self.beats.send(Beat::Waiting);
+        let result = call(&mut self.pipe);
+        let _ = self.beats.send(Beat::Working);
+        result
+    }
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.waiting(|pipe| pipe.read(buf))
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.waiting(|pipe| pipe.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.waiting(|pipe| pipe.flush())
     }
 }

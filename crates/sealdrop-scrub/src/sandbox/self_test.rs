@@ -10,7 +10,7 @@ use super::wire::SelfTestFindings;
 
 /// Tries what the sandbox must refuse, each attempt reported with the error
 /// that stopped it (`None` would be a hole).
-pub(super) fn attempt_the_forbidden(path: &str) -> SelfTestFindings {
+pub(super) fn attempt_the_forbidden(path: &str, pid: u32) -> SelfTestFindings {
     use std::process::{Command, Stdio};
     let stopped = |result: io::Result<()>| result.err().map(|e| e.to_string());
     let attempts = vec![
@@ -42,10 +42,13 @@ pub(super) fn attempt_the_forbidden(path: &str) -> SelfTestFindings {
             ),
         ),
         (
-            "send a signal to another process (init)".to_owned(),
+            format!("signal process {pid}, its parent"),
             stopped(
-                rustix::process::test_kill_process(rustix::process::Pid::INIT)
-                    .map_err(io::Error::from),
+                rustix::process::Pid::from_raw(pid as i32)
+                    .ok_or_else(|| io::Error::other("no such process"))
+                    .and_then(|pid| {
+                        rustix::process::test_kill_process(pid).map_err(io::Error::from)
+                    }),
             ),
         ),
     ];

@@ -140,6 +140,51 @@ pub fn write_chunks(out: &mut impl Write, tag: Tag, prefix: &[u8], data: &[u8]) 
     Ok(())
 }
 
+/// Writes `bytes` as one message of `tag`, however long: frames of
+/// [`MAX_FRAME`] bytes and a last, shorter one (empty if need be), so that
+/// the reader knows where it ends.
+pub fn write_message(out: &mut impl Write, tag: Tag, bytes: &[u8]) -> io::Result<()> {
+    write_chunks(out, tag, &[], bytes)?;
+    if bytes.len() % MAX_FRAME == 0 {
+        write_frame(out, tag, &[])?;
+    }
+    Ok(())
+}
+
+/// The rest of a message of `tag` whose first frame was `first`, at most
+/// `cap` bytes in all.
+pub fn read_message(
+    input: &mut impl Read,
+    tag: Tag,
+    first: &[u8],
+    cap: usize,
+) -> Result<Vec<u8>, WireError> {
+    if first.len() > cap {
+        return Err(protocol(format!("a {tag:?} message over {cap} bytes")));
+    }
+    let mut message = first.to_vec();
+    let mut last = first.len();
+    let mut payload = Vec::new();
+    while last == MAX_FRAME {
+        if expect_frame(input, &mut payload)? != tag {
+            return Err(protocol(format!("a {tag:?} message cut by another")));
+        }
+        if message.len() + payload.len() > cap {
+            return Err(protocol(format!("a {tag:?} message over {cap} bytes")));
+        }
+        message.extend_from_slice(&payload);
+        last = payload.len();
+    }
+    Ok(message)
+}
+
+/// The reason in a child's `Failed` message, whose first frame was
+/// `first`: at most 4096 bytes of it are kept.
+pub fn read_failure(input: &mut impl Read, first: &[u8]) -> Result<String, WireError> {
+    let reason = read_message(input, Tag::Failed, first, 64 * 1024)?;
+    Ok(String::from_utf8_lossy(&reason[..reason.len().min(4096)]).into_owned())
+}
+
 /// Reads one frame into `payload`; `None` at the end of the stream before a
 /// frame starts.
 pub fn read_frame(input: &mut impl Read, payload: &mut Vec<u8>) -> Result<Option<Tag>, WireError> {
@@ -190,8 +235,9 @@ pub enum Job {
     /// send the manifest, then what `deliver` asks for.
     Archive { size: u64, deliver: Deliver },
     /// Try what the sandbox must refuse: read `path`, make a file beside
-    /// it, open a socket, start a program; say what happened to each.
-    SelfTest { path: String },
+    /// it, open a socket, start a program, signal process `pid` (the
+    /// parent); say what happened to each.
+    SelfTest { path: String, pid: u32 },
     /// Misbehave as a compromised reader would, so that tests can watch the
     /// parent cope; harmless, since the parent asked.
     Misbehave { how: Misbehaviour },
@@ -281,10 +327,13 @@ fn json<'a, T: Deserialize<'a>>(payload: &'a [u8], what: &str) -> Result<T, Wire
 pub fn read_confinement(input: &mut impl Read) -> Result<Confinement, WireError> {
     let mut payload = Vec::new();
     match expect_frame(input, &mut payload)? {
-        Tag::Confined => json(&payload, "confinement"),
+        Tag::Confined => json(
+            &read_message(input, Tag::Confined, &payload, 64 * 1024)?,
+            "confinement",
+        ),
         Tag::Failed => Err(protocol(format!(
             "it could not confine itself: {}",
-            String::from_utf8_lossy(&payload)
+            read_failure(input, &payload)?
         ))),
         other => Err(protocol(format!("{other:?} before its confinement"))),
     }
@@ -294,9 +343,11 @@ pub fn read_confinement(input: &mut impl Read) -> Result<Confinement, WireError>
 pub fn read_report(input: &mut impl Read) -> Result<Report, WireError> {
     let mut payload = Vec::new();
     let report: Report = match expect_frame(input, &mut payload)? {
-        Tag::Report if payload.len() <= SANDBOX_MAX_REPORT_BYTES => json(&payload, "report")?,
-        Tag::Report => return Err(protocol("a report over the cap")),
-        other => return Err(unexpected(other, &payload)),
+        Tag::Report => json(
+            &read_message(input, Tag::Report, &payload, SANDBOX_MAX_REPORT_BYTES)?,
+            "report",
+        )?,
+        other => return Err(unexpected(input, other, &payload)),
     };
     expect_done(input)?;
     Ok(report)
@@ -317,16 +368,18 @@ pub fn read_scrubbed(
             }
             Tag::Cleaned => return Err(protocol(format!("a cleaned copy over {cap} bytes"))),
             Tag::CleanedEnd => {
-                let removed: Vec<String> = json(&payload, "list of what was removed")?;
+                let removed = read_message(input, Tag::CleanedEnd, &payload, 16 << 20)?;
+                let removed: Vec<String> = json(&removed, "list of what was removed")?;
                 expect_done(input)?;
                 return Ok(Ok(Scrubbed { data, removed }));
             }
             Tag::NotCleaned if data.is_empty() => {
-                let reason = String::from_utf8_lossy(&payload).into_owned();
+                let reason = read_message(input, Tag::NotCleaned, &payload, 64 * 1024)?;
+                let reason = String::from_utf8_lossy(&reason).into_owned();
                 expect_done(input)?;
                 return Ok(Err(NotCleaned(reason)));
             }
-            other => return Err(unexpected(other, &payload)),
+            other => return Err(unexpected(input, other, &payload)),
         }
     }
 }
@@ -336,21 +389,24 @@ pub fn read_self_test(input: &mut impl Read) -> Result<SelfTestFindings, WireErr
     let mut payload = Vec::new();
     match expect_frame(input, &mut payload)? {
         Tag::SelfTest => {
-            let findings = json(&payload, "self-test")?;
+            let findings = json(
+                &read_message(input, Tag::SelfTest, &payload, 64 * 1024)?,
+                "self-test",
+            )?;
             expect_done(input)?;
             Ok(findings)
         }
-        other => Err(unexpected(other, &payload)),
+        other => Err(unexpected(input, other, &payload)),
     }
 }
 
-/// A frame out of place; a `Failed` frame's reason is kept.
-pub fn unexpected(tag: Tag, payload: &[u8]) -> WireError {
+/// A frame out of place; a `Failed` message's reason is kept.
+pub fn unexpected(input: &mut impl Read, tag: Tag, payload: &[u8]) -> WireError {
     match tag {
-        Tag::Failed => protocol(format!(
-            "it failed: {}",
-            String::from_utf8_lossy(&payload[..payload.len().min(4096)])
-        )),
+        Tag::Failed => match read_failure(input, payload) {
+            Ok(reason) => protocol(format!("it failed: {reason}")),
+            Err(e) => e,
+        },
         other => protocol(format!("{other:?} where it was not expected")),
     }
 }
@@ -360,10 +416,55 @@ pub fn expect_done(input: &mut impl Read) -> Result<(), WireError> {
     let mut payload = Vec::new();
     match expect_frame(input, &mut payload)? {
         Tag::Done if payload.is_empty() => {}
-        other => return Err(unexpected(other, &payload)),
+        other => return Err(unexpected(input, other, &payload)),
     }
     match read_frame(input, &mut payload)? {
         None => Ok(()),
         Some(_) => Err(protocol("more after its answer")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// Messages of any length cross as frames and come back whole, and
+    /// one over its cap is refused, whatever frame it crosses in.
+    #[test]
+    fn messages_of_any_length_cross_whole_and_caps_hold() {
+        for len in [
+            0,
+            1,
+            MAX_FRAME - 1,
+            MAX_FRAME,
+            MAX_FRAME + 1,
+            3 * MAX_FRAME + 5,
+        ] {
+            let message: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut stream = Vec::new();
+            write_message(&mut stream, Tag::Report, &message).unwrap();
+            write_frame(&mut stream, Tag::Done, &[]).unwrap();
+            let mut input = Cursor::new(stream);
+            let mut first = Vec::new();
+            assert_eq!(expect_frame(&mut input, &mut first).unwrap(), Tag::Report);
+            let read = read_message(&mut input, Tag::Report, &first, 4 * MAX_FRAME).unwrap();
+            assert_eq!(read, message, "{len}");
+            assert_eq!(expect_frame(&mut input, &mut first).unwrap(), Tag::Done);
+            if len > 0 {
+                let mut input = Cursor::new(input.into_inner());
+                let mut first = Vec::new();
+                expect_frame(&mut input, &mut first).unwrap();
+                assert!(read_message(&mut input, Tag::Report, &first, len - 1).is_err());
+            }
+        }
+        // A message cut by a frame of another kind is refused.
+        let mut stream = Vec::new();
+        write_frame(&mut stream, Tag::Report, &vec![0u8; MAX_FRAME]).unwrap();
+        write_frame(&mut stream, Tag::Done, &[]).unwrap();
+        let mut input = Cursor::new(stream);
+        let mut first = Vec::new();
+        expect_frame(&mut input, &mut first).unwrap();
+        assert!(read_message(&mut input, Tag::Report, &first, usize::MAX).is_err());
     }
 }

@@ -156,8 +156,11 @@ fn sealdrop_open_keeps_its_keys_out_of_swap() {
             .find_map(|l| l.strip_prefix("VmLck:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0);
-        // Blocked in openat(2) on the FIFO: the identities are loaded.
-        if syscall.starts_with("257 ") || start.elapsed() > Duration::from_secs(5) {
+        let wchan = fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        // Blocked opening the FIFO: the identities are loaded.
+        let opening =
+            wchan.contains("fifo") || wchan.contains("pipe") || syscall.starts_with("257 ");
+        if opening || start.elapsed() > Duration::from_secs(5) {
             break locked;
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -214,6 +214,36 @@ fn sealdrop_open_parses_nothing_itself() {
     assert!(stderr.contains("NOT CLEANED"), "{stderr}");
     assert!(!failing.join("clean/note.txt").exists());
 
+    let list = run(Command::new(&program)
+        .args(["list", "-i"])
+        .arg(&identity)
+        .arg(&sealed));
+    let stderr = String::from_utf8_lossy(&list.stderr);
+    assert!(!list.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("not opened: the sandboxed reader failed"),
+        "{stderr}"
+    );
+    let message = failing.join("reply.txt");
+    fs::write(&message, "thank you").unwrap();
+    let reply = run(Command::new(&program)
+        .args(["reply", "-i"])
+        .arg(&identity)
+        .arg("--to")
+        .arg(&sealed)
+        .arg("--message")
+        .arg(&message)
+        .arg("-o")
+        .arg(failing.join("outbox"))
+        .arg("--workspace")
+        .arg(failing.join("ws")));
+    let stderr = String::from_utf8_lossy(&reply.stderr);
+    assert_eq!(reply.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not opened: the sandboxed reader failed"),
+        "{stderr}"
+    );
+
     let writable = dir.path().join("writable");
     fs::create_dir(&writable).unwrap();
     let real = fs::read(bin("sealdrop-sandbox")).unwrap();
@@ -300,4 +330,70 @@ fn sealdrop_open_says_what_an_older_kernel_lacks() {
         .arg(dir.path().join("clean2"))
         .arg(&plain));
     assert!(!String::from_utf8_lossy(&plain_run.stderr).contains("note:"));
+}
+
+/// A submission whose parts are damaged is refused through the sandbox with
+/// the reader's own words, whichever side finds it: a deflated part whose
+/// stream is broken (the child inflates it), and a stored part whose bytes
+/// are not the manifest's (the parent copies and hashes it).
+#[test]
+fn damaged_parts_are_refused_in_the_readers_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::new();
+    let identity = dir.path().join("key.txt");
+    key.write_identity(&identity);
+    let text = b"a message long enough to deflate, a message long enough to deflate".to_vec();
+    let mut broken = deflate_raw(&text);
+    let middle = broken.len() / 2;
+    broken[middle] ^= 0xff;
+    broken.truncate(middle + 2);
+    let deflated = RawZip::new()
+        .entry(
+            "message.txt",
+            8,
+            &broken,
+            text.len() as u32,
+            crc32fast::hash(&text),
+        )
+        .stored(
+            "manifest.json",
+            &manifest_json(&[("message", "message.txt", &text)]),
+        )
+        .finish();
+    let tampered = RawZip::new()
+        .stored("message.txt", b"0riginal")
+        .stored(
+            "manifest.json",
+            &manifest_json(&[("message", "message.txt", b"original")]),
+        )
+        .finish();
+    for (name, zip, expected) in [
+        ("deflated", deflated, "failed verification"),
+        ("tampered", tampered, "SHA-256 differs from the manifest"),
+    ] {
+        let sealed = dir.path().join(format!("{name}.age"));
+        fs::write(&sealed, age_encrypt(&zip, &key)).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        let decrypt = run(Command::new(bin("sealdrop-open"))
+            .args(["decrypt", "-i"])
+            .arg(&identity)
+            .arg("-o")
+            .arg(&out)
+            .arg(&sealed));
+        let stderr = String::from_utf8_lossy(&decrypt.stderr);
+        assert_eq!(decrypt.status.code(), Some(1), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(!stderr.contains("protocol"), "{name}: {stderr}");
+        assert_eq!(
+            fs::read_dir(&out).unwrap().count(),
+            0,
+            "{name}: nothing is left"
+        );
+    }
+}
+
+fn deflate_raw(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut encoder, data).unwrap();
+    encoder.finish().unwrap()
 }
