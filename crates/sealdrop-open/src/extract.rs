@@ -234,4 +234,12 @@ impl ArchiveSink for Staging<'_> {
             None => self.create(index)?.flush(),
         }
     }
+
+    fn part_discard(&mut self, index: usize) -> io::Result<()> {
+        self.open = None;
+        match fs::remove_file(&self.parts[index]) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
 }

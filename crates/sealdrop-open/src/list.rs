@@ -62,6 +62,11 @@ impl ArchiveSink for MessageHead {
     fn part_end(&mut self, _: usize) -> std::io::Result<()> {
         Ok(())
     }
+
+    fn part_discard(&mut self, _: usize) -> std::io::Result<()> {
+        self.bytes.clear();
+        Ok(())
+    }
 }
 
 fn preview(text: &str) -> String {

@@ -180,4 +180,8 @@ impl ArchiveSink for NothingButTheManifest {
     fn part_end(&mut self, _: usize) -> std::io::Result<()> {
         Err(std::io::Error::other("no part was asked for"))
     }
+
+    fn part_discard(&mut self, _: usize) -> std::io::Result<()> {
+        Err(std::io::Error::other("no part was asked for"))
+    }
 }

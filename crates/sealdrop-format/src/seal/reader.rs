@@ -157,24 +157,53 @@ impl<P: Read + Seek> SubmissionReader<P> {
         copy_verified(inner, out, &declared.path, declared.size, &declared.sha256)
     }
 
-    /// Where part `index`'s bytes lie in the plaintext when they are stored
-    /// uncompressed, as sealdrop's server stores every part: their offset,
-    /// and the part's size. `None` for a compressed part, whose bytes only
-    /// inflating gives. The archive was checked at opening (entries apart,
-    /// local headers matching the central directory, sizes as declared).
-    pub fn stored_span(&mut self, index: usize) -> Result<Option<(u64, u64)>, OpenError> {
+    /// How part `index`'s bytes lie in the plaintext (see [`PartLayout`]).
+    /// The archive was checked at opening: entries apart, local headers
+    /// matching the central directory, sizes as declared.
+    pub fn part_layout(&mut self, index: usize) -> Result<PartLayout, OpenError> {
         let part = self
             .manifest
             .parts
             .get(index)
             .ok_or_else(|| OpenError::Manifest(format!("no part number {index}")))?;
-        let size = part.size;
-        let entry = self.archive.by_name(&part.path)?;
-        if entry.compression() != zip::CompressionMethod::Stored || entry.encrypted() {
-            return Ok(None);
+        let mut entry = self.archive.by_name_raw(part.path.as_bytes())?;
+        let Some(offset) = entry.data_start() else {
+            return Ok(PartLayout::Compressed);
+        };
+        if entry.encrypted() {
+            return Ok(PartLayout::Compressed);
         }
-        Ok(entry.data_start().map(|start| (start, size)))
+        match entry.compression() {
+            zip::CompressionMethod::Stored => Ok(PartLayout::Stored { offset }),
+            zip::CompressionMethod::Deflated => {
+                let length = entry.compressed_size();
+                let mut first = [0u8; 1];
+                let read = entry.read(&mut first)?;
+                // BTYPE 00: a stored block, its bytes as they are.
+                Ok(if read == 1 && (first[0] >> 1) & 0b11 == 0 {
+                    PartLayout::StoredBlocks { offset, length }
+                } else {
+                    PartLayout::Compressed
+                })
+            }
+            _ => Ok(PartLayout::Compressed),
+        }
     }
+}
+
+/// How a part's bytes lie in a submission's plaintext.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartLayout {
+    /// Stored: the part's bytes, as they are, from `offset`.
+    Stored { offset: u64 },
+    /// Deflated, beginning with a stored block (sealdrop's server writes
+    /// nothing but stored blocks, for Java's streaming reader): `length`
+    /// bytes of deflate stream from `offset`, whose blocks carry the part's
+    /// bytes as they are behind a 5-byte header each. A later block that is
+    /// compressed makes it [`PartLayout::Compressed`] after all.
+    StoredBlocks { offset: u64, length: u64 },
+    /// Compressed: only inflating gives its bytes.
+    Compressed,
 }
 
 /// Copies `size` bytes of `input` into `out` and verifies them against the

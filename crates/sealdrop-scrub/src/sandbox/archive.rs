@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use sealdrop_format::fsutil::read_up_to;
 use sealdrop_format::hex::encode as hex;
-use sealdrop_format::seal::reader::{check_parts, copy_verified, parse_manifest};
+use sealdrop_format::seal::reader::{check_parts, copy_verified, parse_manifest, PartLayout};
 use sealdrop_format::seal::{Manifest, SubmissionReader};
 
 use super::parent::{Sandbox, SandboxError};
@@ -41,8 +41,10 @@ pub trait ArchiveSink {
     fn manifest(&mut self, manifest: &Manifest) -> io::Result<()>;
     /// More bytes of part `index`.
     fn part(&mut self, index: usize, bytes: &[u8]) -> io::Result<()>;
-    /// Part `index` is complete, and the child verified its SHA-256.
+    /// Part `index` is complete, and its SHA-256 verified.
     fn part_end(&mut self, index: usize) -> io::Result<()>;
+    /// Forget what came of part `index`: it comes again, from the start.
+    fn part_discard(&mut self, index: usize) -> io::Result<()>;
 }
 
 /// What came of reading an archive.
@@ -242,55 +244,43 @@ pub fn answer_archive<P: Read + Seek>(
                 let Some(manifest) = &manifest else {
                     return Err(broke("placed a part before the manifest"));
                 };
-                let [i0, i1, i2, i3, o0, o1, o2, o3, o4, o5, o6, o7] = payload[..] else {
-                    return Err(broke("a malformed part placement"));
-                };
-                let index = u32::from_be_bytes([i0, i1, i2, i3]) as usize;
-                let offset = u64::from_be_bytes([o0, o1, o2, o3, o4, o5, o6, o7]);
+                let placement = Placement::read(&payload)?;
+                let index = placement.index;
                 let part = manifest
                     .parts
                     .get(current)
                     .filter(|_| index == current && delivered == 0)
                     .filter(|_| deliver == Deliver::Everything)
                     .ok_or_else(|| broke("placed parts out of order, or not asked for"))?;
-                if offset.checked_add(part.size).is_none_or(|end| end > size) {
+                let fits = placement.length == part.size || placement.framed;
+                if !fits || placement.end().is_none_or(|end| end > size) {
                     return Err(broke("placed a part outside the plaintext"));
                 }
-                current += 1;
-                if refused.is_some() {
-                    continue;
-                }
-                plaintext
-                    .seek(SeekFrom::Start(offset))
-                    .map_err(Answering::Plaintext)?;
-                let mut out = SinkWriter {
-                    sink: &mut *sink,
-                    index,
-                    failed: None,
-                };
-                // Exactly the part's bytes: what follows it in the
-                // plaintext is not more of it.
-                let copied = copy_verified(
-                    (&mut *plaintext).take(part.size),
-                    &mut out,
-                    &part.path,
-                    part.size,
-                    &part.sha256,
-                );
-                match (copied, out.failed) {
-                    (_, Some(e)) => return Err(Answering::Sink(e)),
-                    (Ok(_), None) => sink.part_end(index).map_err(Answering::Sink)?,
-                    (Err(e), None) if e.kind() == io::ErrorKind::InvalidData => {
-                        refused = Some(
-                            sealdrop_format::seal::OpenError::Integrity {
-                                path: part.path.clone(),
-                                reason: e.to_string(),
-                            }
-                            .to_string(),
-                        )
+                let answer = if refused.is_some() {
+                    PLACED
+                } else {
+                    match copy_placed(plaintext, &placement, part, sink)? {
+                        Copied::Whole => {
+                            sink.part_end(index).map_err(Answering::Sink)?;
+                            PLACED
+                        }
+                        Copied::Wrong(reason) => {
+                            refused = Some(reason);
+                            PLACED
+                        }
+                        // A compressed block after stored ones: what was
+                        // copied goes, and the child inflates the part.
+                        Copied::Compressed => {
+                            sink.part_discard(index).map_err(Answering::Sink)?;
+                            INFLATE_IT
+                        }
                     }
-                    (Err(e), None) => return Err(Answering::Plaintext(e)),
+                };
+                if answer == PLACED {
+                    current += 1;
                 }
+                write_frame(to, Tag::Placed, &[answer]).map_err(WireError::from)?;
+                to.flush().map_err(WireError::from)?;
             }
             Tag::Failed => {
                 // The child's refusal: the archive's fault, in the words of
@@ -346,6 +336,186 @@ impl Write for SinkWriter<'_> {
     }
 }
 
+/// The parent's answers to a [`Tag::Span`]: copied (or refused), or
+/// "inflate it yourself" when a compressed block turned up.
+const PLACED: u8 = 0;
+const INFLATE_IT: u8 = 1;
+
+/// Where a part lies in the plaintext, as the child says: its index, the
+/// offset and length of its bytes, and whether they are framed in deflate's
+/// stored blocks.
+struct Placement {
+    index: usize,
+    offset: u64,
+    length: u64,
+    framed: bool,
+}
+
+impl Placement {
+    const LEN: usize = 4 + 8 + 8 + 1;
+
+    fn write(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[..4].copy_from_slice(&(self.index as u32).to_be_bytes());
+        out[4..12].copy_from_slice(&self.offset.to_be_bytes());
+        out[12..20].copy_from_slice(&self.length.to_be_bytes());
+        out[20] = u8::from(self.framed);
+        out
+    }
+
+    fn read(payload: &[u8]) -> Result<Placement, Answering> {
+        let bytes: &[u8; Self::LEN] = payload
+            .try_into()
+            .map_err(|_| broke("a malformed part placement"))?;
+        let u64_at =
+            |at: usize| u64::from_be_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+        Ok(Placement {
+            index: u32::from_be_bytes(bytes[..4].try_into().expect("four bytes")) as usize,
+            offset: u64_at(4),
+            length: u64_at(12),
+            framed: match bytes[20] {
+                0 => false,
+                1 => true,
+                _ => return Err(broke("a malformed part placement")),
+            },
+        })
+    }
+
+    fn end(&self) -> Option<u64> {
+        self.offset.checked_add(self.length)
+    }
+}
+
+/// What came of copying a placed part.
+enum Copied {
+    Whole,
+    /// Its bytes are not the manifest's (the reason, as the format's reader
+    /// words it).
+    Wrong(String),
+    Compressed,
+}
+
+/// Copies a placed part from the parent's own plaintext into the sink,
+/// unframing deflate's stored blocks where it is framed, and checks its
+/// size and SHA-256 against the manifest ([`copy_verified`]: reading,
+/// writing and hashing on threads of their own).
+fn copy_placed<P: Read + Seek>(
+    plaintext: &mut P,
+    placement: &Placement,
+    part: &sealdrop_format::seal::Part,
+    sink: &mut (dyn ArchiveSink + Send),
+) -> Result<Copied, Answering> {
+    plaintext
+        .seek(SeekFrom::Start(placement.offset))
+        .map_err(Answering::Plaintext)?;
+    // Exactly the placed bytes: what follows them is not more of the part.
+    let placed = (&mut *plaintext).take(placement.length);
+    let mut out = SinkWriter {
+        sink,
+        index: placement.index,
+        failed: None,
+    };
+    let copied = if placement.framed {
+        copy_verified(
+            StoredBlocks::new(placed),
+            &mut out,
+            &part.path,
+            part.size,
+            &part.sha256,
+        )
+    } else {
+        copy_verified(placed, &mut out, &part.path, part.size, &part.sha256)
+    };
+    match (copied, out.failed) {
+        (_, Some(e)) => Err(Answering::Sink(e)),
+        (Ok(_), None) => Ok(Copied::Whole),
+        (Err(e), None) if e.kind() == io::ErrorKind::Unsupported => Ok(Copied::Compressed),
+        (Err(e), None) if e.kind() == io::ErrorKind::InvalidData => Ok(Copied::Wrong(
+            sealdrop_format::seal::OpenError::Integrity {
+                path: part.path.clone(),
+                reason: e.to_string(),
+            }
+            .to_string(),
+        )),
+        (Err(e), None) => Err(Answering::Plaintext(e)),
+    }
+}
+
+/// The bytes inside a deflate stream made of stored blocks (RFC 1951,
+/// 3.2.4): each block a header byte (BFINAL, BTYPE 00, padding), LEN and
+/// its complement NLEN, then LEN bytes as they are. A compressed block is
+/// `Unsupported` (it must be inflated, in the sandbox); a damaged header or
+/// a stream that ends before its final block is `InvalidData`. The one
+/// framing the parent reads itself: five bytes a block, checked, so that a
+/// submission's bulk never crosses the pipes.
+struct StoredBlocks<R> {
+    inner: R,
+    /// Bytes left in the current block.
+    left: u16,
+    finished: bool,
+}
+
+impl<R: Read> StoredBlocks<R> {
+    fn new(inner: R) -> StoredBlocks<R> {
+        StoredBlocks {
+            inner,
+            left: 0,
+            finished: false,
+        }
+    }
+}
+
+impl<R: Read> Read for StoredBlocks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.left == 0 {
+            if self.finished {
+                return Ok(0);
+            }
+            let cut_short = |e: io::Error| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "its deflate stream is cut short",
+                    )
+                } else {
+                    e
+                }
+            };
+            // The block's type first: a compressed block (as short as two
+            // bytes) is not a damaged stored one.
+            let mut header = [0u8; 5];
+            self.inner.read_exact(&mut header[..1]).map_err(cut_short)?;
+            if (header[0] >> 1) & 0b11 != 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a compressed deflate block",
+                ));
+            }
+            self.inner.read_exact(&mut header[1..]).map_err(cut_short)?;
+            let len = u16::from_le_bytes([header[1], header[2]]);
+            let nlen = u16::from_le_bytes([header[3], header[4]]);
+            if len != !nlen {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a damaged stored deflate block",
+                ));
+            }
+            self.finished = header[0] & 1 == 1;
+            self.left = len;
+        }
+        let want = buf.len().min(usize::from(self.left));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "its deflate stream is cut short",
+            ));
+        }
+        self.left -= n as u16;
+        Ok(n)
+    }
+}
+
 fn message_index(manifest: &Manifest) -> Option<usize> {
     manifest
         .parts
@@ -362,7 +532,7 @@ fn part_frame(payload: &[u8]) -> Result<(usize, &[u8]), Answering> {
 
 /// The child's view of the plaintext: each read asks the parent.
 struct RemotePlaintext<'a, I, O> {
-    input: I,
+    input: &'a RefCell<I>,
     output: &'a RefCell<O>,
     size: u64,
     position: u64,
@@ -385,7 +555,8 @@ impl<I: Read, O: Write> Read for RemotePlaintext<'_, I, O> {
             write_frame(&mut *output, Tag::Want, &request)?;
             output.flush()?;
         }
-        let tag = expect_frame(&mut self.input, &mut self.payload).map_err(io::Error::other)?;
+        let tag = expect_frame(&mut *self.input.borrow_mut(), &mut self.payload)
+            .map_err(io::Error::other)?;
         if tag != Tag::Bytes || self.payload.len() as u64 > want || self.payload.is_empty() {
             return Err(io::Error::other("the parent sent no plaintext"));
         }
@@ -410,15 +581,16 @@ impl<I, O> Seek for RemotePlaintext<'_, I, O> {
 }
 
 /// The child's side of [`Job::Archive`].
-pub(super) fn serve(
+pub(super) fn serve<I: Read, O: Write>(
     size: u64,
     deliver: Deliver,
-    input: &mut impl Read,
-    output: &mut impl Write,
+    input: &mut I,
+    output: &mut O,
 ) -> Result<(), WireError> {
     let output = RefCell::new(output);
+    let input = RefCell::new(input);
     let plaintext = RemotePlaintext {
-        input,
+        input: &input,
         output: &output,
         size,
         position: 0,
@@ -455,16 +627,38 @@ pub(super) fn serve(
             }
             return Ok(());
         }
-        match reader.stored_span(index) {
-            Ok(Some((offset, _))) => {
-                let mut placement = [0u8; 12];
-                placement[..4].copy_from_slice(&(index as u32).to_be_bytes());
-                placement[4..].copy_from_slice(&offset.to_be_bytes());
-                write_frame(&mut *output.borrow_mut(), Tag::Span, &placement)?;
-                continue;
-            }
-            Ok(None) => {}
+        let placement = match reader.part_layout(index) {
+            Ok(PartLayout::Stored { offset }) => Some(Placement {
+                index,
+                offset,
+                length: reader.manifest().parts[index].size,
+                framed: false,
+            }),
+            Ok(PartLayout::StoredBlocks { offset, length }) => Some(Placement {
+                index,
+                offset,
+                length,
+                framed: true,
+            }),
+            Ok(PartLayout::Compressed) => None,
             Err(e) => return refuse(e.to_string()),
+        };
+        if let Some(placement) = placement {
+            {
+                let mut output = output.borrow_mut();
+                write_frame(&mut *output, Tag::Span, &placement.write())?;
+                output.flush()?;
+            }
+            let mut answer = Vec::new();
+            match expect_frame(&mut *input.borrow_mut(), &mut answer)? {
+                Tag::Placed if answer == [PLACED] => continue,
+                Tag::Placed if answer == [INFLATE_IT] => {}
+                other => {
+                    return Err(WireError::Protocol(format!(
+                        "the parent answered a placement with {other:?}"
+                    )))
+                }
+            }
         }
         let mut part = match reader.part_reader(index) {
             Ok(part) => part,
@@ -511,6 +705,7 @@ mod tests {
         manifests: usize,
         bytes: Vec<(usize, Vec<u8>)>,
         ended: Vec<usize>,
+        discarded: Vec<usize>,
     }
 
     impl ArchiveSink for Recorded {
@@ -524,6 +719,11 @@ mod tests {
         }
         fn part_end(&mut self, index: usize) -> io::Result<()> {
             self.ended.push(index);
+            Ok(())
+        }
+        fn part_discard(&mut self, index: usize) -> io::Result<()> {
+            self.bytes.retain(|(i, _)| *i != index);
+            self.discarded.push(index);
             Ok(())
         }
     }
@@ -541,8 +741,21 @@ mod tests {
         serde_json::to_vec(&manifest).unwrap()
     }
 
-    fn span(index: u32, offset: u64) -> Vec<u8> {
-        [index.to_be_bytes().to_vec(), offset.to_be_bytes().to_vec()].concat()
+    /// A placement of part `index`: `length` bytes from `offset`, framed in
+    /// stored deflate blocks or not.
+    fn placed(index: usize, offset: u64, length: u64, framed: bool) -> Vec<u8> {
+        Placement {
+            index,
+            offset,
+            length,
+            framed,
+        }
+        .write()
+        .to_vec()
+    }
+
+    fn span(index: usize, offset: u64) -> Vec<u8> {
+        placed(index, offset, 3, false)
     }
 
     fn sha_hex(bytes: &[u8]) -> String {
@@ -615,6 +828,94 @@ mod tests {
         );
     }
 
+    /// A deflate stream of stored blocks holding `blocks`, the last final.
+    fn stored_blocks(blocks: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, block) in blocks.iter().enumerate() {
+            out.push(u8::from(i + 1 == blocks.len()));
+            let len = block.len() as u16;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&(!len).to_le_bytes());
+            out.extend_from_slice(block);
+        }
+        out
+    }
+
+    #[test]
+    fn parts_framed_in_stored_deflate_blocks_are_unframed_by_the_parent() {
+        let stream = stored_blocks(&[b"hello ", b"", b"world"]);
+        let whole = b"hello world";
+        let manifest = || {
+            (
+                Tag::Manifest,
+                manifest_hashed("attachments/a.txt", whole.len() as u64, sha_hex(whole)),
+            )
+        };
+        let length = stream.len() as u64;
+        let (result, sink) = answer_with(
+            &[
+                manifest(),
+                (Tag::Span, placed(0, 0, length, true)),
+                (Tag::Done, Vec::new()),
+            ],
+            Deliver::Everything,
+            stream.clone(),
+        );
+        assert!(matches!(result, Ok(ArchiveOutcome::Read(_))), "{result:?}");
+        assert_eq!(sink.bytes.concat_bytes(), whole.to_vec());
+        assert_eq!(sink.ended, vec![0]);
+
+        // A compressed block after a stored one: the parent discards what
+        // it copied, and the child's inflated bytes are the part.
+        let mut mixed = stored_blocks(&[b"hello "])[..11].to_vec();
+        mixed[0] = 0; // not final
+        mixed.extend_from_slice(&[0b011, 0]); // an empty final fixed-Huffman block
+        let (result, sink) = answer_with(
+            &[
+                manifest(),
+                (Tag::Span, placed(0, 0, mixed.len() as u64, true)),
+                (Tag::Part, part(0, whole)),
+                (Tag::PartEnd, part(0, b"")),
+                (Tag::Done, Vec::new()),
+            ],
+            Deliver::Everything,
+            mixed,
+        );
+        assert!(matches!(result, Ok(ArchiveOutcome::Read(_))), "{result:?}");
+        assert_eq!(sink.discarded, vec![0]);
+        assert_eq!(sink.bytes.concat_bytes(), whole.to_vec());
+        assert_eq!(sink.ended, vec![0]);
+
+        // A damaged block header, and a stream cut before its final block.
+        let mut damaged = stream.clone();
+        damaged[3] ^= 1;
+        let mut cut = stream.clone();
+        cut.truncate(8);
+        for (what, bytes) in [("damaged", damaged), ("cut", cut)] {
+            let (result, sink) = answer_with(
+                &[
+                    manifest(),
+                    (Tag::Span, placed(0, 0, bytes.len() as u64, true)),
+                    (Tag::Done, Vec::new()),
+                ],
+                Deliver::Everything,
+                bytes,
+            );
+            assert!(
+                matches!(&result, Ok(ArchiveOutcome::Refused(r)) if r.contains("failed verification")),
+                "{what}: {result:?}"
+            );
+            assert!(sink.ended.is_empty(), "{what}");
+        }
+        // Unframed, a placement must be exactly the part's size.
+        let (result, _) = answer_with(
+            &[manifest(), (Tag::Span, placed(0, 0, 5, false))],
+            Deliver::Everything,
+            stream,
+        );
+        assert!(result.is_err(), "{result:?}");
+    }
+
     trait Concat {
         fn concat_bytes(&self) -> Vec<u8>;
     }
@@ -657,14 +958,23 @@ mod tests {
         frames: &[(Tag, Vec<u8>)],
         deliver: Deliver,
     ) -> (Result<ArchiveOutcome, String>, Recorded) {
+        answer_with(frames, deliver, vec![7u8; 100])
+    }
+
+    fn answer_with(
+        frames: &[(Tag, Vec<u8>)],
+        deliver: Deliver,
+        plaintext: Vec<u8>,
+    ) -> (Result<ArchiveOutcome, String>, Recorded) {
         let stream: Vec<u8> = frames.iter().flat_map(|(t, p)| frame(*t, p)).collect();
         let mut sink = Recorded::default();
-        let mut plaintext = Cursor::new(vec![7u8; 100]);
+        let size = plaintext.len() as u64;
+        let mut plaintext = Cursor::new(plaintext);
         let result = answer_archive(
             &mut Cursor::new(stream),
             &mut Vec::new(),
             &mut plaintext,
-            100,
+            size,
             deliver,
             &mut sink,
         )

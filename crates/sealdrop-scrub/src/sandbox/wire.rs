@@ -28,6 +28,9 @@ pub enum Tag {
     End,
     /// Plaintext the child asked for with [`Tag::Want`].
     Bytes,
+    /// The answer to a [`Tag::Span`]: 0 placed (or refused), 1 "inflate it
+    /// yourself".
+    Placed,
     // Child to parent.
     /// How the child is confined (JSON), its first frame.
     Confined,
@@ -47,8 +50,9 @@ pub enum Tag {
     Part,
     /// The part whose index follows (4 bytes) is complete and verified.
     PartEnd,
-    /// A part stored uncompressed: its index (4 bytes) and where its bytes
-    /// start in the plaintext (8 bytes); the parent copies and verifies it.
+    /// Where a part lies in the plaintext: its index (4 bytes), the offset
+    /// and length of its bytes (8 + 8), and 1 if they are framed in
+    /// deflate's stored blocks (else 0); the parent copies and verifies it.
     Span,
     /// The job failed (a person-readable reason).
     Failed,
@@ -65,6 +69,7 @@ impl Tag {
             Tag::Data => b'D',
             Tag::End => b'E',
             Tag::Bytes => b'B',
+            Tag::Placed => b'Y',
             Tag::Confined => b'S',
             Tag::Report => b'R',
             Tag::Cleaned => b'C',
@@ -87,6 +92,7 @@ impl Tag {
             b'D' => Tag::Data,
             b'E' => Tag::End,
             b'B' => Tag::Bytes,
+            b'Y' => Tag::Placed,
             b'S' => Tag::Confined,
             b'R' => Tag::Report,
             b'C' => Tag::Cleaned,

@@ -392,6 +392,48 @@ fn damaged_parts_are_refused_in_the_readers_words() {
     }
 }
 
+/// A deflate stream that starts with a stored block and ends with a
+/// compressed one (as zlib may write a file whose start does not compress):
+/// the parent copies the stored block, meets the compressed one, and hands
+/// the part back to the child to inflate; it opens whole.
+#[test]
+fn a_part_mixing_stored_and_compressed_blocks_opens_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::new();
+    let identity = dir.path().join("key.txt");
+    key.write_identity(&identity);
+    let text = b"hello ";
+    let mut mixed = vec![0u8];
+    mixed.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    mixed.extend_from_slice(&(!(text.len() as u16)).to_le_bytes());
+    mixed.extend_from_slice(text);
+    mixed.extend_from_slice(&[0x03, 0x00]); // an empty, final fixed-Huffman block
+    let zip = RawZip::new()
+        .entry(
+            "message.txt",
+            8,
+            &mixed,
+            text.len() as u32,
+            crc32fast::hash(text),
+        )
+        .stored(
+            "manifest.json",
+            &manifest_json(&[("message", "message.txt", text)]),
+        )
+        .finish();
+    let sealed = dir.path().join("mixed.age");
+    fs::write(&sealed, age_encrypt(&zip, &key)).unwrap();
+    let out = dir.path().join("out");
+    let decrypt = run(Command::new(bin("sealdrop-open"))
+        .args(["decrypt", "-i"])
+        .arg(&identity)
+        .arg("-o")
+        .arg(&out)
+        .arg(&sealed));
+    assert_success(&decrypt, "decrypt of a part mixing block types");
+    assert_eq!(fs::read(out.join("mixed/message.txt")).unwrap(), text);
+}
+
 fn deflate_raw(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     std::io::Write::write_all(&mut encoder, data).unwrap();
