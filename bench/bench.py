@@ -278,14 +278,14 @@ class OnionShare:
 
 def timed(cmd, prepare=True, **kwargs):
     """Runs cmd after letting the machine settle (unless the caller did);
-    returns (seconds, peak RSS KiB of that child)."""
+    returns (seconds, peak RSS KiB of that child, its CPU seconds)."""
     if prepare:
         wait_all_idle()
         settle()
-    elapsed, _, peak_kib, code, stderr = measured(cmd, **kwargs)
+    elapsed, cpu, peak_kib, code, stderr = measured(cmd, **kwargs)
     if code != 0:
         raise RuntimeError(f"{cmd} failed: {stderr.decode()}")
-    return elapsed, peak_kib
+    return elapsed, peak_kib, cpu
 
 
 def fsync_path(path):
@@ -520,7 +520,9 @@ def bench_memory(report, k, files):
                  "grow with upload size. Section 6 gives RSS by concurrency.")
 
 
-def bench_open(report, k, files, runs):
+def bench_open(report, k, files, runs, before=None):
+    """Section 4; with `before` (a folder holding another build's
+    sealdrop-open), that build opens the same file in every round too."""
     rows = []
     for kind in ("classic", "pq"):
         server = Sealdrop(k[kind][1])
@@ -530,35 +532,55 @@ def bench_open(report, k, files, runs):
         shutil.copyfile(sealed, kept)
         server.stop()
         open_times, open_rss, age_times = [], 0, []
+        before_times, before_rss = [], 0
+        open_cpu, before_cpu, age_cpu = [], [], []
         n = runs
         for _ in range(n):
             out = WORK / "opened"
             shutil.rmtree(out, ignore_errors=True)
-            seconds, rss = timed([str(RELEASE / "sealdrop-open"), "decrypt", "-i", str(k[kind][0]),
-                                  "-o", str(out), str(kept)])
+            seconds, rss, cpu = timed([str(RELEASE / "sealdrop-open"), "decrypt", "-i", str(k[kind][0]),
+                                       "-o", str(out), str(kept)])
             open_times.append(seconds)
+            open_cpu.append(cpu)
             open_rss = max(open_rss, rss)
             shutil.rmtree(out)
+            if before is not None:
+                seconds, rss, cpu = timed([str(before / "sealdrop-open"), "decrypt", "-i", str(k[kind][0]),
+                                           "-o", str(out), str(kept)])
+                before_times.append(seconds)
+                before_cpu.append(cpu)
+                before_rss = max(before_rss, rss)
+                shutil.rmtree(out)
             if kind == "classic":
-                seconds, _ = timed(["age", "-d", "-i", str(k[kind][0]), "-o", str(WORK / "age.zip"), str(kept)])
+                seconds, _, cpu = timed(["age", "-d", "-i", str(k[kind][0]), "-o", str(WORK / "age.zip"), str(kept)])
                 age_times.append(seconds)
+                age_cpu.append(cpu)
                 os.unlink(WORK / "age.zip")
         kept.unlink()
         report.data.setdefault("open", {})[kind] = median(open_times)
+        cpu_per_gib = lambda xs: f"{median(xs):.2f} s"
         if kind == "classic":
             report.data["open"]["age"] = median(age_times)
+            report.data["open"]["age_cpu"] = median(age_cpu)
             rows.append(["stock `age -d` → .zip (baseline)", spread(age_times),
-                         mbps(GIB, median(age_times)), "1.00×", ""])
+                         mbps(GIB, median(age_times)), "1.00×", cpu_per_gib(age_cpu), ""])
         base = report.data["open"]["age"]
         label = "X25519" if kind == "classic" else "post-quantum"
         rows.append([f"`sealdrop-open decrypt` ({label}): decrypt, unpack, verify SHA-256",
                      spread(open_times), mbps(GIB, median(open_times)),
-                     ratio(base, median(open_times)), f"{open_rss / 1024:.0f} MiB"])
+                     ratio(base, median(open_times)), cpu_per_gib(open_cpu),
+                     f"{open_rss / 1024:.0f} MiB"])
+        if before is not None:
+            rows.append([f"the same, build in `{before}` ({label})",
+                         spread(before_times), mbps(GIB, median(before_times)),
+                         ratio(base, median(before_times)), cpu_per_gib(before_cpu),
+                         f"{before_rss / 1024:.0f} MiB"])
     report.table("4. Opening a 1 GiB submission (target ≥ 0.9× stock age -d)",
-                 ["what", f"median (min–max) of {runs}", "throughput", "vs age -d", "peak RSS"], rows,
+                 ["what", f"median (min–max) of {runs}", "throughput", "vs age -d",
+                  "CPU (user + system, the sandbox helper included) per GiB", "peak RSS"], rows,
                  "`age -d` only decrypts to a ZIP file. `sealdrop-open` also checks the archive "
-                 "against the manifest, extracts every part, verifies its size, SHA-256 and CRC-32, "
-                 "and fsyncs before renaming the folder into place.")
+                 "against the manifest (in its sandbox helper), extracts every part, verifies its "
+                 "size and SHA-256, and fsyncs before renaming the folder into place.")
 
 
 def nginx_config(port, close_port, html_dir, headers):
@@ -1165,6 +1187,8 @@ def main():
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md and the plot")
     parser.add_argument("--bin-dir", type=Path, default=None,
                         help="take sealdrop and sealdrop-open from here (e.g. an older build, for before/after)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="section 4 (open): also time the sealdrop-open in this folder, interleaved")
     parser.add_argument("--replot", action="store_true",
                         help="only redraw the plot from docs/benchmarks/results.json")
     parser.add_argument("--only", nargs="*", default=None,
@@ -1205,7 +1229,7 @@ def main():
     if "memory" in chosen:
         bench_memory(report, k, files)
     if "open" in chosen:
-        bench_open(report, k, files, args.runs)
+        bench_open(report, k, files, args.runs, args.before)
     if "page" in chosen:
         bench_page(report, k, 3, 10)
     series = bench_scaling(report, k, files, sizes) if "scaling" in chosen else None
