@@ -7,6 +7,10 @@
 //! `%%EOF` after the first marks an incremental update: an earlier version
 //! of the document is still inside, whatever the last one shows.
 //!
+//! A stream whose bytes are a JPEG (a picture, whatever its `/Filter` is
+//! called or however it is reached) is inspected as one: its EXIF, XMP and
+//! IPTC are reported as the picture's, numbered in the file's order.
+//!
 //! The scan follows no object reference, so a reference loop cannot hang
 //! it; streams are inflated under caps. Cleaning rebuilds the file from
 //! what its pages draw ([`clean`]), on objects read by [`object`].
@@ -145,6 +149,7 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
     }
     scan(data, report, "PDF");
     let mut inflated_total = 0u64;
+    let mut pictures = 0usize;
     let mut at = 0;
     for _ in 0..MAX_RECORDS {
         let Some(start) = find(&data[at..], b"stream").map(|p| at + p + 6) else {
@@ -163,6 +168,22 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
             return;
         };
         at = end + 9;
+        // A JPEG is known by its bytes, not by the name its dictionary
+        // gives its filter (`/DCTDecode`, `/DCT`, `6 0 R`, an array).
+        if data[body_start..end].starts_with(&[0xFF, 0xD8, 0xFF]) {
+            pictures += 1;
+            let place = format!("picture {pictures} inside the PDF: ");
+            // The end of line before `endstream` is the file's, not the
+            // picture's.
+            let body = &data[body_start..end];
+            let body = body
+                .strip_suffix(b"\r\n")
+                .or_else(|| body.strip_suffix(b"\n"))
+                .or_else(|| body.strip_suffix(b"\r"))
+                .unwrap_or(body);
+            crate::inspect_embedded_jpeg(body, report, &place, 1);
+            continue;
+        }
         let window = start.saturating_sub(PDF_INSPECT_DICTIONARY_LOOKBACK);
         let dictionary_start = window
             + data[window..start]

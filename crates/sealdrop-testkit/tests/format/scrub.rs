@@ -1432,6 +1432,20 @@ fn pdf_pictures_are_cleaned_whatever_their_filter_is_called() {
             !identifying_tags(&before[0]).is_empty(),
             "{name}: the original's picture has tags"
         );
+        // `inspect` says what the picture carries, whatever its filter is
+        // called.
+        let found = findings(&inspect_json(&pdf));
+        assert_found(
+            &found,
+            &["Canon EOS 5D", "0420102345", "Hasan K."],
+            &format!("{name}: inspect of the original"),
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("[picture 1 inside the PDF: EXIF]")),
+            "{name}: {found:?}"
+        );
         let clean = dir.path().join(format!("clean-{name}"));
         let out = scrub_into(&clean, &[&pdf]);
         assert_success(&out, &format!("scrub {name}"));
@@ -1443,6 +1457,14 @@ fn pdf_pictures_are_cleaned_whatever_their_filter_is_called() {
         assert!(
             left.is_empty(),
             "{name}: {left:?} still in the picture poppler extracts"
+        );
+        let found_after = findings(&inspect_json(&cleaned));
+        assert!(
+            !found_after
+                .iter()
+                .any(|f| f.contains("inside the PDF: EXIF")
+                    && (f.contains("Canon") || f.contains("0420102345"))),
+            "{name}: {found_after:?}"
         );
         assert_eq!(
             pixels(&before[0]),
