@@ -69,6 +69,9 @@ pub const PDF_INSPECT_MAX_INFLATED_TOTAL: u64 = 64 << 20;
 /// PDF (`inspect`'s scan): how far before `stream` its dictionary is looked for.
 pub const PDF_INSPECT_DICTIONARY_LOOKBACK: usize = 4096;
 
+/// PDF, `inspect`: JPEG pictures whose metadata is read, in one file.
+pub const PDF_INSPECT_MAX_PICTURES: usize = 1000;
+
 /// The sandbox (`sealdrop-sandbox`, one child per file): processor time a
 /// child may use. A 1 GiB file cleans in well under this on the reference
 /// laptop; a parser made to loop is stopped here and its file is NOT

@@ -20,7 +20,7 @@ mod object;
 
 use crate::limits::{
     MAX_RECORDS, PDF_INSPECT_DICTIONARY_LOOKBACK, PDF_INSPECT_MAX_INFLATED_TOTAL,
-    PDF_INSPECT_MAX_STREAM_BYTES,
+    PDF_INSPECT_MAX_PICTURES, PDF_INSPECT_MAX_STREAM_BYTES,
 };
 use std::io::Read;
 
@@ -170,9 +170,7 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
         at = end + 9;
         // A JPEG is known by its bytes, not by the name its dictionary
         // gives its filter (`/DCTDecode`, `/DCT`, `6 0 R`, an array).
-        if data[body_start..end].starts_with(&[0xFF, 0xD8, 0xFF]) {
-            pictures += 1;
-            let place = format!("picture {pictures} inside the PDF: ");
+        if data[body_start..end].starts_with(JPEG) {
             // The end of line before `endstream` is the file's, not the
             // picture's.
             let body = &data[body_start..end];
@@ -181,7 +179,7 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
                 .or_else(|| body.strip_suffix(b"\n"))
                 .or_else(|| body.strip_suffix(b"\r"))
                 .unwrap_or(body);
-            crate::inspect_embedded_jpeg(body, report, &place, 1);
+            inspect_picture(body, &mut pictures, report);
             continue;
         }
         let window = start.saturating_sub(PDF_INSPECT_DICTIONARY_LOOKBACK);
@@ -213,9 +211,34 @@ pub(crate) fn inspect(data: &[u8], report: &mut Report) {
             ));
             return;
         }
+        // A JPEG compressed again (`[/FlateDecode /DCTDecode]`).
+        if inflated.starts_with(JPEG) {
+            inspect_picture(&inflated, &mut pictures, report);
+            continue;
+        }
         scan(&inflated, report, "PDF, inside a compressed stream");
     }
     report.unchecked(format!("more than {MAX_RECORDS} streams"));
+}
+
+/// How a JPEG's bytes begin.
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF];
+
+/// The metadata of the next picture inside the PDF, under the cap on how
+/// many are read (each one's findings are its own, numbered: many tiny
+/// pictures must not make `inspect` slow).
+fn inspect_picture(jpeg: &[u8], pictures: &mut usize, report: &mut Report) {
+    *pictures += 1;
+    if *pictures > PDF_INSPECT_MAX_PICTURES {
+        if *pictures == PDF_INSPECT_MAX_PICTURES + 1 {
+            report.unchecked(format!(
+                "pictures after the first {PDF_INSPECT_MAX_PICTURES}: their metadata is not read"
+            ));
+        }
+        return;
+    }
+    let place = format!("picture {pictures} inside the PDF: ");
+    crate::inspect_embedded_jpeg(jpeg, report, &place, 1);
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

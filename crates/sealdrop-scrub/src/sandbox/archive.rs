@@ -135,9 +135,16 @@ pub fn answer_archive<P: Read + Seek>(
     sink: &mut (dyn ArchiveSink + Send),
 ) -> Result<ArchiveOutcome, Answering> {
     let mut payload = Vec::new();
-    // A part whose bytes the parent found wrong: the submission is refused
-    // once the child is done, and nothing more is delivered.
+    // A part whose bytes the parent found wrong: the submission is refused,
+    // the child told to stop, and nothing more is delivered.
     let mut refused: Option<String> = None;
+    // The part the child was told to inflate: it may not place it again.
+    let mut inflating: Option<usize> = None;
+    // Placed bytes in all: an honest child's placements are apart (the
+    // archive's entries were checked to be), so they never add up to more
+    // than the plaintext; a lying one could otherwise make the parent write
+    // the same bytes again and again.
+    let mut placed_total = 0u64;
     let mut manifest: Option<Manifest> = None;
     // The part being delivered, how many of its bytes came, and their hash.
     let mut current = 0usize;
@@ -231,9 +238,10 @@ pub fn answer_archive<P: Read + Seek>(
                 // The child verified it; the parent checks again what it
                 // writes, so that even a lying child cannot change a file.
                 let hash = hex(&std::mem::take(&mut streamed).finalize());
-                if part.is_some_and(|part| hash != part.sha256) {
+                if refused.is_none() && part.is_some_and(|part| hash != part.sha256) {
                     return Err(broke("sent a part whose bytes are not the manifest's"));
                 }
+                inflating = None;
                 if refused.is_none() {
                     sink.part_end(index).map_err(Answering::Sink)?;
                 }
@@ -252,12 +260,19 @@ pub fn answer_archive<P: Read + Seek>(
                     .filter(|_| index == current && delivered == 0)
                     .filter(|_| deliver == Deliver::Everything)
                     .ok_or_else(|| broke("placed parts out of order, or not asked for"))?;
+                if inflating == Some(index) {
+                    return Err(broke("placed again a part it was told to inflate"));
+                }
                 let fits = placement.length == part.size || placement.framed;
                 if !fits || placement.end().is_none_or(|end| end > size) {
                     return Err(broke("placed a part outside the plaintext"));
                 }
+                placed_total = placed_total.saturating_add(placement.length);
+                if placed_total > size {
+                    return Err(broke("placed more bytes than the plaintext holds"));
+                }
                 let answer = if refused.is_some() {
-                    PLACED
+                    STOP
                 } else {
                     match copy_placed(plaintext, &placement, part, sink)? {
                         Copied::Whole => {
@@ -266,17 +281,18 @@ pub fn answer_archive<P: Read + Seek>(
                         }
                         Copied::Wrong(reason) => {
                             refused = Some(reason);
-                            PLACED
+                            STOP
                         }
                         // A compressed block after stored ones: what was
                         // copied goes, and the child inflates the part.
                         Copied::Compressed => {
                             sink.part_discard(index).map_err(Answering::Sink)?;
+                            inflating = Some(index);
                             INFLATE_IT
                         }
                     }
                 };
-                if answer == PLACED {
+                if answer != INFLATE_IT {
                     current += 1;
                 }
                 write_frame(to, Tag::Placed, &[answer]).map_err(WireError::from)?;
@@ -288,22 +304,24 @@ pub fn answer_archive<P: Read + Seek>(
                 // stopped after saying why has still said why.
                 let reason = wire::read_failure(from, &payload)?;
                 let _ = wire::expect_done(from);
-                return Ok(ArchiveOutcome::Refused(reason));
+                // The parent's own finding, if it made one, comes first.
+                return Ok(ArchiveOutcome::Refused(refused.unwrap_or(reason)));
             }
             Tag::Done if payload.is_empty() => {
                 let Some(manifest) = manifest else {
                     return Err(broke("finished without a manifest"));
                 };
+                if let Some(reason) = refused {
+                    let _ = wire::read_frame(from, &mut payload);
+                    return Ok(ArchiveOutcome::Refused(reason));
+                }
                 if deliver == Deliver::Everything && current != manifest.parts.len() {
                     return Err(broke("finished before every part"));
                 }
                 if wire::read_frame(from, &mut payload)?.is_some() {
                     return Err(broke("more after its answer"));
                 }
-                return Ok(match refused {
-                    Some(reason) => ArchiveOutcome::Refused(reason),
-                    None => ArchiveOutcome::Read(manifest),
-                });
+                return Ok(ArchiveOutcome::Read(manifest));
             }
             other => return Err(unexpected(from, other, &payload).into()),
         }
@@ -336,10 +354,11 @@ impl Write for SinkWriter<'_> {
     }
 }
 
-/// The parent's answers to a [`Tag::Span`]: copied (or refused), or
-/// "inflate it yourself" when a compressed block turned up.
+/// The parent's answers to a [`Tag::Span`]: copied; "inflate it yourself"
+/// when a compressed block turned up; stop, the submission is refused.
 const PLACED: u8 = 0;
 const INFLATE_IT: u8 = 1;
+const STOP: u8 = 2;
 
 /// Where a part lies in the plaintext, as the child says: its index, the
 /// offset and length of its bytes, and whether they are framed in deflate's
@@ -409,7 +428,12 @@ fn copy_placed<P: Read + Seek>(
         .seek(SeekFrom::Start(placement.offset))
         .map_err(Answering::Plaintext)?;
     // Exactly the placed bytes: what follows them is not more of the part.
-    let placed = (&mut *plaintext).take(placement.length);
+    // Decryption failures are kept apart (age calls them InvalidData too):
+    // a damaged file is not a part whose bytes are wrong.
+    let mut source = Decrypting {
+        inner: (&mut *plaintext).take(placement.length),
+        failed: None,
+    };
     let mut out = SinkWriter {
         sink,
         index: placement.index,
@@ -417,15 +441,18 @@ fn copy_placed<P: Read + Seek>(
     };
     let copied = if placement.framed {
         copy_verified(
-            StoredBlocks::new(placed),
+            StoredBlocks::new(&mut source),
             &mut out,
             &part.path,
             part.size,
             &part.sha256,
         )
     } else {
-        copy_verified(placed, &mut out, &part.path, part.size, &part.sha256)
+        copy_verified(&mut source, &mut out, &part.path, part.size, &part.sha256)
     };
+    if let Some(e) = source.failed {
+        return Err(Answering::Plaintext(e));
+    }
     match (copied, out.failed) {
         (_, Some(e)) => Err(Answering::Sink(e)),
         (Ok(_), None) => Ok(Copied::Whole),
@@ -438,6 +465,20 @@ fn copy_placed<P: Read + Seek>(
             .to_string(),
         )),
         (Err(e), None) => Err(Answering::Plaintext(e)),
+    }
+}
+
+/// The parent's plaintext, keeping its own failure apart.
+struct Decrypting<R> {
+    inner: R,
+    failed: Option<io::Error>,
+}
+
+impl<R: Read> Read for Decrypting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+        })
     }
 }
 
@@ -467,6 +508,9 @@ impl<R: Read> StoredBlocks<R> {
 
 impl<R: Read> Read for StoredBlocks<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         while self.left == 0 {
             if self.finished {
                 return Ok(0);
@@ -621,7 +665,18 @@ pub(super) fn serve<I: Read, O: Write>(
                 Err(e) => return refuse(e.to_string()),
             };
             let mut head = part.take(bytes);
-            let n = read_up_to(&mut head, &mut frame[4..]).map_err(WireError::from)?;
+            let n = match read_up_to(&mut head, &mut frame[4..]) {
+                Ok(n) => n,
+                Err(e) => {
+                    return refuse(
+                        sealdrop_format::seal::OpenError::Integrity {
+                            path,
+                            reason: e.to_string(),
+                        }
+                        .to_string(),
+                    )
+                }
+            };
             if n > 0 {
                 write_frame(&mut *output.borrow_mut(), Tag::Part, &frame[..4 + n])?;
             }
@@ -653,6 +708,8 @@ pub(super) fn serve<I: Read, O: Write>(
             match expect_frame(&mut *input.borrow_mut(), &mut answer)? {
                 Tag::Placed if answer == [PLACED] => continue,
                 Tag::Placed if answer == [INFLATE_IT] => {}
+                // The parent refuses the submission: nothing more to read.
+                Tag::Placed if answer == [STOP] => return Ok(()),
                 other => {
                     return Err(WireError::Protocol(format!(
                         "the parent answered a placement with {other:?}"
@@ -752,6 +809,22 @@ mod tests {
         }
         .write()
         .to_vec()
+    }
+
+    /// Two parts: three bytes of 7s, and a large one.
+    fn manifest_two_parts() -> Vec<u8> {
+        let mut manifest = Manifest::new("2026-12-06T00:00:00Z".into(), 3600);
+        for (path, size) in [("attachments/a.txt", 3), ("attachments/b.txt", 90)] {
+            manifest.parts.push(Part {
+                kind: PartKind::Attachment,
+                path: path.into(),
+                original_name: None,
+                content_type: None,
+                size,
+                sha256: sevens(),
+            });
+        }
+        serde_json::to_vec(&manifest).unwrap()
     }
 
     fn span(index: usize, offset: u64) -> Vec<u8> {
@@ -1064,6 +1137,27 @@ mod tests {
                 Deliver::Everything,
             ),
             (
+                "placed again after being told to inflate it",
+                vec![
+                    (
+                        Tag::Manifest,
+                        manifest_hashed("attachments/a.txt", 3, sevens()),
+                    ),
+                    (Tag::Span, placed(0, 0, 7, true)),
+                    (Tag::Span, placed(0, 0, 7, true)),
+                ],
+                Deliver::Everything,
+            ),
+            (
+                "placements adding up to more than the plaintext",
+                vec![
+                    (Tag::Manifest, manifest_two_parts()),
+                    (Tag::Span, placed(0, 0, 3, false)),
+                    (Tag::Span, placed(1, 0, 98, true)),
+                ],
+                Deliver::Everything,
+            ),
+            (
                 "done before every part",
                 vec![manifest(), (Tag::Done, Vec::new())],
                 Deliver::Everything,
@@ -1108,10 +1202,14 @@ mod tests {
         for (lie, frames, deliver) in lies {
             let (result, sink) = answer(&frames, deliver);
             assert!(result.is_err(), "{lie}: {result:?}");
-            assert!(
-                sink.ended.is_empty() && sink.bytes.iter().all(|(_, b)| b.len() <= 3),
+            // Only an honest part placed before the lie may have ended.
+            let honest_first = lie.starts_with("placements adding up");
+            assert_eq!(
+                sink.ended,
+                if honest_first { vec![0] } else { vec![] },
                 "{lie}"
             );
+            assert!(sink.bytes.iter().all(|(_, b)| b.len() <= 3), "{lie}");
             if lie.contains("path") || lie.contains("outside") {
                 assert_eq!(sink.manifests, 0, "{lie}");
             }
