@@ -20,7 +20,7 @@ use crate::fsutil::read_up_to;
 use crate::hex::encode as hex;
 
 /// Deflate cannot expand data by more than 1032:1; a larger claim is a bomb.
-const MAX_DEFLATE_RATIO: u64 = 1032;
+pub const MAX_DEFLATE_RATIO: u64 = 1032;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {

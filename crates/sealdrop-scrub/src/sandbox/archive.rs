@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 
 use sealdrop_format::fsutil::read_up_to;
 use sealdrop_format::hex::encode as hex;
-use sealdrop_format::seal::reader::{check_parts, copy_verified, parse_manifest, PartLayout};
+use sealdrop_format::seal::reader::{
+    check_parts, copy_verified, parse_manifest, PartLayout, MAX_DEFLATE_RATIO,
+};
 use sealdrop_format::seal::{Manifest, SubmissionReader};
 
 use super::parent::{Sandbox, SandboxError};
@@ -27,9 +29,6 @@ use super::wire::{
     self, expect_frame, unexpected, write_frame, Deliver, Job, Tag, WireError, MAX_FRAME,
 };
 
-/// Deflate cannot expand data by more than 1032:1 (as the format's reader
-/// bounds it).
-const MAX_DEFLATE_RATIO: u64 = 1032;
 
 /// The most manifest JSON the parent reads back: the format's own cap.
 const MANIFEST_CAP: usize = sealdrop_format::seal::manifest::MAX_MANIFEST_BYTES as usize;
