@@ -29,7 +29,6 @@ use super::wire::{
     self, expect_frame, unexpected, write_frame, Deliver, Job, Tag, WireError, MAX_FRAME,
 };
 
-
 /// The most manifest JSON the parent reads back: the format's own cap.
 const MANIFEST_CAP: usize = sealdrop_format::seal::manifest::MAX_MANIFEST_BYTES as usize;
 
