@@ -38,7 +38,7 @@ PY
 
 for unit in sealdrop.service sealdrop-https.service sealdrop-notify.service sealdrop-notify.timer; do
   # Same unit, with ExecStart pointing at the binary under test.
-  sed -e "s#/usr/local/bin/sealdrop#$bin#" "deploy/$unit" > "$work/$unit"
+  sed -e "s#/usr/bin/sealdrop#$bin#" "deploy/$unit" > "$work/$unit"
   if [ "$unit" = sealdrop-notify.service ]; then
     echo "sealdrop notify --config deploy/notify.toml parses"
     # Only its parsing: the example servers do not exist (exit 1: sending failed;

@@ -21,7 +21,7 @@ use sealdrop_format::terminal::{display_safe, human_size, progress_bar};
 #[derive(Parser)]
 #[command(
     name = "sealdrop-open",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("SEALDROP_COMMIT"), ")"),
     about = "Opens sealdrop submissions on the air-gapped machine. Never needs a network."
 )]
 struct Cli {

@@ -56,6 +56,9 @@ pub struct App {
     pub clock: super::clock::Clock,
     /// Maintenance passes finished since start (tests wait for the first).
     pub passes: std::sync::atomic::AtomicU64,
+    /// RAM the server may keep state in across restarts (`runtime_dir`):
+    /// replies' tombstones, the last pass's record for `sealdrop status`.
+    pub runtime_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -189,6 +192,7 @@ impl App {
             ),
             clock: super::clock::Clock::default(),
             passes: std::sync::atomic::AtomicU64::new(0),
+            runtime_dir: config.runtime_dir.clone(),
         }))
     }
 }

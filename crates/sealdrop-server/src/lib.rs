@@ -15,10 +15,13 @@
 //!   place an outcome becomes a page and is counted; [`form`]: the forms'
 //!   field names;
 //! - [`pickup_api`]: the editors' side door, on its own listeners (pickup of
-//!   sealed files, push of replies).
+//!   sealed files, push of replies);
+//! - [`census`]: what `sealdrop status` reads of the store, touching no
+//!   submission.
 
 mod answer;
 mod app;
+pub mod census;
 pub mod clock;
 pub mod config;
 pub mod connections;

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
+use super::census::PassRecord;
 use super::connections::Budget;
 use super::{listen, pickup_api, router, App, Listeners};
 
@@ -27,13 +28,24 @@ async fn maintenance(app: Arc<App>) {
         let touched = app
             .pools
             .maintenance
-            .run(move || maintenance_pass(&app2, coarse.into()))
+            .run(move || {
+                let (record, error) = pass_with_record(&app2, coarse.into());
+                // For `sealdrop status`, in RAM only (census::PASS_RECORD).
+                if let Some(dir) = &app2.runtime_dir {
+                    record.keep(dir);
+                }
+                (record, error)
+            })
             .await;
         app.passes
             .fetch_add(1, std::sync::atomic::Ordering::Release);
         match touched {
-            Ok(Ok(expired)) if expired > 0 => tracing::info!("{expired} expired replies deleted"),
-            Ok(Err(e)) => tracing::warn!("could not maintain the store (file times, replies): {e}"),
+            Ok((record, None)) if record.expired_replies > 0 => {
+                tracing::info!("{} expired replies deleted", record.expired_replies)
+            }
+            Ok((_, Some(e))) => {
+                tracing::warn!("could not maintain the store (file times, replies): {e}")
+            }
             _ => {}
         }
         if on_the_grid {
@@ -50,6 +62,21 @@ async fn maintenance(app: Arc<App>) {
 /// tombstones written, the index brought up to date). Returns how many
 /// replies expired. Tests run it directly to live through a pass.
 pub fn maintenance_pass(app: &App, pass: SystemTime) -> std::io::Result<usize> {
+    match pass_with_record(app, pass) {
+        (_, Some(e)) => Err(e),
+        (record, None) => Ok(record.expired_replies as usize),
+    }
+}
+
+/// One maintenance pass, with what it did for `sealdrop status` and the
+/// first error it met (every step runs whatever an earlier one met).
+fn pass_with_record(app: &App, pass: SystemTime) -> (PassRecord, Option<std::io::Error>) {
+    let mut record = PassRecord {
+        time: pass
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        ..PassRecord::default()
+    };
     let interval = app.policy.touch_interval;
     let stores = super::app::stores(&app.store, &app.desks);
     // Each step runs whatever an earlier one met: the first error is
@@ -70,21 +97,25 @@ pub fn maintenance_pass(app: &App, pass: SystemTime) -> std::io::Result<usize> {
                 store
                     .expire(&app.clock, older_than, interval)
                     .map(|(files, _bytes)| {
+                        record.expired_unpicked += files as u64;
                         for _ in 0..files {
                             app.stats.add(super::stats::Counter::Expired);
                         }
                     }),
             );
         }
-        note(store.normalize_times(pass).map(drop));
+        note(
+            store
+                .normalize_times(pass)
+                .map(|n| record.files_retouched += n as u64),
+        );
     }
-    let mut expired = 0;
     if let Some(replies) = &app.replies {
         note(
             replies
                 .folder
                 .maintain(&app.clock, pass)
-                .map(|n| expired = n),
+                .map(|n| record.expired_replies = n as u64),
         );
     }
     if app.store.backend().is_shared() {
@@ -102,10 +133,9 @@ pub fn maintenance_pass(app: &App, pass: SystemTime) -> std::io::Result<usize> {
             Ok(())
         })());
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(expired),
-    }
+    record.ok = first_error.is_none();
+    record.error = first_error.as_ref().map(|e| e.kind().to_string());
+    (record, first_error)
 }
 
 /// How long from `now` to the next multiple of `interval` since the epoch.

@@ -1,5 +1,5 @@
-//! The `sealdrop` command line. Its commands run in three places: `serve` on
-//! the online server, `pickup-token`, `pickup` and `push-replies` on the
+//! The `sealdrop` command line. Its commands run in three places: `serve`,
+//! `setup` and `status` on the online server, `pickup-token`, `pickup` and `push-replies` on the
 //! editors' transfer laptop, and `demo` on anyone's machine to try it out.
 
 pub(crate) mod demo;
@@ -15,7 +15,7 @@ use sealdrop_server::{run, ServeConfig, ServeOptions};
 #[derive(Parser)]
 #[command(
     name = "sealdrop",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("SEALDROP_COMMIT"), ")"),
     about = "Anonymous source-submission drop: every byte is sealed with age as it arrives."
 )]
 struct Cli {
@@ -40,6 +40,14 @@ enum Command {
     /// Send the periodic alert (by mail and webhooks): the same fixed text every time,
     /// nothing about what arrived. Run by a timer in its own unit (docs/DEPLOY.md).
     Notify(Box<sealdrop_server::notify::NotifyOptions>),
+    /// First run on a server installed from the package: the newsroom's keys,
+    /// a pickup token, tor's config and group, starting it; then what is still
+    /// missing. Run again at any time; `--check` changes nothing.
+    Setup(crate::admin::setup::SetupArgs),
+    /// How the server is doing, for admins and monitoring: what waits per desk
+    /// (counts only), quota, disk, the last maintenance pass, sockets and tor.
+    /// Exit 0 fine, 1 attention, 2 broken.
+    Status(crate::admin::status::StatusArgs),
     /// Try sealdrop locally: throwaway keys and store, served on 127.0.0.1:8080.
     Demo {
         /// Folder for the demo's keys, store and opened submissions.
@@ -105,6 +113,8 @@ pub(crate) fn main() -> ExitCode {
         }),
         Command::Demo { dir, listen } => runtime.block_on(demo::run(dir, listen)),
         Command::PickupToken { token_file } => pickup_token(token_file),
+        Command::Setup(args) => return crate::admin::setup::main(args),
+        Command::Status(args) => return runtime.block_on(crate::admin::status::main(args)),
         Command::Pickup(args) => return runtime.block_on(crate::pickup::client::main(args)),
         Command::PushReplies(args) => return runtime.block_on(crate::pickup::push::main(args)),
         Command::Notify(_) => {

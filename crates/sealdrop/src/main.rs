@@ -4,6 +4,7 @@
 //! command line and the pickup client; the rest lives in the libraries.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod cli;
 mod pickup;
 

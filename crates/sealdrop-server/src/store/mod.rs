@@ -29,13 +29,14 @@ use backend::{Backend, Download, Folder, Spooled};
 use partial::Flusher;
 pub use partial::PartialFile;
 pub use pool::is_pool_exhausted;
-use pool::{FilePool, POOL_PREFIX};
+use pool::FilePool;
+pub(crate) use pool::POOL_PREFIX;
 use sealdrop_format::fsutil::create_new_private_file;
 use sealdrop_format::id::{random_hex, SubmissionId};
 
 /// Empty files kept ready for uploads (see `pool`): enough for this many
 /// uploads between two maintenance passes before a batch refill.
-const POOL_SIZE: usize = 64;
+pub(crate) const POOL_SIZE: usize = 64;
 
 /// The ending of a sealed submission's name (`<id>.age`).
 const SEALED_SUFFIX: &str = ".age";

@@ -34,7 +34,7 @@ pub(super) fn late_pass_grace(interval: Duration) -> Duration {
 }
 
 /// Prefix of pool files; they never end in `.age`.
-pub(super) const POOL_PREFIX: &str = ".pool-";
+pub(crate) const POOL_PREFIX: &str = ".pool-";
 
 /// The file pool could not give a file; what went wrong is its source.
 #[derive(Debug, thiserror::Error)]

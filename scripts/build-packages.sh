@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds sealdrop's Debian packages from this checkout, reproducibly:
+#
+#   scripts/build-packages.sh OUTDIR [--no-build] [--deb-version VERSION]
+#
+# The three programs (sealdrop; sealdrop-open and its sandbox helper) are
+# built once with `cargo auditable` (the dependency list embedded in each
+# binary), release profile, --locked, with the toolchain rust-toolchain.toml
+# pins; then `cargo deb --no-build` packs sealdrop_*.deb and
+# sealdrop-open_*.deb into OUTDIR, with SHA256SUMS. --no-build packs the
+# binaries already built (two versions of one build: the upgrade tests).
+#
+# Reproducible: the same commit gives the same bytes in any folder on any
+# machine with the same toolchain. Every time in the packages is the
+# commit's (SOURCE_DATE_EPOCH), and no path of the machine stays in a
+# binary: the registry's is remapped, the checkout's never enters (Cargo
+# names our sources relative to the workspace; no debug information).
+# CARGO_TARGET_DIR may point outside the checkout (CI keeps one per machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: scripts/build-packages.sh OUTDIR [--no-build] [--deb-version VERSION]}
+shift
+build=yes
+version=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=no ;;
+    --deb-version) version=(--deb-version "${2:?}"); shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+for tool in cargo-deb cargo-auditable; do
+  command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing: cargo install --locked $tool" >&2; exit 1; }
+done
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && [ -z "${SEALDROP_ALLOW_DIRTY:-}" ]; then
+  echo "FAIL: uncommitted changes: a package names the commit it was built from (--version); commit first" >&2
+  exit 1
+fi
+
+SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+# Only the registry's path is remapped: one flag, the same in every folder,
+# so a second build elsewhere reuses the dependencies the first compiled.
+export RUSTFLAGS="--remap-path-prefix=$(realpath "$cargo_home")=/cargo"
+export CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols
+export CARGO_INCREMENTAL=0
+
+if [ "$build" = yes ]; then
+  cargo auditable build --release --locked -p sealdrop -p sealdrop-open -p sealdrop-scrub --bins
+fi
+mkdir -p "$out"
+for package in sealdrop sealdrop-open; do
+  cargo deb --no-build --no-strip --locked -p "$package" -o "$out" "${version[@]}" >/dev/null
+done
+(cd "$out" && sha256sum -- *.deb > SHA256SUMS)
+ls -l "$out"
