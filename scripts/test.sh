@@ -15,6 +15,8 @@
 # runs `convert` runs ImageMagick's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rust-toolchain.toml pins the compiler; offline, that is the installed stable.
+scripts/pin-toolchain.sh
 
 # Debian package | command the tests run | arguments that print its identity | what that text must contain (grep -E)
 tools=(
@@ -50,6 +52,11 @@ tools=(
   "ffmpeg|ffmpeg|-version|^ffmpeg version"                              # the MP4 corpus; decodes frames
   "nodejs|node|--version|^v(1[89]|[2-9][0-9])\."                        # the TypeScript age (Node.js 18 or later)
   "npm|npm|--version|^[0-9]+\."                                         # installs it and axe-core
+  "lintian|lintian|--version|^Lintian v"                                # the Debian packages (scripts/test-packages.sh)
+  "apt-utils|apt-ftparchive|--version|^apt [0-9]"                       # their signed apt repository
+  "gpg|gpg|--version|^gpg \(GnuPG\)"                                    # signs its Release file
+  "minisign|minisign|-v|^minisign [0-9]"                                # signs and checks SHA256SUMS
+  "dpkg-dev|dpkg-shlibdeps|--version|dpkg-shlibdeps"                    # the packages' Depends
 )
 
 install_only=false
