@@ -6,7 +6,8 @@
 //! `SEALDROP_COMMIT` in the environment wins (a build from a source tarball
 //! has no `.git`); else `git rev-parse HEAD`; else "unknown". Only the commit
 //! is named: a build from a work tree with uncommitted changes says the
-//! commit it started from (scripts/build-packages.sh refuses such a tree).
+//! commit it started from (scripts/build-packages.sh refuses such a tree, and
+//! sets `SEALDROP_COMMIT`: its target folder is shared between checkouts).
 
 use std::path::Path;
 use std::process::Command;
@@ -35,12 +36,18 @@ fn main() {
             // Rebuild when HEAD moves: HEAD itself, the branch it names,
             // and packed refs (where a branch lives after `git gc`).
             for file in ["HEAD", "packed-refs"] {
-                if let Some(path) = git(dir, &["rev-parse", "--path-format=absolute", "--git-path", file]) {
+                if let Some(path) = git(
+                    dir,
+                    &["rev-parse", "--path-format=absolute", "--git-path", file],
+                ) {
                     println!("cargo:rerun-if-changed={path}");
                 }
             }
             if let Some(branch) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
-                if let Some(path) = git(dir, &["rev-parse", "--path-format=absolute", "--git-path", &branch]) {
+                if let Some(path) = git(
+                    dir,
+                    &["rev-parse", "--path-format=absolute", "--git-path", &branch],
+                ) {
                     println!("cargo:rerun-if-changed={path}");
                 }
             }

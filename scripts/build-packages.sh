@@ -40,6 +40,11 @@ fi
 
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
+# The commit --version names, given to the build script outright: with a
+# target folder shared between checkouts, the build script's own watch on
+# one checkout's .git would miss another's commits.
+SEALDROP_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+export SEALDROP_COMMIT
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 # Only the registry's path is remapped: one flag, the same in every folder,
 # so a second build elsewhere reuses the dependencies the first compiled.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks deploy/: the torrc with the real tor, the systemd units with
-# systemd-analyze (verify, and an exposure score of at most 1.5 for the onion
-# unit). Usage: scripts/check-deploy.sh PATH-TO-SEALDROP-BINARY
+# Checks deploy/, whose units and files the Debian package ships as they are:
+# the torrc with the real tor, the systemd units with systemd-analyze (verify,
+# and an exposure score of at most 1.5 for the onion unit), the sysusers.d and
+# tmpfiles.d entries, and the units' ExecCondition before setup. Usage: scripts/check-deploy.sh PATH-TO-SEALDROP-BINARY
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${1:?path to the sealdrop binary}")
@@ -59,5 +60,26 @@ for unit in sealdrop.service sealdrop-https.service sealdrop-notify.service seal
   [ "$unit" = sealdrop-notify.service ] && limit=2.0  # needs outgoing TCP
   awk -v s="$score" -v l="$limit" 'BEGIN { exit !(s != "" && s <= l) }' \
     || { echo "FAIL: exposure $score above $limit for $unit"; exit 1; }
+done
+echo "the packaged sysusers.d and tmpfiles.d entries make the user and a private store"
+mkdir -p "$work/root/etc"
+systemd-sysusers --root="$work/root" deploy/debian/sysusers.conf >/dev/null 2>&1
+grep -q '^sealdrop:x:[0-9]*:[0-9]*:.*:/nonexistent:/usr/sbin/nologin$' "$work/root/etc/passwd" \
+  || { cat "$work/root/etc/passwd"; echo "FAIL: deploy/debian/sysusers.conf"; exit 1; }
+systemd-tmpfiles --root="$work/root" --create deploy/debian/tmpfiles.conf
+[ "$(stat -c %a "$work/root/var/lib/sealdrop/store")" = 700 ] || { echo "FAIL: deploy/debian/tmpfiles.conf"; exit 1; }
+
+echo "the units' ExecCondition refuses the packaged config before setup (no keys yet)"
+for unit in sealdrop.service sealdrop-https.service; do
+  condition=$(sed -n 's/^ExecCondition=//p' "deploy/$unit")
+  config=${condition##* }
+  set +e
+  # shellcheck disable=SC2086
+  "$bin" ${condition#/usr/bin/sealdrop } > /dev/null 2> "$work/condition.err"
+  status=$?
+  set -e
+  if [ -e "$config" ]; then continue; fi  # a set-up machine: nothing to learn here
+  [ "$status" -eq 1 ] && grep -q "not set up yet" "$work/condition.err" \
+    || { cat "$work/condition.err"; echo "FAIL: $unit's ExecCondition (exit $status)"; exit 1; }
 done
 echo "deploy/ ok"

@@ -54,7 +54,9 @@ impl PassRecord {
             std::fs::rename(&tmp, dir.join(PASS_RECORD))
         })();
         if let Err(e) = result {
-            tracing::warn!("could not keep the maintenance pass's record for `sealdrop status`: {e}");
+            tracing::warn!(
+                "could not keep the maintenance pass's record for `sealdrop status`: {e}"
+            );
         }
     }
 
@@ -122,20 +124,24 @@ pub fn census(config: &ServeConfig, now: SystemTime) -> Result<Census, String> {
                 folders.push((String::new(), config.store.clone()));
             } else {
                 for desk in &policy.desk_choice {
-                    folders.push((desk.name.clone(), config.store.join(DESKS_DIR).join(&desk.name)));
+                    folders.push((
+                        desk.name.clone(),
+                        config.store.join(DESKS_DIR).join(&desk.name),
+                    ));
                 }
                 folders.push(("(before desks)".into(), config.store.clone()));
             }
             for (desk, dir) in folders {
-                let files = list_folder(&dir)
-                    .map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+                let files =
+                    list_folder(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
                 inboxes.push(inbox(desk, &files, now));
             }
         }
         Some(location) => {
             store_name = location.to_string();
-            let bucket = crate::store::bucket::Bucket::connect(location, config.s3_credentials.as_deref())
-                .map_err(|e| e.to_string())?;
+            let bucket =
+                crate::store::bucket::Bucket::connect(location, config.s3_credentials.as_deref())
+                    .map_err(|e| e.to_string())?;
             let mut buckets = Vec::new();
             if config.recipients.is_some() {
                 buckets.push((String::new(), bucket));
@@ -207,9 +213,8 @@ fn inbox(desk: String, files: &[Listed], now: SystemTime) -> Inbox {
         desk,
         waiting: sealed.clone().count() as u64,
         bytes: sealed.map(|f| f.size).sum(),
-        oldest_days: oldest.map(|born| {
-            now.duration_since(born).unwrap_or(Duration::ZERO).as_secs() / 86_400
-        }),
+        oldest_days: oldest
+            .map(|born| now.duration_since(born).unwrap_or(Duration::ZERO).as_secs() / 86_400),
         pool: Some(files.iter().filter(|f| f.pool).count() as u64),
     }
 }
@@ -286,7 +291,11 @@ mod tests {
         std::fs::write(dir.path().join(".incoming-x.partial"), b"999999").unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"999999").unwrap();
         let files = list_folder(dir.path()).unwrap();
-        let counted = inbox(String::new(), &files, SystemTime::now() + Duration::from_secs(3 * 86_400 + 5));
+        let counted = inbox(
+            String::new(),
+            &files,
+            SystemTime::now() + Duration::from_secs(3 * 86_400 + 5),
+        );
         assert_eq!(counted.waiting, 2);
         assert_eq!(counted.bytes, 8);
         assert_eq!(counted.pool, Some(1));

@@ -117,7 +117,10 @@ pub(crate) fn worst(findings: &[Finding]) -> Level {
 /// Members of a group, from the system's group database (`getent`, so
 /// that NSS sources count too).
 pub(crate) fn group_members(group: &str) -> Option<Vec<String>> {
-    let out = Command::new("getent").args(["group", group]).output().ok()?;
+    let out = Command::new("getent")
+        .args(["group", group])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -138,7 +141,10 @@ pub(crate) fn torrc_includes(torrc_text: &str, fragment: &Path) -> bool {
     let Some(folder) = fragment.parent() else {
         return false;
     };
-    let name = fragment.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = fragment
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     torrc_text.lines().any(|line| {
         let mut words = line.split_whitespace();
         let (Some(word), Some(target), None) = (words.next(), words.next(), words.next()) else {
@@ -152,7 +158,10 @@ pub(crate) fn torrc_includes(torrc_text: &str, fragment: &Path) -> bool {
             return true;
         }
         // tor expands a glob in the last component only.
-        match (target.parent(), target.file_name().map(|n| n.to_string_lossy())) {
+        match (
+            target.parent(),
+            target.file_name().map(|n| n.to_string_lossy()),
+        ) {
             (Some(parent), Some(pattern)) if parent == folder => glob_matches(&pattern, &name),
             _ => false,
         }
@@ -202,13 +211,31 @@ mod tests {
     #[test]
     fn torrc_includes_the_fragment_by_glob_folder_or_name() {
         let fragment = Path::new(TOR_FRAGMENT);
-        assert!(torrc_includes(&format!("# tor\n{TOR_INCLUDE_LINE}\n"), fragment));
+        assert!(torrc_includes(
+            &format!("# tor\n{TOR_INCLUDE_LINE}\n"),
+            fragment
+        ));
         assert!(torrc_includes("%include /etc/tor/torrc.d/\n", fragment));
-        assert!(torrc_includes("%include /etc/tor/torrc.d/sealdrop.conf", fragment));
-        assert!(torrc_includes("  %include   /etc/tor/torrc.d/seal*  ", fragment));
-        assert!(!torrc_includes("# %include /etc/tor/torrc.d/*.conf\n", fragment));
-        assert!(!torrc_includes("%include /etc/tor/torrc.d/*.torrc\n", fragment));
-        assert!(!torrc_includes("%include /etc/tor/other.d/*.conf\n", fragment));
+        assert!(torrc_includes(
+            "%include /etc/tor/torrc.d/sealdrop.conf",
+            fragment
+        ));
+        assert!(torrc_includes(
+            "  %include   /etc/tor/torrc.d/seal*  ",
+            fragment
+        ));
+        assert!(!torrc_includes(
+            "# %include /etc/tor/torrc.d/*.conf\n",
+            fragment
+        ));
+        assert!(!torrc_includes(
+            "%include /etc/tor/torrc.d/*.torrc\n",
+            fragment
+        ));
+        assert!(!torrc_includes(
+            "%include /etc/tor/other.d/*.conf\n",
+            fragment
+        ));
         assert!(!torrc_includes("", fragment));
     }
 }

@@ -24,6 +24,7 @@ mod pickup;
 mod refused;
 mod replies;
 mod slots;
+mod status;
 mod store;
 mod times;
 mod tor;

@@ -99,7 +99,12 @@ enum Asker {
 
 impl Asker {
     /// A yes/no consent. From a file, a missing answer is the default.
-    fn consent(&self, question: &str, answer: impl Fn(&Answers) -> Option<bool>, default: bool) -> bool {
+    fn consent(
+        &self,
+        question: &str,
+        answer: impl Fn(&Answers) -> Option<bool>,
+        default: bool,
+    ) -> bool {
         match self {
             Asker::File(a) => answer(a).unwrap_or(default),
             Asker::Terminal => {
@@ -229,7 +234,10 @@ fn run(config_path: &Path, asker: &Asker) -> Result<(), SetupError> {
     keys(config_path, &config, asker)?;
     let config = load(config_path).map_err(SetupError::Refused)?;
     pickup_token(config_path, &config, asker)?;
-    let onion = config.listen.iter().any(|l| matches!(l, ListenAddr::Unix(_)));
+    let onion = config
+        .listen
+        .iter()
+        .any(|l| matches!(l, ListenAddr::Unix(_)));
     if onion {
         tor(asker)?;
     }
@@ -271,7 +279,8 @@ fn migrate_hand_install(asker: &Asker) -> Result<(), SetupError> {
 /// Parses pasted or listed keys as the server will, all of one kind.
 fn parse_keys(keys: &[String]) -> Result<String, SetupError> {
     let text: String = keys.iter().map(|k| format!("{}\n", k.trim())).collect();
-    Recipients::parse(&text, Path::new("(setup)")).map_err(|e| SetupError::Refused(e.to_string()))?;
+    Recipients::parse(&text, Path::new("(setup)"))
+        .map_err(|e| SetupError::Refused(e.to_string()))?;
     Ok(format!(
         "# The newsroom's public keys (written by `sealdrop setup`); see keys.example.\n{text}"
     ))
@@ -279,11 +288,16 @@ fn parse_keys(keys: &[String]) -> Result<String, SetupError> {
 
 fn keys(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Result<(), SetupError> {
     let existing: Vec<PathBuf> = recipients_files(config);
-    let in_place = !existing.is_empty() && existing.iter().all(|f| Recipients::from_file(f).is_ok());
+    let in_place =
+        !existing.is_empty() && existing.iter().all(|f| Recipients::from_file(f).is_ok());
     if in_place {
         println!(
             "Keys in place: {} (to change them, edit the file and restart the server)",
-            existing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            existing
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return Ok(());
     }
@@ -316,7 +330,8 @@ fn keys(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Result<(), S
             write_config_file(&file, parse_keys(&desk.recipients)?.as_bytes())?;
             println!("Wrote desk {:?}'s keys to {}", desk.name, file.display());
         }
-        let text = std::fs::read_to_string(config_path).map_err(io(format!("read {}", config_path.display())))?;
+        let text = std::fs::read_to_string(config_path)
+            .map_err(io(format!("read {}", config_path.display())))?;
         replace_config(config_path, &switch_to_desks(&text, desks, folder))?;
         println!("Turned desks on in {}", config_path.display());
         return Ok(());
@@ -326,7 +341,10 @@ fn keys(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Result<(), S
             "no keys given: the server seals to the newsroom's public keys and cannot start without them (answer file: recipients = [\"age1pq1…\"])".into(),
         ));
     };
-    let file = config.recipients.clone().unwrap_or_else(|| RECIPIENTS_FILE.into());
+    let file = config
+        .recipients
+        .clone()
+        .unwrap_or_else(|| RECIPIENTS_FILE.into());
     write_config_file(&file, parse_keys(&keys)?.as_bytes())?;
     println!("Wrote {} key(s) to {}", keys.len(), file.display());
     Ok(())
@@ -338,10 +356,19 @@ fn pickup_token(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Resu
         return Ok(());
     }
     let token_file = match asker {
-        Asker::File(a) => a.pickup_token_file.clone().unwrap_or_else(|| DEFAULT_TOKEN_FILE.into()),
+        Asker::File(a) => a
+            .pickup_token_file
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TOKEN_FILE.into()),
         Asker::Terminal => {
-            let answer = prompt(&format!("Where should the new pickup token be written? [{DEFAULT_TOKEN_FILE}] "));
-            if answer.is_empty() { DEFAULT_TOKEN_FILE.into() } else { PathBuf::from(answer) }
+            let answer = prompt(&format!(
+                "Where should the new pickup token be written? [{DEFAULT_TOKEN_FILE}] "
+            ));
+            if answer.is_empty() {
+                DEFAULT_TOKEN_FILE.into()
+            } else {
+                PathBuf::from(answer)
+            }
         }
     };
     let (token, hash) = sealdrop_format::pickup::new_token();
@@ -352,7 +379,8 @@ fn pickup_token(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Resu
         ))
     })?;
     writeln!(file, "{token}").map_err(io(format!("write {}", token_file.display())))?;
-    let text = std::fs::read_to_string(config_path).map_err(io(format!("read {}", config_path.display())))?;
+    let text = std::fs::read_to_string(config_path)
+        .map_err(io(format!("read {}", config_path.display())))?;
     replace_config(config_path, &set_pickup_token(&text, &hash.to_string()))?;
     println!(
         "Wrote a pickup token to {} (mode 0600): give it to the editor who runs `sealdrop pickup`, then delete it here. The server keeps only its hash.",
@@ -364,7 +392,9 @@ fn pickup_token(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Resu
 fn tor(asker: &Asker) -> Result<(), SetupError> {
     let torrc = Path::new(TORRC);
     if !torrc.exists() {
-        println!("tor is not installed ({TORRC} is missing): `apt install tor`, then run setup again.");
+        println!(
+            "tor is not installed ({TORRC} is missing): `apt install tor`, then run setup again."
+        );
         return Ok(());
     }
     let fragment = Path::new(TOR_FRAGMENT);
@@ -393,7 +423,9 @@ fn tor(asker: &Asker) -> Result<(), SetupError> {
             std::fs::write(torrc, added).map_err(io(format!("write {TORRC}")))?;
             println!("Added `{TOR_INCLUDE_LINE}` to {TORRC}.");
         } else {
-            println!("Left {TORRC} alone: tor will not serve the drop until it includes {TOR_FRAGMENT}.");
+            println!(
+                "Left {TORRC} alone: tor will not serve the drop until it includes {TOR_FRAGMENT}."
+            );
         }
     }
     let members = group_members(SERVICE_GROUP).unwrap_or_default();
@@ -417,7 +449,11 @@ fn start(asker: &Asker, onion: bool) -> Result<(), SetupError> {
         println!("systemd is not running this machine: start the server as its unit does (ExecStart in /lib/systemd/system/sealdrop.service).");
         return Ok(());
     }
-    if !asker.consent("Enable and start sealdrop now (and restart tor)?", |a| a.start, false) {
+    if !asker.consent(
+        "Enable and start sealdrop now (and restart tor)?",
+        |a| a.start,
+        false,
+    ) {
         println!("Not started: `sudo systemctl enable --now sealdrop` when you are ready.");
         return Ok(());
     }
@@ -493,7 +529,12 @@ fn replace_config(config_path: &Path, text: &str) -> Result<(), SetupError> {
     std::fs::write(&candidate, text).map_err(io(format!("write {}", candidate.display())))?;
     let parsed = load(&candidate);
     let _ = std::fs::remove_file(&candidate);
-    parsed.map_err(|e| SetupError::Refused(format!("internal: the edited config would not parse ({e}); {} is unchanged", config_path.display())))?;
+    parsed.map_err(|e| {
+        SetupError::Refused(format!(
+            "internal: the edited config would not parse ({e}); {} is unchanged",
+            config_path.display()
+        ))
+    })?;
     write_config_file(config_path, text.as_bytes())
 }
 
@@ -535,7 +576,10 @@ pub(crate) fn switch_to_desks(text: &str, desks: &[DeskAnswer], folder: &Path) -
         if trimmed.starts_with('[') {
             in_table = true;
         }
-        if !in_table && trimmed.starts_with("recipients") && trimmed[10..].trim_start().starts_with('=') {
+        if !in_table
+            && trimmed.starts_with("recipients")
+            && trimmed[10..].trim_start().starts_with('=')
+        {
             out.push_str("# (desks below, by `sealdrop setup`) ");
         }
         out.push_str(line);
@@ -546,7 +590,10 @@ pub(crate) fn switch_to_desks(text: &str, desks: &[DeskAnswer], folder: &Path) -
         out.push_str("\n[[desk]]\n");
         out.push_str(&format!("name = {}\n", quote(&desk.name)));
         let file = folder.join(format!("{}.txt", desk.name));
-        out.push_str(&format!("recipients = {}\n", quote(&file.display().to_string())));
+        out.push_str(&format!(
+            "recipients = {}\n",
+            quote(&file.display().to_string())
+        ));
         if !desk.title.is_empty() {
             let titles: Vec<String> = desk
                 .title
@@ -565,7 +612,10 @@ pub(crate) fn checks(config_path: &Path) -> Vec<Finding> {
     let mut findings = Vec::new();
     let config = match load(config_path) {
         Ok(c) => {
-            findings.push(Finding::ok("config", format!("{} parses", config_path.display())));
+            findings.push(Finding::ok(
+                "config",
+                format!("{} parses", config_path.display()),
+            ));
             c
         }
         Err(e) => {
@@ -586,9 +636,17 @@ pub(crate) fn checks(config_path: &Path) -> Vec<Finding> {
     }
     if !config.pickup_listen.is_empty() {
         findings.push(if has_real_token(&config) {
-            Finding::ok("pickup token", format!("{} accepted token(s)", config.pickup_tokens.len()))
+            Finding::ok(
+                "pickup token",
+                format!("{} accepted token(s)", config.pickup_tokens.len()),
+            )
         } else {
-            Finding::needs(Level::Broken, "pickup token", "only the placeholder of zeros", "sudo sealdrop setup")
+            Finding::needs(
+                Level::Broken,
+                "pickup token",
+                "only the placeholder of zeros",
+                "sudo sealdrop setup",
+            )
         });
     }
     if config.bucket.is_none() {
@@ -624,14 +682,21 @@ pub(crate) fn system_findings(config: &ServeConfig, config_path: &Path) -> Vec<F
     let mut findings = Vec::new();
     let shadows = hand_install_shadows();
     findings.push(if shadows.is_empty() {
-        Finding::ok("packaged files", "no hand-installed binary or unit shadows them")
+        Finding::ok(
+            "packaged files",
+            "no hand-installed binary or unit shadows them",
+        )
     } else {
         Finding::needs(
             Level::Attention,
             "packaged files",
             format!(
                 "shadowed by a hand install: {}",
-                shadows.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                shadows
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             "sudo sealdrop setup (it offers to move them aside)",
         )
@@ -641,8 +706,16 @@ pub(crate) fn system_findings(config: &ServeConfig, config_path: &Path) -> Vec<F
         findings.push(Finding::needs(
             Level::Attention,
             "config",
-            format!("your {} was kept; the package's new version is {}", config_path.display(), dist.display()),
-            format!("compare them (diff {} {}), take what you want, then delete the .dpkg-dist file", config_path.display(), dist.display()),
+            format!(
+                "your {} was kept; the package's new version is {}",
+                config_path.display(),
+                dist.display()
+            ),
+            format!(
+                "compare them (diff {} {}), take what you want, then delete the .dpkg-dist file",
+                config_path.display(),
+                dist.display()
+            ),
         ));
     }
     let sockets: Vec<&PathBuf> = config
@@ -659,7 +732,12 @@ pub(crate) fn system_findings(config: &ServeConfig, config_path: &Path) -> Vec<F
     }
     let torrc = std::fs::read_to_string(TORRC);
     findings.push(match &torrc {
-        Err(_) => Finding::needs(Level::Broken, "tor", format!("{TORRC} is missing"), "sudo apt install tor"),
+        Err(_) => Finding::needs(
+            Level::Broken,
+            "tor",
+            format!("{TORRC} is missing"),
+            "sudo apt install tor",
+        ),
         Ok(text) if !Path::new(TOR_FRAGMENT).exists() => Finding::needs(
             Level::Broken,
             "tor",
@@ -682,9 +760,10 @@ pub(crate) fn system_findings(config: &ServeConfig, config_path: &Path) -> Vec<F
             format!("no group {SERVICE_GROUP}"),
             "reinstall the package (its postinst makes the user and group)",
         ),
-        Some(m) if m.iter().any(|u| u == TOR_USER) => {
-            Finding::ok("tor group", format!("{TOR_USER} is in the group {SERVICE_GROUP}"))
-        }
+        Some(m) if m.iter().any(|u| u == TOR_USER) => Finding::ok(
+            "tor group",
+            format!("{TOR_USER} is in the group {SERVICE_GROUP}"),
+        ),
         Some(_) => Finding::needs(
             Level::Broken,
             "tor group",
@@ -730,9 +809,12 @@ mod tests {
             DeskAnswer {
                 name: "investigations".into(),
                 recipients: vec![],
-                title: [("ar".to_owned(), "التحقيقات \"خاص\"".to_owned()), ("en".to_owned(), "Investigations".to_owned())]
-                    .into_iter()
-                    .collect(),
+                title: [
+                    ("ar".to_owned(), "التحقيقات \"خاص\"".to_owned()),
+                    ("en".to_owned(), "Investigations".to_owned()),
+                ]
+                .into_iter()
+                .collect(),
             },
             DeskAnswer {
                 name: "tips".into(),
@@ -746,7 +828,12 @@ mod tests {
         std::fs::write(&path, &edited).unwrap();
         let config = load(&path).unwrap();
         assert!(config.recipients.is_none());
-        let names: Vec<&str> = config.policy.desk_choice.iter().map(|d| d.name.as_str()).collect();
+        let names: Vec<&str> = config
+            .policy
+            .desk_choice
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
         assert_eq!(names, ["investigations", "tips"]);
         assert_eq!(
             config.policy.desk_choice[1].recipients,

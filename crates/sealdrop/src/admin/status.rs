@@ -62,7 +62,12 @@ pub(crate) async fn main(args: StatusArgs) -> ExitCode {
                     level: Level::Broken,
                     version: env!("CARGO_PKG_VERSION"),
                     census: None,
-                    findings: vec![Finding::needs(Level::Broken, "status", e.to_string(), "report this as a bug")],
+                    findings: vec![Finding::needs(
+                        Level::Broken,
+                        "status",
+                        e.to_string(),
+                        "report this as a bug",
+                    )],
                 })
         }
     };
@@ -90,7 +95,12 @@ fn examine(config: &ServeConfig, config_path: &Path) -> Report {
             Some(census)
         }
         Err(e) => {
-            findings.push(Finding::needs(Level::Broken, "store", e, "check the store's path and permissions (run as root)"));
+            findings.push(Finding::needs(
+                Level::Broken,
+                "store",
+                e,
+                "check the store's path and permissions (run as root)",
+            ));
             None
         }
     };
@@ -107,19 +117,32 @@ fn examine(config: &ServeConfig, config_path: &Path) -> Report {
 fn listener_findings(config: &ServeConfig) -> Vec<Finding> {
     let group = std::fs::metadata(CONFIG_DIR).map(|m| m.gid()).ok();
     let mut findings = Vec::new();
-    for (side, addrs) in [("source listener", &config.listen), ("pickup listener", &config.pickup_listen)] {
+    for (side, addrs) in [
+        ("source listener", &config.listen),
+        ("pickup listener", &config.pickup_listen),
+    ] {
         for addr in addrs {
             findings.push(match addr {
-                ListenAddr::Unix(path) => unix_socket_finding(side, path, config.socket_mode, group),
+                ListenAddr::Unix(path) => {
+                    unix_socket_finding(side, path, config.socket_mode, group)
+                }
                 ListenAddr::Tcp(a) => {
                     let target = if a.ip().is_unspecified() {
                         std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), a.port())
                     } else {
                         *a
                     };
-                    match std::net::TcpStream::connect_timeout(&target, std::time::Duration::from_secs(3)) {
+                    match std::net::TcpStream::connect_timeout(
+                        &target,
+                        std::time::Duration::from_secs(3),
+                    ) {
                         Ok(_) => Finding::ok(side, format!("{a} accepts connections")),
-                        Err(e) => Finding::needs(Level::Broken, side, format!("{a}: {e}"), "sudo systemctl start sealdrop-https; journalctl -u sealdrop-https"),
+                        Err(e) => Finding::needs(
+                            Level::Broken,
+                            side,
+                            format!("{a}: {e}"),
+                            "sudo systemctl start sealdrop-https; journalctl -u sealdrop-https",
+                        ),
                     }
                 }
             });
@@ -130,21 +153,39 @@ fn listener_findings(config: &ServeConfig) -> Vec<Finding> {
 
 fn unix_socket_finding(side: &'static str, path: &Path, mode: u32, group: Option<u32>) -> Finding {
     let not_running = |detail: String| {
-        Finding::needs(Level::Broken, side, detail, "sudo systemctl start sealdrop; journalctl -u sealdrop")
+        Finding::needs(
+            Level::Broken,
+            side,
+            detail,
+            "sudo systemctl start sealdrop; journalctl -u sealdrop",
+        )
     };
     let meta = match std::fs::metadata(path) {
         Ok(m) if m.file_type().is_socket() => m,
         Ok(_) => return not_running(format!("{} is not a socket", path.display())),
-        Err(e) => return not_running(format!("{}: {e} (the server is not running)", path.display())),
+        Err(e) => {
+            return not_running(format!(
+                "{}: {e} (the server is not running)",
+                path.display()
+            ))
+        }
     };
     if let Err(e) = std::os::unix::net::UnixStream::connect(path) {
-        return not_running(format!("{}: {e} (the server is not running)", path.display()));
+        return not_running(format!(
+            "{}: {e} (the server is not running)",
+            path.display()
+        ));
     }
     if meta.mode() & 0o777 != mode || group.is_some_and(|g| g != meta.gid()) {
         return Finding::needs(
             Level::Broken,
             side,
-            format!("{} has mode {:o}, group id {}: tor may not reach it", path.display(), meta.mode() & 0o777, meta.gid()),
+            format!(
+                "{} has mode {:o}, group id {}: tor may not reach it",
+                path.display(),
+                meta.mode() & 0o777,
+                meta.gid()
+            ),
             "set socket_mode in the config and run the server as its unit does (group sealdrop)",
         );
     }
@@ -166,21 +207,49 @@ fn census_findings(census: &Census, now: SystemTime) -> Vec<Finding> {
     });
     if let Some(quota) = census.quota_bytes.filter(|q| *q > 0) {
         let percent = census.stored_bytes.saturating_mul(100) / quota;
-        let detail = format!("{} of {} ({percent}%)", human_size(census.stored_bytes), human_size(quota));
+        let detail = format!(
+            "{} of {} ({percent}%)",
+            human_size(census.stored_bytes),
+            human_size(quota)
+        );
         findings.push(if percent >= 100 {
-            Finding::needs(Level::Broken, "quota", format!("{detail}: sources are told to try later"), "pick up what waits, or raise store_quota")
+            Finding::needs(
+                Level::Broken,
+                "quota",
+                format!("{detail}: sources are told to try later"),
+                "pick up what waits, or raise store_quota",
+            )
         } else if percent >= QUOTA_ATTENTION_PERCENT {
-            Finding::needs(Level::Attention, "quota", detail, "pick up what waits, or raise store_quota")
+            Finding::needs(
+                Level::Attention,
+                "quota",
+                detail,
+                "pick up what waits, or raise store_quota",
+            )
         } else {
             Finding::ok("quota", detail)
         });
     }
     if let Some(free) = census.disk_free_bytes {
-        let detail = format!("{} free (min_free_disk {})", human_size(free), human_size(census.min_free_bytes));
+        let detail = format!(
+            "{} free (min_free_disk {})",
+            human_size(free),
+            human_size(census.min_free_bytes)
+        );
         findings.push(if free < census.min_free_bytes {
-            Finding::needs(Level::Broken, "disk", format!("{detail}: sources are told to try later"), "free disk space or pick up what waits")
+            Finding::needs(
+                Level::Broken,
+                "disk",
+                format!("{detail}: sources are told to try later"),
+                "free disk space or pick up what waits",
+            )
         } else if free < census.min_free_bytes.saturating_mul(2) {
-            Finding::needs(Level::Attention, "disk", detail, "free disk space or pick up what waits")
+            Finding::needs(
+                Level::Attention,
+                "disk",
+                detail,
+                "free disk space or pick up what waits",
+            )
         } else {
             Finding::ok("disk", detail)
         });
@@ -196,9 +265,16 @@ fn census_findings(census: &Census, now: SystemTime) -> Vec<Finding> {
         }
     }
     let interval = census.touch_interval_secs.max(1);
-    let now_secs = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now_secs = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     findings.push(match (&census.last_pass, &census.last_pass_unreadable) {
-        (_, Some(e)) => Finding::needs(Level::Attention, "maintenance", format!("its record cannot be read: {e}"), "run status as root"),
+        (_, Some(e)) => Finding::needs(
+            Level::Attention,
+            "maintenance",
+            format!("its record cannot be read: {e}"),
+            "run status as root",
+        ),
         (None, None) => Finding::needs(
             Level::Attention,
             "maintenance",
@@ -208,13 +284,20 @@ fn census_findings(census: &Census, now: SystemTime) -> Vec<Finding> {
         (Some(pass), None) if !pass.ok => Finding::needs(
             Level::Attention,
             "maintenance",
-            format!("the last pass met an error ({})", pass.error.as_deref().unwrap_or("unknown")),
+            format!(
+                "the last pass met an error ({})",
+                pass.error.as_deref().unwrap_or("unknown")
+            ),
             "journalctl -u sealdrop says which file",
         ),
         (Some(pass), None) if now_secs.saturating_sub(pass.time) > 2 * interval => Finding::needs(
             Level::Attention,
             "maintenance",
-            format!("the last pass was {} minutes ago; one runs every {} minutes", now_secs.saturating_sub(pass.time) / 60, interval / 60),
+            format!(
+                "the last pass was {} minutes ago; one runs every {} minutes",
+                now_secs.saturating_sub(pass.time) / 60,
+                interval / 60
+            ),
             "is the server running? journalctl -u sealdrop",
         ),
         (Some(pass), None) => Finding::ok(
@@ -236,9 +319,17 @@ fn print_text(report: &Report) {
     if let Some(census) = &report.census {
         println!("store: {}", census.store);
         for inbox in &census.inboxes {
-            let name = if inbox.desk.is_empty() { "(all)" } else { inbox.desk.as_str() };
-            let oldest = inbox.oldest_days.map_or("unknown".to_owned(), |d| format!("{d} days"));
-            let pool = inbox.pool.map_or(String::new(), |p| format!(", pool {p}/{}", census.pool_target));
+            let name = if inbox.desk.is_empty() {
+                "(all)"
+            } else {
+                inbox.desk.as_str()
+            };
+            let oldest = inbox
+                .oldest_days
+                .map_or("unknown".to_owned(), |d| format!("{d} days"));
+            let pool = inbox.pool.map_or(String::new(), |p| {
+                format!(", pool {p}/{}", census.pool_target)
+            });
             println!(
                 "  inbox {name}: {} waiting, {}, oldest {oldest}{pool}",
                 inbox.waiting,
