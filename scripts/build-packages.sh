@@ -38,8 +38,10 @@ if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && [ -z "
   exit 1
 fi
 
-SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
-export SOURCE_DATE_EPOCH
+# Every time inside the packages is the commit's. Given to cargo deb only:
+# the compilers take no time from it here (nothing uses __DATE__), and the
+# C parts' build scripts (ring's, through cc) rebuild whenever it changes.
+epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 # The commit --version names, given to the build script outright: with a
 # target folder shared between checkouts, the build script's own watch on
 # one checkout's .git would miss another's commits.
@@ -57,7 +59,7 @@ if [ "$build" = yes ]; then
 fi
 mkdir -p "$out"
 for package in sealdrop sealdrop-open; do
-  cargo deb --no-build --no-strip --locked -p "$package" -o "$out" "${version[@]}" >/dev/null
+  SOURCE_DATE_EPOCH=$epoch cargo deb --no-build --no-strip --locked -p "$package" -o "$out" "${version[@]}" >/dev/null
 done
 (cd "$out" && sha256sum -- *.deb > SHA256SUMS)
 ls -l "$out"

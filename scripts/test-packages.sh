@@ -147,10 +147,15 @@ start_server() {
   # shellcheck disable=SC2046
   as_unit $(unit_line ExecCondition) || fail "ExecCondition refused to start a set-up server"
   # shellcheck disable=SC2046
-  as_unit $(unit_line ExecStart) > "$work/server.log" 2>&1 &
+  run_server $(unit_line ExecStart)
+}
+run_server() {
+  as_unit "$@" > "$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 200); do
-    [ -S /run/sealdrop/source.sock ] && [ -S /run/sealdrop/pickup.sock ] && return 0
+    # Up, and its start-up maintenance pass recorded (sealdrop status reads it).
+    [ -S /run/sealdrop/source.sock ] && [ -S /run/sealdrop/pickup.sock ] \
+      && [ -f /run/sealdrop/private/last-pass.json ] && return 0
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; fail "server exited"; }
     sleep 0.1
   done
@@ -190,10 +195,11 @@ tor --verify-config --defaults-torrc /usr/share/tor/tor-service-defaults-torrc -
 step "tor makes the onion addresses; setup again finds everything in place"
 install -d -m 02755 -o debian-tor -g debian-tor /run/tor
 tor --defaults-torrc /usr/share/tor/tor-service-defaults-torrc -f /etc/tor/torrc \
-  --DisableNetwork 1 --RunAsDaemon 0 --Log "notice file $work/tor.log" > /dev/null 2>&1 &
+  --DisableNetwork 1 --RunAsDaemon 0 --Log "notice stderr" > /dev/null 2> "$work/tor.log" &
 tor_pid=$!
 sed -i 's|^wait_for_onion = .*|wait_for_onion = "60s"|' "$work/answers.toml"
-sealdrop setup --answers "$work/answers.toml" | tee "$work/setup2.txt" || fail "second setup: something still missing"
+sealdrop setup --answers "$work/answers.toml" | tee "$work/setup2.txt" \
+  || { cat "$work/tor.log"; fail "second setup: something still missing"; }
 grep -q "The drop's onion address (publish this one): http://[a-z2-7]\{56\}\.onion/" "$work/setup2.txt"
 
 step "start the older version as its unit does; submit; status"
@@ -268,13 +274,11 @@ sed -e 's#/usr/bin/sealdrop#/usr/local/bin/sealdrop#' -e '/^ExecCondition=/d' \
 install -d -m 0750 -o root -g sealdrop /etc/sealdrop
 install -d -m 0700 -o sealdrop -g sealdrop /var/lib/sealdrop /var/lib/sealdrop/store
 cp "$work/newsroom.pub" /etc/sealdrop/recipients.txt
-hash=$(sealdrop pickup-token --token-file "$work/hand.token" 2>/dev/null | sed -n 's/^pickup_token_sha256 = //p')
+hash=$(/usr/local/bin/sealdrop pickup-token --token-file "$work/hand.token" 2>/dev/null | sed -n 's/^pickup_token_sha256 = //p')
 sed -e "s|^pickup_token_sha256 = .*|pickup_token_sha256 = $hash|" -e 's|^max_attachments = 50|max_attachments = 20|' \
   "$repo_root/deploy/sealdrop.toml" > /etc/sealdrop/sealdrop.toml
 chgrp sealdrop /etc/sealdrop/*; chmod 0640 /etc/sealdrop/*
-as_unit /usr/local/bin/sealdrop serve --config /etc/sealdrop/sealdrop.toml > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 200); do [ -S /run/sealdrop/source.sock ] && break; sleep 0.1; done
+run_server /usr/local/bin/sealdrop serve --config /etc/sealdrop/sealdrop.toml
 submit "Sent to the hand-installed server"
 stop_server
 dpkg --force-confold -i "$new_sealdrop" "$new_open"

@@ -16,6 +16,10 @@ use serde::Serialize;
 pub(crate) const CONFIG: &str = "/etc/sealdrop/sealdrop.toml";
 pub(crate) const CONFIG_DIR: &str = "/etc/sealdrop";
 pub(crate) const SERVICE_GROUP: &str = "sealdrop";
+/// The units' `RuntimeDirectory=`: where the server keeps the last pass's
+/// record when its config names no `runtime_dir` (systemd sets
+/// RUNTIME_DIRECTORY for the server, not for an admin's shell).
+pub(crate) const PACKAGED_RUNTIME_DIR: &str = "/run/sealdrop";
 /// tor's user on Debian, which must reach the server's Unix sockets.
 pub(crate) const TOR_USER: &str = "debian-tor";
 pub(crate) const TORRC: &str = "/etc/tor/torrc";

@@ -576,10 +576,10 @@ pub(crate) fn switch_to_desks(text: &str, desks: &[DeskAnswer], folder: &Path) -
         if trimmed.starts_with('[') {
             in_table = true;
         }
-        if !in_table
-            && trimmed.starts_with("recipients")
-            && trimmed[10..].trim_start().starts_with('=')
-        {
+        let sets_recipients = trimmed
+            .strip_prefix("recipients")
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if !in_table && sets_recipients {
             out.push_str("# (desks below, by `sealdrop setup`) ");
         }
         out.push_str(line);
@@ -738,7 +738,7 @@ pub(crate) fn system_findings(config: &ServeConfig, config_path: &Path) -> Vec<F
             format!("{TORRC} is missing"),
             "sudo apt install tor",
         ),
-        Ok(text) if !Path::new(TOR_FRAGMENT).exists() => Finding::needs(
+        Ok(_) if !Path::new(TOR_FRAGMENT).exists() => Finding::needs(
             Level::Broken,
             "tor",
             format!("{TOR_FRAGMENT} is missing"),

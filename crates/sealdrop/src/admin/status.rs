@@ -54,7 +54,10 @@ pub(crate) async fn main(args: StatusArgs) -> ExitCode {
                 "fix the file, then `sudo sealdrop setup --check`",
             )],
         },
-        Ok(config) => {
+        Ok(mut config) => {
+            if config.runtime_dir.is_none() {
+                config.runtime_dir = Some(PACKAGED_RUNTIME_DIR.into());
+            }
             let config_path = args.config.clone();
             tokio::task::spawn_blocking(move || examine(&config, &config_path))
                 .await
