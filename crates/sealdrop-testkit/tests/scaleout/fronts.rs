@@ -77,6 +77,31 @@ impl Newsroom {
         Front { server, spool }
     }
 
+    /// `sealdrop status --json` for `front` (the store is the bucket, counted
+    /// from its listing through Garage node `node`, as an admin runs it
+    /// with the unit's environment).
+    fn status(&self, garage: &Garage, node: usize, front: &Front, name: &str) -> serde_json::Value {
+        let recipients = self.dir.path().join("status-recipients.txt");
+        fs::write(&recipients, &self.recipients).unwrap();
+        let config = self.dir.path().join(format!("status-{name}.toml"));
+        fs::write(
+            &config,
+            format!(
+                "recipients = {:?}\nstore = {STORE:?}\nspool = {:?}\nlisten = [\"{}\"]\n",
+                recipients, front.spool, front.server.addr
+            ),
+        )
+        .unwrap();
+        let out = Command::new(server_bin())
+            .args(["status", "--json", "--config"])
+            .arg(&config)
+            .envs(garage.env(node))
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
     fn pickup_socket(&self, name: &str) -> PathBuf {
         self.dir.path().join(format!("pickup-{name}.sock"))
     }
@@ -281,6 +306,13 @@ fn three_fronts_share_the_store_and_a_node_killed_mid_run_loses_nothing() {
     for name in ["a", "b", "c"] {
         assert_eq!(newsroom.listed(name).len(), sizes.len(), "front {name}");
     }
+    // `sealdrop status` counts them from the bucket's listing, too.
+    let report = newsroom.status(&garage, 0, &fronts[0], "a");
+    assert_eq!(report["census"]["store"], STORE, "{report:#}");
+    let inbox = &report["census"]["inboxes"][0];
+    assert_eq!(inbox["waiting"], sizes.len(), "{report:#}");
+    assert_eq!(inbox["oldest_days"], 0);
+    assert!(inbox["pool"].is_null(), "no pool in a bucket");
 
     // The node comes back and catches up. What must hold is not Garage's
     // resync counter but the data: with the other two nodes stopped (so that
