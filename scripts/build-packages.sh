@@ -33,7 +33,7 @@ done
 for tool in cargo-deb cargo-auditable; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing: cargo install --locked $tool" >&2; exit 1; }
 done
-if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && [ -z "${SEALDROP_ALLOW_DIRTY:-}" ]; then
+if [ "$build" = yes ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && [ -z "${SEALDROP_ALLOW_DIRTY:-}" ]; then
   echo "FAIL: uncommitted changes: a package names the commit it was built from (--version); commit first" >&2
   exit 1
 fi

@@ -287,8 +287,13 @@ set +e; sealdrop setup --check > "$work/check.txt"; code=$?; set -e
 [ "$code" = 1 ] && grep -q "shadowed by a hand install" "$work/check.txt" && grep -q "dpkg-dist" "$work/check.txt" \
   || { cat "$work/check.txt"; fail "setup --check did not name the hand install's leftovers"; }
 cp "$work/torrc.orig" /etc/tor/torrc
-sed -i 's|^wait_for_onion = .*|wait_for_onion = "0s"|' "$work/answers.toml"
-sealdrop setup --answers "$work/answers.toml" > "$work/setup3.txt" || true
+# This time as a person answers at the terminal: yes to moving the shadows
+# aside, yes to tor's %include (purge took the fragment, tor's config is
+# back as Debian ships it); keys and token are kept without a question.
+printf 'y\ny\n' | sealdrop setup > "$work/setup3.txt" 2> "$work/setup3.prompts" || true
+grep -q "Move them aside" "$work/setup3.prompts" && grep -q "Add the line" "$work/setup3.prompts" \
+  || { cat "$work/setup3.prompts"; fail "setup did not ask"; }
+grep -qx '%include /etc/tor/torrc.d/\*.conf' /etc/tor/torrc || fail "the consent at the terminal did not add the %include"
 [ -e /usr/local/bin/sealdrop.before-package ] && [ ! -e /usr/local/bin/sealdrop ] \
   && [ ! -e /etc/systemd/system/sealdrop.service ] || { cat "$work/setup3.txt"; fail "setup did not move the shadows aside"; }
 grep -q "Keys in place" "$work/setup3.txt" && grep -q "Pickup token in place" "$work/setup3.txt" \
