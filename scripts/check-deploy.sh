@@ -63,10 +63,10 @@ for unit in sealdrop.service sealdrop-https.service sealdrop-notify.service seal
 done
 echo "the packaged sysusers.d and tmpfiles.d entries make the user and a private store"
 mkdir -p "$work/root/etc"
-systemd-sysusers --root="$work/root" deploy/debian/sysusers.conf >/dev/null 2>&1
+systemd-sysusers --root="$work/root" "$PWD/deploy/debian/sysusers.conf" >/dev/null 2>&1
 grep -q '^sealdrop:x:[0-9]*:[0-9]*:.*:/nonexistent:/usr/sbin/nologin$' "$work/root/etc/passwd" \
   || { cat "$work/root/etc/passwd"; echo "FAIL: deploy/debian/sysusers.conf"; exit 1; }
-systemd-tmpfiles --root="$work/root" --create deploy/debian/tmpfiles.conf
+systemd-tmpfiles --root="$work/root" --create "$PWD/deploy/debian/tmpfiles.conf"
 [ "$(stat -c %a "$work/root/var/lib/sealdrop/store")" = 700 ] || { echo "FAIL: deploy/debian/tmpfiles.conf"; exit 1; }
 
 echo "the units' ExecCondition refuses the packaged config before setup (no keys yet)"

@@ -35,6 +35,12 @@ pub struct PassRecord {
     pub expired_unpicked: u64,
     pub expired_replies: u64,
     pub files_retouched: u64,
+    /// What waited in each inbox when the pass ran. `status` reports these,
+    /// not a live listing: counts read at the pass's grid time date no
+    /// arrival more finely than the store's own file times do, however
+    /// often a monitoring system asks.
+    #[serde(default)]
+    pub inboxes: Vec<Inbox>,
 }
 
 impl PassRecord {
@@ -74,7 +80,7 @@ impl PassRecord {
 
 /// One inbox: a desk's folder, the store itself without desks, or the
 /// submissions from before desks were turned on.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inbox {
     /// The desk's name; "" for a server without desks; "(before desks)".
     pub desk: String,
@@ -92,6 +98,9 @@ pub struct Inbox {
 pub struct Census {
     /// The folder or `s3://…` location.
     pub store: String,
+    /// "pass": the counts the last maintenance pass recorded (at its grid
+    /// time); "live": listed now (`--live`, or no pass recorded).
+    pub counted: &'static str,
     pub inboxes: Vec<Inbox>,
     /// Sealed bytes waiting, every inbox together.
     pub stored_bytes: u64,
@@ -112,13 +121,69 @@ pub struct Census {
 /// Counts what waits in the store of `config`. With an object store the
 /// counts come from the bucket's listing (through the environment's
 /// credentials, as the server's); call on a blocking thread of a runtime.
-pub fn census(config: &ServeConfig, now: SystemTime) -> Result<Census, String> {
+pub fn census(config: &ServeConfig, now: SystemTime, live: bool) -> Result<Census, String> {
+    let policy = &config.policy;
+    let (last_pass, last_pass_unreadable) = match &config.runtime_dir {
+        None => (None, None),
+        Some(dir) => match PassRecord::read(dir) {
+            Ok(record) => (record, None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    let store_name = match &config.bucket {
+        None => config.store.display().to_string(),
+        Some(location) => location.to_string(),
+    };
+    let recorded = last_pass
+        .as_ref()
+        .filter(|_| !live)
+        .map(|p| p.inboxes.clone());
+    let counted = if recorded.is_some() { "pass" } else { "live" };
+    let inboxes = match recorded {
+        Some(inboxes) => inboxes,
+        None => live_inboxes(config, now, &store_name)?,
+    };
+    let (disk_free_bytes, disk_total_bytes) = match rustix::fs::statvfs(&config.store) {
+        Ok(st) => (
+            Some(st.f_bavail.saturating_mul(st.f_frsize)),
+            Some(st.f_blocks.saturating_mul(st.f_frsize)),
+        ),
+        Err(_) => (None, None),
+    };
+    Ok(Census {
+        store: store_name,
+        counted,
+        stored_bytes: inboxes.iter().map(|i| i.bytes).sum(),
+        inboxes,
+        quota_bytes: policy.store_quota,
+        disk_free_bytes,
+        disk_total_bytes,
+        min_free_bytes: policy.min_free_bytes,
+        pool_target: POOL_SIZE as u64,
+        last_pass,
+        last_pass_unreadable,
+        touch_interval_secs: policy.touch_interval.as_secs(),
+    })
+}
+
+/// What waits now, from the store's listing (folders or bucket).
+fn live_inboxes(
+    config: &ServeConfig,
+    now: SystemTime,
+    store_name: &str,
+) -> Result<Vec<Inbox>, String> {
     let policy = &config.policy;
     let mut inboxes = Vec::new();
-    let store_name;
     match &config.bucket {
         None => {
-            store_name = config.store.display().to_string();
+            // The store itself must be there; a desk's folder appears with
+            // its first submission.
+            if !config.store.is_dir() {
+                return Err(format!(
+                    "the store folder {} is missing",
+                    config.store.display()
+                ));
+            }
             let mut folders: Vec<(String, PathBuf)> = Vec::new();
             if config.recipients.is_some() {
                 folders.push((String::new(), config.store.clone()));
@@ -129,7 +194,7 @@ pub fn census(config: &ServeConfig, now: SystemTime) -> Result<Census, String> {
                         config.store.join(DESKS_DIR).join(&desk.name),
                     ));
                 }
-                folders.push(("(before desks)".into(), config.store.clone()));
+                folders.push((BEFORE_DESKS.into(), config.store.clone()));
             }
             for (desk, dir) in folders {
                 let files =
@@ -138,7 +203,6 @@ pub fn census(config: &ServeConfig, now: SystemTime) -> Result<Census, String> {
             }
         }
         Some(location) => {
-            store_name = location.to_string();
             let bucket =
                 crate::store::bucket::Bucket::connect(location, config.s3_credentials.as_deref())
                     .map_err(|e| e.to_string())?;
@@ -149,7 +213,7 @@ pub fn census(config: &ServeConfig, now: SystemTime) -> Result<Census, String> {
                 for desk in &policy.desk_choice {
                     buckets.push((desk.name.clone(), bucket.child(DESKS_DIR).child(&desk.name)));
                 }
-                buckets.push(("(before desks)".into(), bucket));
+                buckets.push((BEFORE_DESKS.into(), bucket));
             }
             for (desk, bucket) in buckets {
                 let listed = BucketBackend::new(bucket)
@@ -170,34 +234,52 @@ pub fn census(config: &ServeConfig, now: SystemTime) -> Result<Census, String> {
         }
     }
     // Submissions from before desks are listed only when there are some.
-    inboxes.retain(|i| i.desk != "(before desks)" || i.waiting > 0);
-    let (disk_free_bytes, disk_total_bytes) = match rustix::fs::statvfs(&config.store) {
-        Ok(st) => (
-            Some(st.f_bavail.saturating_mul(st.f_frsize)),
-            Some(st.f_blocks.saturating_mul(st.f_frsize)),
-        ),
-        Err(_) => (None, None),
+    inboxes.retain(|i| i.desk != BEFORE_DESKS || i.waiting > 0);
+    Ok(inboxes)
+}
+
+/// The inbox name of submissions from before desks were turned on.
+const BEFORE_DESKS: &str = "(before desks)";
+
+/// The counts a maintenance pass records: each store the server writes to,
+/// listed as `status --live` lists it.
+pub(crate) fn count_at_pass(app: &crate::App, now: SystemTime) -> io::Result<Vec<Inbox>> {
+    let mut inboxes = Vec::new();
+    let named: Vec<(String, &crate::store::Store)> = if app.desks.iter().any(|d| !d.name.is_empty())
+    {
+        let mut named: Vec<(String, &crate::store::Store)> = app
+            .desks
+            .iter()
+            .map(|d| (d.name.clone(), &*d.store))
+            .collect();
+        named.push((BEFORE_DESKS.into(), &*app.store));
+        named
+    } else {
+        vec![(String::new(), &*app.store)]
     };
-    let (last_pass, last_pass_unreadable) = match &config.runtime_dir {
-        None => (None, None),
-        Some(dir) => match PassRecord::read(dir) {
-            Ok(record) => (record, None),
-            Err(e) => (None, Some(e.to_string())),
-        },
-    };
-    Ok(Census {
-        store: store_name,
-        stored_bytes: inboxes.iter().map(|i| i.bytes).sum(),
-        inboxes,
-        quota_bytes: policy.store_quota,
-        disk_free_bytes,
-        disk_total_bytes,
-        min_free_bytes: policy.min_free_bytes,
-        pool_target: POOL_SIZE as u64,
-        last_pass,
-        last_pass_unreadable,
-        touch_interval_secs: policy.touch_interval.as_secs(),
-    })
+    for (desk, store) in named {
+        let files = if store.backend().is_shared() {
+            store
+                .backend()
+                .list(SEALED_SUFFIX)?
+                .into_iter()
+                .map(|s| Listed {
+                    size: s.size,
+                    born: s.kept,
+                    pool: false,
+                })
+                .collect()
+        } else {
+            list_folder(store.dir())?
+        };
+        let mut counted = inbox(desk, &files, now);
+        if store.backend().is_shared() {
+            counted.pool = None;
+        }
+        inboxes.push(counted);
+    }
+    inboxes.retain(|i| i.desk != BEFORE_DESKS || i.waiting > 0);
+    Ok(inboxes)
 }
 
 struct Listed {
@@ -277,6 +359,13 @@ mod tests {
             expired_unpicked: 2,
             expired_replies: 3,
             files_retouched: 4,
+            inboxes: vec![Inbox {
+                desk: "tips".into(),
+                waiting: 5,
+                bytes: 6,
+                oldest_days: Some(7),
+                pool: Some(8),
+            }],
         };
         record.keep(dir.path());
         assert_eq!(PassRecord::read(dir.path()).unwrap(), Some(record));

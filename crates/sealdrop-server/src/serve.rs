@@ -133,6 +133,12 @@ fn pass_with_record(app: &App, pass: SystemTime) -> (PassRecord, Option<std::io:
             Ok(())
         })());
     }
+    match super::census::count_at_pass(app, pass) {
+        Ok(inboxes) => record.inboxes = inboxes,
+        Err(e) => {
+            first_error.get_or_insert(e);
+        }
+    }
     record.ok = first_error.is_none();
     record.error = first_error.as_ref().map(|e| e.kind().to_string());
     (record, first_error)

@@ -93,7 +93,7 @@ impl Newsroom {
         )
         .unwrap();
         let out = Command::new(server_bin())
-            .args(["status", "--json", "--config"])
+            .args(["status", "--json", "--live", "--config"])
             .arg(&config)
             .envs(garage.env(node))
             .output()

@@ -56,63 +56,98 @@ fn store_times(store: &Path) -> Vec<(String, [(i64, u32); 4])> {
         .collect()
 }
 
+fn status(config: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = Command::new(server_bin())
+        .args(["status", "--json", "--config"])
+        .arg(config)
+        .args(extra)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code(), report)
+}
+
 #[test]
 fn status_counts_what_waits_and_changes_no_time_in_the_store() {
-    let runtime = tempfile::tempdir().unwrap();
-    let server = Server::spawn(&["--runtime-dir", runtime.path().to_str().unwrap()]);
+    let root = tempfile::tempdir().unwrap();
+    let store = root.path().join("store");
+    private_dir(&store);
+    let runtime = root.path().join("run");
+    fs::create_dir(&runtime).unwrap();
+    let server = Server::spawn(&[
+        "--store",
+        store.to_str().unwrap(),
+        "--runtime-dir",
+        runtime.to_str().unwrap(),
+        "--touch-interval",
+        "1s",
+    ]);
     for message in ["first", "second"] {
         let answer = submit(server.addr, &[text_field("message", message.as_bytes())]);
         assert_eq!(answer.status, RECEIVED);
     }
-    // The start-up pass leaves its record in the RAM folder, not the store.
-    let record = runtime.path().join("private/last-pass.json");
+    // A pass after the arrivals records what waits, in the RAM folder.
+    let record = runtime.join("private/last-pass.json");
     let since = std::time::Instant::now();
-    while !record.exists() {
-        assert!(since.elapsed().as_secs() < 30, "no pass record");
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    loop {
+        let counted = fs::read(&record)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map(|r| r["inboxes"][0]["waiting"].clone());
+        if counted == Some(serde_json::json!(2)) {
+            break;
+        }
+        assert!(
+            since.elapsed().as_secs() < 30,
+            "no pass counted the arrivals"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let config_dir = tempfile::tempdir().unwrap();
-    let config = config_dir.path().join("status.toml");
+    let recipients = root.path().join("recipients.txt");
+    fs::copy(server.dir.path().join("recipients.txt"), &recipients).unwrap();
+    let config = root.path().join("status.toml");
     fs::write(
         &config,
         format!(
-            "recipients = {:?}\nstore = {:?}\nlisten = [\"{}\"]\nruntime_dir = {:?}\n",
-            server.dir.path().join("recipients.txt"),
-            server.store,
-            server.addr,
-            runtime.path()
+            "recipients = {recipients:?}\nstore = {store:?}\nlisten = [\"{}\"]\nruntime_dir = {runtime:?}\ntouch_interval = \"1s\"\n",
+            server.addr
         ),
     )
     .unwrap();
-    let before = store_times(&server.store);
-    let mut outputs = Vec::new();
-    for _ in 0..2 {
-        outputs.push(
-            Command::new(server_bin())
-                .args(["status", "--json", "--config"])
-                .arg(&config)
-                .output()
-                .unwrap(),
-        );
-    }
-    assert_eq!(
-        store_times(&server.store),
-        before,
-        "status changed a time the store keeps"
-    );
 
-    let out = &outputs[0];
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    // By default the counts are the last pass's, never a live listing.
+    let (code, report) = status(&config, &[]);
+    assert_eq!(report["census"]["counted"], "pass", "{report:#}");
     let inbox = &report["census"]["inboxes"][0];
     assert_eq!(inbox["waiting"], 2, "{report:#}");
-    let sealed: u64 = store_entries(&server.store)
+    let sealed: u64 = store_entries(&store)
         .iter()
         .filter(|n| n.ends_with(".age"))
-        .map(|n| fs::metadata(server.store.join(n)).unwrap().len())
+        .map(|n| fs::metadata(store.join(n)).unwrap().len())
         .sum();
     assert_eq!(inbox["bytes"], sealed);
-    let pool = fs::read_dir(&server.store)
+    assert_eq!(inbox["oldest_days"], 0);
+    assert_eq!(report["census"]["last_pass"]["ok"], true, "{report:#}");
+    let listener = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "source listener")
+        .unwrap();
+    assert_eq!(listener["level"], "ok", "{report:#}");
+    // The exit status is the worst finding's level.
+    let expected = match report["level"].as_str().unwrap() {
+        "ok" => 0,
+        "attention" => 1,
+        _ => 2,
+    };
+    assert_eq!(code, Some(expected), "{report:#}");
+    // --live lists the store now: the same two, and the pool as it lies.
+    let (_, live) = status(&config, &["--live"]);
+    assert_eq!(live["census"]["counted"], "live");
+    assert_eq!(live["census"]["inboxes"][0]["waiting"], 2);
+    let pool = fs::read_dir(&store)
         .unwrap()
         .filter(|e| {
             e.as_ref()
@@ -122,46 +157,21 @@ fn status_counts_what_waits_and_changes_no_time_in_the_store() {
                 .starts_with(".pool-")
         })
         .count();
-    assert_eq!(inbox["pool"], pool as u64);
-    assert_eq!(inbox["oldest_days"], 0);
-    let pass = &report["census"]["last_pass"];
-    assert_eq!(pass["ok"], true, "{report:#}");
-    assert_eq!(
-        pass["time"].as_u64().unwrap() % 3600,
-        0,
-        "the pass's time is on its grid"
-    );
-    let listener = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == "source listener")
-        .unwrap();
-    assert_eq!(listener["level"], "ok", "{report:#}");
-    // The exit status is the worst finding's level.
-    let level = report["level"].as_str().unwrap();
-    let expected = match level {
-        "ok" => 0,
-        "attention" => 1,
-        _ => 2,
-    };
-    assert_eq!(out.status.code(), Some(expected), "{report:#}");
-    // Nothing of a submission in the record, and nothing but the record there.
+    assert_eq!(live["census"]["inboxes"][0]["pool"], pool as u64);
+    // Nothing of a submission in the record.
     let kept = fs::read_to_string(&record).unwrap();
     assert!(!kept.contains("first") && !kept.contains(".age"), "{kept}");
 
-    // A stopped server is broken (exit 2): nothing listens.
+    // With the server stopped (its passes set the store's times), status,
+    // recorded and live, changes none of them; and nothing listens: exit 2.
     drop(server);
-    let out = Command::new(server_bin())
-        .args(["status", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let before = store_times(&store);
+    let (code, report) = status(&config, &[]);
+    let (live_code, _) = status(&config, &["--live"]);
     assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        store_times(&store),
+        before,
+        "status changed a time the store keeps"
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("source listener"));
+    assert_eq!((code, live_code), (Some(2), Some(2)), "{report:#}");
 }

@@ -24,6 +24,11 @@ pub(crate) struct StatusArgs {
     /// Print one JSON object (for monitoring) instead of text.
     #[arg(long)]
     json: bool,
+    /// Count what waits now, from the store's listing, instead of the counts
+    /// the last maintenance pass recorded. Each run then dates arrivals to
+    /// the moment it runs: never poll this from a monitoring system.
+    #[arg(long)]
+    live: bool,
 }
 
 /// A submission that has waited this many days gets attention: is pickup
@@ -59,7 +64,8 @@ pub(crate) async fn main(args: StatusArgs) -> ExitCode {
                 config.runtime_dir = Some(PACKAGED_RUNTIME_DIR.into());
             }
             let config_path = args.config.clone();
-            tokio::task::spawn_blocking(move || examine(&config, &config_path))
+            let live = args.live;
+            tokio::task::spawn_blocking(move || examine(&config, &config_path, live))
                 .await
                 .unwrap_or_else(|e| Report {
                     level: Level::Broken,
@@ -88,11 +94,11 @@ pub(crate) async fn main(args: StatusArgs) -> ExitCode {
     ExitCode::from(report.level.exit_code())
 }
 
-fn examine(config: &ServeConfig, config_path: &Path) -> Report {
+fn examine(config: &ServeConfig, config_path: &Path, live: bool) -> Report {
     let now = SystemTime::now();
     let mut findings = Vec::new();
     findings.extend(listener_findings(config));
-    let census = match sealdrop_server::census::census(config, now) {
+    let census = match sealdrop_server::census::census(config, now, live) {
         Ok(census) => {
             findings.extend(census_findings(&census, now));
             Some(census)
@@ -320,7 +326,18 @@ fn census_findings(census: &Census, now: SystemTime) -> Vec<Finding> {
 fn print_text(report: &Report) {
     println!("sealdrop {} status: {:?}", report.version, report.level);
     if let Some(census) = &report.census {
-        println!("store: {}", census.store);
+        let when = match (census.counted, &census.last_pass) {
+            ("pass", Some(pass)) => format!(
+                "as the last maintenance pass counted ({} minutes ago)",
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+                    .saturating_sub(pass.time)
+                    / 60
+            ),
+            _ => "listed now".to_owned(),
+        };
+        println!("store: {} ({when})", census.store);
         for inbox in &census.inboxes {
             let name = if inbox.desk.is_empty() {
                 "(all)"
