@@ -55,7 +55,11 @@ export CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols
 export CARGO_INCREMENTAL=0
 
 if [ "$build" = yes ]; then
-  cargo auditable build --release --locked -p sealdrop -p sealdrop-open -p sealdrop-scrub --bins
+  # Two runs: one would unify the crates' features across the server and
+  # the laptop's programs, and sealdrop-open would ship built with features
+  # its offline check never saw (scripts/check-offline-deps.sh).
+  cargo auditable build --release --locked -p sealdrop-open -p sealdrop-scrub --bins
+  cargo auditable build --release --locked -p sealdrop --bins
 fi
 mkdir -p "$out"
 for package in sealdrop sealdrop-open; do

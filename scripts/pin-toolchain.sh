@@ -11,7 +11,14 @@ command -v rustup >/dev/null || exit 0
 pinned=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
 home=${RUSTUP_HOME:-$HOME/.rustup}
 host=$(RUSTUP_TOOLCHAIN=stable rustc -vV | sed -n 's/^host: //p')
-[ -e "$home/toolchains/$pinned-$host" ] && exit 0
+link="$home/toolchains/$pinned-$host"
+if [ -e "$link" ]; then
+  # A link made earlier follows "stable", which `rustup update` moves on.
+  have=$("$link/bin/rustc" --version | cut -d' ' -f2)
+  [ "$have" = "$pinned" ] && exit 0
+  echo "the toolchain named $pinned is rustc $have: remove $link, then \`rustup toolchain install $pinned\`" >&2
+  exit 1
+fi
 stable="$home/toolchains/stable-$host"
 have=$("$stable/bin/rustc" --version 2>/dev/null | cut -d' ' -f2 || true)
 if [ "$have" != "$pinned" ]; then

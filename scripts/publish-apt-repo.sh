@@ -10,7 +10,9 @@
 #   REPO/sealdrop-archive-keyring.gpg     the public key apt checks with
 #
 # KEYID is the OpenPGP key (in gpg's GNUPGHOME) that signs the Release file;
-# apt refuses an index it does not verify. docs/DEPLOY.md, "The release key",
+# apt refuses an index it does not verify, and one older than its Valid-Until
+# (30 days; SEALDROP_REPO_VALID_SECONDS): a mirror cannot keep serving an old
+# index to hold back a fix. Publish again (re-sign) at least every 30 days. docs/DEPLOY.md, "The release key",
 # says how the real key is made and kept; the tests sign with a throwaway one.
 set -euo pipefail
 repo=${1:?usage: scripts/publish-apt-repo.sh REPO KEYID DEB...}
@@ -31,6 +33,7 @@ apt-ftparchive \
   -o APT::FTPArchive::Release::Architectures=$arch \
   -o APT::FTPArchive::Release::Components=main \
   -o APT::FTPArchive::Release::Description="sealdrop packages" \
+  -o APT::FTPArchive::Release::ValidTime="${SEALDROP_REPO_VALID_SECONDS:-2592000}" \
   release dists/stable > dists/stable/Release.new
 mv dists/stable/Release.new dists/stable/Release
 rm -f dists/stable/InRelease dists/stable/Release.gpg

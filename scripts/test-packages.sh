@@ -37,6 +37,11 @@ server_pid= tor_pid=
 step() { echo "-- $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# What this script may remove: only what it made. A machine with a sealdrop
+# of its own (installed, or its store, config or onion keys) is refused,
+# unless the marker says a run of this script left them.
+marker=/var/lib/sealdrop-test-packages.marker
+user_made=no
 purge_all() {
   dpkg --purge sealdrop sealdrop-open >/dev/null 2>&1 || true
   rm -rf /var/lib/sealdrop /etc/default/sealdrop /etc/sealdrop /run/sealdrop
@@ -56,9 +61,26 @@ cleanup() {
   purge_all
   if [ -f "$work/torrc.orig" ]; then cp "$work/torrc.orig" /etc/tor/torrc; fi
   rm -rf /var/lib/tor/sealdrop /var/lib/tor/sealdrop-pickup /etc/tor/torrc.d/sealdrop.conf
+  rmdir /etc/tor/torrc.d 2>/dev/null || true
+  if [ "$user_made" = yes ]; then
+    userdel sealdrop 2>/dev/null || true
+    groupdel sealdrop 2>/dev/null || true
+  else
+    gpasswd -d debian-tor sealdrop >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
+  rm -f "$marker"
 }
-trap cleanup EXIT
+if dpkg-query -W -f='${Status}' sealdrop sealdrop-open 2>/dev/null | grep -q installed \
+  || [ -e /var/lib/sealdrop ] || [ -e /etc/sealdrop ] || [ -e /var/lib/tor/sealdrop ] \
+  || [ -e /usr/local/bin/sealdrop ] || [ -e /etc/systemd/system/sealdrop.service ]; then
+  [ -e "$marker" ] || fail "this machine has a sealdrop (package, store, config, onion keys or a hand install) this script did not make: it would purge them. Run it on a throwaway machine (CI's)."
+fi
+touch "$marker"
+getent passwd sealdrop >/dev/null || user_made=yes
+[ ! -e "$marker.user" ] || user_made=yes
+[ "$user_made" = no ] || touch "$marker.user"
+trap 'cleanup; rm -f "$marker.user"' EXIT
 # A run that died midway leaves its packages: start from none.
 purge_all
 
@@ -112,6 +134,12 @@ step "what is inside: the embedded dependency lists against the RustSec snapshot
 mkdir -p "$work/x"
 dpkg-deb -x "$new_sealdrop" "$work/x"
 dpkg-deb -x "$new_open" "$work/x"
+# No path of the build machine: the checkouts, the target folder, cargo's home.
+for program in "$work/x/usr/bin/sealdrop" "$work/x/usr/bin/sealdrop-open" "$work/x/usr/libexec/sealdrop/sealdrop-sandbox"; do
+  for path in "$repo_root" "$work" "$CARGO_TARGET_DIR" "$(realpath "${CARGO_HOME:-$HOME/.cargo}")" "${RUSTUP_HOME:-$HOME/.rustup}"; do
+    if grep -qF -- "$path" "$program"; then fail "$program holds the build machine's path $path"; fi
+  done
+done
 python3 scripts/audit-binaries.py "$work/x/usr/bin/sealdrop" "$work/x/usr/bin/sealdrop-open" \
   "$work/x/usr/libexec/sealdrop/sealdrop-sandbox"
 
@@ -150,6 +178,9 @@ start_server() {
   run_server $(unit_line ExecStart)
 }
 run_server() {
+  # The sockets and the pass record of a server that ran before stay in
+  # /run/sealdrop (RuntimeDirectoryPreserve): only new ones say this one is up.
+  rm -f /run/sealdrop/source.sock /run/sealdrop/pickup.sock /run/sealdrop/private/last-pass.json
   as_unit "$@" > "$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 200); do
@@ -208,8 +239,10 @@ setpriv --reuid=debian-tor --regid=debian-tor --init-groups \
   curl -sS -o /dev/null --unix-socket /run/sealdrop/source.sock http://drop/ || fail "tor's user cannot reach the source socket"
 submit "Before the upgrade: the mayor's contracts"
 sealdrop status --json > "$work/status.json" || { cat "$work/status.json"; fail "status is not fine after setup"; }
-[ "$(status_field "r['census']['inboxes'][0]['waiting']" < "$work/status.json")" = 1 ] || fail "status does not count the waiting submission"
 [ "$(status_field "r['census']['last_pass'] is not None" < "$work/status.json")" = True ] || fail "no maintenance pass recorded"
+[ "$(status_field "r['census']['counted']" < "$work/status.json")" = pass ] || fail "status counted live without --live"
+sealdrop status --json --live > "$work/status-live.json" || { cat "$work/status-live.json"; fail "status --live"; }
+[ "$(status_field "r['census']['inboxes'][0]['waiting']" < "$work/status-live.json")" = 1 ] || fail "status --live does not count the waiting submission"
 grep -rqs "contracts" /run/sealdrop && fail "the runtime folder holds plaintext"
 stop_server
 
@@ -219,8 +252,11 @@ install -d -m 0700 "$GNUPGHOME"
 gpg --batch --passphrase '' --quick-gen-key "sealdrop test archive <test@sealdrop.invalid>" ed25519 sign never 2>/dev/null
 key=$(gpg --batch --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}')
 scripts/publish-apt-repo.sh "$work/apt-repo" "$key" "$new_sealdrop" "$new_open"
+# apt's lists and caches of this repository stay in the work folder: the
+# machine's own apt state is not touched.
+mkdir -p "$work/apt-lists/partial" "$work/apt-cache/archives/partial"
 apt_options=(-o "Dir::Etc::sourcelist=$work/sources.list" -o Dir::Etc::sourceparts=/nonexistent
-  -o APT::Get::List-Cleanup=0)
+  -o "Dir::State::Lists=$work/apt-lists" -o "Dir::Cache=$work/apt-cache")
 echo "deb [signed-by=$work/apt-repo/sealdrop-archive-keyring.gpg] file:$work/apt-repo stable main" > "$work/sources.list"
 apt-get "${apt_options[@]}" update
 apt-get "${apt_options[@]}" install -y sealdrop sealdrop-open
@@ -232,8 +268,9 @@ forger=$(gpg --batch --list-keys --with-colons forger | awk -F: '/^fpr/ {print $
 gpg --batch --yes --local-user "$forger" --clearsign -o "$work/forged-repo/dists/stable/InRelease" "$work/forged-repo/dists/stable/Release"
 chmod -R a+rX "$work/forged-repo"
 echo "deb [signed-by=$work/apt-repo/sealdrop-archive-keyring.gpg] file:$work/forged-repo stable main" > "$work/sources-forged.list"
+mkdir -p "$work/apt-lists-forged/partial"
 if apt-get -o "Dir::Etc::sourcelist=$work/sources-forged.list" -o Dir::Etc::sourceparts=/nonexistent \
-    -o APT::Get::List-Cleanup=0 update > "$work/forged.log" 2>&1; then
+    -o "Dir::State::Lists=$work/apt-lists-forged" -o "Dir::Cache=$work/apt-cache" update > "$work/forged.log" 2>&1; then
   cat "$work/forged.log"; fail "apt accepted a repository signed by another key"
 fi
 grep -q "NO_PUBKEY\|not signed\|invalid" "$work/forged.log" || { cat "$work/forged.log"; fail "apt refused for another reason"; }
@@ -244,8 +281,8 @@ start_server
 sealdrop pickup --from unix:/run/sealdrop/pickup.sock --token-file "$work/pickup.token" --to "$work/inbox"
 sealdrop-open decrypt -i "$work/newsroom.key" -o "$work/opened" "$work/inbox"
 grep -rqx "Before the upgrade: the mayor's contracts" "$work/opened" || fail "the submission did not survive the upgrade"
-sealdrop status --json > "$work/status.json" || true
-[ "$(status_field "sum(i['waiting'] for i in r['census']['inboxes'])" < "$work/status.json")" = 0 ] || fail "status still counts what was picked up"
+sealdrop status --json --live > "$work/status.json" || true
+[ "$(status_field "sum(i['waiting'] for i in r['census']['inboxes'])" < "$work/status.json")" = 0 ] || fail "status --live still counts what was picked up"
 submit "After the upgrade, for the purge test"
 stop_server
 kill "$tor_pid"; wait "$tor_pid" 2>/dev/null || true; tor_pid=

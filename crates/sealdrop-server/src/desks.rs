@@ -62,7 +62,7 @@ impl FromStr for DeskSpec {
 
 /// Refuses names that could not be a folder and a form value, and the same
 /// name twice.
-pub(crate) fn check_specs(specs: &[DeskSpec]) -> Result<(), String> {
+pub fn check_specs(specs: &[DeskSpec]) -> Result<(), String> {
     if specs.len() > MAX_DESKS {
         return Err(format!(
             "{} desks: at most {MAX_DESKS} (a form with more would not be read)",

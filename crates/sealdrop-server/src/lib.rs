@@ -47,5 +47,6 @@ pub mod workers;
 
 pub use app::{App, StartError};
 pub use config::{ConfigError, ListenAddr, Policy, ServeConfig, ServeOptions};
+pub use desks::{check_specs as check_desks, DeskSpec};
 pub use listen::{Listener, Listeners};
 pub use serve::{maintenance_pass, serve};

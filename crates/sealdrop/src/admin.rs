@@ -35,7 +35,7 @@ pub(crate) const PICKUP_ONION_HOSTNAME: &str = "/var/lib/tor/sealdrop-pickup/hos
 /// the packaged files: systemd prefers /etc/systemd/system to
 /// /lib/systemd/system, and PATH finds /usr/local/bin before /usr/bin.
 pub(crate) const HAND_INSTALL_SHADOWS: [&str; 5] = [
-    "/usr/local/bin/sealdrop",
+    HAND_INSTALLED_BINARY,
     "/etc/systemd/system/sealdrop.service",
     "/etc/systemd/system/sealdrop-https.service",
     "/etc/systemd/system/sealdrop-notify.service",
@@ -121,7 +121,7 @@ pub(crate) fn worst(findings: &[Finding]) -> Level {
 /// Members of a group, from the system's group database (`getent`, so
 /// that NSS sources count too).
 pub(crate) fn group_members(group: &str) -> Option<Vec<String>> {
-    let out = Command::new("getent")
+    let out = Command::new("/usr/bin/getent")
         .args(["group", group])
         .output()
         .ok()?;
@@ -199,18 +199,69 @@ pub(crate) fn onion_address(hostname_file: &str) -> Option<String> {
     (address.ends_with(".onion") && address.len() == 62).then(|| address.to_owned())
 }
 
-/// The hand install's files still in place (not yet moved aside).
+/// The hand install's files still in place (not yet moved aside): the
+/// binary in /usr/local/bin, and units in /etc/systemd/system that run it.
+/// A unit there that runs the packaged binary is an admin's deliberate
+/// override, and a link to /dev/null a mask: neither is a leftover (moving
+/// a mask aside would unmask the unit).
 pub(crate) fn hand_install_shadows() -> Vec<PathBuf> {
     HAND_INSTALL_SHADOWS
         .iter()
         .map(PathBuf::from)
-        .filter(|p| p.symlink_metadata().is_ok())
+        .filter(|p| {
+            let Ok(meta) = p.symlink_metadata() else {
+                return false;
+            };
+            if p.extension().is_none() {
+                return true; // the binary itself
+            }
+            if meta.file_type().is_symlink()
+                && std::fs::read_link(p).is_ok_and(|target| target == Path::new("/dev/null"))
+            {
+                return false;
+            }
+            std::fs::read_to_string(p).is_ok_and(|unit| runs_hand_installed_binary(&unit))
+        })
         .collect()
 }
+
+/// Whether a unit's text starts the binary a hand install put in /usr/local/bin.
+pub(crate) fn runs_hand_installed_binary(unit: &str) -> bool {
+    unit.lines().any(|line| {
+        let line = line.trim_start();
+        line.strip_prefix("ExecStart=")
+            .or_else(|| line.strip_prefix("ExecCondition="))
+            .is_some_and(|command| {
+                command
+                    .trim_start_matches(['-', '@', '+', '!', ':'])
+                    .starts_with(HAND_INSTALLED_BINARY)
+            })
+    })
+}
+
+/// Where the hand install put the binary.
+pub(crate) const HAND_INSTALLED_BINARY: &str = "/usr/local/bin/sealdrop";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_units_that_run_the_hand_installed_binary_are_leftovers() {
+        let old = include_str!("../../../deploy/sealdrop.service")
+            .replace("/usr/bin/sealdrop", HAND_INSTALLED_BINARY);
+        assert!(runs_hand_installed_binary(&old));
+        assert!(runs_hand_installed_binary(
+            "[Service]\nExecStart=-/usr/local/bin/sealdrop serve\n"
+        ));
+        // The packaged unit copied into /etc to change a setting is an override.
+        assert!(!runs_hand_installed_binary(include_str!(
+            "../../../deploy/sealdrop.service"
+        )));
+        assert!(!runs_hand_installed_binary(
+            "[Service]\n# ExecStart=/usr/local/bin/sealdrop\n"
+        ));
+    }
 
     #[test]
     fn torrc_includes_the_fragment_by_glob_folder_or_name() {

@@ -71,6 +71,9 @@ pub(crate) struct DeskAnswer {
 }
 
 const DEFAULT_TOKEN_FILE: &str = "/root/sealdrop-pickup.token";
+const HTTPS_CONFIG: &str = "/etc/sealdrop/sealdrop-https.toml";
+/// Run as root by absolute path, never found through PATH.
+const SYSTEMCTL: &str = "/usr/bin/systemctl";
 const RECIPIENTS_FILE: &str = "/etc/sealdrop/recipients.txt";
 const DESKS_FOLDER: &str = "/etc/sealdrop/desks";
 
@@ -131,9 +134,18 @@ pub(crate) fn main(args: SetupArgs) -> ExitCode {
     if args.ready {
         return match ready(&args.config) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(missing) => {
+            // systemd skips the start quietly (a condition): nothing to
+            // serve yet.
+            Err(NotReady::NotSetUp(missing)) => {
                 eprintln!("sealdrop is not set up yet: {missing}. Run `sudo sealdrop setup` (docs/DEPLOY.md).");
                 ExitCode::from(1)
+            }
+            // 255: systemd counts the start as failed, so that a server
+            // that was set up and then broke shows in `systemctl --failed`
+            // and is retried, instead of staying down without a word.
+            Err(NotReady::Broken(problem)) => {
+                eprintln!("sealdrop cannot start: {problem}. `sudo sealdrop setup --check` says what to fix.");
+                ExitCode::from(255)
             }
         };
     }
@@ -190,18 +202,38 @@ pub(crate) fn has_real_token(config: &ServeConfig) -> bool {
     config.pickup_tokens.iter().any(|t| t.hash.0 != [0; 32])
 }
 
+enum NotReady {
+    /// Setup has not run: no keys' file yet, or only the placeholder token.
+    NotSetUp(String),
+    /// Set up once, and now something is wrong.
+    Broken(String),
+}
+
 /// What `--ready` checks: keys that parse, and a pickup token that is not
 /// the packaged placeholder (all zeros) when there is a pickup listener.
-fn ready(config_path: &Path) -> Result<(), String> {
-    let config = load(config_path).map_err(|e| format!("{}: {e}", config_path.display()))?;
+fn ready(config_path: &Path) -> Result<(), NotReady> {
+    if !config_path.exists() {
+        return Err(NotReady::NotSetUp(format!(
+            "{} does not exist",
+            config_path.display()
+        )));
+    }
+    let config = load(config_path)
+        .map_err(|e| NotReady::Broken(format!("{}: {e}", config_path.display())))?;
     for file in recipients_files(&config) {
-        Recipients::from_file(&file).map_err(|e| e.to_string())?;
+        if !file.exists() {
+            return Err(NotReady::NotSetUp(format!(
+                "{} does not exist",
+                file.display()
+            )));
+        }
+        Recipients::from_file(&file).map_err(|e| NotReady::Broken(e.to_string()))?;
     }
     if !config.pickup_listen.is_empty() && !has_real_token(&config) {
-        return Err(format!(
+        return Err(NotReady::NotSetUp(format!(
             "{} has no pickup token (only the placeholder of zeros)",
             config_path.display()
-        ));
+        )));
     }
     Ok(())
 }
@@ -241,9 +273,9 @@ fn run(config_path: &Path, asker: &Asker) -> Result<(), SetupError> {
     if onion {
         tor(asker)?;
     }
-    start(asker, onion)?;
+    let started = start(config_path, asker, onion)?;
     if onion {
-        wait_for_onion(asker);
+        wait_for_onion(asker, started);
     }
     Ok(())
 }
@@ -271,7 +303,7 @@ fn migrate_hand_install(asker: &Asker) -> Result<(), SetupError> {
         println!("Moved {} to {}", s.display(), aside.display());
     }
     if systemd_is_running() {
-        run_command("systemctl", &["daemon-reload"])?;
+        run_command(SYSTEMCTL, &["daemon-reload"])?;
     }
     Ok(())
 }
@@ -321,8 +353,20 @@ fn keys(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Result<(), S
     };
     if !desks.is_empty() {
         if config.recipients.is_none() {
-            return Ok(()); // desks already configured; their files were checked above
+            return Err(SetupError::Refused(
+                "the config already has desks whose keys' files are missing or wrong: fix those files (`sudo sealdrop setup --check` names them)".into(),
+            ));
         }
+        // The server's own rules for desk names, before any file is written.
+        let specs: Vec<sealdrop_server::DeskSpec> = desks
+            .iter()
+            .map(|d| sealdrop_server::DeskSpec {
+                name: d.name.clone(),
+                recipients: PathBuf::from(DESKS_FOLDER).join(format!("{}.txt", d.name)),
+                title: d.title.clone(),
+            })
+            .collect();
+        sealdrop_server::check_desks(&specs).map_err(SetupError::Refused)?;
         let folder = Path::new(DESKS_FOLDER);
         std::fs::create_dir_all(folder).map_err(io(format!("create {DESKS_FOLDER}")))?;
         for desk in desks {
@@ -420,7 +464,13 @@ fn tor(asker: &Asker) -> Result<(), SetupError> {
             added.push_str(&format!(
                 "\n# Added by `sealdrop setup`: tor reads sealdrop's onion services from here.\n{TOR_INCLUDE_LINE}\n"
             ));
-            std::fs::write(torrc, added).map_err(io(format!("write {TORRC}")))?;
+            // Whole or not at all: a cut torrc would stop tor.
+            let tmp = torrc.with_extension("sealdrop-setup");
+            std::fs::write(&tmp, &added).map_err(io(format!("write {}", tmp.display())))?;
+            let meta = std::fs::metadata(torrc).map_err(io(format!("read {TORRC}")))?;
+            std::fs::set_permissions(&tmp, meta.permissions())
+                .map_err(io(format!("chmod {}", tmp.display())))?;
+            std::fs::rename(&tmp, torrc).map_err(io(format!("write {TORRC}")))?;
             println!("Added `{TOR_INCLUDE_LINE}` to {TORRC}.");
         } else {
             println!(
@@ -435,7 +485,7 @@ fn tor(asker: &Asker) -> Result<(), SetupError> {
             |a| a.tor_group,
             false,
         ) {
-            run_command("usermod", &["-aG", SERVICE_GROUP, TOR_USER])?;
+            run_command("/usr/sbin/usermod", &["-aG", SERVICE_GROUP, TOR_USER])?;
             println!("Added {TOR_USER} to the group {SERVICE_GROUP}.");
         } else {
             println!("tor cannot reach the server's sockets until {TOR_USER} is in the group {SERVICE_GROUP}.");
@@ -444,35 +494,68 @@ fn tor(asker: &Asker) -> Result<(), SetupError> {
     Ok(())
 }
 
-fn start(asker: &Asker, onion: bool) -> Result<(), SetupError> {
-    if !systemd_is_running() {
-        println!("systemd is not running this machine: start the server as its unit does (ExecStart in /lib/systemd/system/sealdrop.service).");
-        return Ok(());
+/// The packaged unit that serves `config_path`: the HTTPS one for its
+/// config, else the onion one.
+fn unit_for(config_path: &Path) -> &'static str {
+    if config_path == Path::new(HTTPS_CONFIG) {
+        "sealdrop-https.service"
+    } else {
+        "sealdrop.service"
     }
-    if !asker.consent(
-        "Enable and start sealdrop now (and restart tor)?",
-        |a| a.start,
-        false,
-    ) {
-        println!("Not started: `sudo systemctl enable --now sealdrop` when you are ready.");
-        return Ok(());
-    }
-    run_command("systemctl", &["daemon-reload"])?;
-    run_command("systemctl", &["enable", "--now", "sealdrop.service"])?;
-    if onion {
-        run_command("systemctl", &["restart", "tor.service"])?;
-    }
-    Ok(())
 }
 
-fn wait_for_onion(asker: &Asker) {
+/// Returns whether it started the units.
+fn start(config_path: &Path, asker: &Asker, onion: bool) -> Result<bool, SetupError> {
+    let unit = unit_for(config_path);
+    if !systemd_is_running() {
+        println!("systemd is not running this machine: start the server as its unit does (ExecStart in /lib/systemd/system/{unit}).");
+        return Ok(false);
+    }
+    let question = format!(
+        "Enable and start {unit} now{}?",
+        if onion { " (and restart tor)" } else { "" }
+    );
+    if !asker.consent(&question, |a| a.start, false) {
+        println!("Not started: `sudo systemctl enable --now {unit}` when you are ready.");
+        return Ok(false);
+    }
+    run_command(SYSTEMCTL, &["daemon-reload"])?;
+    run_command(SYSTEMCTL, &["enable", "--now", unit])?;
+    // A server already running (a hand install's unit, moved aside) runs
+    // the old binary until restarted.
+    run_command(SYSTEMCTL, &["try-restart", unit])?;
+    if onion {
+        let verified = Command::new("/usr/bin/tor")
+            .args([
+                "--verify-config",
+                "--defaults-torrc",
+                "/usr/share/tor/tor-service-defaults-torrc",
+                "-f",
+                TORRC,
+            ])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(io("run tor --verify-config"))?;
+        if !verified.success() {
+            return Err(SetupError::Refused(format!(
+                "tor does not accept its config ({TORRC} with {TOR_FRAGMENT}): tor was not restarted; `sudo -u debian-tor tor --verify-config` says why"
+            )));
+        }
+        run_command(SYSTEMCTL, &["restart", "tor.service"])?;
+    }
+    Ok(true)
+}
+
+fn wait_for_onion(asker: &Asker, started: bool) {
     let wait = match asker {
         Asker::File(a) => a
             .wait_for_onion
             .as_deref()
             .and_then(|w| humantime::parse_duration(w).ok())
             .unwrap_or(Duration::ZERO),
-        Asker::Terminal => Duration::from_secs(120),
+        // Only worth waiting for when setup restarted tor itself.
+        Asker::Terminal if started => Duration::from_secs(120),
+        Asker::Terminal => Duration::ZERO,
     };
     let started = Instant::now();
     loop {
