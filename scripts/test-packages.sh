@@ -34,7 +34,8 @@ export CARGO_TARGET_DIR=${SEALDROP_DEB_TARGET:-$cache/deb-target}
 work=$(mktemp -d /tmp/sealdrop-packages.XXXXXX)
 chmod 0755 "$work"
 server_pid= tor_pid=
-step() { echo "-- $*"; }
+started=$SECONDS
+step() { echo "-- [$((SECONDS - started)) s] $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # What this script may remove: only what it made. A machine with a sealdrop
@@ -341,4 +342,4 @@ sealdrop pickup --from unix:/run/sealdrop/pickup.sock --token-file "$work/hand.t
 sealdrop-open decrypt -i "$work/newsroom.key" -o "$work/opened2" "$work/inbox2"
 grep -rqx "Sent to the hand-installed server" "$work/opened2" || fail "the hand install's submission was lost"
 stop_server
-echo "packages ok"
+echo "packages ok ($((SECONDS - started)) s)"
