@@ -44,8 +44,8 @@ enum Command {
     /// a pickup token, tor's config and group, starting it; then what is still
     /// missing. Run again at any time; `--check` changes nothing.
     Setup(crate::admin::setup::SetupArgs),
-    /// How the server is doing, for admins and monitoring: what waits per desk
-    /// (counts only), quota, disk, the last maintenance pass, sockets and tor.
+    /// How the server is doing, for admins and monitoring: what waited per desk
+    /// at the last maintenance pass (counts only), quota, disk, sockets and tor.
     /// Exit 0 fine, 1 attention, 2 broken.
     Status(crate::admin::status::StatusArgs),
     /// Try sealdrop locally: throwaway keys and store, served on 127.0.0.1:8080.
