@@ -55,9 +55,17 @@ stop_server() {
     wait "$server_pid" 2>/dev/null || true
     server_pid=
   fi
+  # Nothing of the sealdrop user may be left running (it would hold the
+  # store's lock for the next start).
+  if pgrep -u sealdrop >/dev/null 2>&1; then
+    echo "a process of the sealdrop user outlived its stop:" >&2
+    pgrep -a -u sealdrop >&2 || true
+    pkill -KILL -u sealdrop || true
+    return 1
+  fi
 }
 cleanup() {
-  stop_server
+  stop_server || true
   [ -z "$tor_pid" ] || { kill "$tor_pid" 2>/dev/null || true; wait "$tor_pid" 2>/dev/null || true; }
   purge_all
   if [ -f "$work/torrc.orig" ]; then cp "$work/torrc.orig" /etc/tor/torrc; fi
@@ -182,7 +190,11 @@ run_server() {
   # The sockets and the pass record of a server that ran before stay in
   # /run/sealdrop (RuntimeDirectoryPreserve): only new ones say this one is up.
   rm -f /run/sealdrop/source.sock /run/sealdrop/pickup.sock /run/sealdrop/private/last-pass.json
-  as_unit "$@" > "$work/server.log" 2>&1 &
+  install -d -m 0750 -o sealdrop -g sealdrop /run/sealdrop
+  # One subshell that becomes the server (exec all the way down), so that
+  # $! is the server's own pid and stop_server stops the server itself.
+  (umask 0077; exec setpriv --reuid=sealdrop --regid=sealdrop --init-groups \
+    env -i PATH=/usr/bin:/bin RUNTIME_DIRECTORY=/run/sealdrop "$@") > "$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 200); do
     # Up, and its start-up maintenance pass recorded (sealdrop status reads it).
