@@ -81,6 +81,13 @@ if [ ! -e /etc/sealdrop/recipients.txt ]; then
   [ "$status" -eq 1 ] && grep -q "not set up yet" "$work/condition.err" \
     || { cat "$work/condition.err"; echo "FAIL: ExecCondition on the packaged config (exit $status)"; exit 1; }
 fi
+# Set up (keys in place) but the pickup token lost: a failure, not a skip.
+sed -e "s#/etc/sealdrop/recipients.txt#$PWD/keys.example#" deploy/sealdrop.toml > "$work/lost-token.toml"
+set +e
+"$bin" setup --ready --config "$work/lost-token.toml" 2> "$work/condition.err"; status=$?
+set -e
+[ "$status" -eq 255 ] && grep -q "no pickup token" "$work/condition.err" \
+  || { cat "$work/condition.err"; echo "FAIL: ExecCondition with keys but no token (exit $status)"; exit 1; }
 printf 'listen = [\n' > "$work/broken.toml"
 set +e
 "$bin" setup --ready --config "$work/broken.toml" 2> "$work/condition.err"; status=$?

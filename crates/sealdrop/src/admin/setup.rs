@@ -203,7 +203,7 @@ pub(crate) fn has_real_token(config: &ServeConfig) -> bool {
 }
 
 enum NotReady {
-    /// Setup has not run: no keys' file yet, or only the placeholder token.
+    /// Setup has not run: no keys' file yet.
     NotSetUp(String),
     /// Set up once, and now something is wrong.
     Broken(String),
@@ -230,8 +230,10 @@ fn ready(config_path: &Path) -> Result<(), NotReady> {
         Recipients::from_file(&file).map_err(|e| NotReady::Broken(e.to_string()))?;
     }
     if !config.pickup_listen.is_empty() && !has_real_token(&config) {
-        return Err(NotReady::NotSetUp(format!(
-            "{} has no pickup token (only the placeholder of zeros)",
+        // The keys are in place, so setup ran: a token lost since (the
+        // packaged config taken over the admin's at an upgrade) must show.
+        return Err(NotReady::Broken(format!(
+            "{} has no pickup token (only the placeholder of zeros): nobody could pick up what arrives",
             config_path.display()
         )));
     }
