@@ -197,9 +197,10 @@ fn live_inboxes(
                 folders.push((BEFORE_DESKS.into(), config.store.clone()));
             }
             for (desk, dir) in folders {
-                let files =
-                    list_folder(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-                inboxes.push(inbox(desk, &files, now));
+                inboxes.push(
+                    count_folder(desk, &dir, now)
+                        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?,
+                );
             }
         }
         Some(location) => {
@@ -216,26 +217,14 @@ fn live_inboxes(
                 buckets.push((BEFORE_DESKS.into(), bucket));
             }
             for (desk, bucket) in buckets {
-                let listed = BucketBackend::new(bucket)
-                    .list(SEALED_SUFFIX)
-                    .map_err(|e| format!("cannot list {store_name}: {e}"))?;
-                let files: Vec<Listed> = listed
-                    .into_iter()
-                    .map(|s| Listed {
-                        size: s.size,
-                        born: s.kept,
-                        pool: false,
-                    })
-                    .collect();
-                let mut counted = inbox(desk, &files, now);
-                counted.pool = None;
-                inboxes.push(counted);
+                inboxes.push(
+                    count_listing(desk, &BucketBackend::new(bucket), now)
+                        .map_err(|e| format!("cannot list {store_name}: {e}"))?,
+                );
             }
         }
     }
-    // Submissions from before desks are listed only when there are some.
-    inboxes.retain(|i| i.desk != BEFORE_DESKS || i.waiting > 0);
-    Ok(inboxes)
+    Ok(without_empty_before_desks(inboxes))
 }
 
 /// The inbox name of submissions from before desks were turned on.
@@ -258,28 +247,41 @@ pub(crate) fn count_at_pass(app: &crate::App, now: SystemTime) -> io::Result<Vec
         vec![(String::new(), &*app.store)]
     };
     for (desk, store) in named {
-        let files = if store.backend().is_shared() {
-            store
-                .backend()
-                .list(SEALED_SUFFIX)?
-                .into_iter()
-                .map(|s| Listed {
-                    size: s.size,
-                    born: s.kept,
-                    pool: false,
-                })
-                .collect()
+        inboxes.push(if store.backend().is_shared() {
+            count_listing(desk, store.backend(), now)?
         } else {
-            list_folder(store.dir())?
-        };
-        let mut counted = inbox(desk, &files, now);
-        if store.backend().is_shared() {
-            counted.pool = None;
-        }
-        inboxes.push(counted);
+            count_folder(desk, store.dir(), now)?
+        });
     }
+    Ok(without_empty_before_desks(inboxes))
+}
+
+/// Submissions from before desks are an inbox only when there are some.
+fn without_empty_before_desks(mut inboxes: Vec<Inbox>) -> Vec<Inbox> {
     inboxes.retain(|i| i.desk != BEFORE_DESKS || i.waiting > 0);
-    Ok(inboxes)
+    inboxes
+}
+
+/// One inbox from a folder of the store: its sealed files and its pool.
+fn count_folder(desk: String, dir: &Path, now: SystemTime) -> io::Result<Inbox> {
+    Ok(inbox(desk, &list_folder(dir)?, now))
+}
+
+/// One inbox from an object store's listing (it has no pool).
+fn count_listing(desk: String, backend: &dyn Backend, now: SystemTime) -> io::Result<Inbox> {
+    let files: Vec<Listed> = backend
+        .list(SEALED_SUFFIX)?
+        .into_iter()
+        .map(|s| Listed {
+            size: s.size,
+            born: s.kept,
+            pool: false,
+        })
+        .collect();
+    Ok(Inbox {
+        pool: None,
+        ..inbox(desk, &files, now)
+    })
 }
 
 struct Listed {

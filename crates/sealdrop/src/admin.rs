@@ -186,6 +186,15 @@ fn glob_matches(pattern: &str, name: &str) -> bool {
     go(&p, &n)
 }
 
+/// Paths for a message: "a, b, c".
+pub(crate) fn paths_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether systemd runs this machine (as PID 1): only then do `systemctl`
 /// and unit states mean anything.
 pub(crate) fn systemd_is_running() -> bool {

@@ -327,11 +327,7 @@ fn keys(config_path: &Path, config: &ServeConfig, asker: &Asker) -> Result<(), S
     if in_place {
         println!(
             "Keys in place: {} (to change them, edit the file and restart the server)",
-            existing
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            paths_list(&existing)
         );
         return Ok(());
     }
@@ -775,14 +771,7 @@ pub(crate) fn system_findings(config: &ServeConfig, config_path: &Path) -> Vec<F
         Finding::needs(
             Level::Attention,
             "packaged files",
-            format!(
-                "shadowed by a hand install: {}",
-                shadows
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            format!("shadowed by a hand install: {}", paths_list(&shadows)),
             "sudo sealdrop setup (it offers to move them aside)",
         )
     });

@@ -46,19 +46,29 @@ struct Report {
     findings: Vec<Finding>,
 }
 
+impl Report {
+    /// The report of `findings`, at the level of the worst.
+    fn new(census: Option<Census>, findings: Vec<Finding>) -> Report {
+        Report {
+            level: worst(&findings),
+            version: env!("CARGO_PKG_VERSION"),
+            census,
+            findings,
+        }
+    }
+}
+
 pub(crate) async fn main(args: StatusArgs) -> ExitCode {
     let report = match load(&args.config) {
-        Err(e) => Report {
-            level: Level::Broken,
-            version: env!("CARGO_PKG_VERSION"),
-            census: None,
-            findings: vec![Finding::needs(
+        Err(e) => Report::new(
+            None,
+            vec![Finding::needs(
                 Level::Broken,
                 "config",
                 format!("{}: {e}", args.config.display()),
                 "fix the file, then `sudo sealdrop setup --check`",
             )],
-        },
+        ),
         Ok(mut config) => {
             if config.runtime_dir.is_none() {
                 config.runtime_dir = Some(PACKAGED_RUNTIME_DIR.into());
@@ -67,16 +77,16 @@ pub(crate) async fn main(args: StatusArgs) -> ExitCode {
             let live = args.live;
             tokio::task::spawn_blocking(move || examine(&config, &config_path, live))
                 .await
-                .unwrap_or_else(|e| Report {
-                    level: Level::Broken,
-                    version: env!("CARGO_PKG_VERSION"),
-                    census: None,
-                    findings: vec![Finding::needs(
-                        Level::Broken,
-                        "status",
-                        e.to_string(),
-                        "report this as a bug",
-                    )],
+                .unwrap_or_else(|e| {
+                    Report::new(
+                        None,
+                        vec![Finding::needs(
+                            Level::Broken,
+                            "status",
+                            e.to_string(),
+                            "report this as a bug",
+                        )],
+                    )
                 })
         }
     };
@@ -114,12 +124,7 @@ fn examine(config: &ServeConfig, config_path: &Path, live: bool) -> Report {
         }
     };
     findings.extend(system_findings(config, config_path));
-    Report {
-        level: worst(&findings),
-        version: env!("CARGO_PKG_VERSION"),
-        census,
-        findings,
-    }
+    Report::new(census, findings)
 }
 
 /// Is anything listening, on sockets tor may reach?
