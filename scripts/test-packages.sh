@@ -209,7 +209,7 @@ submit() {
   local answer
   answer=$(curl -sS --unix-socket /run/sealdrop/source.sock -o "$work/answer.html" -w '%{http_code}' \
     -F "message=$1" -F "attachment=@$repo_root/keys.example;filename=notes.txt" http://drop/submit)
-  [ "$answer" = 200 ] || { cat "$work/answer.html"; fail "submission answered $answer"; }
+  [ "$answer" = 200 ] || { cat "$work/answer.html" "$work/server.log"; fail "submission answered $answer"; }
 }
 status_field() { python3 -c "import json,sys; r=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
