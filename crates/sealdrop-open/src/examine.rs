@@ -149,6 +149,41 @@ pub(crate) fn format_report(name: &str, report: &Report) -> String {
     out
 }
 
+/// The report on `data` (a file called `name`) from the sandbox, and
+/// whether it could be read at all: a file too large, or one the sandbox
+/// gave up on, gets a report that says so and that nothing was checked.
+fn inspect_bytes(data: &[u8], name: &str) -> Result<(Report, bool), ToolError> {
+    if data.len() as u64 > MAX_FILE_BYTES {
+        let mut report = scrub::inspect(&[], name);
+        report
+            .unchecked
+            .push(format!("larger than {MAX_FILE_BYTES} bytes: not read"));
+        return Ok((report, true));
+    }
+    let sandbox = sandboxed::sandbox()?;
+    let inspected = sandbox.inspect(data, name);
+    sandboxed::tell_what_it_lacks(sandbox);
+    Ok(match inspected {
+        Ok(report) => (report, true),
+        Err(e) => {
+            // Nothing of the file is parsed here: an empty report that
+            // says why, with what the name claims.
+            let mut report = scrub::inspect(&[], name);
+            report
+                .unchecked
+                .push(format!("not checked: {e}; treat the file as unchecked"));
+            (report, false)
+        }
+    })
+}
+
+/// What `inspect` says of the file at `path`, shown as `name` (the name a
+/// source gave it: what it claims to be is part of the report).
+pub fn inspect_file(path: &Path, name: &str) -> Result<Report, ToolError> {
+    let data = read_capped(path)?;
+    Ok(inspect_bytes(&data, name)?.0)
+}
+
 /// `sealdrop-open inspect`: a report per file, or JSON for tools.
 pub(crate) fn run_inspect(args: &[PathBuf], json: bool) -> Result<bool, ToolError> {
     let (targets, errors) = targets(args);
@@ -164,27 +199,8 @@ pub(crate) fn run_inspect(args: &[PathBuf], json: bool) -> Result<bool, ToolErro
             }
         };
         let name = target.path.display().to_string();
-        let report = if data.len() as u64 > MAX_FILE_BYTES {
-            let mut report = scrub::inspect(&[], &name);
-            report
-                .unchecked
-                .push(format!("larger than {MAX_FILE_BYTES} bytes: not read"));
-            report
-        } else {
-            let sandbox = sandboxed::sandbox()?;
-            let inspected = sandbox.inspect(&data, &name);
-            sandboxed::tell_what_it_lacks(sandbox);
-            inspected.unwrap_or_else(|e| {
-                all_read = false;
-                // Nothing of the file is parsed here: an empty report that
-                // says why, with what the name claims.
-                let mut report = scrub::inspect(&[], &name);
-                report
-                    .unchecked
-                    .push(format!("not checked: {e}; treat the file as unchecked"));
-                report
-            })
-        };
+        let (report, checked) = inspect_bytes(&data, &name)?;
+        all_read &= checked;
         if json {
             reports.push(serde_json::json!({"file": name, "report": report}));
         } else {
@@ -204,7 +220,7 @@ pub(crate) fn run_inspect(args: &[PathBuf], json: bool) -> Result<bool, ToolErro
 }
 
 /// What happened to one file in `scrub`.
-pub(crate) enum Cleaning {
+pub enum Cleaning {
     Cleaned {
         written: PathBuf,
         removed: Vec<String>,
@@ -213,7 +229,7 @@ pub(crate) enum Cleaning {
 }
 
 /// Cleans `source` into the new file `destination` (never overwriting).
-pub(crate) fn clean_into(source: &Path, destination: &Path) -> Result<Cleaning, ToolError> {
+pub fn clean_into(source: &Path, destination: &Path) -> Result<Cleaning, ToolError> {
     let data = read_capped(source)?;
     let sandbox = sandboxed::sandbox()?;
     let scrubbed = sandbox.scrub(&data);
@@ -299,11 +315,11 @@ pub(crate) fn run_scrub(args: &[PathBuf], outdir: &Path) -> Result<bool, ToolErr
 /// The folder of a submission's cleaned copies (`OUTDIR/<id>/cleaned/`):
 /// beside `attachments/`, where the source's names live, so that no name
 /// she chooses can sit among them or take one's place.
-pub(crate) const CLEANED_DIR: &str = "cleaned";
+pub const CLEANED_DIR: &str = "cleaned";
 
 /// Where `decrypt --scrub` writes the cleaned copy of `attachment` (a file
 /// of `<folder>/attachments/`): `<folder>/cleaned/<the same name>`.
-pub(crate) fn cleaned_copy_of(folder: &Path, attachment: &Path) -> PathBuf {
+pub fn cleaned_copy_of(folder: &Path, attachment: &Path) -> PathBuf {
     folder
         .join(CLEANED_DIR)
         .join(attachment.file_name().unwrap_or_default())

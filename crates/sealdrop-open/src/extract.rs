@@ -20,7 +20,7 @@ use sealdrop_scrub::sandbox::{ArchiveError, ArchiveOutcome, ArchiveSink, Deliver
 
 /// What happened to one input.
 #[derive(Debug)]
-pub(crate) enum Outcome {
+pub enum Outcome {
     Opened { dir: PathBuf, manifest: Manifest },
     AlreadyOpen { dir: PathBuf },
 }
@@ -31,7 +31,7 @@ const IO_BUFFER: usize = 256 * 1024;
 /// Opens `input` into `outdir/<id>/`. Works in a hidden staging folder and
 /// renames it into place only when every part has been verified, so a folder
 /// named after a submission is always complete; on failure nothing is left.
-pub(crate) fn extract(
+pub fn extract(
     input: &Input,
     identities: &Identities,
     outdir: &Path,

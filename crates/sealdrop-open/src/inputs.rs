@@ -7,7 +7,7 @@ use super::ToolError;
 
 /// A sealed file to open and its submission id (file name without `.age`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Input {
+pub struct Input {
     pub path: PathBuf,
     pub id: String,
     pub len: u64,
@@ -16,7 +16,7 @@ pub(crate) struct Input {
 /// Expands folders to the `*.age` files directly inside them (sorted); a file
 /// argument is taken as it is. Errors are returned per argument so that one bad
 /// path does not stop the rest.
-pub(crate) fn collect(args: &[PathBuf]) -> (Vec<Input>, Vec<ToolError>) {
+pub fn collect(args: &[PathBuf]) -> (Vec<Input>, Vec<ToolError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for arg in args {

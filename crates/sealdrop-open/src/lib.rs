@@ -14,6 +14,22 @@ mod sandboxed;
 
 mod threads;
 
+/// What the editors' desktop inbox (`sealdrop-inbox`) builds on: the very
+/// code paths of `decrypt --scrub`, `inspect`, `reply` and the threads of
+/// `list --workspace`, so that a workspace the inbox fills is one these
+/// commands read, and the other way round.
+pub mod shared {
+    pub use super::examine::{clean_into, cleaned_copy_of, inspect_file, Cleaning, CLEANED_DIR};
+    pub use super::extract::{extract, Outcome};
+    pub use super::inputs::{collect, Input};
+    pub use super::reply::{seal_reply, Answering, ReplyFailure, Written};
+    pub use super::sandboxed::sandbox;
+    pub use super::threads::{
+        events, format_thread, opened_manifest, replies_sent, thread_dir, thread_of, write_summary,
+        Event, THREADS_DIR,
+    };
+}
+
 use std::io;
 use std::path::PathBuf;
 

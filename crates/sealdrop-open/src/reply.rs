@@ -30,7 +30,7 @@ pub(crate) struct ReplyRequest<'a> {
 }
 
 /// What was written.
-pub(crate) struct Written {
+pub struct Written {
     pub sealed: PathBuf,
     pub copy: PathBuf,
     pub thread: ThreadId,
@@ -94,15 +94,6 @@ pub(crate) fn reply(
     identities: impl FnOnce() -> Result<Identities, ToolError>,
 ) -> Result<Written, ToolError> {
     let (manifest, submission) = manifest_of(request.to, identities)?;
-    let block = manifest.reply.as_ref().ok_or_else(|| {
-        ToolError::Usage(format!(
-            "{} came without a reply channel (it was sent while the server had --replies false, \
-             or by an older sealdrop): there is no way to answer this source",
-            request.to.display()
-        ))
-    })?;
-    let thread: ThreadId = block.thread.parse().map_err(ToolError::Usage)?;
-    let desk = manifest.desk.as_deref();
     let workspace = match (request.workspace, request.to.is_dir()) {
         (Some(w), _) => w.to_owned(),
         (None, true) => request
@@ -118,21 +109,76 @@ pub(crate) fn reply(
         }
     };
     let text = read_message(request.message)?;
+    seal_reply(
+        &Answering {
+            manifest: &manifest,
+            submission: &submission,
+            named: request.to,
+        },
+        &text,
+        request.output,
+        &workspace,
+    )
+    .map_err(|e| match e {
+        ReplyFailure::Text(e) => ToolError::Usage(format!("{}: {e}", request.message.display())),
+        ReplyFailure::Tool(e) => e,
+    })
+}
+
+/// The submission a reply answers: its manifest (read back from the folder
+/// `decrypt` wrote, or from the sealed file), its id, and the path that
+/// names it in messages.
+pub struct Answering<'a> {
+    pub manifest: &'a Manifest,
+    pub submission: &'a str,
+    pub named: &'a Path,
+}
+
+/// Why [`seal_reply`] wrote nothing: the text (too long, not shown to the
+/// source as it is), or anything else.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyFailure {
+    #[error("{0}")]
+    Text(ReplyError),
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+}
+
+/// Seals `text` as a reply to the source of `to`, into a new file of
+/// `output` (the outbox `sealdrop push-replies` reads), and keeps its
+/// readable copy in the thread's folder of `workspace`.
+pub fn seal_reply(
+    to: &Answering,
+    text: &str,
+    output: &Path,
+    workspace: &Path,
+) -> Result<Written, ReplyFailure> {
+    let block = to.manifest.reply.as_ref().ok_or_else(|| {
+        ToolError::Usage(format!(
+            "{} came without a reply channel (it was sent while the server had --replies false, \
+             or by an older sealdrop): there is no way to answer this source",
+            to.named.display()
+        ))
+    })?;
+    let thread: ThreadId = block.thread.parse().map_err(ToolError::Usage)?;
+    let desk = to.manifest.desk.as_deref();
     let now = time::OffsetDateTime::now_utc();
     let sealed =
-        sealdrop_format::reply::file::seal(block, desk, now, &text).map_err(|e| match e {
-            ReplyError::NoTagKey => ToolError::Usage(format!("{}: {e}", request.to.display())),
-            e => ToolError::Usage(format!("{}: {e}", request.message.display())),
+        sealdrop_format::reply::file::seal(block, desk, now, text).map_err(|e| match e {
+            ReplyError::NoTagKey => {
+                ReplyFailure::Tool(ToolError::Usage(format!("{}: {e}", to.named.display())))
+            }
+            e => ReplyFailure::Text(e),
         })?;
 
-    create_private_dir_all(request.output).map_err(ToolError::io(request.output))?;
+    create_private_dir_all(output).map_err(ToolError::io(output))?;
     let name = format!("{}.age", sealdrop_format::id::random_hex(16));
-    let sealed_path = request.output.join(&name);
+    let sealed_path = output.join(&name);
     let mut out = create_new_private_file(&sealed_path).map_err(ToolError::io(&sealed_path))?;
     out.write_all(&sealed)
         .and_then(|()| out.sync_all())
         .map_err(ToolError::io(&sealed_path))?;
-    sync_dir(request.output).map_err(ToolError::io(request.output))?;
+    sync_dir(output).map_err(ToolError::io(output))?;
 
     let sent = now
         .replace_second(0)
@@ -144,13 +190,13 @@ pub(crate) fn reply(
         })
         .unwrap_or_default();
     let copy = keep_copy(
-        &workspace,
+        workspace,
         &SentCopy {
             thread,
             sent: &sent,
-            submission: &submission,
+            submission: to.submission,
             sealed_file: &name,
-            text: &text,
+            text,
         },
     )
     .inspect_err(|_| {

@@ -14,7 +14,7 @@ use super::ToolError;
 static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
 
 /// The helper beside this program, found and checked once.
-pub(crate) fn sandbox() -> Result<&'static Sandbox, ToolError> {
+pub fn sandbox() -> Result<&'static Sandbox, ToolError> {
     if let Some(sandbox) = SANDBOX.get() {
         return Ok(sandbox);
     }

@@ -16,20 +16,20 @@ use sealdrop_format::seal::Manifest;
 use sealdrop_format::terminal::display_safe;
 
 /// The folder of a workspace that holds the threads.
-pub(crate) const THREADS_DIR: &str = "threads";
+pub const THREADS_DIR: &str = "threads";
 /// The summary `decrypt` writes in each thread's folder.
 pub(crate) const THREAD_SUMMARY: &str = "thread.txt";
 /// First line of a readable copy of a sent reply.
 const COPY_MAGIC: &str = "sealdrop reply (readable copy; it never leaves this machine)";
 
 /// A thread's folder in a workspace.
-pub(crate) fn thread_dir(workspace: &Path, thread: &ThreadId) -> PathBuf {
+pub fn thread_dir(workspace: &Path, thread: &ThreadId) -> PathBuf {
     workspace.join(THREADS_DIR).join(thread.to_string())
 }
 
 /// One event in a thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Event {
+pub enum Event {
     /// A submission (or follow-up) from the source, opened into `folder`.
     Received {
         id: String,
@@ -41,6 +41,8 @@ pub(crate) enum Event {
         at: String,
         file: String,
         preview: String,
+        /// The whole text sent, as the readable copy keeps it.
+        text: String,
     },
 }
 
@@ -82,6 +84,12 @@ pub(crate) fn keep_copy(workspace: &Path, copy: &SentCopy) -> Result<PathBuf, To
     Ok(path)
 }
 
+/// The replies sent in `thread`, as its folder in `workspace` records them
+/// (unordered).
+pub fn replies_sent(workspace: &Path, thread: &ThreadId) -> Vec<Event> {
+    sent_replies(&thread_dir(workspace, thread))
+}
+
 /// The sent replies recorded in a thread's folder.
 fn sent_replies(dir: &Path) -> Vec<Event> {
     let Ok(entries) = fs::read_dir(dir) else {
@@ -114,10 +122,12 @@ fn sent_replies(dir: &Path) -> Vec<Event> {
             }
         }
         let body: Vec<&str> = lines.collect();
+        let text = body.join("\n");
         events.push(Event::Sent {
             at,
             file,
             preview: preview(&body.join(" ")),
+            text: text.strip_suffix('\n').unwrap_or(&text).to_owned(),
         });
     }
     events
@@ -133,7 +143,7 @@ fn preview(text: &str) -> String {
 }
 
 /// The manifest `decrypt` wrote into an opened submission's folder.
-pub(crate) fn opened_manifest(folder: &Path) -> Option<Manifest> {
+pub fn opened_manifest(folder: &Path) -> Option<Manifest> {
     let file = fs::File::open(folder.join(MANIFEST_PATH)).ok()?;
     let mut json = Vec::new();
     file.take(MAX_MANIFEST_BYTES).read_to_end(&mut json).ok()?;
@@ -141,7 +151,7 @@ pub(crate) fn opened_manifest(folder: &Path) -> Option<Manifest> {
 }
 
 /// The thread id of a manifest's reply block, if it has a valid one.
-pub(crate) fn thread_of(manifest: &Manifest) -> Option<ThreadId> {
+pub fn thread_of(manifest: &Manifest) -> Option<ThreadId> {
     manifest.reply.as_ref()?.thread.parse().ok()
 }
 
@@ -160,7 +170,7 @@ fn received_summary(manifest: &Manifest) -> String {
 
 /// A thread's events in a workspace, in time order: every opened
 /// submission of the thread and every reply sent in it.
-pub(crate) fn events(workspace: &Path, thread: &ThreadId) -> Vec<Event> {
+pub fn events(workspace: &Path, thread: &ThreadId) -> Vec<Event> {
     let mut events = Vec::new();
     if let Ok(entries) = fs::read_dir(workspace) {
         for entry in entries.flatten() {
@@ -199,7 +209,9 @@ pub(crate) fn format_event(event: &Event) -> String {
             display_safe(at),
             display_safe(id)
         ),
-        Event::Sent { at, file, preview } => format!(
+        Event::Sent {
+            at, file, preview, ..
+        } => format!(
             "  {:<22} reply sent {}  \"{preview}\"\n",
             display_safe(at),
             display_safe(file)
@@ -208,7 +220,7 @@ pub(crate) fn format_event(event: &Event) -> String {
 }
 
 /// A thread as lines of text.
-pub(crate) fn format_thread(thread: &ThreadId, events: &[Event]) -> String {
+pub fn format_thread(thread: &ThreadId, events: &[Event]) -> String {
     let mut out = format!("thread {thread}\n");
     for event in events {
         out.push_str(&format_event(event));
@@ -217,11 +229,7 @@ pub(crate) fn format_thread(thread: &ThreadId, events: &[Event]) -> String {
 }
 
 /// Writes (or rewrites) a thread's `thread.txt` in the workspace.
-pub(crate) fn write_summary(
-    workspace: &Path,
-    thread: &ThreadId,
-    text: &str,
-) -> Result<(), ToolError> {
+pub fn write_summary(workspace: &Path, thread: &ThreadId, text: &str) -> Result<(), ToolError> {
     let dir = thread_dir(workspace, thread);
     create_private_dir_all(&dir).map_err(ToolError::io(&dir))?;
     let path = dir.join(THREAD_SUMMARY);

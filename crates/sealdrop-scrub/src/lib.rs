@@ -25,6 +25,7 @@ mod odf;
 mod ooxml;
 mod pdf;
 mod png;
+pub mod render;
 pub mod sandbox;
 mod sniff;
 mod text;
@@ -97,7 +98,7 @@ pub struct Finding {
 }
 
 /// What `inspect` learned about one file.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The type by content.
     pub kind: Kind,

@@ -162,6 +162,11 @@ pub fn bin(name: &str) -> PathBuf {
             name
         }
         "sealdrop-sandbox" => "sealdrop-scrub",
+        // The desktop inbox runs the same helper.
+        "sealdrop-inbox" => {
+            bin("sealdrop-sandbox");
+            name
+        }
         other => panic!("unknown binary {other}"),
     };
     let path = profile_dir().join(name);

@@ -88,6 +88,17 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
                 Err(reason) => wire::write_message(output, Tag::NotCleaned, reason.0.as_bytes())?,
             }
         }
+        Job::Render { size, max_side } => {
+            let data = wire::receive_file(input, size)?;
+            let pixels =
+                crate::render::decode(&data, max_side).map_err(wire::WireError::Protocol)?;
+            let mut message = Vec::with_capacity(8 + pixels.rgba.len());
+            message.extend_from_slice(&pixels.width.to_be_bytes());
+            message.extend_from_slice(&pixels.height.to_be_bytes());
+            message.extend_from_slice(&pixels.rgba);
+            drop(pixels);
+            wire::write_message(output, Tag::Pixels, &message)?;
+        }
         Job::Archive { size, deliver } => super::archive::serve(size, deliver, input, output)?,
         Job::SelfTest { path, pid } => {
             let findings = super::self_test::attempt_the_forbidden(&path, pid);

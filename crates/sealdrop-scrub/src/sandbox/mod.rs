@@ -28,5 +28,6 @@ mod self_test;
 pub mod wire;
 
 pub use archive::{ArchiveError, ArchiveOutcome, ArchiveSink};
+pub use parent::MAX_RENDER_SIDE;
 pub use parent::{Sandbox, SandboxError};
-pub use wire::{Confinement, Deliver, Misbehaviour, SelfTestFindings};
+pub use wire::{Confinement, Deliver, Misbehaviour, Pixels, SelfTestFindings};

@@ -19,6 +19,10 @@ pub const HELPER_NAME: &str = "sealdrop-sandbox";
 /// Where the packages install it.
 pub const INSTALLED_HELPER: &str = "/usr/libexec/sealdrop/sealdrop-sandbox";
 
+/// The largest side of a picture [`Sandbox::render`] returns: 4096² RGBA
+/// pixels are 64 MiB, what the parent reads of any answer at most.
+pub const MAX_RENDER_SIDE: u32 = 4096;
+
 /// Why a job did not come back with an answer; the file it was about is
 /// then NOT CLEANED (or unchecked, for `inspect`).
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +143,21 @@ impl Sandbox {
         self.run(
             |to| wire::send_file(to, &job, data),
             |from| wire::read_scrubbed(from, MAX_FILE_BYTES),
+        )
+    }
+
+    /// The picture in `data` decoded in a child, scaled down to fit
+    /// `max_side` pixels a side (at most [`MAX_RENDER_SIDE`]): the only way
+    /// the desktop inbox turns a file's bytes into pixels.
+    pub fn render(&self, data: &[u8], max_side: u32) -> Result<wire::Pixels, SandboxError> {
+        let max_side = max_side.clamp(1, MAX_RENDER_SIDE);
+        let job = Job::Render {
+            size: data.len() as u64,
+            max_side,
+        };
+        self.run(
+            |to| wire::send_file(to, &job, data),
+            |from| wire::read_pixels(from, max_side),
         )
     }
 

@@ -54,6 +54,9 @@ pub enum Tag {
     /// and length of its bytes (8 + 8), and 1 if they are framed in
     /// deflate's stored blocks (else 0); the parent copies and verifies it.
     Span,
+    /// A picture decoded for showing: width and height (4 + 4 bytes, big
+    /// endian), then its pixels, RGBA, row by row.
+    Pixels,
     /// The job failed (a person-readable reason).
     Failed,
     /// The self-test's findings (JSON).
@@ -80,6 +83,7 @@ impl Tag {
             Tag::Part => b'P',
             Tag::PartEnd => b'Q',
             Tag::Span => b'L',
+            Tag::Pixels => b'G',
             Tag::Failed => b'F',
             Tag::SelfTest => b'T',
             Tag::Done => b'X',
@@ -103,6 +107,7 @@ impl Tag {
             b'P' => Tag::Part,
             b'Q' => Tag::PartEnd,
             b'L' => Tag::Span,
+            b'G' => Tag::Pixels,
             b'F' => Tag::Failed,
             b'T' => Tag::SelfTest,
             b'X' => Tag::Done,
@@ -240,6 +245,10 @@ pub enum Job {
     /// the child asks for piece by piece: check it against its manifest,
     /// send the manifest, then what `deliver` asks for.
     Archive { size: u64, deliver: Deliver },
+    /// Decode the picture that follows (PNG, JPEG, GIF's first frame,
+    /// WebP) and send its pixels, scaled down to fit `max_side` pixels a
+    /// side: what the desktop inbox shows.
+    Render { size: u64, max_side: u32 },
     /// Try what the sandbox must refuse: read `path`, make a file beside
     /// it, open a socket, start a program, signal process `pid` (the
     /// parent); say what happened to each.
@@ -388,6 +397,50 @@ pub fn read_scrubbed(
             other => return Err(unexpected(input, other, &payload)),
         }
     }
+}
+
+/// A picture's pixels, as [`Job::Render`] sends them back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    /// RGBA, 4 bytes a pixel, `width * 4` bytes a row.
+    pub rgba: Vec<u8>,
+}
+
+/// The answer to [`Job::Render`] with `max_side`: a picture no wider or
+/// taller than that, with exactly as many bytes as its size says.
+pub fn read_pixels(input: &mut impl Read, max_side: u32) -> Result<Pixels, WireError> {
+    let mut payload = Vec::new();
+    let tag = expect_frame(input, &mut payload)?;
+    if tag != Tag::Pixels {
+        return Err(unexpected(input, tag, &payload));
+    }
+    let cap = 8 + 4 * (max_side as usize) * (max_side as usize);
+    let message = read_message(input, Tag::Pixels, &payload, cap)?;
+    let (size, rgba) = message
+        .split_first_chunk::<8>()
+        .ok_or_else(|| protocol("a picture without its size"))?;
+    let width = u32::from_be_bytes([size[0], size[1], size[2], size[3]]);
+    let height = u32::from_be_bytes([size[4], size[5], size[6], size[7]]);
+    if width == 0 || height == 0 || width > max_side || height > max_side {
+        return Err(protocol(format!(
+            "a picture of {width}×{height} pixels, asked for at most {max_side} a side"
+        )));
+    }
+    if rgba.len() != 4 * width as usize * height as usize {
+        return Err(protocol(format!(
+            "{} bytes of pixels for a picture of {width}×{height}",
+            rgba.len()
+        )));
+    }
+    let rgba = rgba.to_vec();
+    expect_done(input)?;
+    Ok(Pixels {
+        width,
+        height,
+        rgba,
+    })
 }
 
 /// The answer to [`Job::SelfTest`].

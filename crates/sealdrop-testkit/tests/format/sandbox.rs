@@ -152,6 +152,53 @@ fn answers_through_the_sandbox_are_the_parsers_answers() {
     assert!(files.len() >= 5, "{files:?}");
 }
 
+/// The inbox's pictures (issue 35): decoded in the child, scaled to fit,
+/// the same pixels as in-process; a picture that claims more pixels than
+/// the limit, or a file that is no picture, comes back as an error.
+#[test]
+fn pictures_are_decoded_in_the_child_and_only_pictures() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let mut shown = 0;
+    for path in crate::scrub::corpus(dir.path()) {
+        let data = fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        match (
+            sealdrop_scrub::render::decode(&data, 64),
+            sandbox.render(&data, 64),
+        ) {
+            (Ok(here), Ok(there)) => {
+                assert_eq!(here, there, "{name}");
+                assert!(there.width <= 64 && there.height <= 64, "{name}");
+                shown += 1;
+            }
+            (Err(_), Err(SandboxError::Wire(_))) => {}
+            (here, there) => panic!(
+                "{name}: {:?} in-process, {:?} sandboxed",
+                here.map(|p| (p.width, p.height)),
+                there.map(|p| (p.width, p.height))
+            ),
+        }
+    }
+    assert!(shown >= 3, "only {shown} pictures decoded");
+    // A PNG whose header claims 60000 × 60000 pixels (14 GB of RGBA).
+    let mut bomb = fs::read(
+        crate::scrub::corpus(dir.path())
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "png"))
+            .expect("the corpus has a PNG"),
+    )
+    .unwrap();
+    bomb[16..24].copy_from_slice(&[0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60]);
+    let error = sandbox.render(&bomb, 64).expect_err("refused");
+    assert!(
+        error.to_string().contains("could not be decoded"),
+        "{error}"
+    );
+    let error = sandbox.render(b"%PDF-1.4\n", 64).expect_err("refused");
+    assert!(error.to_string().contains("not a picture"), "{error}");
+}
+
 /// `sealdrop-open` in a folder of its own, with `helper` (a file's bytes and
 /// mode) beside it as `sealdrop-sandbox`, or none.
 fn open_beside(dir: &Path, helper: Option<(&[u8], u32)>) -> PathBuf {

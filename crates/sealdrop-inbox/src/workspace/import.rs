@@ -1,0 +1,319 @@
+//! Importing a folder of sealed files (the USB stick) into the workspace,
+//! one submission after another, in the order the bytes go: the sealed
+//! file is decrypted here (the keys never leave this process) and its
+//! archive read in the sandbox helper (`sealdrop_open::shared::extract`,
+//! the code of `decrypt`), into a staging folder; each attachment is
+//! inspected and cleaned in the sandbox; the decrypted originals are then
+//! removed and the sealed file kept in their place; the folder gets its
+//! name last, so that a submission in the workspace is always complete.
+//!
+//! Runs on a worker thread and never touches the index: each submission's
+//! record goes back to the window as an event, and the window, the index's
+//! one writer, merges it.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+
+use super::{
+    io_error, AttachmentRecord, SubmissionRecord, WorkspaceError, IMPORTING_DIR, INBOX_DIR,
+    SEALED_DIR,
+};
+use sealdrop_format::fsutil::{
+    create_new_private_file, create_private_dir_all, rename_no_replace, sync_dir,
+};
+use sealdrop_format::keys::Identities;
+use sealdrop_format::seal::manifest::{ATTACHMENTS_DIR, UNKNOWN_PARTS_DIR};
+use sealdrop_format::seal::{Manifest, PartKind};
+use sealdrop_open::shared::{self as open, Cleaning, Outcome};
+
+/// How far an import has come, in bytes of sealed files read: an
+/// invisible progress bar the worker moves and the window reads.
+pub type Progress = ProgressBar;
+
+/// What happened, file by file.
+#[derive(Debug)]
+pub enum ImportEvent {
+    /// The sealed files found, and their size in all.
+    Found { files: usize, bytes: u64 },
+    /// A submission imported, with its record for the index.
+    Imported {
+        id: String,
+        record: Box<SubmissionRecord>,
+    },
+    /// Already in the workspace.
+    Skipped { id: String },
+    /// A file that could not be imported, and why (the rest go on).
+    Failed { name: String, reason: String },
+}
+
+/// What an import did in all.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub imported: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// Attachments that could not be cleaned.
+    pub not_cleaned: usize,
+}
+
+/// Imports every `*.age` file directly in `folder` into the workspace at
+/// `root`; `known` are the ids the index already has.
+pub fn import_folder(
+    root: &Path,
+    folder: &Path,
+    identities: &Identities,
+    known: &BTreeSet<String>,
+    progress: &Progress,
+    on_event: &mut dyn FnMut(ImportEvent),
+) -> ImportSummary {
+    let mut summary = ImportSummary::default();
+    let (inputs, errors) = open::collect(&[folder.to_owned()]);
+    for error in errors {
+        summary.failed += 1;
+        on_event(ImportEvent::Failed {
+            name: folder.display().to_string(),
+            reason: error.to_string(),
+        });
+    }
+    let total: u64 = inputs.iter().map(|i| i.len).sum();
+    progress.set_length(total);
+    progress.set_position(0);
+    on_event(ImportEvent::Found {
+        files: inputs.len(),
+        bytes: total,
+    });
+    let mut touched = BTreeSet::new();
+    let mut base = 0;
+    for input in &inputs {
+        if known.contains(&input.id) || root.join(&input.id).symlink_metadata().is_ok() {
+            summary.skipped += 1;
+            on_event(ImportEvent::Skipped {
+                id: input.id.clone(),
+            });
+        } else {
+            match import_one(root, input, identities, progress, base) {
+                Ok((record, not_cleaned)) => {
+                    summary.imported += 1;
+                    summary.not_cleaned += not_cleaned;
+                    if let Some(thread) = &record.thread {
+                        touched.insert(thread.clone());
+                    }
+                    on_event(ImportEvent::Imported {
+                        id: input.id.clone(),
+                        record: Box::new(record),
+                    });
+                }
+                Err(e) => {
+                    summary.failed += 1;
+                    on_event(ImportEvent::Failed {
+                        name: input
+                            .path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        base += input.len;
+        progress.set_position(base);
+    }
+    // The threads' summaries `decrypt` keeps (thread.txt), for the
+    // command line's sake.
+    for thread in touched {
+        if let Ok(thread) = thread.parse() {
+            let text = open::format_thread(&thread, &open::events(root, &thread));
+            let _ = open::write_summary(root, &thread, &text);
+        }
+    }
+    summary
+}
+
+fn import_one(
+    root: &Path,
+    input: &open::Input,
+    identities: &Identities,
+    progress: &Progress,
+    base: u64,
+) -> Result<(SubmissionRecord, usize), WorkspaceError> {
+    let importing = root.join(INBOX_DIR).join(IMPORTING_DIR);
+    create_private_dir_all(&importing).map_err(io_error(&importing))?;
+    let leftover = importing.join(&input.id);
+    if leftover.symlink_metadata().is_ok() {
+        // An import stopped halfway: never trusted, done again.
+        fs::remove_dir_all(&leftover).map_err(io_error(&leftover))?;
+    }
+    let (dir, manifest) = match open::extract(input, identities, &importing, progress, base)? {
+        Outcome::Opened { dir, manifest } => (dir, manifest),
+        Outcome::AlreadyOpen { dir } => {
+            return Err(WorkspaceError::Refused(format!(
+                "{} is in the way; remove it and import again",
+                dir.display()
+            )))
+        }
+    };
+    let finished = finish(root, input, &dir, &manifest);
+    if finished.is_err() {
+        let _ = fs::remove_dir_all(&dir);
+    }
+    finished
+}
+
+/// Inspects and cleans each attachment, keeps the sealed file in place of
+/// the decrypted originals, and gives the folder its name.
+fn finish(
+    root: &Path,
+    input: &open::Input,
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<(SubmissionRecord, usize), WorkspaceError> {
+    let mut attachments = Vec::new();
+    let mut not_cleaned = 0;
+    for (part_index, part) in manifest.parts.iter().enumerate() {
+        if part.kind != PartKind::Attachment {
+            continue;
+        }
+        let original = dir.join(part.output_path());
+        let name = original
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let report = open::inspect_file(&original, part.original_name.as_deref().unwrap_or(&name))?;
+        let destination = open::cleaned_copy_of(dir, &original);
+        let (cleaned, reason, removed) = match open::clean_into(&original, &destination)? {
+            Cleaning::Cleaned { removed, .. } => {
+                (Some(format!("{}/{name}", open::CLEANED_DIR)), None, removed)
+            }
+            Cleaning::NotCleaned(reason) => {
+                not_cleaned += 1;
+                (None, Some(reason.0), Vec::new())
+            }
+        };
+        attachments.push(AttachmentRecord {
+            part: part_index,
+            name,
+            original_name: part.original_name.clone(),
+            size: part.size,
+            report,
+            cleaned,
+            not_cleaned: reason,
+            removed,
+        });
+    }
+    // The sealed file first, then the decrypted originals go: at every
+    // moment one of the two exists.
+    let sealed_dir = root.join(INBOX_DIR).join(SEALED_DIR);
+    create_private_dir_all(&sealed_dir).map_err(io_error(&sealed_dir))?;
+    let sealed = sealed_dir.join(format!("{}.age", input.id));
+    copy_new(&input.path, &sealed)?;
+    for originals in [ATTACHMENTS_DIR, UNKNOWN_PARTS_DIR] {
+        let path = dir.join(originals);
+        if path.symlink_metadata().is_ok() {
+            fs::remove_dir_all(&path).map_err(io_error(&path))?;
+        }
+    }
+    let place = root.join(&input.id);
+    rename_no_replace(dir, &place).map_err(io_error(&place))?;
+    sync_dir(root).map_err(io_error(root))?;
+    let block = manifest.reply.as_ref();
+    let preview = manifest
+        .message()
+        .and_then(|part| fs::read(place.join(part.output_path())).ok())
+        .map(|bytes| crate::text::preview(&String::from_utf8_lossy(&bytes)))
+        .unwrap_or_default();
+    Ok((
+        SubmissionRecord {
+            thread: open::thread_of(manifest).map(|t| t.to_string()),
+            desk: manifest.desk.clone(),
+            received: manifest.received.clone(),
+            has_message: manifest.message().is_some(),
+            preview,
+            can_reply: block.is_some(),
+            attachments,
+            seen: false,
+        },
+        not_cleaned,
+    ))
+}
+
+/// Copies `from` into the new file `to` (never replacing), synced.
+fn copy_new(from: &Path, to: &Path) -> Result<(), WorkspaceError> {
+    if to.symlink_metadata().is_ok() {
+        // Kept from an import that stopped after it: the same id, the
+        // same sealed file unless someone swapped it; keep the older.
+        return Ok(());
+    }
+    let mut source = fs::File::open(from).map_err(io_error(from))?;
+    let mut out = create_new_private_file(to).map_err(io_error(to))?;
+    std::io::copy(&mut source, &mut out)
+        .and_then(|_| out.flush())
+        .and_then(|()| out.sync_all())
+        .map_err(io_error(to))?;
+    Ok(())
+}
+
+/// Decrypts a submission's sealed original again and writes attachment
+/// `part` into the new file `destination`: only when the editor asks, for
+/// one file, through the same verified path as the import.
+pub fn save_original(
+    root: &Path,
+    id: &str,
+    part: usize,
+    identities: &Identities,
+    destination: &Path,
+) -> Result<(), WorkspaceError> {
+    let sealed = root
+        .join(INBOX_DIR)
+        .join(SEALED_DIR)
+        .join(format!("{id}.age"));
+    let len = fs::metadata(&sealed).map_err(io_error(&sealed))?.len();
+    let scratch = root
+        .join(INBOX_DIR)
+        .join(IMPORTING_DIR)
+        .join(format!("original-{}", sealdrop_format::id::random_hex(8)));
+    create_private_dir_all(&scratch).map_err(io_error(&scratch))?;
+    let input = open::Input {
+        path: sealed.clone(),
+        id: id.to_owned(),
+        len,
+    };
+    let result = (|| {
+        let Outcome::Opened { dir, manifest } =
+            open::extract(&input, identities, &scratch, &ProgressBar::hidden(), 0)?
+        else {
+            return Err(WorkspaceError::Refused("opened twice".into()));
+        };
+        let wanted = manifest
+            .parts
+            .get(part)
+            .filter(|p| p.kind == PartKind::Attachment)
+            .ok_or_else(|| WorkspaceError::Refused(format!("{id} has no attachment {part}")))?;
+        copy_new_strict(&dir.join(wanted.output_path()), destination)
+    })();
+    let _ = fs::remove_dir_all(&scratch);
+    result
+}
+
+fn copy_new_strict(from: &Path, to: &Path) -> Result<(), WorkspaceError> {
+    let mut source = fs::File::open(from).map_err(io_error(from))?;
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(io_error(to))?;
+    std::io::copy(&mut source, &mut out)
+        .and_then(|_| out.sync_all())
+        .map_err(io_error(to))?;
+    Ok(())
+}
+
+/// Where [`save_original`] and the cleaned copies are offered to go by
+/// default: the editor's own folder, never the workspace.
+pub fn default_save_folder() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from)
+}

@@ -1,0 +1,218 @@
+"""Drives the real sealdrop-inbox through its accessibility tree, as an
+editor with a screen reader or a keyboard would: import a folder of sealed
+files (a passphrase asked in the window), open the Arabic source's thread,
+read her message, open her picture, seal a reply. Then reads the process's
+sockets. Writes what it saw as JSON for the Rust test to judge.
+
+Run by tests/inbox/main.rs with Debian's /usr/bin/python3 (python3-pyatspi)
+inside Xvfb, a session bus and the accessibility bus."""
+
+import json
+import os
+import sys
+import time
+
+import pyatspi
+
+config = json.load(open(sys.argv[1]))
+seen = {"steps": []}
+
+
+def step(name):
+    seen["steps"].append(name)
+    print("step:", name, flush=True)
+
+
+def children(node):
+    for i in range(node.childCount):
+        child = node.getChildAtIndex(i)
+        if child is not None:
+            yield child
+
+
+def walk(node, depth=0):
+    yield node
+    if depth < 40:
+        for child in children(node):
+            yield from walk(child, depth + 1)
+
+
+def app():
+    desktop = pyatspi.Registry.getDesktop(0)
+    for app in children(desktop):
+        if app.name == "sealdrop-inbox":
+            return app
+    return None
+
+
+def wait(what, find, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            found = find()
+        except Exception:  # a node that went away while walked
+            found = None
+        if found is not None:
+            return found
+        time.sleep(0.2)
+    dump = []
+    root = app()
+    if root is not None:
+        for node in walk(root):
+            text = ""
+            try:
+                text = node.queryText().getText(0, -1)
+            except Exception:
+                pass
+            dump.append(f"[{node.getRoleName()}] {node.name!r} {text[:120]!r}")
+    raise SystemExit(f"timed out waiting for {what}\n" + "\n".join(dump))
+
+
+def find(role, name=None, within=None, contains=None, equals=None):
+    def look():
+        root = within if within is not None else app()
+        if root is None:
+            return None
+        for node in walk(root):
+            if node.getRoleName() != role:
+                continue
+            if name is not None and node.name != name:
+                continue
+            if contains is not None and contains not in text_of(node):
+                continue
+            if equals is not None and text_of(node) != equals:
+                continue
+            return node
+        return None
+
+    return look
+
+
+def text_of(node):
+    """A label's text: GTK 4.8 gives it as the accessible name; the Text
+    interface, where it answers, says the same."""
+    try:
+        text = node.queryText().getText(0, -1)
+    except Exception:
+        text = ""
+    return text or node.name or ""
+
+
+def click(node):
+    action = node.queryAction()
+    for i in range(action.nActions):
+        if action.getName(i) in ("click", "activate", "press"):
+            action.doAction(i)
+            return
+    action.doAction(0)
+
+
+def type_into(node, text):
+    node.queryEditableText().setTextContents(text)
+
+
+def frame(name):
+    return wait(f"the window {name!r}", find("frame", name))
+
+
+words = config["words"]
+main = wait("the main window", find("frame", words["app-title"]))
+step("started")
+
+# 1. Import: the folder, both identity files, then the passphrase.
+click(wait("Import…", find("push button", words["import-button"], main)))
+dialog = frame(words["import-title"])
+type_into(wait("the folder field", find("text", words["import-folder"], dialog)), config["stick"])
+type_into(
+    wait("the identities field", find("text", words["identity-files"], dialog)),
+    "\n".join(config["identities"]),
+)
+click(wait("Import", find("push button", words["import-start"], dialog)))
+step("import started")
+asked = frame(words["passphrase-title"])
+field = wait("the passphrase field", find("password text", None, asked))
+seen["passphrase_prompt"] = field.name
+type_into(field, config["passphrase"])
+click(wait("Unlock", find("push button", words["unlock"], asked)))
+step("passphrase given")
+status = wait(
+    "the import to finish",
+    find("status bar", None, main, contains=config["import_done"]),
+    timeout=120,
+)
+seen["import_status"] = text_of(status)
+step("imported")
+
+# 2. The Arabic source's thread: her message, paragraph by paragraph.
+sources = wait("the list of sources", find("list", words["sources"], main))
+rows = [row for row in children(sources)]
+seen["rows"] = [row.name for row in rows]
+target = [i for i, row in enumerate(rows) if row.name.startswith(config["arabic_row"])]
+if not target:
+    raise SystemExit(f"no row for {config['arabic_row']!r} in {seen['rows']}")
+sources.querySelection().selectChild(target[0])
+for paragraph in config["arabic_paragraphs"]:
+    # Equal, not contained: the list's preview holds the message's start too.
+    label = wait(f"the paragraph {paragraph!r}", find("label", None, main, equals=paragraph))
+    seen.setdefault("paragraphs", []).append(text_of(label))
+seen["findings"] = [
+    text_of(node)
+    for node in walk(main)
+    if node.getRoleName() == "label" and text_of(node).startswith(words["category-location"])
+]
+step("read the message")
+
+# 3. Her picture, decoded in the sandbox.
+button = wait("Show picture", find("push button", config["show_picture"], main))
+click(button)
+viewer = frame(words["picture-title"])
+picture = wait("the picture", find("image", words["picture-title"], viewer))
+extents = picture.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+seen["picture_size"] = [extents.width, extents.height]
+click(wait("Close", find("push button", words["close"], viewer)))
+step("saw the picture")
+
+# 4. A reply, counted as typed, sealed into the outbox.
+composer = wait("the composer", find("text", words["composer"], main))
+type_into(composer, config["reply"])
+count = wait("the byte count", find("label", None, main, contains=config["reply_count"]))
+seen["reply_count"] = text_of(count)
+click(wait("Seal reply", find("push button", words["seal-reply"], main)))
+sealed = wait("the reply to be sealed", find("status bar", None, main, contains=config["reply_sealed"]))
+seen["reply_status"] = text_of(sealed)
+shown = wait("the reply in the thread", find("label", None, main, contains=config["reply_first_words"]))
+seen["reply_shown"] = text_of(shown)
+step("replied")
+
+# 5. Every socket the process holds, by family.
+pid = app().get_process_id()
+seen["pid"] = pid
+inodes = []
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if target.startswith("socket:["):
+        inodes.append(target[8:-1])
+
+
+def table_inodes(name, column):
+    try:
+        lines = open(f"/proc/{pid}/net/{name}").read().splitlines()[1:]
+    except OSError:
+        return set()
+    return {line.split()[column] for line in lines if len(line.split()) > column}
+
+
+families = {}
+for name, column in [("tcp", 9), ("tcp6", 9), ("udp", 9), ("udp6", 9), ("raw", 9), ("raw6", 9), ("packet", 8), ("unix", 6)]:
+    for inode in table_inodes(name, column):
+        families[inode] = name
+seen["sockets"] = [families.get(inode, "unknown") for inode in inodes]
+seen["interfaces"] = sorted(
+    line.split(":")[0].strip() for line in open(f"/proc/{pid}/net/dev").read().splitlines()[2:]
+)
+step("counted sockets")
+
+json.dump(seen, open(config["out"], "w"), ensure_ascii=False, indent=1)

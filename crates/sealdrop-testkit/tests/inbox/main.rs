@@ -1,0 +1,308 @@
+//! The editors' desktop inbox (issue 35), the real app driven through its
+//! accessibility tree in a network namespace that has only `lo`: import a
+//! folder the real servers made (a classic key, and a post-quantum one
+//! behind a passphrase asked in the window), read an Arabic message, open
+//! a picture decoded in the sandbox, seal a reply that stock `age` opens
+//! with the key its codename derives; the app held no socket but local
+//! ones; the workspace is one `sealdrop-open` reads.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sealdrop_format::reply::{keys, Codename};
+use sealdrop_testkit::server::{file_field, submit, text_field, Server};
+use sealdrop_testkit::{assert_success, bin, run};
+
+const ARABIC: &str =
+    "السلام عليكم، هذه صور من الحاجز عند مدخل المدينة صباح اليوم.\n\nأرجو ألا تنشروا اسمي.";
+const ARABIC_PARAGRAPHS: [&str; 2] = [
+    "السلام عليكم، هذه صور من الحاجز عند مدخل المدينة صباح اليوم.",
+    "أرجو ألا تنشروا اسمي.",
+];
+const REPLY: &str = "شكراً لك. We received the photo; we will not publish your name.";
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn element_text(page: &str, id: &str) -> String {
+    let start = page.find(&format!("id=\"{id}\"")).expect(id);
+    let open = start + page[start..].find('>').unwrap() + 1;
+    page[open..open + page[open..].find('<').unwrap()].to_owned()
+}
+
+/// A photo with a GPS position and a camera in its EXIF, as phones write.
+fn photo(dir: &Path) -> Vec<u8> {
+    let path = dir.join("photo.jpg");
+    let out = run(Command::new("convert")
+        .args(["-size", "320x240", "gradient:navy-orange"])
+        .arg(&path));
+    assert_success(&out, "convert");
+    let out = run(Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-GPSLatitude=36.2021",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=37.1343",
+            "-GPSLongitudeRef=E",
+            "-Model=Pixel 7",
+        ])
+        .arg(&path));
+    assert_success(&out, "exiftool");
+    fs::read(&path).unwrap()
+}
+
+/// Writes `identity` protected by `passphrase`, as `age -p` does.
+fn protect(identity: &Path, passphrase: &str) -> PathBuf {
+    let plain = fs::read(identity).unwrap();
+    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+        passphrase.to_owned(),
+    ));
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+    std::io::Write::write_all(&mut writer, &plain).unwrap();
+    writer.finish().unwrap();
+    let path = identity.with_extension("age");
+    fs::write(&path, sealed).unwrap();
+    path
+}
+
+fn words(id: &str) -> String {
+    sealdrop_inbox_words(id)
+}
+
+/// The inbox's English words, read from its own .ftl file (what the
+/// window shows and the accessibility tree names).
+fn sealdrop_inbox_words(id: &str) -> String {
+    let ftl = fs::read_to_string(
+        sealdrop_testkit::workspace_root().join("crates/sealdrop-inbox/locales/en.ftl"),
+    )
+    .unwrap();
+    ftl.lines()
+        .find_map(|line| line.strip_prefix(&format!("{id} = ")))
+        .unwrap_or_else(|| panic!("{id} in en.ftl"))
+        .to_owned()
+}
+
+fn short_name(thread: &str) -> String {
+    let chars: String = thread.chars().take(8).collect();
+    format!("Source {}·{}", &chars[..4], &chars[4..])
+}
+
+#[test]
+fn an_editor_imports_reads_looks_and_replies_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let stick = dir.path().join("stick");
+    fs::create_dir(&stick).unwrap();
+
+    // The newsroom's two desks' servers: classic keys, and post-quantum keys
+    // whose identity file is passphrase-protected.
+    let classic = Server::spawn(&[]);
+    let pq_identity = dir.path().join("pq-identity.txt");
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["keygen", "--pq", "-o"])
+        .arg(&pq_identity));
+    assert_success(&out, "keygen --pq");
+    let pq_recipient = String::from_utf8(out.stdout).unwrap();
+    let pq = Server::spawn_with_recipients(&pq_recipient, &[]);
+    let pq_protected = protect(&pq_identity, PASSPHRASE);
+    fs::remove_file(&pq_identity).unwrap();
+
+    let picture = photo(dir.path());
+    let answer = submit(
+        classic.addr,
+        &[
+            text_field("message", ARABIC.as_bytes()),
+            file_field("photo.jpg", &picture),
+        ],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let codename = Codename::parse(&element_text(&answer.text(), "codename")).unwrap();
+    let thread = keys::thread(&codename).to_string();
+    let answer = submit(
+        pq.addr,
+        &[text_field("message", b"A second source, in English.")],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    for server in [&classic, &pq] {
+        for sealed in server.sealed_files() {
+            fs::copy(&sealed, stick.join(sealed.file_name().unwrap())).unwrap();
+        }
+    }
+    assert_eq!(fs::read_dir(&stick).unwrap().count(), 2);
+
+    let workspace = dir.path().join("workspace");
+    let outbox = dir.path().join("outbox");
+    let result = dir.path().join("seen.json");
+    let reply_bytes = REPLY.len().to_string();
+    let config = serde_json::json!({
+        "stick": stick,
+        "identities": [classic.identity, pq_protected],
+        "passphrase": PASSPHRASE,
+        "arabic_row": short_name(&thread),
+        "arabic_paragraphs": ARABIC_PARAGRAPHS,
+        "show_picture": words("show-picture"),
+        "reply": REPLY,
+        "reply_count": format!("{reply_bytes} of 16000 bytes"),
+        "reply_first_words": "شكراً لك.",
+        "import_done": "Import finished: 2 imported, 0 already here, 0 failed, 0 attachments not cleaned.",
+        "reply_sealed": "Reply sealed into ",
+        "out": result,
+        "words": {
+            "app-title": words("app-title"),
+            "import-button": words("import-button"),
+            "import-title": words("import-title"),
+            "import-folder": words("import-folder"),
+            "identity-files": words("identity-files"),
+            "import-start": words("import-start"),
+            "passphrase-title": words("passphrase-title"),
+            "unlock": words("unlock"),
+            "sources": words("sources"),
+            "category-location": words("category-location"),
+            "picture-title": words("picture-title"),
+            "close": words("close"),
+            "composer": words("composer"),
+            "seal-reply": words("seal-reply"),
+        },
+    });
+    let config_file = dir.path().join("drive.json");
+    fs::write(&config_file, config.to_string()).unwrap();
+
+    // Display, session bus, accessibility bus and the app, all started
+    // inside a network namespace with only `lo`.
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inbox/drive.py");
+    let session = format!(
+        "ip link set lo up && exec xvfb-run -a -s '-screen 0 1280x900x24' dbus-run-session -- sh -c '\
+         /usr/libexec/at-spi-bus-launcher --launch-immediately & \
+         GTK_A11Y=atspi {inbox} --workspace {workspace} --outbox {outbox} --lang en & \
+         app=$!; /usr/bin/python3 {driver} {config}; status=$?; kill $app; exit $status'",
+        inbox = bin("sealdrop-inbox").display(),
+        workspace = workspace.display(),
+        outbox = outbox.display(),
+        driver = driver.display(),
+        config = config_file.display(),
+    );
+    let mut unshare = Command::new("unshare");
+    unshare.arg("--net");
+    if !sealdrop_testkit::server::running_as_root() {
+        unshare.arg("--map-root-user");
+    }
+    let out = run(unshare
+        .args(["sh", "-c", &session])
+        .env("HOME", dir.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS"));
+    assert_success(&out, "the inbox driven through its accessibility tree");
+    let seen: serde_json::Value = serde_json::from_slice(&fs::read(&result).unwrap()).unwrap();
+
+    // What the editor read and saw.
+    assert_eq!(
+        seen["paragraphs"],
+        serde_json::json!(ARABIC_PARAGRAPHS),
+        "{seen}"
+    );
+    let findings = seen["findings"].to_string();
+    assert!(
+        findings.contains("GPS"),
+        "the photo's position is named: {findings}"
+    );
+    assert!(
+        seen["passphrase_prompt"]
+            .as_str()
+            .unwrap()
+            .contains("pq-identity.age"),
+        "{seen}"
+    );
+    let size = &seen["picture_size"];
+    assert!(
+        size[0].as_i64().unwrap() > 50 && size[1].as_i64().unwrap() > 50,
+        "{size}"
+    );
+    assert_eq!(
+        seen["reply_count"].as_str().unwrap(),
+        format!("{reply_bytes} of 16000 bytes")
+    );
+
+    // Offline: only `lo` in its namespace, no socket but local ones.
+    assert_eq!(seen["interfaces"], serde_json::json!(["lo"]), "{seen}");
+    let sockets = seen["sockets"].as_array().unwrap();
+    assert!(
+        !sockets.is_empty(),
+        "it talks to its buses over local sockets"
+    );
+    assert!(sockets.iter().all(|s| s == "unix"), "{sockets:?}");
+
+    // The reply, sealed into the outbox, opens with stock age and the key
+    // the source's codename derives, and nothing else does.
+    let replies: Vec<PathBuf> = fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "age"))
+        .collect();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(seen["reply_status"]
+        .as_str()
+        .unwrap()
+        .contains(replies[0].file_name().unwrap().to_str().unwrap()));
+    let identity = dir.path().join("derived.txt");
+    use age::secrecy::ExposeSecret;
+    let secret = keys::x25519_identity(&codename).to_string();
+    fs::write(&identity, format!("{}\n", secret.expose_secret())).unwrap();
+    // After the reply file's clear preamble (docs/FORMAT.md, 7.3): a
+    // standard age file.
+    let bytes = fs::read(&replies[0]).unwrap();
+    let age_part = dir.path().join("reply.age");
+    fs::write(
+        &age_part,
+        &bytes[sealdrop_format::reply::file::PREAMBLE_LEN..],
+    )
+    .unwrap();
+    let out = run(Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&identity)
+        .arg(&age_part));
+    assert_success(&out, "stock age opens the reply");
+    let plaintext = String::from_utf8_lossy(&out.stdout);
+    assert!(plaintext.contains(REPLY), "{plaintext}");
+
+    // The workspace: the layout `sealdrop-open` reads, originals sealed.
+    let out = run(Command::new(bin("sealdrop-open"))
+        .args(["list", "-i"])
+        .arg(&classic.identity)
+        .arg("--workspace")
+        .arg(&workspace)
+        .arg(&classic.sealed_files()[0]));
+    assert_success(&out, "sealdrop-open list --workspace");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains(&format!("THREAD {thread}")), "{listing}");
+    assert!(
+        listing.contains("reply sent"),
+        "the reply is in the thread: {listing}"
+    );
+    let id = classic.sealed_files()[0]
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let folder = workspace.join(&id);
+    assert!(folder.join("manifest.json").is_file() && folder.join("message.txt").is_file());
+    assert!(folder.join("cleaned/photo.jpg").is_file());
+    assert!(
+        !folder.join("attachments").exists(),
+        "no decrypted original is kept"
+    );
+    assert!(workspace
+        .join(".sealdrop-inbox/sealed")
+        .join(format!("{id}.age"))
+        .is_file());
+    assert!(workspace.join(".trackerignore").is_file());
+    // The cleaned copy kept no position.
+    let out = run(Command::new("exiftool")
+        .args(["-GPSLatitude", "-Model"])
+        .arg(folder.join("cleaned/photo.jpg")));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).trim().is_empty(),
+        "{out:?}"
+    );
+}
