@@ -3,11 +3,11 @@
 #
 #   scripts/build-packages.sh OUTDIR [--no-build] [--deb-version VERSION]
 #
-# The three programs (sealdrop; sealdrop-open and its sandbox helper) are
-# built once with `cargo auditable` (the dependency list embedded in each
+# The four programs (sealdrop; sealdrop-open and its sandbox helper;
+# sealdrop-inbox) are built once with `cargo auditable` (the dependency list embedded in each
 # binary), release profile, --locked, with the toolchain rust-toolchain.toml
-# pins; then `cargo deb --no-build` packs sealdrop_*.deb and
-# sealdrop-open_*.deb into OUTDIR, with SHA256SUMS. --no-build packs the
+# pins; then `cargo deb --no-build` packs sealdrop_*.deb,
+# sealdrop-open_*.deb and sealdrop-inbox_*.deb into OUTDIR, with SHA256SUMS. --no-build packs the
 # binaries already built (two versions of one build: the upgrade tests).
 #
 # Reproducible: the same commit gives the same bytes in any folder on any
@@ -55,14 +55,15 @@ export CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols
 export CARGO_INCREMENTAL=0
 
 if [ "$build" = yes ]; then
-  # Two runs: one would unify the crates' features across the server and
-  # the laptop's programs, and sealdrop-open would ship built with features
-  # its offline check never saw (scripts/check-offline-deps.sh).
+  # Three runs: one would unify the crates' features across the server and
+  # the laptop's programs, and sealdrop-open (or the inbox) would ship built
+  # with features its offline check never saw (scripts/check-offline-deps.sh).
   cargo auditable build --release --locked -p sealdrop-open -p sealdrop-scrub --bins
+  cargo auditable build --release --locked -p sealdrop-inbox --bins
   cargo auditable build --release --locked -p sealdrop --bins
 fi
 mkdir -p "$out"
-for package in sealdrop sealdrop-open; do
+for package in sealdrop sealdrop-open sealdrop-inbox; do
   SOURCE_DATE_EPOCH=$epoch cargo deb --no-build --no-strip --locked -p "$package" -o "$out" "${version[@]}" >/dev/null
 done
 (cd "$out" && sha256sum -- *.deb > SHA256SUMS)

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# sealdrop-open runs on an air-gapped machine. Its Cargo.toml is the offline
-# guarantee (it names no network crate); this proves it from the resolved
-# tree, for the build and for its tests alike, with a list of banned crates
-# as a second guard.
+# sealdrop-open and sealdrop-inbox run on an air-gapped machine. Their
+# Cargo.toml files are the offline guarantee (they name no network crate);
+# this proves it from the resolved tree, for the build and for the tests
+# alike, with a list of banned crates as a second guard. The inbox links
+# GTK's bindings, glib and gio among them: gio binds sockets and resolvers
+# too (C code in libgio, linked by every GTK program), so for the inbox the
+# guard is also that its own code names none of gio's network types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 banned='^(tokio|tokio-[a-z-]+|hyper|hyper-util|h2|h3|axum|axum-core|tower|tower-http|rustls|tokio-rustls|mio|socket2|reqwest|ureq|quinn|native-tls|openssl|curl|multer|lettre|object_store|webpki-roots) '
 status=0
-for package in sealdrop-open; do
+for package in sealdrop-open sealdrop-inbox; do
   tree=$(cargo tree --locked -p "$package" --edges normal,build --prefix none --format '{p}')
   if echo "$tree" | grep -E "$banned"; then
     echo "FAIL: $package depends on the network crates above" >&2
@@ -71,9 +74,16 @@ done
 # inside the sandbox, to show that it cannot (tests/format/sandbox.rs asserts
 # every attempt fails).
 if grep -rnE 'std::net|TcpStream|TcpListener|UdpSocket|UnixStream|UnixListener' \
-    crates/sealdrop-open/src crates/sealdrop-format/src crates/sealdrop-scrub/src |
+    crates/sealdrop-open/src crates/sealdrop-inbox/src crates/sealdrop-format/src crates/sealdrop-scrub/src |
     grep -v '^crates/sealdrop-scrub/src/sandbox/self_test.rs:'; then
   echo "FAIL: the offline program's crates open sockets (above)" >&2
+  status=1
+fi
+# gio's network side, by the names of its types and calls: sockets, TLS,
+# DTLS, proxies, resolvers, network addresses and the network monitor.
+if grep -rnE 'gio::(Socket|Tcp|Udp|Inet|Tls|Dtls|Proxy|Resolver|Network|DBusServer)|NetworkMonitor|resolver_get_default|SocketClient' \
+    crates/sealdrop-inbox/src; then
+  echo "FAIL: sealdrop-inbox names gio's network types (above)" >&2
   status=1
 fi
 exit $status

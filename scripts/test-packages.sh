@@ -5,7 +5,8 @@
 #
 #  1. build the packages twice, from two folders, and require identical bytes
 #     (diffoscope shows where they differ); --version names the commit;
-#  2. lintian; sealdrop-open's Depends are in every Debian 12 (and so Tails);
+#  2. lintian; sealdrop-open's Depends are in every Debian 12 (and so Tails),
+#     sealdrop-inbox's are sealdrop-open and Debian 12's GTK 4 (Tails has it);
 #     the dependency list embedded in each binary read back and checked
 #     against the RustSec snapshot; SHA256SUMS signed and checked with minisign;
 #  3. an older version installed with dpkg -i, `sealdrop setup` from an answer
@@ -14,6 +15,8 @@
 #     submission; the upgrade from a signed apt repository read as file:
 #     (a repository signed by another key refused); the waiting submission
 #     picked up by the new version and opened by the installed sealdrop-open;
+#     sealdrop-inbox installed from the same repository starts on a virtual
+#     display and finds the sandbox helper where sealdrop-open put it;
 #  4. remove keeps config and store; purge keeps the store and says so,
 #     unless SEALDROP_PURGE_DELETES_STORE=yes;
 #  5. a hand install as DEPLOY.md described it before packages (binary in
@@ -44,7 +47,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 marker=/var/lib/sealdrop-test-packages.marker
 user_made=no
 purge_all() {
-  dpkg --purge sealdrop sealdrop-open >/dev/null 2>&1 || true
+  dpkg --purge sealdrop-inbox sealdrop sealdrop-open >/dev/null 2>&1 || true
   rm -rf /var/lib/sealdrop /etc/default/sealdrop /etc/sealdrop /run/sealdrop
   rm -f /usr/local/bin/sealdrop /usr/local/bin/sealdrop.before-package \
     /etc/systemd/system/sealdrop.service /etc/systemd/system/sealdrop.service.before-package
@@ -80,7 +83,7 @@ cleanup() {
   rm -rf "$work"
   rm -f "$marker"
 }
-if dpkg-query -W -f='${Status}' sealdrop sealdrop-open 2>/dev/null | grep -q installed \
+if dpkg-query -W -f='${Status}' sealdrop sealdrop-open sealdrop-inbox 2>/dev/null | grep -q installed \
   || [ -e /var/lib/sealdrop ] || [ -e /etc/sealdrop ] || [ -e /var/lib/tor/sealdrop ] \
   || [ -e /usr/local/bin/sealdrop ] || [ -e /etc/systemd/system/sealdrop.service ]; then
   [ -e "$marker" ] || fail "this machine has a sealdrop (package, store, config, onion keys or a hand install) this script did not make: it would purge them. Run it on a throwaway machine (CI's)."
@@ -110,6 +113,7 @@ for deb in "$work"/build1/*.deb; do
 done
 new_sealdrop=$(ls "$work"/build1/sealdrop_*.deb)
 new_open=$(ls "$work"/build1/sealdrop-open_*.deb)
+new_inbox=$(ls "$work"/build1/sealdrop-inbox_*.deb)
 new_version=$(dpkg-deb -f "$new_sealdrop" Version)
 # The same binaries as an older version: the upgrade's starting point.
 scripts/build-packages.sh "$work/old" --no-build --deb-version "${new_version%-*}~pre1-1" >/dev/null
@@ -117,7 +121,7 @@ old_sealdrop=$(ls "$work"/old/sealdrop_*.deb)
 old_open=$(ls "$work"/old/sealdrop-open_*.deb)
 
 step "lintian (tags the packages accept are explained in deploy/debian/*.lintian-overrides)"
-lintian --fail-on error,warning --info "$new_sealdrop" "$new_open" | tee "$work/lintian.log"
+lintian --fail-on error,warning --info "$new_sealdrop" "$new_open" "$new_inbox" | tee "$work/lintian.log"
 
 step "sealdrop-open depends only on what every Debian 12 (and Tails) has"
 depends=$(dpkg-deb -f "$new_open" Depends)
@@ -139,18 +143,36 @@ echo "$depends" | tr ',' '\n' | sed -n 's/^ *\([a-z0-9.+-]*\) *(\(>=\) *\([^)]*\
   dpkg --compare-versions "$have" ge "$need" || fail "$pkg $need wanted, Debian 12 has $have"
 done
 
+step "sealdrop-inbox depends on sealdrop-open and Debian 12's GTK 4, nothing that reaches a network"
+inbox_depends=$(dpkg-deb -f "$new_inbox" Depends)
+echo "Depends: $inbox_depends"
+echo "$inbox_depends" | tr ',' '\n' | grep -qE '^ *sealdrop-open \(>= ' || fail "sealdrop-inbox does not depend on sealdrop-open (its sandbox helper)"
+echo "$inbox_depends" | grep -qE 'libgtk-4-1' || fail "sealdrop-inbox does not depend on GTK 4"
+# No library whose job is the network (GTK's own gio is in libglib2.0-0).
+if echo "$inbox_depends" | grep -qE 'libsoup|libcurl|libssl|libgnutls|libnm|libproxy|libwebkit'; then
+  fail "sealdrop-inbox depends on a network library: $inbox_depends"
+fi
+echo "$inbox_depends" | tr ',' '\n' | sed -n 's/^ *\([a-z0-9.+-]*\) *(\(>=\) *\([^)]*\)).*/\1 \3/p' | grep -v '^sealdrop-open ' | while read -r pkg need; do
+  have=$(dpkg-query -W -f='${Version}' "$pkg")
+  dpkg --compare-versions "$have" ge "$need" || fail "$pkg $need wanted, Debian 12 has $have"
+done
+for field in Recommends Suggests Pre-Depends; do
+  [ -z "$(dpkg-deb -f "$new_inbox" "$field")" ] || fail "sealdrop-inbox has $field"
+done
+
 step "what is inside: the embedded dependency lists against the RustSec snapshot"
 mkdir -p "$work/x"
 dpkg-deb -x "$new_sealdrop" "$work/x"
 dpkg-deb -x "$new_open" "$work/x"
+dpkg-deb -x "$new_inbox" "$work/x"
 # No path of the build machine: the checkouts, the target folder, cargo's home.
-for program in "$work/x/usr/bin/sealdrop" "$work/x/usr/bin/sealdrop-open" "$work/x/usr/libexec/sealdrop/sealdrop-sandbox"; do
+for program in "$work/x/usr/bin/sealdrop" "$work/x/usr/bin/sealdrop-open" "$work/x/usr/libexec/sealdrop/sealdrop-sandbox" "$work/x/usr/bin/sealdrop-inbox"; do
   for path in "$repo_root" "$work" "$CARGO_TARGET_DIR" "$(realpath "${CARGO_HOME:-$HOME/.cargo}")" "${RUSTUP_HOME:-$HOME/.rustup}"; do
     if grep -qF -- "$path" "$program"; then fail "$program holds the build machine's path $path"; fi
   done
 done
 python3 scripts/audit-binaries.py "$work/x/usr/bin/sealdrop" "$work/x/usr/bin/sealdrop-open" \
-  "$work/x/usr/libexec/sealdrop/sealdrop-sandbox"
+  "$work/x/usr/libexec/sealdrop/sealdrop-sandbox" "$work/x/usr/bin/sealdrop-inbox"
 
 step "SHA256SUMS signed with minisign, checked with the stock minisign"
 minisign -G -W -p "$work/test.pub" -s "$work/test.key" >/dev/null
@@ -264,7 +286,7 @@ export GNUPGHOME="$work/gnupg"
 install -d -m 0700 "$GNUPGHOME"
 gpg --batch --passphrase '' --quick-gen-key "sealdrop test archive <test@sealdrop.invalid>" ed25519 sign never 2>/dev/null
 key=$(gpg --batch --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}')
-scripts/publish-apt-repo.sh "$work/apt-repo" "$key" "$new_sealdrop" "$new_open"
+scripts/publish-apt-repo.sh "$work/apt-repo" "$key" "$new_sealdrop" "$new_open" "$new_inbox"
 # apt's lists and caches of this repository stay in the work folder: the
 # machine's own apt state is not touched.
 mkdir -p "$work/apt-lists/partial" "$work/apt-cache/archives/partial"
@@ -274,6 +296,19 @@ echo "deb [signed-by=$work/apt-repo/sealdrop-archive-keyring.gpg] file:$work/apt
 apt-get "${apt_options[@]}" update
 apt-get "${apt_options[@]}" install -y sealdrop sealdrop-open
 [ "$(dpkg-query -W -f='${Version}' sealdrop)" = "$new_version" ] || fail "not upgraded"
+# The editors' inbox from the same repository, on the laptop's package.
+apt-get "${apt_options[@]}" install -y sealdrop-inbox
+/usr/bin/sealdrop-inbox --version | tee /dev/stderr | grep -q "commit $commit" || fail "sealdrop-inbox --version does not name $commit"
+[ -f /usr/share/applications/org.sealdrop.Inbox.desktop ] || fail "no menu entry for the inbox"
+# Started as an editor starts it from the menu, on a virtual display: it
+# makes its workspace and finds the sandbox helper sealdrop-open installed
+# in /usr/libexec (none beside /usr/bin/sealdrop-inbox).
+install -d -m 0700 "$work/editor"
+(cd / && HOME="$work/editor" timeout 20 xvfb-run -a dbus-run-session -- sh -c \
+  '/usr/bin/sealdrop-inbox & app=$!; for _ in $(seq 1 100); do [ -f "$HOME/sealdrop-inbox/.trackerignore" ] && break; sleep 0.1; done; sleep 2; kill $app; wait $app') \
+  > "$work/inbox.log" 2>&1 || true
+[ -d "$work/editor/sealdrop-inbox/.sealdrop-inbox" ] || { cat "$work/inbox.log"; fail "the installed inbox made no workspace"; }
+if grep -q "sandbox helper" "$work/inbox.log"; then cat "$work/inbox.log"; fail "the installed inbox did not find the sandbox helper"; fi
 # A repository signed by anyone else is refused.
 cp -r "$work/apt-repo" "$work/forged-repo"
 gpg --batch --passphrase '' --quick-gen-key "forger <forger@example.invalid>" ed25519 sign never 2>/dev/null
@@ -301,6 +336,7 @@ stop_server
 kill "$tor_pid"; wait "$tor_pid" 2>/dev/null || true; tor_pid=
 
 step "remove keeps config and store; purge keeps the store and says so"
+dpkg --purge sealdrop-inbox
 dpkg --remove sealdrop
 [ -f /etc/sealdrop/sealdrop.toml ] && [ -f /etc/sealdrop/recipients.txt ] || fail "remove deleted the config"
 [ "$(find /var/lib/sealdrop/store -name '*.age' | wc -l)" = 1 ] || fail "remove touched the store"

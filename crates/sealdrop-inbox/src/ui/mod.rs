@@ -267,7 +267,7 @@ fn thread_row_content(words: &Words, thread: &ThreadSummary) -> gtk::Box {
     details.set_xalign(0.0);
     details.add_css_class("dim-label");
     content.append(&details);
-    let time = gtk::Label::new(Some(&thread.latest));
+    let time = gtk::Label::new(Some(&crate::text::moment(&thread.latest)));
     time.set_xalign(0.0);
     time.add_css_class("dim-label");
     content.append(&time);
@@ -289,13 +289,11 @@ fn thread_row(words: &Words, thread: &ThreadSummary) -> gtk::ListBoxRow {
 
 /// Runs the app until its window closes.
 pub fn run(settings: Settings) -> glib::ExitCode {
-    if settings.words.lang.is_rtl() {
-        gtk::Widget::set_default_direction(gtk::TextDirection::Rtl);
-    }
     let app = gtk::Application::builder()
         .application_id("org.sealdrop.Inbox")
         .flags(gio::ApplicationFlags::NON_UNIQUE)
         .build();
+
     // Asks the session whether the screen is locked (screensaver-active).
     app.set_register_session(true);
     let settings = RefCell::new(Some(settings));
@@ -310,6 +308,11 @@ pub fn run(settings: Settings) -> glib::ExitCode {
 }
 
 fn build(app: &gtk::Application, settings: Settings) {
+    // Arabic and Persian mirror the whole window: before any widget is made
+    // (and after GTK is up, which it is only now).
+    if settings.words.lang.is_rtl() {
+        gtk::Widget::set_default_direction(gtk::TextDirection::Rtl);
+    }
     let words_title = settings.words.get("app-title");
     let window = gtk::ApplicationWindow::builder()
         .application(app)

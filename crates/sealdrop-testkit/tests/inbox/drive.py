@@ -9,6 +9,7 @@ inside Xvfb, a session bus and the accessibility bus."""
 
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -115,9 +116,50 @@ def frame(name):
     return wait(f"the window {name!r}", find("frame", name))
 
 
+def screenshot(name):
+    """The whole virtual screen as a PNG, with ImageMagick's import, when
+    the test was asked for screenshots (for README.md)."""
+    folder = config.get("screenshots")
+    if folder:
+        time.sleep(1)
+        subprocess.run(["import", "-window", "root", os.path.join(folder, name)], check=True)
+
+
+def open_thread(main, row_prefix):
+    sources = wait("the list of sources", find("list", words["sources"], main))
+    rows = [row for row in children(sources)]
+    seen["rows"] = [row.name for row in rows]
+    target = [i for i, row in enumerate(rows) if row.name.startswith(row_prefix)]
+    if not target:
+        raise SystemExit(f"no row for {row_prefix!r} in {seen['rows']}")
+    sources.querySelection().selectChild(target[0])
+    for paragraph in config["arabic_paragraphs"]:
+        # Equal, not contained: the list's preview holds the message's start too.
+        label = wait(f"the paragraph {paragraph!r}", find("label", None, main, equals=paragraph))
+        seen.setdefault("paragraphs", []).append(text_of(label))
+    return sources
+
+
+def left_edge(node):
+    return node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS).x
+
+
 words = config["words"]
 main = wait("the main window", find("frame", words["app-title"]))
 step("started")
+
+if config.get("mode") == "read":
+    # The window in another language: its words, its layout (mirrored
+    # for Arabic and Persian), the same message.
+    sources = open_thread(main, config["arabic_row"])
+    composer = wait("the composer", find("text", words["composer"], main))
+    seen["sources_x"] = left_edge(sources)
+    seen["composer_x"] = left_edge(composer)
+    seen["heading"] = text_of(wait("the heading", find("label", None, main, equals=words["sources"])))
+    screenshot(config["screenshot_name"])
+    step("read in another language")
+    json.dump(seen, open(config["out"], "w"), ensure_ascii=False, indent=1)
+    sys.exit(0)
 
 # 1. Import: the folder, both identity files, then the passphrase.
 click(wait("Import…", find("push button", words["import-button"], main)))
@@ -144,23 +186,16 @@ seen["import_status"] = text_of(status)
 step("imported")
 
 # 2. The Arabic source's thread: her message, paragraph by paragraph.
-sources = wait("the list of sources", find("list", words["sources"], main))
-rows = [row for row in children(sources)]
-seen["rows"] = [row.name for row in rows]
-target = [i for i, row in enumerate(rows) if row.name.startswith(config["arabic_row"])]
-if not target:
-    raise SystemExit(f"no row for {config['arabic_row']!r} in {seen['rows']}")
-sources.querySelection().selectChild(target[0])
-for paragraph in config["arabic_paragraphs"]:
-    # Equal, not contained: the list's preview holds the message's start too.
-    label = wait(f"the paragraph {paragraph!r}", find("label", None, main, equals=paragraph))
-    seen.setdefault("paragraphs", []).append(text_of(label))
+sources = open_thread(main, config["arabic_row"])
+seen["sources_x"] = left_edge(sources)
+seen["composer_x"] = left_edge(wait("the composer", find("text", words["composer"], main)))
 seen["findings"] = [
     text_of(node)
     for node in walk(main)
     if node.getRoleName() == "label" and text_of(node).startswith(words["category-location"])
 ]
 step("read the message")
+screenshot(config.get("screenshot_name", "inbox.png"))
 
 # 3. Her picture, decoded in the sandbox.
 button = wait("Show picture", find("push button", config["show_picture"], main))
@@ -213,6 +248,9 @@ seen["sockets"] = [families.get(inode, "unknown") for inode in inodes]
 seen["interfaces"] = sorted(
     line.split(":")[0].strip() for line in open(f"/proc/{pid}/net/dev").read().splitlines()[2:]
 )
+for line in open(f"/proc/{pid}/limits"):
+    if line.startswith("Max core file size"):
+        seen["core_limit"] = line.split()[4]
 step("counted sockets")
 
 json.dump(seen, open(config["out"], "w"), ensure_ascii=False, indent=1)

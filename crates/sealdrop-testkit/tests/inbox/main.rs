@@ -6,6 +6,8 @@
 //! with the key its codename derives; the app held no socket but local
 //! ones; the workspace is one `sealdrop-open` reads.
 
+mod model;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,26 +68,76 @@ fn protect(identity: &Path, passphrase: &str) -> PathBuf {
     path
 }
 
-fn words(id: &str) -> String {
-    sealdrop_inbox_words(id)
-}
-
-/// The inbox's English words, read from its own .ftl file (what the
+/// The inbox's words in `lang`, read from its own .ftl file (what the
 /// window shows and the accessibility tree names).
-fn sealdrop_inbox_words(id: &str) -> String {
+fn words_in(lang: &str, id: &str) -> String {
     let ftl = fs::read_to_string(
-        sealdrop_testkit::workspace_root().join("crates/sealdrop-inbox/locales/en.ftl"),
+        sealdrop_testkit::workspace_root()
+            .join(format!("crates/sealdrop-inbox/locales/{lang}.ftl")),
     )
     .unwrap();
     ftl.lines()
         .find_map(|line| line.strip_prefix(&format!("{id} = ")))
-        .unwrap_or_else(|| panic!("{id} in en.ftl"))
+        .unwrap_or_else(|| panic!("{id} in {lang}.ftl"))
         .to_owned()
 }
 
-fn short_name(thread: &str) -> String {
+fn words(id: &str) -> String {
+    words_in("en", id)
+}
+
+/// The name of a source's row in the list, in `lang`.
+fn row_name(lang: &str, thread: &str) -> String {
     let chars: String = thread.chars().take(8).collect();
-    format!("Source {}·{}", &chars[..4], &chars[4..])
+    words_in(lang, "source-name").replace("{ $name }", &format!("{}·{}", &chars[..4], &chars[4..]))
+}
+
+/// Runs the inbox on `workspace` in `lang` inside a network namespace with
+/// only `lo` (display, session bus and accessibility bus started inside
+/// it), driven by drive.py with `config`; what the driver saw.
+fn drive(
+    dir: &Path,
+    lang: &str,
+    workspace: &Path,
+    outbox: &Path,
+    config: serde_json::Value,
+) -> serde_json::Value {
+    let result = dir.join(format!("seen-{lang}.json"));
+    let mut config = config;
+    config["out"] = serde_json::json!(result);
+    if let Some(folder) = std::env::var_os("SEALDROP_INBOX_SCREENSHOTS") {
+        config["screenshots"] = serde_json::json!(folder.to_string_lossy());
+    }
+    let config_file = dir.join(format!("drive-{lang}.json"));
+    fs::write(&config_file, config.to_string()).unwrap();
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inbox/drive.py");
+    let session = format!(
+        "ip link set lo up && exec xvfb-run -a -s '-screen 0 1280x860x24' dbus-run-session -- sh -c '\
+         /usr/libexec/at-spi-bus-launcher --launch-immediately & \
+         GTK_A11Y=atspi {inbox} --workspace {workspace} --outbox {outbox} --lang {lang} & \
+         app=$!; /usr/bin/python3 {driver} {config}; status=$?; kill $app; exit $status'",
+        inbox = bin("sealdrop-inbox").display(),
+        workspace = workspace.display(),
+        outbox = outbox.display(),
+        driver = driver.display(),
+        config = config_file.display(),
+    );
+    let mut unshare = Command::new("unshare");
+    unshare.arg("--net");
+    if !sealdrop_testkit::server::running_as_root() {
+        unshare.arg("--map-root-user");
+    }
+    let out = run(unshare
+        .args(["sh", "-c", &session])
+        .env("HOME", dir)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS"));
+    assert_success(
+        &out,
+        &format!("the inbox in {lang}, driven through its accessibility tree"),
+    );
+    serde_json::from_slice(&fs::read(&result).unwrap()).unwrap()
 }
 
 #[test]
@@ -132,68 +184,51 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
 
     let workspace = dir.path().join("workspace");
     let outbox = dir.path().join("outbox");
-    let result = dir.path().join("seen.json");
     let reply_bytes = REPLY.len().to_string();
-    let config = serde_json::json!({
-        "stick": stick,
-        "identities": [classic.identity, pq_protected],
-        "passphrase": PASSPHRASE,
-        "arabic_row": short_name(&thread),
-        "arabic_paragraphs": ARABIC_PARAGRAPHS,
-        "show_picture": words("show-picture"),
-        "reply": REPLY,
-        "reply_count": format!("{reply_bytes} of 16000 bytes"),
-        "reply_first_words": "شكراً لك.",
-        "import_done": "Import finished: 2 imported, 0 already here, 0 failed, 0 attachments not cleaned.",
-        "reply_sealed": "Reply sealed into ",
-        "out": result,
-        "words": {
-            "app-title": words("app-title"),
-            "import-button": words("import-button"),
-            "import-title": words("import-title"),
-            "import-folder": words("import-folder"),
-            "identity-files": words("identity-files"),
-            "import-start": words("import-start"),
-            "passphrase-title": words("passphrase-title"),
-            "unlock": words("unlock"),
-            "sources": words("sources"),
-            "category-location": words("category-location"),
-            "picture-title": words("picture-title"),
-            "close": words("close"),
-            "composer": words("composer"),
-            "seal-reply": words("seal-reply"),
-        },
-    });
-    let config_file = dir.path().join("drive.json");
-    fs::write(&config_file, config.to_string()).unwrap();
-
-    // Display, session bus, accessibility bus and the app, all started
-    // inside a network namespace with only `lo`.
-    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inbox/drive.py");
-    let session = format!(
-        "ip link set lo up && exec xvfb-run -a -s '-screen 0 1280x900x24' dbus-run-session -- sh -c '\
-         /usr/libexec/at-spi-bus-launcher --launch-immediately & \
-         GTK_A11Y=atspi {inbox} --workspace {workspace} --outbox {outbox} --lang en & \
-         app=$!; /usr/bin/python3 {driver} {config}; status=$?; kill $app; exit $status'",
-        inbox = bin("sealdrop-inbox").display(),
-        workspace = workspace.display(),
-        outbox = outbox.display(),
-        driver = driver.display(),
-        config = config_file.display(),
+    let word_list = |lang: &str| {
+        let ids = [
+            "app-title",
+            "import-button",
+            "import-title",
+            "import-folder",
+            "identity-files",
+            "import-start",
+            "passphrase-title",
+            "unlock",
+            "sources",
+            "category-location",
+            "picture-title",
+            "close",
+            "composer",
+            "seal-reply",
+        ];
+        serde_json::Value::Object(
+            ids.iter()
+                .map(|id| (id.to_string(), serde_json::json!(words_in(lang, id))))
+                .collect(),
+        )
+    };
+    let seen = drive(
+        dir.path(),
+        "en",
+        &workspace,
+        &outbox,
+        serde_json::json!({
+            "stick": stick,
+            "identities": [classic.identity, pq_protected],
+            "passphrase": PASSPHRASE,
+            "arabic_row": row_name("en", &thread),
+            "arabic_paragraphs": ARABIC_PARAGRAPHS,
+            "show_picture": words("show-picture"),
+            "reply": REPLY,
+            "reply_count": format!("{reply_bytes} of 16000 bytes"),
+            "reply_first_words": "شكراً لك.",
+            "import_done": "Import finished: 2 imported, 0 already here, 0 failed, 0 attachments not cleaned.",
+            "reply_sealed": "Reply sealed into ",
+            "screenshot_name": "inbox-en.png",
+            "words": word_list("en"),
+        }),
     );
-    let mut unshare = Command::new("unshare");
-    unshare.arg("--net");
-    if !sealdrop_testkit::server::running_as_root() {
-        unshare.arg("--map-root-user");
-    }
-    let out = run(unshare
-        .args(["sh", "-c", &session])
-        .env("HOME", dir.path())
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS"));
-    assert_success(&out, "the inbox driven through its accessibility tree");
-    let seen: serde_json::Value = serde_json::from_slice(&fs::read(&result).unwrap()).unwrap();
 
     // What the editor read and saw.
     assert_eq!(
@@ -222,6 +257,15 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         seen["reply_count"].as_str().unwrap(),
         format!("{reply_bytes} of 16000 bytes")
     );
+
+    // Left to right in English: the list of sources left of the composer.
+    assert!(
+        seen["sources_x"].as_i64() < seen["composer_x"].as_i64(),
+        "{seen}"
+    );
+
+    // Hardened like sealdrop-open: no core dump can hold its keys.
+    assert_eq!(seen["core_limit"], "0", "{seen}");
 
     // Offline: only `lo` in its namespace, no socket but local ones.
     assert_eq!(seen["interfaces"], serde_json::json!(["lo"]), "{seen}");
@@ -265,6 +309,32 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     assert_success(&out, "stock age opens the reply");
     let plaintext = String::from_utf8_lossy(&out.stdout);
     assert!(plaintext.contains(REPLY), "{plaintext}");
+
+    // The same workspace in Arabic: the window's words, mirrored (the list
+    // of sources on the right), the message as it was.
+    let seen = drive(
+        dir.path(),
+        "ar",
+        &workspace,
+        &outbox,
+        serde_json::json!({
+            "mode": "read",
+            "arabic_row": row_name("ar", &thread),
+            "arabic_paragraphs": ARABIC_PARAGRAPHS,
+            "screenshot_name": "inbox-ar.png",
+            "words": word_list("ar"),
+        }),
+    );
+    assert_eq!(seen["heading"].as_str().unwrap(), "المصادر");
+    assert_eq!(
+        seen["paragraphs"],
+        serde_json::json!(ARABIC_PARAGRAPHS),
+        "{seen}"
+    );
+    assert!(
+        seen["sources_x"].as_i64() > seen["composer_x"].as_i64(),
+        "mirrored: the list of sources right of the composer: {seen}"
+    );
 
     // The workspace: the layout `sealdrop-open` reads, originals sealed.
     let out = run(Command::new(bin("sealdrop-open"))

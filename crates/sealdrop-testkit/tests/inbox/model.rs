@@ -1,0 +1,102 @@
+//! The inbox's workspace state, property-tested (issue 35): the list of
+//! threads and each conversation against any mix of threads, arrival times
+//! and seen flags; and how a stranger's text is cut into paragraphs. Here
+//! rather than in the crate, so that the inbox's own tests build it exactly
+//! as it ships (scripts/check-offline-deps.sh): proptest would change the
+//! features of a crate it links.
+
+use proptest::prelude::*;
+use sealdrop_inbox::text::{paragraphs, preview};
+use sealdrop_inbox::workspace::{conversation, thread_list, Index, Item, SubmissionRecord};
+
+fn record(thread: Option<&str>, received: &str, seen: bool) -> SubmissionRecord {
+    SubmissionRecord {
+        thread: thread.map(str::to_owned),
+        desk: None,
+        received: received.to_owned(),
+        has_message: true,
+        preview: format!("message of {received}"),
+        can_reply: thread.is_some(),
+        attachments: Vec::new(),
+        seen,
+    }
+}
+
+fn arb_index() -> impl Strategy<Value = Index> {
+    let thread = prop_oneof![Just(None), (0u8..4).prop_map(|t| Some(format!("{t:064x}")))];
+    let one = (thread, 0u32..50, any::<bool>());
+    proptest::collection::vec(one, 0..30).prop_map(|records| {
+        let mut index = Index::new();
+        for (n, (thread, minute, seen)) in records.into_iter().enumerate() {
+            let received = format!("2026-12-01T10:{minute:02}:00Z");
+            index.submissions.insert(
+                format!("{n:032x}"),
+                record(thread.as_deref(), &received, seen),
+            );
+        }
+        index
+    })
+}
+
+proptest! {
+    #[test]
+    fn the_list_is_newest_first_and_counts_every_submission(index in arb_index()) {
+        let dir = tempfile::tempdir().unwrap();
+        let list = thread_list(&index, dir.path());
+        prop_assert!(list.windows(2).all(|w| w[0].latest >= w[1].latest));
+        prop_assert_eq!(list.iter().map(|t| t.submissions).sum::<usize>(), index.submissions.len());
+        prop_assert_eq!(
+            list.iter().map(|t| t.unseen).sum::<usize>(),
+            index.submissions.values().filter(|r| !r.seen).count()
+        );
+        // A submission without a thread is a thread of its own.
+        let singles = index.submissions.values().filter(|r| r.thread.is_none()).count();
+        prop_assert_eq!(list.iter().filter(|t| t.key.starts_with("single:")).count(), singles);
+    }
+
+    #[test]
+    fn the_divider_comes_before_the_first_unseen_and_seeing_clears_it(mut index in arb_index()) {
+        let dir = tempfile::tempdir().unwrap();
+        for summary in thread_list(&index.clone(), dir.path()) {
+            let items = conversation(&index, dir.path(), &summary.key, dir.path());
+            let received: Vec<&SubmissionRecord> = items.iter().filter_map(|i| match i {
+                Item::Received { record, .. } => Some(&**record),
+                _ => None,
+            }).collect();
+            prop_assert_eq!(received.len(), summary.submissions);
+            prop_assert!(received.windows(2).all(|w| w[0].received <= w[1].received));
+            let dividers = items.iter().filter(|i| **i == Item::NewSinceLastTime).count();
+            prop_assert!(dividers <= 1);
+            if let Some(at) = items.iter().position(|i| *i == Item::NewSinceLastTime) {
+                prop_assert!(at > 0);
+                let unseen = |i: &Item| matches!(i, Item::Received { record, .. } if !record.seen);
+                prop_assert!(unseen(&items[at + 1]), "the divider precedes an unseen submission");
+                prop_assert!(!items[..at].iter().any(unseen), "nothing unseen before the divider");
+            }
+            index.mark_seen(&summary.key);
+            let after = conversation(&index, dir.path(), &summary.key, dir.path());
+            prop_assert!(!after.contains(&Item::NewSinceLastTime));
+            prop_assert!(!index.mark_seen(&summary.key));
+        }
+        prop_assert!(thread_list(&index, dir.path()).iter().all(|t| t.unseen == 0));
+    }
+}
+
+proptest! {
+    #[test]
+    fn paragraphs_keep_every_word_and_no_blank_paragraph(text in "[a-zب-ي \\n]{0,200}") {
+        let got = paragraphs(&text);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let kept: Vec<String> = got.iter().map(|(p, _)| p.clone()).collect();
+        let kept_words: Vec<&str> = kept.iter().flat_map(|p| p.split_whitespace()).collect();
+        prop_assert_eq!(words, kept_words);
+        prop_assert!(got.iter().all(|(p, _)| !p.trim().is_empty()));
+    }
+
+    #[test]
+    fn a_preview_is_one_short_line(text in "\\PC{0,400}") {
+        let p = preview(&text);
+        prop_assert!(!p.contains('\n'));
+        prop_assert!(p.chars().count() <= 91, "{} chars", p.chars().count());
+    }
+}
