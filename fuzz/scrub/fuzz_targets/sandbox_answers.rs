@@ -1,6 +1,7 @@
 #![no_main]
 //! The parent's reading of what a sandboxed child answers (the child may be
-//! compromised): the confinement, an `inspect` report, a cleaned copy, and
+//! compromised): the confinement, an `inspect` report, a cleaned copy, a
+//! picture's pixels (the inbox's), and
 //! the two-way archive job with its requests for plaintext, in each of its
 //! three modes. Never a panic or a hang; a cleaned copy within its cap; an
 //! archive read only with a manifest whose paths are safe, and no part
@@ -48,7 +49,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut from = Cursor::new(answer);
-    match which % 6 {
+    match which % 7 {
+        6 => {
+            if let Ok(pixels) = wire::read_pixels(&mut from, 64) {
+                assert!(pixels.width >= 1 && pixels.width <= 64);
+                assert!(pixels.height >= 1 && pixels.height <= 64);
+                assert_eq!(pixels.rgba.len(), 4 * (pixels.width * pixels.height) as usize);
+            }
+        }
         0 => drop(wire::read_confinement(&mut from)),
         1 => drop(wire::read_report(&mut from)),
         2 => {

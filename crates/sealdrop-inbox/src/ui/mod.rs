@@ -525,6 +525,15 @@ fn build(app: &gtk::Application, settings: Settings) {
         });
     }
 
+    // The draft being typed and the outbox chosen survive closing the window.
+    {
+        let inbox = inbox.clone();
+        window.connect_close_request(move |_| {
+            inbox.save();
+            glib::Propagation::Proceed
+        });
+    }
+
     inbox.refresh_threads();
     if !inbox.threads.borrow().is_empty() {
         conversation::show_placeholder(&inbox, &inbox.words().get("no-source"));

@@ -89,6 +89,21 @@ def find(role, name=None, within=None, contains=None, equals=None):
     return look
 
 
+def find_named(role, part):
+    """The first node of `role` whose name contains `part`."""
+
+    def look():
+        root = app()
+        if root is None:
+            return None
+        for node in walk(root):
+            if node.getRoleName() == role and part in (node.name or ""):
+                return node
+        return None
+
+    return look
+
+
 def text_of(node):
     """A label's text: GTK 4.8 gives it as the accessible name; the Text
     interface, where it answers, says the same."""
@@ -177,6 +192,15 @@ seen["passphrase_prompt"] = field.name
 type_into(field, config["passphrase"])
 click(wait("Unlock", find("push button", words["unlock"], asked)))
 step("passphrase given")
+# The hardware key's plugin asks for its PIN while its submission opens.
+pin = wait("the PIN field", find_named("password text", "PIN"), timeout=120)
+seen["pin_prompt"] = pin.name
+type_into(pin, config["pin"])
+asked = pin
+while asked is not None and asked.getRoleName() != "frame":
+    asked = asked.parent
+click(wait("Unlock", find("push button", words["unlock"], asked)))
+step("PIN given")
 status = wait(
     "the import to finish",
     find("status bar", None, main, contains=config["import_done"]),

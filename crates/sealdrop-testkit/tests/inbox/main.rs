@@ -1,7 +1,8 @@
 //! The editors' desktop inbox (issue 35), the real app driven through its
 //! accessibility tree in a network namespace that has only `lo`: import a
-//! folder the real servers made (a classic key, and a post-quantum one
-//! behind a passphrase asked in the window), read an Arabic message, open
+//! folder the real servers made (a classic key, a post-quantum one behind a
+//! passphrase asked in the window, and a hardware key whose plugin asks its
+//! PIN in the window), read an Arabic message, open
 //! a picture decoded in the sandbox, seal a reply that stock `age` opens
 //! with the key its codename derives; the app held no socket but local
 //! ones; the workspace is one `sealdrop-open` reads.
@@ -68,6 +69,45 @@ fn protect(identity: &Path, passphrase: &str) -> PathBuf {
     path
 }
 
+const PLUGIN: &str = "age-plugin-sealdroptest";
+
+/// A folder holding the software stand-in for a hardware key's plugin
+/// (examples/age-plugin-sealdroptest.rs), for the inbox's PATH, and a new
+/// key of it: (folder, identity file, recipient).
+fn hardware_key(at: &Path) -> (tempfile::TempDir, PathBuf, String) {
+    let examples = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples");
+    let built = examples.join(PLUGIN);
+    if !built.exists() {
+        let out = run(Command::new(env!("CARGO"))
+            .args(["build", "--example", PLUGIN])
+            .current_dir(env!("CARGO_MANIFEST_DIR")));
+        assert_success(&out, "cargo build --example age-plugin-sealdroptest");
+    }
+    let plugins = tempfile::tempdir().unwrap();
+    let out = run(Command::new("install")
+        .args(["-m", "0755"])
+        .arg(&built)
+        .arg(plugins.path().join(PLUGIN)));
+    assert_success(&out, "install the test plugin");
+    let out = run(Command::new(plugins.path().join(PLUGIN)).args(["--generate", "tag"]));
+    assert_success(&out, "generate a test key");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_owned();
+    let identity = at.join("hardware-key.txt");
+    fs::write(&identity, &text).unwrap();
+    (plugins, identity, recipient)
+}
+
 /// The inbox's words in `lang`, read from its own .ftl file (what the
 /// window shows and the accessibility tree names).
 fn words_in(lang: &str, id: &str) -> String {
@@ -100,6 +140,7 @@ fn drive(
     lang: &str,
     workspace: &Path,
     outbox: &Path,
+    plugins: &Path,
     config: serde_json::Value,
 ) -> serde_json::Value {
     let result = dir.join(format!("seen-{lang}.json"));
@@ -130,6 +171,13 @@ fn drive(
     let out = run(unshare
         .args(["sh", "-c", &session])
         .env("HOME", dir)
+        .env("PATH", {
+            let mut path = plugins.as_os_str().to_owned();
+            path.push(":");
+            path.push(std::env::var_os("PATH").unwrap_or_default());
+            path
+        })
+        .env("SEALDROPTEST_PIN", "1234")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("DBUS_SESSION_BUS_ADDRESS"));
@@ -158,6 +206,8 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     let pq = Server::spawn_with_recipients(&pq_recipient, &[]);
     let pq_protected = protect(&pq_identity, PASSPHRASE);
     fs::remove_file(&pq_identity).unwrap();
+    let (plugins, hardware_identity, hardware_recipient) = hardware_key(dir.path());
+    let hardware = Server::spawn_with_recipients(&format!("{hardware_recipient}\n"), &[]);
 
     let picture = photo(dir.path());
     let answer = submit(
@@ -175,12 +225,17 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         &[text_field("message", b"A second source, in English.")],
     );
     assert_eq!(answer.status, 200, "{}", answer.text());
-    for server in [&classic, &pq] {
+    let answer = submit(
+        hardware.addr,
+        &[text_field("message", b"Sealed to a hardware key.")],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    for server in [&classic, &pq, &hardware] {
         for sealed in server.sealed_files() {
             fs::copy(&sealed, stick.join(sealed.file_name().unwrap())).unwrap();
         }
     }
-    assert_eq!(fs::read_dir(&stick).unwrap().count(), 2);
+    assert_eq!(fs::read_dir(&stick).unwrap().count(), 3);
 
     let workspace = dir.path().join("workspace");
     let outbox = dir.path().join("outbox");
@@ -213,9 +268,11 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         "en",
         &workspace,
         &outbox,
+        plugins.path(),
         serde_json::json!({
             "stick": stick,
-            "identities": [classic.identity, pq_protected],
+            "identities": [classic.identity, pq_protected, hardware_identity],
+            "pin": "1234",
             "passphrase": PASSPHRASE,
             "arabic_row": row_name("en", &thread),
             "arabic_paragraphs": ARABIC_PARAGRAPHS,
@@ -223,7 +280,7 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             "reply": REPLY,
             "reply_count": format!("{reply_bytes} of 16000 bytes"),
             "reply_first_words": "شكراً لك.",
-            "import_done": "Import finished: 2 imported, 0 already here, 0 failed, 0 attachments not cleaned.",
+            "import_done": "Import finished: 3 imported, 0 already here, 0 failed, 0 attachments not cleaned.",
             "reply_sealed": "Reply sealed into ",
             "screenshot_name": "inbox-en.png",
             "words": word_list("en"),
@@ -247,6 +304,10 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             .unwrap()
             .contains("pq-identity.age"),
         "{seen}"
+    );
+    assert!(
+        seen["pin_prompt"].as_str().unwrap().contains("PIN"),
+        "the hardware key's PIN was asked in the window: {seen}"
     );
     let size = &seen["picture_size"];
     assert!(
@@ -317,6 +378,7 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         "ar",
         &workspace,
         &outbox,
+        plugins.path(),
         serde_json::json!({
             "mode": "read",
             "arabic_row": row_name("ar", &thread),
