@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use age::secrecy::SecretString;
 use sealdrop_format::keys::{load_identity_file, Identities, KeyError};
@@ -24,15 +24,40 @@ pub struct KeyRing {
 struct Held {
     identities: Option<Arc<Identities>>,
     files: Vec<PathBuf>,
-    last_used: Option<Instant>,
+    /// When they were last used, on two clocks: the monotonic one stops
+    /// while the laptop is suspended, the wall clock does not (and a
+    /// wall clock set back cannot keep them: either clock past the idle
+    /// time is enough).
+    last_used: Option<(Instant, SystemTime)>,
+    /// How many times keys were forgotten: work started with the keys of
+    /// one generation stops once it has changed.
+    generation: u64,
+}
+
+impl Held {
+    fn used_now(&mut self) {
+        self.last_used = Some((Instant::now(), SystemTime::now()));
+    }
 }
 
 impl KeyRing {
     /// The identities, if held; using them counts as activity.
     pub fn get(&self) -> Option<Arc<Identities>> {
         let mut held = self.held.lock().expect("not poisoned");
-        held.last_used = Some(Instant::now());
+        held.used_now();
         held.identities.clone()
+    }
+
+    /// The current generation of keys (see [`KeyRing::still`]).
+    pub fn generation(&self) -> u64 {
+        self.held.lock().expect("not poisoned").generation
+    }
+
+    /// Whether keys of `generation` are still held: work done with them
+    /// (an import) asks before each step, and stops once they were forgotten.
+    pub fn still(&self, generation: u64) -> bool {
+        let held = self.held.lock().expect("not poisoned");
+        held.identities.is_some() && held.generation == generation
     }
 
     pub fn is_held(&self) -> bool {
@@ -49,7 +74,7 @@ impl KeyRing {
         let mut held = self.held.lock().expect("not poisoned");
         held.identities = Some(identities.clone());
         held.files = files;
-        held.last_used = Some(Instant::now());
+        held.used_now();
         identities
     }
 
@@ -57,15 +82,17 @@ impl KeyRing {
     pub fn touch(&self) {
         let mut held = self.held.lock().expect("not poisoned");
         if held.identities.is_some() {
-            held.last_used = Some(Instant::now());
+            held.used_now();
         }
     }
 
-    /// Drops the identities (an import running keeps its own reference
-    /// until it ends); whether any were held.
+    /// Drops the identities; whether any were held. An import running
+    /// holds its own reference until the file it is opening is done, then
+    /// stops ([`KeyRing::still`]).
     pub fn forget(&self) -> bool {
         let mut held = self.held.lock().expect("not poisoned");
         held.last_used = None;
+        held.generation += 1;
         held.identities.take().is_some()
     }
 
@@ -73,7 +100,13 @@ impl KeyRing {
     pub fn forget_if_idle(&self, idle: Duration) -> bool {
         let due = {
             let held = self.held.lock().expect("not poisoned");
-            held.identities.is_some() && held.last_used.is_none_or(|t| t.elapsed() >= idle)
+            held.identities.is_some()
+                && held.last_used.is_none_or(|(monotonic, wall)| {
+                    monotonic.elapsed() >= idle
+                        || SystemTime::now()
+                            .duration_since(wall)
+                            .is_ok_and(|passed| passed >= idle)
+                })
         };
         due && self.forget()
     }
@@ -172,8 +205,14 @@ mod tests {
         assert!(ring.forget_if_idle(Duration::ZERO));
         assert!(!ring.is_held() && ring.get().is_none());
         ring.hold(Identities::new(), Vec::new());
+        let generation = ring.generation();
+        assert!(ring.still(generation));
         assert!(ring.forget());
         assert!(!ring.forget());
+        // Work begun with forgotten keys stops, even once new ones are held.
+        ring.hold(Identities::new(), Vec::new());
+        assert!(!ring.still(generation));
+        assert!(ring.still(ring.generation()));
     }
 
     #[test]

@@ -35,6 +35,11 @@ struct Cli {
     /// LANGUAGE, LC_ALL, LC_MESSAGES or LANG, else en].
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
+    /// Check, without a window, that the sandbox helper this inbox runs every
+    /// stranger's file in is installed, trusted and speaks its protocol (it
+    /// decodes a picture made here); exit 0 if so, 2 with the reason if not.
+    #[arg(long)]
+    self_check: bool,
 }
 
 fn default_workspace() -> PathBuf {
@@ -58,6 +63,18 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(2);
     }
     let cli = Cli::parse();
+    if cli.self_check {
+        return match sealdrop_inbox::self_check() {
+            Ok(helper) => {
+                println!("ok: the sandbox helper {helper} confines itself and decodes pictures");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(reason) => {
+                eprintln!("sealdrop-inbox: {reason}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     let lang = match cli.lang.as_deref() {
         None => sealdrop_inbox::i18n::Lang::from_environment(),
         Some(tag) => match sealdrop_inbox::i18n::Lang::from_tag(tag) {

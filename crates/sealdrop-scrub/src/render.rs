@@ -11,8 +11,16 @@ use std::io::Cursor;
 
 use image::{ImageFormat, ImageReader, Limits};
 
-use crate::sandbox::Pixels;
 use crate::sniff::Kind;
+
+/// A picture's pixels, as `Job::Render` sends them back to the parent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    /// RGBA, 4 bytes a pixel, `width * 4` bytes a row.
+    pub rgba: Vec<u8>,
+}
 
 /// The largest picture decoded, a side: larger is refused, not guessed at.
 pub const MAX_DECODED_SIDE: u32 = 16_384;

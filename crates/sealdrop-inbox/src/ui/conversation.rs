@@ -342,7 +342,7 @@ pub(crate) fn findings_lines(words: &Words, attachment: &AttachmentRecord) -> Ve
             .findings
             .iter()
             .filter(|f| f.category == category)
-            .map(|f| format!("{}: {}", f.what, visible(&f.value)))
+            .map(|f| format!("{}: {}", visible(&f.what), visible(&f.value)))
             .collect();
         if !found.is_empty() {
             lines.push(format!(
@@ -410,10 +410,21 @@ fn file_box(inbox: &Rc<Inbox>, id: &str, attachment: &AttachmentRecord) -> gtk::
         inner.append(&label);
     }
     let buttons = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+    // The index is ours, but a path from it is joined only in the one shape
+    // import writes: cleaned/<one name>.
     let cleaned = attachment
         .cleaned
-        .as_ref()
-        .map(|relative| inbox.workspace.borrow().submission_dir(id).join(relative));
+        .as_deref()
+        .and_then(|relative| relative.strip_prefix("cleaned/"))
+        .filter(|name| !name.is_empty() && !name.contains('/') && *name != "." && *name != "..")
+        .map(|name| {
+            inbox
+                .workspace
+                .borrow()
+                .submission_dir(id)
+                .join(sealdrop_open::shared::CLEANED_DIR)
+                .join(name)
+        });
     if attachment.is_picture() {
         if let Some(path) = cleaned.clone() {
             let button = gtk::Button::with_label(&words.get("show-picture"));
@@ -439,9 +450,10 @@ fn file_box(inbox: &Rc<Inbox>, id: &str, attachment: &AttachmentRecord) -> gtk::
         buttons.append(&button);
         let button = gtk::Button::with_label(&words.get("open-with"));
         let weak = Rc::downgrade(inbox);
+        let kind = attachment.report.kind;
         button.connect_clicked(move |_| {
             if let Some(inbox) = weak.upgrade() {
-                dialogs::open_with(&inbox, path.clone());
+                dialogs::open_with(&inbox, path.clone(), kind);
             }
         });
         buttons.append(&button);

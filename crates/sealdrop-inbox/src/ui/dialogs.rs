@@ -318,6 +318,23 @@ fn warn_then(inbox: &Rc<Inbox>, title: &str, text: &str, agree: &str, go: impl F
     cancel.grab_focus();
 }
 
+/// Shows `chooser` and calls `accepted` with the path chosen. The chooser is
+/// held only until it answers (a chooser kept by its own handler would
+/// never be freed, nor anything its handler holds).
+pub(crate) fn choose(chooser: gtk::FileChooserNative, accepted: impl Fn(PathBuf) + 'static) {
+    let held = Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
+    chooser.connect_response(move |chooser, response| {
+        let path = chooser.file().and_then(|f| f.path());
+        held.borrow_mut().take();
+        if response == gtk::ResponseType::Accept {
+            if let Some(path) = path {
+                accepted(path);
+            }
+        }
+    });
+    chooser.show();
+}
+
 /// Asks where to save a file named `name`, then `save(destination)`.
 fn choose_destination(
     inbox: &Rc<Inbox>,
@@ -336,16 +353,7 @@ fn choose_destination(
     let _ = chooser.set_current_folder(Some(&gio::File::for_path(
         crate::workspace::default_save_folder(),
     )));
-    let keep = chooser.clone();
-    chooser.connect_response(move |chooser, response| {
-        let _ = &keep;
-        if response == gtk::ResponseType::Accept {
-            if let Some(path) = chooser.file().and_then(|f| f.path()) {
-                save(path);
-            }
-        }
-    });
-    chooser.show();
+    choose(chooser, save);
 }
 
 /// Saves a cleaned copy out of the workspace (never replacing a file).
@@ -367,9 +375,39 @@ pub(crate) fn save_cleaned(inbox: &Rc<Inbox>, source: PathBuf, name: &str) {
     });
 }
 
-/// Opens a cleaned copy with the desktop's program for it, after saying
-/// what that program can do.
-pub(crate) fn open_with(inbox: &Rc<Inbox>, path: PathBuf) {
+/// The content type of what `inspect` found a file to be, whatever its
+/// name says: the program chosen for it is the desktop's program for that
+/// type, never one a source picks with a file name.
+fn content_type(kind: sealdrop_scrub::Kind) -> Option<&'static str> {
+    use sealdrop_scrub::Kind;
+    Some(match kind {
+        Kind::Jpeg => "image/jpeg",
+        Kind::Png => "image/png",
+        Kind::Gif => "image/gif",
+        Kind::WebP => "image/webp",
+        Kind::Tiff => "image/tiff",
+        Kind::Heic => "image/heic",
+        Kind::Avif => "image/avif",
+        Kind::Pdf => "application/pdf",
+        Kind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Kind::Pptx => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        Kind::Odt => "application/vnd.oasis.opendocument.text",
+        Kind::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+        Kind::Odp => "application/vnd.oasis.opendocument.presentation",
+        Kind::Zip => "application/zip",
+        Kind::Mp4 => "video/mp4",
+        Kind::Mov => "video/quicktime",
+        Kind::M4a => "audio/mp4",
+        Kind::Mp3 => "audio/mpeg",
+        Kind::Text => "text/plain",
+        Kind::Unknown => return None,
+    })
+}
+
+/// Opens a cleaned copy with the desktop's program for its real type,
+/// after saying what that program can do.
+pub(crate) fn open_with(inbox: &Rc<Inbox>, path: PathBuf, kind: sealdrop_scrub::Kind) {
     let words = inbox.words();
     let weak = Rc::downgrade(inbox);
     warn_then(
@@ -378,21 +416,33 @@ pub(crate) fn open_with(inbox: &Rc<Inbox>, path: PathBuf) {
         &words.get("open-warning"),
         &words.get("open-anyway"),
         move || {
-            let uri = gio::File::for_path(&path).uri();
-            if let Err(e) =
-                gio::AppInfo::launch_default_for_uri(&uri, None::<&gio::AppLaunchContext>)
-            {
-                if let Some(inbox) = weak.upgrade() {
-                    let text = inbox.words().format("error", &[("reason", &e.to_string())]);
-                    inbox.say(&text);
-                    error(&inbox, &text);
-                }
+            let Some(inbox) = weak.upgrade() else { return };
+            let program = content_type(kind)
+                .and_then(|content_type| gio::AppInfo::default_for_type(content_type, false));
+            let launched = match program {
+                Some(program) => program
+                    .launch(
+                        &[gio::File::for_path(&path)],
+                        None::<&gio::AppLaunchContext>,
+                    )
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "no program on this computer opens {}; save the cleaned copy instead",
+                    kind.describe()
+                )),
+            };
+            if let Err(e) = launched {
+                let text = inbox.words().format("error", &[("reason", &e)]);
+                inbox.say(&text);
+                error(&inbox, &text);
             }
         },
     );
 }
 
-/// Decrypts an original again and saves it out, after the warning.
+/// Decrypts an original again and saves it out, after the warning. The
+/// keys are taken from the ring only once a destination is chosen, and
+/// only for the worker's time: nothing of this dialog holds them.
 pub(crate) fn save_original(inbox: &Rc<Inbox>, id: &str, part: usize, name: &str) {
     let words = inbox.words();
     let weak = Rc::downgrade(inbox);
@@ -404,7 +454,7 @@ pub(crate) fn save_original(inbox: &Rc<Inbox>, id: &str, part: usize, name: &str
         &words.get("original-anyway"),
         move || {
             let Some(inbox) = weak.upgrade() else { return };
-            let Some(identities) = inbox.keys.get() else {
+            if !inbox.keys.is_held() {
                 let text = inbox.words().get("keys-none");
                 inbox.say(&text);
                 error(
@@ -412,26 +462,28 @@ pub(crate) fn save_original(inbox: &Rc<Inbox>, id: &str, part: usize, name: &str
                     &format!("{text} ({})", inbox.words().get("shortcut-import")),
                 );
                 return;
-            };
-            let root = inbox.workspace.borrow().root().to_owned();
-            let reports = inbox.reports.clone();
+            }
+            let weak = Rc::downgrade(&inbox);
             let id = id.clone();
             choose_destination(
                 &inbox,
                 &inbox.words().get("save-original"),
                 &name,
                 move |to| {
-                    let (root, id, identities, reports) = (
-                        root.clone(),
-                        id.clone(),
-                        identities.clone(),
-                        reports.clone(),
-                    );
+                    let Some(inbox) = weak.upgrade() else { return };
+                    let Some(identities) = inbox.keys.get() else {
+                        inbox.say(&inbox.words().get("keys-none"));
+                        return;
+                    };
+                    let root = inbox.workspace.borrow().root().to_owned();
+                    let reports = inbox.reports.clone();
+                    let id = id.clone();
                     std::thread::spawn(move || {
                         let result =
                             crate::workspace::save_original(&root, &id, part, &identities, &to)
                                 .map(|()| to.clone())
                                 .map_err(|e| e.to_string());
+                        drop(identities);
                         let _ = reports.send(Report::Saved(result));
                     });
                 },

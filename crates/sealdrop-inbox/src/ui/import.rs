@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use gtk::gio;
 use gtk::prelude::*;
 use gtk4 as gtk;
 
@@ -92,16 +91,10 @@ pub(crate) fn open_dialog(inbox: &Rc<Inbox>) {
                 None,
                 None,
             );
-            let (folder, keep) = (folder.clone(), chooser.clone());
-            chooser.connect_response(move |chooser, response| {
-                let _ = &keep;
-                if response == gtk::ResponseType::Accept {
-                    if let Some(path) = chooser.file().and_then(|f: gio::File| f.path()) {
-                        folder.set_text(&path.display().to_string());
-                    }
-                }
+            let folder = folder.clone();
+            super::dialogs::choose(chooser, move |path| {
+                folder.set_text(&path.display().to_string())
             });
-            chooser.show();
         });
     }
     {
@@ -114,19 +107,13 @@ pub(crate) fn open_dialog(inbox: &Rc<Inbox>) {
                 None,
                 None,
             );
-            let (identities, keep) = (identities.clone(), chooser.clone());
-            chooser.connect_response(move |chooser, response| {
-                let _ = &keep;
-                if response == gtk::ResponseType::Accept {
-                    if let Some(path) = chooser.file().and_then(|f: gio::File| f.path()) {
-                        let buffer = identities.buffer();
-                        let mut end = buffer.end_iter();
-                        let prefix = if buffer.char_count() > 0 { "\n" } else { "" };
-                        buffer.insert(&mut end, &format!("{prefix}{}", path.display()));
-                    }
-                }
+            let identities = identities.clone();
+            super::dialogs::choose(chooser, move |path| {
+                let buffer = identities.buffer();
+                let mut end = buffer.end_iter();
+                let prefix = if buffer.char_count() > 0 { "\n" } else { "" };
+                buffer.insert(&mut end, &format!("{prefix}{}", path.display()));
             });
-            chooser.show();
         });
     }
     {
@@ -192,16 +179,19 @@ fn start_import(inbox: &Rc<Inbox>, folder: PathBuf, files: Vec<PathBuf>) {
                 }
             },
         };
+        let generation = keys.generation();
         let summary = import_folder(
             &root,
             &folder,
             &identities,
             &known,
             &progress,
+            &|| keys.still(generation),
             &mut |event| {
                 let _ = reports.send(Report::Import(event));
             },
         );
+        drop(identities);
         let _ = reports.send(Report::ImportDone(summary));
     });
 }

@@ -118,8 +118,11 @@ impl Inbox {
         *self.threads.borrow_mut() = list;
         if let Some(n) = select {
             let row = self.thread_rows.row_at_index(n as i32);
-            // Reselecting shows the same thread again; no need to rebuild it.
+            // Only the highlight: selecting the row again must not show the
+            // thread again, which would mark seen what just arrived in it.
+            self.refreshing.set(true);
             self.thread_rows.select_row(row.as_ref());
+            self.refreshing.set(false);
         }
         if self.threads.borrow().is_empty() {
             conversation::show_placeholder(self, &self.words().get("empty"));
@@ -136,9 +139,7 @@ impl Inbox {
             self.save();
             // The row loses its bold and its count; the conversation keeps
             // its divider until the editor comes back to it.
-            self.refreshing.set(true);
             self.refresh_threads();
-            self.refreshing.set(false);
         }
     }
 
@@ -186,7 +187,10 @@ impl Inbox {
                     self.say(&text);
                     dialogs::error(self, &text);
                 }
-                Report::Picture(result) => dialogs::picture(self, result),
+                Report::Picture(result) => {
+                    // The reason may be the sandboxed reader's own words.
+                    dialogs::picture(self, result.map_err(|e| crate::text::visible(&e)))
+                }
                 Report::Saved(Ok(path)) => self.say(
                     &self
                         .words()
@@ -327,8 +331,10 @@ fn build(app: &gtk::Application, settings: Settings) {
             return;
         }
     };
-    if let Err(e) = sealdrop_open::shared::sandbox() {
-        dialogs::fatal(&window, &settings.words, &e.to_string());
+    // Every stranger's file goes through the helper: without one that works
+    // (and knows the picture job), nothing starts.
+    if let Err(reason) = crate::self_check() {
+        dialogs::fatal(&window, &settings.words, &reason);
         return;
     }
     let (reports, reports_in) = mpsc::channel();

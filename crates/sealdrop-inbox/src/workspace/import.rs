@@ -1,11 +1,16 @@
 //! Importing a folder of sealed files (the USB stick) into the workspace,
 //! one submission after another, in the order the bytes go: the sealed
-//! file is decrypted here (the keys never leave this process) and its
+//! file is copied off the stick once (everything after reads the copy, so
+//! a stick cannot show the decryption one file and the archive another);
+//! the copy is decrypted here (the keys never leave this process) and its
 //! archive read in the sandbox helper (`sealdrop_open::shared::extract`,
 //! the code of `decrypt`), into a staging folder; each attachment is
 //! inspected and cleaned in the sandbox; the decrypted originals are then
-//! removed and the sealed file kept in their place; the folder gets its
+//! removed and the sealed copy kept in their place; the folder gets its
 //! name last, so that a submission in the workspace is always complete.
+//! Only files named as the server names submissions (`<32 hex>.age`) are
+//! taken: a file called `outbox.age` or `threads.age` could otherwise take
+//! the place of a folder the workspace keeps for itself.
 //!
 //! Runs on a worker thread and never touches the index: each submission's
 //! record goes back to the window as an event, and the window, the index's
@@ -23,8 +28,9 @@ use super::{
     SEALED_DIR,
 };
 use sealdrop_format::fsutil::{
-    create_new_private_file, create_private_dir_all, rename_no_replace, sync_dir,
+    create_new_private_file, create_private_dir_all, rename_no_replace, sha256_file, sync_dir,
 };
+use sealdrop_format::id::SubmissionId;
 use sealdrop_format::keys::Identities;
 use sealdrop_format::seal::manifest::{ATTACHMENTS_DIR, UNKNOWN_PARTS_DIR};
 use sealdrop_format::seal::{Manifest, PartKind};
@@ -61,13 +67,16 @@ pub struct ImportSummary {
 }
 
 /// Imports every `*.age` file directly in `folder` into the workspace at
-/// `root`; `known` are the ids the index already has.
+/// `root`; `known` are the ids the index already has. `keys_still_held` is
+/// asked before each file: once the editor (or the idle time, or the
+/// screen lock) has forgotten the keys, the import stops there.
 pub fn import_folder(
     root: &Path,
     folder: &Path,
     identities: &Identities,
     known: &BTreeSet<String>,
     progress: &Progress,
+    keys_still_held: &dyn Fn() -> bool,
     on_event: &mut dyn FnMut(ImportEvent),
 ) -> ImportSummary {
     let mut summary = ImportSummary::default();
@@ -88,8 +97,16 @@ pub fn import_folder(
     });
     let mut touched = BTreeSet::new();
     let mut base = 0;
-    for input in &inputs {
-        if known.contains(&input.id) || root.join(&input.id).symlink_metadata().is_ok() {
+    for (n, input) in inputs.iter().enumerate() {
+        if !keys_still_held() {
+            summary.failed += inputs.len() - n;
+            on_event(ImportEvent::Failed {
+                name: format!("{} file(s)", inputs.len() - n),
+                reason: "the keys were forgotten, so the import stopped; import again".into(),
+            });
+            break;
+        }
+        if known.contains(&input.id) {
             summary.skipped += 1;
             on_event(ImportEvent::Skipped {
                 id: input.id.clone(),
@@ -141,34 +158,65 @@ fn import_one(
     progress: &Progress,
     base: u64,
 ) -> Result<(SubmissionRecord, usize), WorkspaceError> {
+    let id = SubmissionId::parse(&input.id).ok_or_else(|| {
+        WorkspaceError::Refused(format!(
+            "{} is not named as sealdrop names submissions (32 hexadecimal digits, then \
+             .age); give it back the name it had on the server",
+            input.path.display()
+        ))
+    })?;
+    let id = id.as_str();
     let importing = root.join(INBOX_DIR).join(IMPORTING_DIR);
     create_private_dir_all(&importing).map_err(io_error(&importing))?;
-    let leftover = importing.join(&input.id);
-    if leftover.symlink_metadata().is_ok() {
+    let incoming = importing.join(format!("{id}.age"));
+    let opened = importing.join("opened");
+    create_private_dir_all(&opened).map_err(io_error(&opened))?;
+    for leftover in [incoming.clone(), opened.join(id)] {
         // An import stopped halfway: never trusted, done again.
-        fs::remove_dir_all(&leftover).map_err(io_error(&leftover))?;
+        remove_any(&leftover)?;
     }
-    let (dir, manifest) = match open::extract(input, identities, &importing, progress, base)? {
-        Outcome::Opened { dir, manifest } => (dir, manifest),
-        Outcome::AlreadyOpen { dir } => {
-            return Err(WorkspaceError::Refused(format!(
-                "{} is in the way; remove it and import again",
-                dir.display()
-            )))
-        }
+    copy_new(&input.path, &incoming)?;
+    let copy = open::Input {
+        path: incoming.clone(),
+        id: id.to_owned(),
+        len: input.len,
     };
-    let finished = finish(root, input, &dir, &manifest);
-    if finished.is_err() {
-        let _ = fs::remove_dir_all(&dir);
-    }
-    finished
+    let result = match open::extract(&copy, identities, &opened, progress, base) {
+        Ok(Outcome::Opened { dir, manifest }) => {
+            let finished = finish(root, id, &incoming, &dir, &manifest);
+            if finished.is_err() {
+                let _ = fs::remove_dir_all(&dir);
+            }
+            finished
+        }
+        Ok(Outcome::AlreadyOpen { dir }) => Err(WorkspaceError::Refused(format!(
+            "{} is in the way; remove it and import again",
+            dir.display()
+        ))),
+        Err(e) => Err(e.into()),
+    };
+    let _ = remove_any(&incoming);
+    result
 }
 
-/// Inspects and cleans each attachment, keeps the sealed file in place of
-/// the decrypted originals, and gives the folder its name.
+/// Removes a file or a folder, if there is one.
+fn remove_any(path: &Path) -> Result<(), WorkspaceError> {
+    match path.symlink_metadata() {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path).map_err(io_error(path)),
+        Ok(_) => fs::remove_file(path).map_err(io_error(path)),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Inspects and cleans each attachment, keeps the sealed copy in place of
+/// the decrypted originals, and gives the folder its name (taking the place
+/// of a folder of the same id the index does not know: an import cut short
+/// before the window recorded it, or `sealdrop-open decrypt` into the
+/// workspace).
 fn finish(
     root: &Path,
-    input: &open::Input,
+    id: &str,
+    incoming: &Path,
     dir: &Path,
     manifest: &Manifest,
 ) -> Result<(SubmissionRecord, usize), WorkspaceError> {
@@ -205,20 +253,45 @@ fn finish(
             removed,
         });
     }
-    // The sealed file first, then the decrypted originals go: at every
+    // The sealed copy first, then the decrypted originals go: at every
     // moment one of the two exists.
     let sealed_dir = root.join(INBOX_DIR).join(SEALED_DIR);
     create_private_dir_all(&sealed_dir).map_err(io_error(&sealed_dir))?;
-    let sealed = sealed_dir.join(format!("{}.age", input.id));
-    copy_new(&input.path, &sealed)?;
-    for originals in [ATTACHMENTS_DIR, UNKNOWN_PARTS_DIR] {
-        let path = dir.join(originals);
-        if path.symlink_metadata().is_ok() {
-            fs::remove_dir_all(&path).map_err(io_error(&path))?;
+    let sealed = sealed_dir.join(format!("{id}.age"));
+    if sealed.symlink_metadata().is_ok() {
+        // Kept by an import cut short after this point: the same file, or
+        // refused (another file under the same id).
+        let same = sha256_file(&sealed).map_err(io_error(&sealed))?
+            == sha256_file(incoming).map_err(io_error(incoming))?;
+        if !same {
+            return Err(WorkspaceError::Refused(format!(
+                "another sealed file with the id {id} is kept already ({}); this one is not \
+                 imported",
+                sealed.display()
+            )));
         }
+    } else {
+        fs::hard_link(incoming, &sealed)
+            .or_else(|_| fs::copy(incoming, &sealed).map(drop))
+            .map_err(io_error(&sealed))?;
+        sync_dir(&sealed_dir).map_err(io_error(&sealed_dir))?;
     }
-    let place = root.join(&input.id);
-    rename_no_replace(dir, &place).map_err(io_error(&place))?;
+    for originals in [ATTACHMENTS_DIR, UNKNOWN_PARTS_DIR] {
+        remove_any(&dir.join(originals))?;
+    }
+    let place = root.join(id);
+    if place.symlink_metadata().is_ok() {
+        let aside = root
+            .join(INBOX_DIR)
+            .join(IMPORTING_DIR)
+            .join(format!("{id}.replaced"));
+        remove_any(&aside)?;
+        fs::rename(&place, &aside).map_err(io_error(&place))?;
+        rename_no_replace(dir, &place).map_err(io_error(&place))?;
+        remove_any(&aside)?;
+    } else {
+        rename_no_replace(dir, &place).map_err(io_error(&place))?;
+    }
     sync_dir(root).map_err(io_error(root))?;
     let block = manifest.reply.as_ref();
     let preview = manifest
@@ -233,7 +306,10 @@ fn finish(
             received: manifest.received.clone(),
             has_message: manifest.message().is_some(),
             preview,
-            can_reply: block.is_some(),
+            // Answerable only with a valid thread and the replies' tag key
+            // (submissions from before reply files version 2 have none).
+            can_reply: open::thread_of(manifest).is_some()
+                && block.is_some_and(|b| b.tag_key.is_some()),
             attachments,
             seen: false,
         },
@@ -243,11 +319,6 @@ fn finish(
 
 /// Copies `from` into the new file `to` (never replacing), synced.
 fn copy_new(from: &Path, to: &Path) -> Result<(), WorkspaceError> {
-    if to.symlink_metadata().is_ok() {
-        // Kept from an import that stopped after it: the same id, the
-        // same sealed file unless someone swapped it; keep the older.
-        return Ok(());
-    }
     let mut source = fs::File::open(from).map_err(io_error(from))?;
     let mut out = create_new_private_file(to).map_err(io_error(to))?;
     std::io::copy(&mut source, &mut out)

@@ -57,11 +57,14 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceE
     }
 }
 
-/// An open workspace: its folder and its index.
+/// An open workspace: its folder and its index, locked for as long as it
+/// is open (one inbox at a time: a second would clear the first's imports
+/// and write over its index).
 #[derive(Debug)]
 pub struct Workspace {
     root: PathBuf,
     pub index: Index,
+    _lock: std::fs::File,
 }
 
 impl Workspace {
@@ -71,6 +74,25 @@ impl Workspace {
     pub fn open(root: &Path) -> Result<Workspace, WorkspaceError> {
         let inbox = root.join(INBOX_DIR);
         create_private_dir_all(&inbox).map_err(io_error(&inbox))?;
+        let lock_path = inbox.join("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_error(&lock_path))?;
+        if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
+            return Err(WorkspaceError::Refused(format!(
+                "{} is open in another sealdrop-inbox; close that one first",
+                root.display()
+            )));
+        }
+        // What an import cut short left (decrypted originals among it):
+        // never trusted, and no import runs yet.
+        let importing = inbox.join(IMPORTING_DIR);
+        if importing.symlink_metadata().is_ok() {
+            std::fs::remove_dir_all(&importing).map_err(io_error(&importing))?;
+        }
         // Tracker (GNOME's file indexer) skips a folder holding either.
         for marker in [".trackerignore", ".nomedia"] {
             let path = root.join(marker);
@@ -79,10 +101,17 @@ impl Workspace {
             }
         }
         let index = Index::load(&inbox.join(index::INDEX_FILE))?;
-        Ok(Workspace {
+        let workspace = Workspace {
             root: root.to_owned(),
             index,
-        })
+            _lock: lock,
+        };
+        if workspace.index.outbox.is_none() {
+            // Made now, so that no submission can ever take its name.
+            let outbox = workspace.outbox();
+            create_private_dir_all(&outbox).map_err(io_error(&outbox))?;
+        }
+        Ok(workspace)
     }
 
     pub fn root(&self) -> &Path {

@@ -51,6 +51,16 @@ pub fn seal_reply(
     text: &str,
     outbox: &Path,
 ) -> Result<Written, WorkspaceError> {
+    if outbox
+        .join(sealdrop_format::seal::manifest::MANIFEST_PATH)
+        .exists()
+    {
+        // What goes to the transfer laptop must never be a submission's folder.
+        return Err(WorkspaceError::Refused(format!(
+            "{} holds an opened submission: choose an empty folder on the stick as the outbox",
+            outbox.display()
+        )));
+    }
     let folder = root.join(id);
     let manifest = open::opened_manifest(&folder).ok_or_else(|| {
         WorkspaceError::Refused(format!(

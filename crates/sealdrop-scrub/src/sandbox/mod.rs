@@ -27,7 +27,8 @@ pub mod parent;
 mod self_test;
 pub mod wire;
 
+pub use crate::render::Pixels;
 pub use archive::{ArchiveError, ArchiveOutcome, ArchiveSink};
 pub use parent::MAX_RENDER_SIDE;
 pub use parent::{Sandbox, SandboxError};
-pub use wire::{Confinement, Deliver, Misbehaviour, Pixels, SelfTestFindings};
+pub use wire::{Confinement, Deliver, Misbehaviour, SelfTestFindings};

@@ -11,6 +11,7 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{MAX_FILE_BYTES, SANDBOX_MAX_REPORT_BYTES};
+use crate::render::Pixels;
 use crate::{NotCleaned, Report, Scrubbed};
 
 /// The most one frame carries: file bytes go in frames of this size.
@@ -399,15 +400,6 @@ pub fn read_scrubbed(
     }
 }
 
-/// A picture's pixels, as [`Job::Render`] sends them back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pixels {
-    pub width: u32,
-    pub height: u32,
-    /// RGBA, 4 bytes a pixel, `width * 4` bytes a row.
-    pub rgba: Vec<u8>,
-}
-
 /// The answer to [`Job::Render`] with `max_side`: a picture no wider or
 /// taller than that, with exactly as many bytes as its size says.
 pub fn read_pixels(input: &mut impl Read, max_side: u32) -> Result<Pixels, WireError> {
@@ -416,6 +408,9 @@ pub fn read_pixels(input: &mut impl Read, max_side: u32) -> Result<Pixels, WireE
     if tag != Tag::Pixels {
         return Err(unexpected(input, tag, &payload));
     }
+    // The parent asks for at most MAX_RENDER_SIDE a side; a larger request
+    // is clamped here too, so the cap below cannot overflow.
+    let max_side = max_side.clamp(1, super::parent::MAX_RENDER_SIDE);
     let cap = 8 + 4 * (max_side as usize) * (max_side as usize);
     let message = read_message(input, Tag::Pixels, &payload, cap)?;
     let (size, rgba) = message

@@ -243,7 +243,20 @@ shown = wait("the reply in the thread", find("label", None, main, contains=confi
 seen["reply_shown"] = text_of(shown)
 step("replied")
 
-# 5. Every socket the process holds, by family.
+# 5. The same stick again, with the keys still in memory: nothing twice.
+click(wait("Import…", find("push button", words["import-button"], main)))
+dialog = frame(words["import-title"])
+type_into(wait("the folder field", find("text", words["import-folder"], dialog)), config["stick"])
+click(wait("Import", find("push button", words["import-start"], dialog)))
+again = wait(
+    "the second import to finish",
+    find("status bar", None, main, contains=config["reimport_done"]),
+    timeout=120,
+)
+seen["reimport_status"] = text_of(again)
+step("imported again")
+
+# 6. Every socket the process holds, by family.
 pid = app().get_process_id()
 seen["pid"] = pid
 inodes = []

@@ -188,6 +188,35 @@ fn drive(
     serde_json::from_slice(&fs::read(&result).unwrap()).unwrap()
 }
 
+/// `--self-check` finds the helper beside it and runs the picture job; with
+/// no helper it says so and exits 2, before any window.
+#[test]
+fn the_self_check_runs_the_helper_it_will_use() {
+    let out = run(Command::new(bin("sealdrop-inbox")).arg("--self-check"));
+    assert_success(&out, "sealdrop-inbox --self-check");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("sealdrop-sandbox") && said.contains("decodes pictures"),
+        "{said}"
+    );
+    let alone = tempfile::tempdir().unwrap();
+    let copy = alone.path().join("sealdrop-inbox");
+    let out = run(Command::new("install")
+        .args(["-m", "0755"])
+        .arg(bin("sealdrop-inbox"))
+        .arg(&copy));
+    assert_success(&out, "copy the inbox alone");
+    if !Path::new(sealdrop_scrub::sandbox::parent::INSTALLED_HELPER).exists() {
+        let out = run(Command::new(&copy).arg("--self-check"));
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("sandbox helper") && said.contains("not found"),
+            "{said}"
+        );
+    }
+}
+
 #[test]
 fn an_editor_imports_reads_looks_and_replies_offline() {
     let dir = tempfile::tempdir().unwrap();
@@ -236,6 +265,16 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         }
     }
     assert_eq!(fs::read_dir(&stick).unwrap().count(), 3);
+    // Two files that are not submissions, which must not stop the others: a
+    // damaged one, and a real submission renamed after a folder the
+    // workspace keeps for itself.
+    let damaged = format!("{}.age", "f".repeat(32));
+    fs::write(
+        stick.join(&damaged),
+        b"age-encryption.org/v1\n-> X25519 damaged\n",
+    )
+    .unwrap();
+    fs::copy(&classic.sealed_files()[0], stick.join("outbox.age")).unwrap();
 
     let workspace = dir.path().join("workspace");
     let outbox = dir.path().join("outbox");
@@ -280,7 +319,8 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             "reply": REPLY,
             "reply_count": format!("{reply_bytes} of 16000 bytes"),
             "reply_first_words": "شكراً لك.",
-            "import_done": "Import finished: 3 imported, 0 already here, 0 failed, 0 attachments not cleaned.",
+            "import_done": "Import finished: 3 imported, 0 already here, 2 failed, 0 attachments not cleaned.",
+            "reimport_done": "Import finished: 0 imported, 3 already here, 2 failed, 0 attachments not cleaned.",
             "reply_sealed": "Reply sealed into ",
             "screenshot_name": "inbox-en.png",
             "words": word_list("en"),
@@ -319,11 +359,22 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         format!("{reply_bytes} of 16000 bytes")
     );
 
-    // Left to right in English: the list of sources left of the composer.
+    // Each bad file named, with why; the others imported; again, nothing twice.
+    let status = seen["import_status"].as_str().unwrap();
+    assert!(status.contains(&damaged), "{status}");
     assert!(
-        seen["sources_x"].as_i64() < seen["composer_x"].as_i64(),
-        "{seen}"
+        status.contains("outbox.age") && status.contains("not named as sealdrop names submissions"),
+        "{status}"
     );
+    assert!(seen["reimport_status"].as_str().is_some(), "{seen}");
+
+    // Left to right in English: the list of sources left of the composer.
+    let x = |name: &str| {
+        seen[name]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{name}: {seen}"))
+    };
+    assert!(x("sources_x") < x("composer_x"), "{seen}");
 
     // Hardened like sealdrop-open: no core dump can hold its keys.
     assert_eq!(seen["core_limit"], "0", "{seen}");
@@ -393,8 +444,13 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         serde_json::json!(ARABIC_PARAGRAPHS),
         "{seen}"
     );
+    let x = |name: &str| {
+        seen[name]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{name}: {seen}"))
+    };
     assert!(
-        seen["sources_x"].as_i64() > seen["composer_x"].as_i64(),
+        x("sources_x") > x("composer_x"),
         "mirrored: the list of sources right of the composer: {seen}"
     );
 
@@ -429,6 +485,10 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         .join(format!("{id}.age"))
         .is_file());
     assert!(workspace.join(".trackerignore").is_file());
+    assert!(
+        !workspace.join("outbox/manifest.json").exists(),
+        "no submission took the outbox's place"
+    );
     // The cleaned copy kept no position.
     let out = run(Command::new("exiftool")
         .args(["-GPSLatitude", "-Model"])
