@@ -31,13 +31,17 @@ const CHECK_PICTURE: [u8; 74] = [
 /// its path, or why not. The window runs it at start too.
 pub fn self_check() -> Result<String, String> {
     let sandbox = sealdrop_open::shared::sandbox().map_err(|e| e.to_string())?;
-    let pixels = sandbox.render(&CHECK_PICTURE, 16).map_err(|e| {
+    let cannot = |e: String| {
         format!(
             "the sandbox helper {} cannot decode pictures ({e}); install sealdrop-open of the \
              same version as sealdrop-inbox",
             sandbox.helper().display()
         )
-    })?;
+    };
+    let pixels = sandbox
+        .render(&CHECK_PICTURE, 16)
+        .map_err(|e| cannot(e.to_string()))?
+        .map_err(|e| cannot(e.0))?;
     if (pixels.width, pixels.height) != (2, 1) || pixels.rgba != [0, 128, 255, 255, 255, 0, 0, 255]
     {
         return Err(format!(

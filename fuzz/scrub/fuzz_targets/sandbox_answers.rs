@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     let mut from = Cursor::new(answer);
     match which % 7 {
         6 => {
-            if let Ok(pixels) = wire::read_pixels(&mut from, 64) {
+            if let Ok(Ok(pixels)) = wire::read_pixels(&mut from, 64) {
                 assert!(pixels.width >= 1 && pixels.width <= 64);
                 assert!(pixels.height >= 1 && pixels.height <= 64);
                 assert_eq!(pixels.rgba.len(), 4 * (pixels.width * pixels.height) as usize);

@@ -237,7 +237,8 @@ pub(crate) fn render_picture(inbox: &Rc<Inbox>, path: PathBuf) {
             let sandbox = sealdrop_open::shared::sandbox().map_err(|e| e.to_string())?;
             sandbox
                 .render(&data, PICTURE_SIDE)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.0)
         })();
         let _ = reports.send(Report::Picture(result));
     });

@@ -90,14 +90,19 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
         }
         Job::Render { size, max_side } => {
             let data = wire::receive_file(input, size)?;
-            let pixels =
-                crate::render::decode(&data, max_side).map_err(wire::WireError::Protocol)?;
-            let mut message = Vec::with_capacity(8 + pixels.rgba.len());
-            message.extend_from_slice(&pixels.width.to_be_bytes());
-            message.extend_from_slice(&pixels.height.to_be_bytes());
-            message.extend_from_slice(&pixels.rgba);
-            drop(pixels);
-            wire::write_message(output, Tag::Pixels, &message)?;
+            match crate::render::decode(&data, max_side) {
+                Ok(pixels) => {
+                    let mut message = Vec::with_capacity(8 + pixels.rgba.len());
+                    message.extend_from_slice(&pixels.width.to_be_bytes());
+                    message.extend_from_slice(&pixels.height.to_be_bytes());
+                    message.extend_from_slice(&pixels.rgba);
+                    drop(pixels);
+                    wire::write_message(output, Tag::Pixels, &message)?;
+                }
+                // Not a picture it shows, or one it will not decode: said
+                // as `scrub` says what it cannot clean.
+                Err(reason) => wire::write_message(output, Tag::NotCleaned, reason.as_bytes())?,
+            }
         }
         Job::Archive { size, deliver } => super::archive::serve(size, deliver, input, output)?,
         Job::SelfTest { path, pid } => {

@@ -147,13 +147,14 @@ impl Sandbox {
     }
 
     /// The picture in `data` decoded in a child, scaled down to fit
-    /// `max_side` pixels a side (at most [`MAX_RENDER_SIDE`]): the only way
-    /// the desktop inbox turns a file's bytes into pixels.
+    /// `max_side` pixels a side (at most [`MAX_RENDER_SIDE`]), or why the
+    /// child would not decode it: the only way the desktop inbox turns a
+    /// file's bytes into pixels.
     pub fn render(
         &self,
         data: &[u8],
         max_side: u32,
-    ) -> Result<crate::render::Pixels, SandboxError> {
+    ) -> Result<Result<crate::render::Pixels, NotCleaned>, SandboxError> {
         let max_side = max_side.clamp(1, MAX_RENDER_SIDE);
         let job = Job::Render {
             size: data.len() as u64,

@@ -401,10 +401,20 @@ pub fn read_scrubbed(
 }
 
 /// The answer to [`Job::Render`] with `max_side`: a picture no wider or
-/// taller than that, with exactly as many bytes as its size says.
-pub fn read_pixels(input: &mut impl Read, max_side: u32) -> Result<Pixels, WireError> {
+/// taller than that, with exactly as many bytes as its size says, or why
+/// the child would not decode it.
+pub fn read_pixels(
+    input: &mut impl Read,
+    max_side: u32,
+) -> Result<Result<Pixels, NotCleaned>, WireError> {
     let mut payload = Vec::new();
     let tag = expect_frame(input, &mut payload)?;
+    if tag == Tag::NotCleaned {
+        let reason = read_message(input, Tag::NotCleaned, &payload, 64 * 1024)?;
+        let reason = String::from_utf8_lossy(&reason).into_owned();
+        expect_done(input)?;
+        return Ok(Err(NotCleaned(reason)));
+    }
     if tag != Tag::Pixels {
         return Err(unexpected(input, tag, &payload));
     }
@@ -431,11 +441,11 @@ pub fn read_pixels(input: &mut impl Read, max_side: u32) -> Result<Pixels, WireE
     }
     let rgba = rgba.to_vec();
     expect_done(input)?;
-    Ok(Pixels {
+    Ok(Ok(Pixels {
         width,
         height,
         rgba,
-    })
+    }))
 }
 
 /// The answer to [`Job::SelfTest`].
