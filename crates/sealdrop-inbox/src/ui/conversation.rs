@@ -221,6 +221,8 @@ pub(crate) fn show(inbox: &Rc<Inbox>, key: &str, fresh: bool) {
         )
     };
     let words = inbox.words();
+    inbox.conversation.append(&marks_row(inbox, key));
+    let first_copies = crate::workspace::first_copies(&inbox.workspace.borrow().index);
     let mut can_reply = false;
     for item in &items {
         match item {
@@ -237,7 +239,9 @@ pub(crate) fn show(inbox: &Rc<Inbox>, key: &str, fresh: bool) {
             }
             Item::Received { id, record } => {
                 can_reply |= record.can_reply;
-                inbox.conversation.append(&received(inbox, id, record));
+                inbox
+                    .conversation
+                    .append(&received(inbox, id, record, &first_copies));
             }
             Item::Sent {
                 at, text, state, ..
@@ -274,7 +278,45 @@ fn padded(child: &gtk::Box) {
     child.set_margin_end(12);
 }
 
-fn received(inbox: &Rc<Inbox>, id: &str, record: &SubmissionRecord) -> gtk::Box {
+/// The thread's marks, as two buttons that say what they do.
+fn marks_row(inbox: &Rc<Inbox>, key: &str) -> gtk::Box {
+    let words = inbox.words();
+    let marks = inbox
+        .workspace
+        .borrow()
+        .index
+        .marks
+        .get(key)
+        .copied()
+        .unwrap_or_default();
+    let row = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+    row.set_halign(gtk::Align::End);
+    let star = gtk::Button::with_label(&words.get(if marks.starred { "unstar" } else { "star" }));
+    star.set_action_name(Some("win.star"));
+    let junk = gtk::Button::with_label(&words.get(if marks.junk { "not-junk" } else { "junk" }));
+    junk.set_action_name(Some("win.junk"));
+    if marks.junk {
+        let note = gtk::Label::new(Some(&words.get("junk-note")));
+        note.set_wrap(true);
+        note.set_hexpand(true);
+        note.set_xalign(0.0);
+        row.set_halign(gtk::Align::Fill);
+        row.append(&note);
+    }
+    let delete = gtk::Button::with_label(&words.get("delete"));
+    delete.set_action_name(Some("win.delete"));
+    row.append(&star);
+    row.append(&junk);
+    row.append(&delete);
+    row
+}
+
+fn received(
+    inbox: &Rc<Inbox>,
+    id: &str,
+    record: &SubmissionRecord,
+    first_copies: &std::collections::BTreeMap<String, (String, String)>,
+) -> gtk::Box {
     let words = inbox.words();
     let card = card();
     padded(&card);
@@ -306,7 +348,14 @@ fn received(inbox: &Rc<Inbox>, id: &str, record: &SubmissionRecord) -> gtk::Box 
         }
     }
     for attachment in &record.attachments {
-        card.append(&file_box(inbox, id, attachment));
+        match first_copies.get(&attachment.sha256) {
+            // The same file came earlier (in this thread or another): said
+            // once here, shown there.
+            Some((first, thread)) if first != id && !attachment.sha256.is_empty() => {
+                card.append(&same_file(inbox, attachment, first, thread));
+            }
+            _ => card.append(&file_box(inbox, id, attachment)),
+        }
     }
     card
 }
@@ -375,6 +424,42 @@ pub(crate) fn findings_lines(words: &Words, attachment: &AttachmentRecord) -> Ve
         ),
     });
     lines
+}
+
+/// One line for a file already received: which source sent it first, when.
+fn same_file(
+    inbox: &Rc<Inbox>,
+    attachment: &AttachmentRecord,
+    first: &str,
+    thread: &str,
+) -> gtk::Label {
+    let words = inbox.words();
+    let workspace = inbox.workspace.borrow();
+    let when = workspace
+        .index
+        .submissions
+        .get(first)
+        .map(|r| crate::text::moment(&r.received))
+        .unwrap_or_default();
+    let source = crate::workspace::thread_list(&workspace.index, workspace.root())
+        .into_iter()
+        .find(|t| t.key == thread)
+        .map(|t| t.short_name)
+        .unwrap_or_default();
+    let shown_name = crate::text::visible(
+        attachment
+            .original_name
+            .as_deref()
+            .unwrap_or(&attachment.name),
+    );
+    let label = gtk::Label::new(Some(&words.format(
+        "same-file",
+        &[("name", &shown_name), ("source", &source), ("time", &when)],
+    )));
+    label.set_xalign(0.0);
+    label.set_wrap(true);
+    label.add_css_class("dim-label");
+    label
 }
 
 fn file_box(inbox: &Rc<Inbox>, id: &str, attachment: &AttachmentRecord) -> gtk::Box {
@@ -532,6 +617,9 @@ pub(crate) fn send_reply(inbox: &Rc<Inbox>) {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             inbox.say(&inbox.words().format("reply-sealed", &[("file", &file)]));
+            if let Err(e) = inbox.workspace.borrow().index_replies(&key) {
+                inbox.say(&e.to_string());
+            }
             inbox.refresh_threads();
             show(inbox, &key, false);
         }

@@ -214,6 +214,10 @@ pub(crate) fn shortcuts(inbox: &Rc<Inbox>) {
         "shortcut-forget",
         "shortcut-send",
         "shortcut-next",
+        "shortcut-find",
+        "shortcut-star",
+        "shortcut-junk",
+        "shortcut-delete",
         "shortcut-help",
         "shortcut-quit",
     ] {
@@ -436,6 +440,43 @@ pub(crate) fn open_with(inbox: &Rc<Inbox>, path: PathBuf, kind: sealdrop_scrub::
                 let text = inbox.words().format("error", &[("reason", &e)]);
                 inbox.say(&text);
                 error(&inbox, &text);
+            }
+        },
+    );
+}
+
+/// Deletes the thread shown, after asking.
+pub(crate) fn delete_thread(inbox: &Rc<Inbox>) {
+    let Some(key) = inbox.selected.borrow().clone() else {
+        return;
+    };
+    let words = inbox.words();
+    let weak = Rc::downgrade(inbox);
+    warn_then(
+        inbox,
+        &words.get("delete-title"),
+        &words.get("delete-warning"),
+        &words.get("delete-anyway"),
+        move || {
+            let Some(inbox) = weak.upgrade() else { return };
+            let deleted = inbox.workspace.borrow_mut().delete_thread(&key);
+            inbox.save();
+            match deleted {
+                Ok(count) => {
+                    *inbox.selected.borrow_mut() = None;
+                    inbox.say(
+                        &inbox
+                            .words()
+                            .format("deleted", &[("count", &count.to_string())]),
+                    );
+                    inbox.refresh_threads();
+                    super::conversation::show_placeholder(&inbox, &inbox.words().get("no-source"));
+                }
+                Err(e) => {
+                    let text = inbox.words().format("error", &[("reason", &e.to_string())]);
+                    inbox.say(&text);
+                    error(&inbox, &text);
+                }
             }
         },
     );

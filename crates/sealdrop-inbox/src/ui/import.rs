@@ -162,6 +162,7 @@ fn start_import(inbox: &Rc<Inbox>, folder: PathBuf, files: Vec<PathBuf>) {
         .index
         .submissions
         .keys()
+        .chain(&inbox.workspace.borrow().index.deleted)
         .cloned()
         .collect();
     std::thread::spawn(move || {

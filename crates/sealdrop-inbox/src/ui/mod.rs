@@ -22,7 +22,9 @@ use gtk4 as gtk;
 
 use crate::i18n::Words;
 use crate::keys::{KeyRing, Question};
-use crate::workspace::{thread_list, ImportEvent, ImportSummary, ThreadSummary, Workspace};
+use crate::workspace::{
+    counts, select, thread_list, ImportEvent, ImportSummary, Order, Show, ThreadSummary, Workspace,
+};
 
 /// What the inbox is started with (the command line's options).
 pub struct Settings {
@@ -64,6 +66,12 @@ pub(crate) struct Inbox {
     pub import_progress: RefCell<Option<crate::workspace::Progress>>,
     /// The files the running import could not take, listed when it ends.
     pub failures: RefCell<Vec<String>>,
+    /// What the list shows: the search typed, the view chosen, the order.
+    pub search_entry: gtk::SearchEntry,
+    /// The views, as buttons with their counts.
+    pub show_choice: gtk::FlowBox,
+    pub showing: RefCell<Show>,
+    pub oldest_first: gtk::ToggleButton,
 }
 
 impl Inbox {
@@ -99,10 +107,29 @@ impl Inbox {
 
     /// Rebuilds the list of threads, keeping the selection.
     pub(crate) fn refresh_threads(self: &Rc<Self>) {
-        let list = {
+        let everything = {
             let workspace = self.workspace.borrow();
             thread_list(&workspace.index, workspace.root())
         };
+        let show = self.update_show_choice(&everything);
+        let typed = self.search_entry.text().to_string();
+        let found = if typed.trim().is_empty() {
+            None
+        } else {
+            match self.workspace.borrow().search_threads(&typed) {
+                Ok(found) => Some(found),
+                Err(e) => {
+                    self.say(&e.to_string());
+                    None
+                }
+            }
+        };
+        let order = if self.oldest_first.is_active() {
+            Order::OldestFirst
+        } else {
+            Order::NewestFirst
+        };
+        let list = select(&everything, &show, order, found.as_ref());
         while let Some(row) = self.thread_rows.row_at_index(0) {
             self.thread_rows.remove(&row);
         }
@@ -124,9 +151,95 @@ impl Inbox {
             self.thread_rows.select_row(row.as_ref());
             self.refreshing.set(false);
         }
-        if self.threads.borrow().is_empty() {
+        if everything.is_empty() {
             conversation::show_placeholder(self, &self.words().get("empty"));
         }
+    }
+
+    /// Offers the views with their counts (All, Unread, Starred, each
+    /// desk, Junk) as a row of buttons of which one is pressed, keeping the
+    /// one chosen; the view to show.
+    fn update_show_choice(self: &Rc<Self>, everything: &[ThreadSummary]) -> Show {
+        let counts = counts(everything);
+        let words = self.words();
+        let mut options = vec![
+            (
+                Show::All,
+                words.format("show-all", &[("count", &counts.all.to_string())]),
+            ),
+            (
+                Show::Unread,
+                words.format("show-unread", &[("count", &counts.unread.to_string())]),
+            ),
+            (
+                Show::Starred,
+                words.format("show-starred", &[("count", &counts.starred.to_string())]),
+            ),
+        ];
+        for (desk, count) in &counts.desks {
+            options.push((
+                Show::Desk(desk.clone()),
+                words.format(
+                    "show-desk",
+                    &[
+                        ("desk", &crate::text::visible(desk)),
+                        ("count", &count.to_string()),
+                    ],
+                ),
+            ));
+        }
+        options.push((
+            Show::Junk,
+            words.format("show-junk", &[("count", &counts.junk.to_string())]),
+        ));
+        let current = self.showing.borrow().clone();
+        let current = if options.iter().any(|(show, _)| *show == current) {
+            current
+        } else {
+            Show::All
+        };
+        while let Some(child) = self.show_choice.first_child() {
+            self.show_choice.remove(&child);
+        }
+        let mut first: Option<gtk::ToggleButton> = None;
+        for (show, label) in options {
+            let button = gtk::ToggleButton::with_label(&label);
+            if let Some(first) = &first {
+                button.set_group(Some(first));
+            }
+            button.set_active(show == current);
+            let weak = Rc::downgrade(self);
+            button.connect_toggled(move |button| {
+                let Some(inbox) = weak.upgrade() else { return };
+                if button.is_active() && *inbox.showing.borrow() != show {
+                    *inbox.showing.borrow_mut() = show.clone();
+                    inbox.refresh_threads();
+                }
+            });
+            self.show_choice.insert(&button, -1);
+            first.get_or_insert(button);
+        }
+        *self.showing.borrow_mut() = current.clone();
+        current
+    }
+
+    /// Stars or unstars (`star`), or marks as junk or not, the thread shown.
+    pub(crate) fn toggle_mark(self: &Rc<Self>, star: bool) {
+        let Some(key) = self.selected.borrow().clone() else {
+            return;
+        };
+        {
+            let mut workspace = self.workspace.borrow_mut();
+            let marks = workspace.index.marks.get(&key).copied().unwrap_or_default();
+            if star {
+                workspace.index.set_starred(&key, !marks.starred);
+            } else {
+                workspace.index.set_junk(&key, !marks.junk);
+            }
+        }
+        self.save();
+        self.refresh_threads();
+        conversation::show(self, &key, false);
     }
 
     /// Shows thread `key` and marks what it holds seen.
@@ -165,11 +278,12 @@ impl Inbox {
         while let Ok(report) = reports.try_recv() {
             match report {
                 Report::Import(ImportEvent::Imported { id, record }) => {
-                    self.workspace
-                        .borrow_mut()
-                        .index
-                        .submissions
-                        .insert(id, *record);
+                    let mut workspace = self.workspace.borrow_mut();
+                    workspace.index.submissions.insert(id.clone(), *record);
+                    if let Err(e) = workspace.index_submission(&id) {
+                        drop(workspace);
+                        self.say(&e.to_string());
+                    }
                     changed = true;
                 }
                 Report::Import(ImportEvent::Failed { name, reason }) => {
@@ -227,6 +341,9 @@ impl Inbox {
 
 fn row_label(words: &Words, thread: &ThreadSummary) -> String {
     let mut label = words.format("source-name", &[("name", &thread.short_name)]);
+    if thread.starred {
+        label = format!("★ {label}");
+    }
     if thread.unseen > 0 {
         label.push_str(", ");
         label.push_str(&words.format("unseen", &[("count", &thread.unseen.to_string())]));
@@ -241,12 +358,16 @@ fn thread_row_content(words: &Words, thread: &ThreadSummary) -> gtk::Box {
     content.set_margin_start(8);
     content.set_margin_end(8);
     let title = gtk::Label::new(None);
-    let name =
-        glib::markup_escape_text(&words.format("source-name", &[("name", &thread.short_name)]));
+    let star = if thread.starred { "★ " } else { "" };
+    let name = format!(
+        "{star}{}",
+        words.format("source-name", &[("name", &thread.short_name)])
+    );
     if thread.unseen > 0 {
         let unseen = words.format("unseen", &[("count", &thread.unseen.to_string())]);
         title.set_markup(&format!(
-            "<b>{name}</b>  <b>({})</b>",
+            "<b>{}</b>  <b>({})</b>",
+            glib::markup_escape_text(&name),
             glib::markup_escape_text(&unseen)
         ));
     } else {
@@ -363,8 +484,22 @@ fn build(app: &gtk::Application, settings: Settings) {
     let threads_heading = gtk::Label::new(Some(&settings.words.get("sources")));
     threads_heading.add_css_class("heading");
     threads_heading.set_margin_top(6);
+    let search_entry: gtk::SearchEntry = named("GtkSearchEntry", &settings.words.get("search"));
+    search_entry.set_placeholder_text(Some(&settings.words.get("search")));
+    let show_choice: gtk::FlowBox = named("GtkFlowBox", &settings.words.get("show"));
+    show_choice.set_selection_mode(gtk::SelectionMode::None);
+    show_choice.set_max_children_per_line(3);
+    let oldest_first = gtk::ToggleButton::with_label(&settings.words.get("oldest-first"));
+    oldest_first.set_halign(gtk::Align::Start);
+    let view_row = gtk::Box::new(gtk::Orientation::Vertical, 4);
+    view_row.append(&show_choice);
+    view_row.append(&oldest_first);
     let threads_pane = gtk::Box::new(gtk::Orientation::Vertical, 4);
+    threads_pane.set_margin_start(6);
+    threads_pane.set_margin_end(6);
     threads_pane.append(&threads_heading);
+    threads_pane.append(&search_entry);
+    threads_pane.append(&view_row);
     threads_pane.append(&threads_scroller);
 
     let conversation = gtk::Box::new(gtk::Orientation::Vertical, 12);
@@ -444,7 +579,25 @@ fn build(app: &gtk::Application, settings: Settings) {
         progress,
         import_progress: RefCell::new(None),
         failures: RefCell::new(Vec::new()),
+        search_entry: search_entry.clone(),
+        show_choice: show_choice.clone(),
+        showing: RefCell::new(Show::All),
+        oldest_first: oldest_first.clone(),
     });
+    {
+        let weak = Rc::downgrade(&inbox);
+        search_entry.connect_search_changed(move |_| {
+            if let Some(inbox) = weak.upgrade() {
+                inbox.refresh_threads();
+            }
+        });
+        let weak = Rc::downgrade(&inbox);
+        oldest_first.connect_toggled(move |_| {
+            if let Some(inbox) = weak.upgrade() {
+                inbox.refresh_threads();
+            }
+        });
+    }
     conversation::connect_composer(&inbox);
 
     {
@@ -484,6 +637,18 @@ fn build(app: &gtk::Application, settings: Settings) {
     });
     add_action(&inbox, "shortcuts", &["F1"], |inbox| {
         dialogs::shortcuts(inbox)
+    });
+    add_action(&inbox, "find", &["<Control>f"], |inbox| {
+        inbox.search_entry.grab_focus();
+    });
+    add_action(&inbox, "star", &["<Control>s"], |inbox| {
+        inbox.toggle_mark(true)
+    });
+    add_action(&inbox, "junk", &["<Control>j"], |inbox| {
+        inbox.toggle_mark(false)
+    });
+    add_action(&inbox, "delete", &["<Control>Delete"], |inbox| {
+        dialogs::delete_thread(inbox)
     });
     add_action(&inbox, "quit", &["<Control>q"], |inbox| {
         inbox.window.close()

@@ -67,7 +67,9 @@ pub struct ImportSummary {
 }
 
 /// Imports every `*.age` file directly in `folder` into the workspace at
-/// `root`; `known` are the ids the index already has. `keys_still_held` is
+/// `root`; `known` are skipped: the ids the index has, and those the editor
+/// deleted (which importing the same stick again must not bring back).
+/// `keys_still_held` is
 /// asked before each file: once the editor (or the idle time, or the
 /// screen lock) has forgotten the keys, the import stops there.
 pub fn import_folder(
@@ -247,6 +249,7 @@ fn finish(
             name,
             original_name: part.original_name.clone(),
             size: part.size,
+            sha256: part.sha256.clone(),
             report,
             cleaned,
             not_cleaned: reason,

@@ -34,6 +34,23 @@ pub struct Index {
     /// The outbox the editor chose (the stick `sealdrop push-replies` reads).
     #[serde(default)]
     pub outbox: Option<PathBuf>,
+    /// What the editor marked on threads, by thread key.
+    #[serde(default)]
+    pub marks: BTreeMap<String, Marks>,
+    /// Submissions deleted from the workspace, by id (random, so they name
+    /// nothing): importing the same stick again does not bring them back.
+    #[serde(default)]
+    pub deleted: std::collections::BTreeSet<String>,
+}
+
+/// An editor's marks on a thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marks {
+    #[serde(default)]
+    pub starred: bool,
+    /// Junk: hidden from every view but "Junk", kept, undoable.
+    #[serde(default)]
+    pub junk: bool,
 }
 
 /// One imported submission.
@@ -66,6 +83,10 @@ pub struct AttachmentRecord {
     /// The name as the source's browser sent it, shown but never used as a path.
     pub original_name: Option<String>,
     pub size: u64,
+    /// Its SHA-256 as the manifest gives it (verified at import): the same
+    /// file sent twice is shown once.
+    #[serde(default)]
+    pub sha256: String,
     /// What `inspect` found (in the sandbox).
     pub report: sealdrop_scrub::Report,
     /// The cleaned copy, relative to the submission's folder; `None` when

@@ -14,6 +14,7 @@
 mod import;
 mod index;
 mod outbox;
+pub mod search;
 mod threads;
 
 use std::path::{Path, PathBuf};
@@ -21,11 +22,17 @@ use std::path::{Path, PathBuf};
 pub use import::{
     default_save_folder, import_folder, save_original, ImportEvent, ImportSummary, Progress,
 };
-pub use index::{AttachmentRecord, Index, SubmissionRecord, INDEX_VERSION};
+pub use index::{AttachmentRecord, Index, Marks, SubmissionRecord, INDEX_VERSION};
 pub use outbox::{reply_state, seal_reply, ReplyState, REPLY_LIMIT};
-pub use threads::{conversation, thread_list, Item, ThreadKey, ThreadSummary};
+pub use threads::{
+    conversation, counts, first_copies, select, thread_list, Counts, Item, Order, Show, ThreadKey,
+    ThreadSummary,
+};
 
 use sealdrop_format::fsutil::{create_new_private_file, create_private_dir_all};
+
+/// The most of one message or file that is indexed for search.
+pub const MAX_INDEXED_BYTES: u64 = 4 << 20;
 
 /// The inbox's own folder inside a workspace.
 pub const INBOX_DIR: &str = ".sealdrop-inbox";
@@ -64,6 +71,8 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceE
 pub struct Workspace {
     root: PathBuf,
     pub index: Index,
+    /// Full-text search over it (`.sealdrop-inbox/search.sqlite`).
+    pub search: search::SearchIndex,
     _lock: std::fs::File,
 }
 
@@ -101,11 +110,17 @@ impl Workspace {
             }
         }
         let index = Index::load(&inbox.join(index::INDEX_FILE))?;
+        let search = search::SearchIndex::open(&inbox.join(search::SEARCH_FILE))?;
         let workspace = Workspace {
             root: root.to_owned(),
             index,
+            search,
             _lock: lock,
         };
+        if workspace.search.is_empty().unwrap_or(true) && !workspace.index.submissions.is_empty() {
+            // Made by an older version, or lost: made again from the workspace.
+            workspace.rebuild_search()?;
+        }
         if workspace.index.outbox.is_none() {
             // Made now, so that no submission can ever take its name.
             let outbox = workspace.outbox();
@@ -135,6 +150,145 @@ impl Workspace {
             .join(INBOX_DIR)
             .join(SEALED_DIR)
             .join(format!("{id}.age"))
+    }
+
+    /// Adds submission `id` (its message, and the text of attachments that
+    /// are plain text) to the search index.
+    pub fn index_submission(&self, id: &str) -> Result<(), WorkspaceError> {
+        use search::Kind;
+        use std::io::Read;
+        let Some(record) = self.index.submissions.get(id) else {
+            return Ok(());
+        };
+        let thread = record
+            .thread
+            .clone()
+            .unwrap_or_else(|| format!("single:{id}"));
+        let read = |path: PathBuf, cap: u64| -> Option<String> {
+            let mut bytes = Vec::new();
+            std::fs::File::open(path)
+                .ok()?
+                .take(cap)
+                .read_to_end(&mut bytes)
+                .ok()?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        let failed = |e: rusqlite::Error| WorkspaceError::Refused(format!("the search index: {e}"));
+        let folder = self.submission_dir(id);
+        if record.has_message {
+            if let Some(text) = read(
+                folder.join(sealdrop_format::seal::manifest::MESSAGE_PATH),
+                MAX_INDEXED_BYTES,
+            ) {
+                self.search
+                    .add(&thread, id, Kind::Message, &text)
+                    .map_err(failed)?;
+            }
+        }
+        for attachment in &record.attachments {
+            let plain_text = attachment.report.kind == sealdrop_scrub::Kind::Text;
+            let Some(cleaned) = attachment.cleaned.as_deref().filter(|_| plain_text) else {
+                continue;
+            };
+            let Some(name) = cleaned
+                .strip_prefix("cleaned/")
+                .filter(|n| !n.is_empty() && !n.contains('/') && *n != "..")
+            else {
+                continue;
+            };
+            if let Some(text) = read(folder.join("cleaned").join(name), MAX_INDEXED_BYTES) {
+                let doc = format!("{id}/{}", attachment.part);
+                self.search
+                    .add(&thread, &doc, Kind::Attachment, &text)
+                    .map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the replies sent in thread `key` to the search index.
+    pub fn index_replies(&self, key: &str) -> Result<(), WorkspaceError> {
+        let Ok(thread) = key.parse() else {
+            return Ok(());
+        };
+        for event in sealdrop_open::shared::replies_sent(&self.root, &thread) {
+            if let sealdrop_open::shared::Event::Sent { file, text, .. } = event {
+                self.search
+                    .add(key, &format!("reply:{file}"), search::Kind::Reply, &text)
+                    .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the search index again from the workspace.
+    pub fn rebuild_search(&self) -> Result<(), WorkspaceError> {
+        self.search
+            .clear()
+            .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
+        let mut threads = std::collections::BTreeSet::new();
+        for (id, record) in &self.index.submissions {
+            self.index_submission(id)?;
+            threads.extend(record.thread.clone());
+        }
+        for thread in threads {
+            self.index_replies(&thread)?;
+        }
+        Ok(())
+    }
+
+    /// The threads whose messages, replies or plain-text files match what
+    /// was typed.
+    pub fn search_threads(
+        &self,
+        typed: &str,
+    ) -> Result<std::collections::BTreeSet<String>, WorkspaceError> {
+        self.search
+            .threads_matching(typed)
+            .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))
+    }
+
+    /// Deletes thread `key` from the workspace: each of its submissions'
+    /// folder and sealed copy, the readable copies of the replies sent in
+    /// it, its draft and marks, its records in the index, and its text in
+    /// the search index (which is then rewritten so that none of it stays
+    /// in the file). Returns how many submissions went. The caller saves
+    /// the index. On flash storage, removing a file cannot promise that its
+    /// blocks are erased.
+    pub fn delete_thread(&mut self, key: &str) -> Result<usize, WorkspaceError> {
+        let ids: Vec<String> = self
+            .index
+            .submissions
+            .iter()
+            .filter(|(id, r)| r.thread.clone().unwrap_or_else(|| format!("single:{id}")) == key)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &ids {
+            for path in [self.submission_dir(id), self.sealed_original(id)] {
+                match path.symlink_metadata() {
+                    Ok(meta) if meta.is_dir() => {
+                        std::fs::remove_dir_all(&path).map_err(io_error(&path))?
+                    }
+                    Ok(_) => std::fs::remove_file(&path).map_err(io_error(&path))?,
+                    Err(_) => {}
+                }
+            }
+            self.index.submissions.remove(id);
+            self.index.deleted.insert(id.clone());
+        }
+        if let Ok(thread) = key.parse() {
+            let folder = sealdrop_open::shared::thread_dir(&self.root, &thread);
+            if folder.symlink_metadata().is_ok() {
+                std::fs::remove_dir_all(&folder).map_err(io_error(&folder))?;
+            }
+        }
+        self.index.drafts.remove(key);
+        self.index.marks.remove(key);
+        self.search
+            .remove(key, None)
+            .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
+        sealdrop_format::fsutil::sync_dir(&self.root).map_err(io_error(&self.root))?;
+        Ok(ids.len())
     }
 
     /// The outbox: the one the editor chose, else `outbox/` in the workspace.

@@ -38,6 +38,86 @@ pub struct ThreadSummary {
     /// The newest message's first words.
     pub preview: String,
     pub can_reply: bool,
+    pub starred: bool,
+    pub junk: bool,
+}
+
+/// Which threads the list shows. Junk threads show only under `Junk`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Show {
+    All,
+    Unread,
+    Starred,
+    Junk,
+    Desk(String),
+}
+
+/// The list's order, by each thread's newest activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// How many threads each view holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub all: usize,
+    pub unread: usize,
+    pub starred: usize,
+    pub junk: usize,
+    /// Per desk, by name.
+    pub desks: BTreeMap<String, usize>,
+}
+
+impl Show {
+    fn admits(&self, thread: &ThreadSummary) -> bool {
+        match self {
+            Show::Junk => thread.junk,
+            _ if thread.junk => false,
+            Show::All => true,
+            Show::Unread => thread.unseen > 0,
+            Show::Starred => thread.starred,
+            Show::Desk(desk) => thread.desk.as_deref() == Some(desk),
+        }
+    }
+}
+
+/// The counts of each view over `list`.
+pub fn counts(list: &[ThreadSummary]) -> Counts {
+    let mut counts = Counts::default();
+    for thread in list {
+        if thread.junk {
+            counts.junk += 1;
+            continue;
+        }
+        counts.all += 1;
+        counts.unread += usize::from(thread.unseen > 0);
+        counts.starred += usize::from(thread.starred);
+        if let Some(desk) = &thread.desk {
+            *counts.desks.entry(desk.clone()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// The threads of `list` that `show` admits (and, with a search, that it
+/// found), in `order` (`list` is newest first).
+pub fn select(
+    list: &[ThreadSummary],
+    show: &Show,
+    order: Order,
+    found: Option<&std::collections::BTreeSet<ThreadKey>>,
+) -> Vec<ThreadSummary> {
+    let mut out: Vec<ThreadSummary> = list
+        .iter()
+        .filter(|t| show.admits(t) && found.is_none_or(|f| f.contains(&t.key)))
+        .cloned()
+        .collect();
+    if order == Order::OldestFirst {
+        out.sort_by(|a, b| a.latest.cmp(&b.latest).then_with(|| a.key.cmp(&b.key)));
+    }
+    out
 }
 
 /// Every thread, newest activity first (then by key, for a stable order).
@@ -55,6 +135,8 @@ pub fn thread_list(index: &Index, root: &Path) -> Vec<ThreadSummary> {
             latest: String::new(),
             preview: String::new(),
             can_reply: false,
+            starred: false,
+            junk: false,
         });
         entry.submissions += 1;
         entry.unseen += usize::from(!record.seen);
@@ -81,6 +163,11 @@ pub fn thread_list(index: &Index, root: &Path) -> Vec<ThreadSummary> {
                 }
             }
         }
+    }
+    for summary in threads.values_mut() {
+        let marks = index.marks.get(&summary.key).copied().unwrap_or_default();
+        summary.starred = marks.starred;
+        summary.junk = marks.junk;
     }
     let mut list: Vec<ThreadSummary> = threads.into_values().collect();
     list.sort_by(|a, b| b.latest.cmp(&a.latest).then_with(|| a.key.cmp(&b.key)));
@@ -168,7 +255,36 @@ pub fn conversation(index: &Index, root: &Path, key: &str, outbox: &Path) -> Vec
     out
 }
 
+/// Where each attachment (by SHA-256) was first received: the submission
+/// and its thread. The same file in a later submission, of any thread, is
+/// shown once, there.
+pub fn first_copies(index: &Index) -> BTreeMap<String, (String, ThreadKey)> {
+    let mut by_time: Vec<(&String, &SubmissionRecord)> = index.submissions.iter().collect();
+    by_time.sort_by(|a, b| (&a.1.received, a.0).cmp(&(&b.1.received, b.0)));
+    let mut first = BTreeMap::new();
+    for (id, record) in by_time {
+        for attachment in &record.attachments {
+            if !attachment.sha256.is_empty() {
+                first
+                    .entry(attachment.sha256.clone())
+                    .or_insert_with(|| (id.clone(), key_of(id, record)));
+            }
+        }
+    }
+    first
+}
+
 impl Index {
+    /// Stars or unstars thread `key`.
+    pub fn set_starred(&mut self, key: &str, starred: bool) {
+        self.marks.entry(key.to_owned()).or_default().starred = starred;
+    }
+
+    /// Marks thread `key` as junk, or not.
+    pub fn set_junk(&mut self, key: &str, junk: bool) {
+        self.marks.entry(key.to_owned()).or_default().junk = junk;
+    }
+
     /// Marks every submission of thread `key` seen; whether any was not.
     pub fn mark_seen(&mut self, key: &str) -> bool {
         let mut changed = false;

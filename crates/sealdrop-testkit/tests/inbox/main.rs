@@ -254,11 +254,15 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         &[text_field("message", b"A second source, in English.")],
     );
     assert_eq!(answer.status, 200, "{}", answer.text());
+    let english_codename = Codename::parse(&element_text(&answer.text(), "codename")).unwrap();
+    let english_thread = keys::thread(&english_codename).to_string();
     let answer = submit(
         hardware.addr,
         &[text_field("message", b"Sealed to a hardware key.")],
     );
     assert_eq!(answer.status, 200, "{}", answer.text());
+    let hardware_codename = Codename::parse(&element_text(&answer.text(), "codename")).unwrap();
+    let hardware_thread = keys::thread(&hardware_codename).to_string();
     for server in [&classic, &pq, &hardware] {
         for sealed in server.sealed_files() {
             fs::copy(&sealed, stick.join(sealed.file_name().unwrap())).unwrap();
@@ -295,6 +299,13 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             "close",
             "composer",
             "seal-reply",
+            "star",
+            "junk",
+            "not-junk",
+            "search",
+            "delete",
+            "delete-title",
+            "delete-anyway",
         ];
         serde_json::Value::Object(
             ids.iter()
@@ -319,6 +330,19 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             "reply": REPLY,
             "reply_count": format!("{reply_bytes} of 16000 bytes"),
             "reply_first_words": "شكراً لك.",
+            // Part 2: the same words typed with other letter forms (teh
+            // marbuta as heh, Persian yeh, harakat), an English word, a
+            // word of the reply.
+            "arabic_query": "المدينه الیوم مَدخل",
+            "english_query": "SECOND sourc",
+            "reply_query": "publish",
+            "english_row": row_name("en", &english_thread),
+            "hardware_row": row_name("en", &hardware_thread),
+            "views": {
+                "starred-1": words("show-starred").replace("{ $count }", "1"),
+                "all-3": words("show-all").replace("{ $count }", "3"),
+                "junk-1": words("show-junk").replace("{ $count }", "1"),
+            },
             "import_done": "Import finished: 3 imported, 0 already here, 2 failed, 0 attachments not cleaned.",
             "reimport_done": "Import finished: 0 imported, 3 already here, 2 failed, 0 attachments not cleaned.",
             "reply_sealed": "Reply sealed into ",
@@ -357,6 +381,50 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     assert_eq!(
         seen["reply_count"].as_str().unwrap(),
         format!("{reply_bytes} of 16000 bytes")
+    );
+
+    // Part 2: starred, found in Arabic whatever the letter forms, junk
+    // hidden and brought back.
+    let arabic_row = row_name("en", &thread);
+    let only = |field: &str, row: &str| {
+        let rows = seen[field].as_array().unwrap();
+        assert!(
+            rows.len() == 1 && rows[0].as_str().unwrap().contains(row),
+            "{field}: {seen}"
+        );
+    };
+    only("starred_rows", &arabic_row);
+    only("search_rows", &arabic_row);
+    only("reply_search_rows", &arabic_row);
+    only("english_search_rows", &row_name("en", &english_thread));
+    only("junk_rows", &row_name("en", &english_thread));
+    assert!(!seen["after_junk_rows"]
+        .to_string()
+        .contains(&row_name("en", &english_thread)));
+
+    // Deleted: its folder, its sealed copy, its words in the search index's
+    // file; and importing the stick again does not bring it back (below).
+    assert!(!seen["after_delete_rows"]
+        .to_string()
+        .contains(&row_name("en", &hardware_thread)));
+    let hardware_id = hardware.sealed_files()[0]
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(!workspace.join(&hardware_id).exists());
+    assert!(!workspace
+        .join(".sealdrop-inbox/sealed")
+        .join(format!("{hardware_id}.age"))
+        .exists());
+    let search_file = fs::read(workspace.join(".sealdrop-inbox/search.sqlite")).unwrap();
+    assert!(
+        !search_file.windows(8).any(|w| w == b"hardware"),
+        "the deleted message's words stay in the search index's file"
+    );
+    assert!(
+        search_file.windows(6).any(|w| w == b"second"),
+        "the index still holds the others"
     );
 
     // Each bad file named, with why; the others imported; again, nothing twice.

@@ -100,3 +100,84 @@ proptest! {
         prop_assert!(p.chars().count() <= 91, "{} chars", p.chars().count());
     }
 }
+
+/// An index with marks: some threads starred, some junk.
+fn arb_marked() -> impl Strategy<Value = Index> {
+    (
+        arb_index(),
+        proptest::collection::vec((any::<bool>(), any::<bool>()), 5),
+    )
+        .prop_map(|(mut index, marks)| {
+            let keys: Vec<String> = index
+                .submissions
+                .iter()
+                .map(|(id, r)| r.thread.clone().unwrap_or_else(|| format!("single:{id}")))
+                .collect();
+            for (key, (starred, junk)) in keys.iter().zip(marks) {
+                index.set_starred(key, starred);
+                index.set_junk(key, junk);
+            }
+            index
+        })
+}
+
+proptest! {
+    #[test]
+    fn views_count_and_show_what_they_say(index in arb_marked()) {
+        use sealdrop_inbox::workspace::{counts, select, Order, Show};
+        let dir = tempfile::tempdir().unwrap();
+        let list = thread_list(&index, dir.path());
+        let counted = counts(&list);
+        prop_assert_eq!(counted.all + counted.junk, list.len());
+        let all = select(&list, &Show::All, Order::NewestFirst, None);
+        prop_assert_eq!(all.len(), counted.all);
+        prop_assert!(all.iter().all(|t| !t.junk), "junk is hidden from All");
+        let junk = select(&list, &Show::Junk, Order::NewestFirst, None);
+        prop_assert_eq!(junk.len(), counted.junk);
+        prop_assert!(junk.iter().all(|t| t.junk));
+        let starred = select(&list, &Show::Starred, Order::NewestFirst, None);
+        prop_assert_eq!(starred.len(), counted.starred);
+        prop_assert!(starred.iter().all(|t| t.starred && !t.junk));
+        let unread = select(&list, &Show::Unread, Order::NewestFirst, None);
+        prop_assert_eq!(unread.len(), counted.unread);
+        prop_assert!(unread.iter().all(|t| t.unseen > 0));
+        let oldest = select(&list, &Show::All, Order::OldestFirst, None);
+        prop_assert!(oldest.windows(2).all(|w| w[0].latest <= w[1].latest));
+        prop_assert_eq!(oldest.len(), all.len());
+        // A search narrows a view to what it found, and nothing else.
+        let found: std::collections::BTreeSet<String> =
+            all.iter().step_by(2).map(|t| t.key.clone()).collect();
+        let narrowed = select(&list, &Show::All, Order::NewestFirst, Some(&found));
+        prop_assert!(narrowed.iter().all(|t| found.contains(&t.key)));
+        prop_assert_eq!(narrowed.len(), found.len());
+    }
+}
+
+#[test]
+fn the_same_file_is_shown_where_it_came_first() {
+    use sealdrop_inbox::workspace::{first_copies, AttachmentRecord};
+    let attachment = |sha: &str| AttachmentRecord {
+        part: 1,
+        name: "leak.pdf".into(),
+        original_name: None,
+        size: 10,
+        sha256: sha.into(),
+        report: sealdrop_scrub::inspect(b"%PDF-1.4\n", "leak.pdf"),
+        cleaned: None,
+        not_cleaned: Some("test".into()),
+        removed: Vec::new(),
+    };
+    let mut index = Index::new();
+    for (id, thread, at, sha) in [
+        ("b", Some("t2"), "2026-12-02T00:00:00Z", "aa"),
+        ("a", Some("t1"), "2026-12-01T00:00:00Z", "aa"),
+        ("c", None, "2026-12-03T00:00:00Z", "bb"),
+    ] {
+        let mut r = record(thread, at, false);
+        r.attachments.push(attachment(sha));
+        index.submissions.insert(id.into(), r);
+    }
+    let first = first_copies(&index);
+    assert_eq!(first["aa"], ("a".to_owned(), "t1".to_owned()));
+    assert_eq!(first["bb"], ("c".to_owned(), "single:c".to_owned()));
+}
