@@ -104,3 +104,4 @@ delete-warning = كل ما أرسله هذا المصدر وكل ما أُرسل
 delete-anyway = احذف
 deleted = حُذفت { $count } رسائل.
 shortcut-delete = Ctrl+Delete: احذف المصدر المعروض
+delete-after-import = انتظر حتى ينتهي الاستيراد قبل الحذف.

@@ -104,3 +104,4 @@ delete-warning = Everything this source sent and everything sent to her goes fro
 delete-anyway = Delete
 deleted = Deleted { $count } submissions.
 shortcut-delete = Ctrl+Delete: delete the source shown
+delete-after-import = Wait for the import to end before deleting.

@@ -104,3 +104,4 @@ delete-warning = Todo lo que envió esta fuente y todo lo que se le envió desap
 delete-anyway = Eliminar
 deleted = Se eliminaron { $count } envíos.
 shortcut-delete = Ctrl+Supr: eliminar la fuente mostrada
+delete-after-import = Espere a que termine la importación antes de eliminar.

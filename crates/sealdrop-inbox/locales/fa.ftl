@@ -104,3 +104,4 @@ delete-warning = هر چه این منبع فرستاده و هر چه به او
 delete-anyway = حذف
 deleted = { $count } ارسال حذف شد.
 shortcut-delete = Ctrl+Delete: حذف منبعِ نمایش‌داده‌شده
+delete-after-import = پیش از حذف، صبر کنید تا وارد کردن تمام شود.

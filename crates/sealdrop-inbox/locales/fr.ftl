@@ -104,3 +104,4 @@ delete-warning = Tout ce que cette source a envoyé et tout ce qui lui a été e
 delete-anyway = Supprimer
 deleted = { $count } envois supprimés.
 shortcut-delete = Ctrl+Suppr : supprimer la source affichée
+delete-after-import = Attendez la fin de l’importation avant de supprimer.

@@ -104,3 +104,4 @@ delete-warning = Her tiştê ku vê çavkaniyê şandiye û her tiştê ku jê r
 delete-anyway = Jê bibe
 deleted = { $count } şandî hatin jêbirin.
 shortcut-delete = Ctrl+Delete: çavkaniya nîşandayî jê bibe
+delete-after-import = Berî jêbirinê li benda dawiya importê bimîne.

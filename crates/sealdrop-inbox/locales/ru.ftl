@@ -104,3 +104,4 @@ delete-warning = Всё, что прислал этот источник, и в�
 delete-anyway = Удалить
 deleted = Удалено сообщений: { $count }.
 shortcut-delete = Ctrl+Delete: удалить показанный источник
+delete-after-import = Дождитесь окончания импорта, прежде чем удалять.

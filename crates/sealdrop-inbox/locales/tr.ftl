@@ -104,3 +104,4 @@ delete-warning = Bu kaynağın gönderdiği ve ona gönderilen her şey bu bilgi
 delete-anyway = Sil
 deleted = { $count } gönderi silindi.
 shortcut-delete = Ctrl+Delete: gösterilen kaynağı sil
+delete-after-import = Silmeden önce içe aktarmanın bitmesini bekleyin.

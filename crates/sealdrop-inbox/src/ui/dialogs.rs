@@ -450,6 +450,11 @@ pub(crate) fn delete_thread(inbox: &Rc<Inbox>) {
     let Some(key) = inbox.selected.borrow().clone() else {
         return;
     };
+    if inbox.import_progress.borrow().is_some() {
+        // An import running could bring back what is deleted now.
+        inbox.say(&inbox.words().get("delete-after-import"));
+        return;
+    }
     let words = inbox.words();
     let weak = Rc::downgrade(inbox);
     warn_then(
@@ -460,10 +465,11 @@ pub(crate) fn delete_thread(inbox: &Rc<Inbox>) {
         move || {
             let Some(inbox) = weak.upgrade() else { return };
             let deleted = inbox.workspace.borrow_mut().delete_thread(&key);
-            inbox.save();
             match deleted {
                 Ok(count) => {
+                    inbox.save();
                     *inbox.selected.borrow_mut() = None;
+                    inbox.composer.text.buffer().set_text("");
                     inbox.say(
                         &inbox
                             .words()

@@ -116,7 +116,8 @@ impl Inbox {
         let found = if typed.trim().is_empty() {
             None
         } else {
-            match self.workspace.borrow().search_threads(&typed) {
+            let result = self.workspace.borrow().search_threads(&typed);
+            match result {
                 Ok(found) => Some(found),
                 Err(e) => {
                     self.say(&e.to_string());

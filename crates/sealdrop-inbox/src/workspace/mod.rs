@@ -110,16 +110,19 @@ impl Workspace {
             }
         }
         let index = Index::load(&inbox.join(index::INDEX_FILE))?;
-        let search = search::SearchIndex::open(&inbox.join(search::SEARCH_FILE))?;
+        let (search, renewed) =
+            search::SearchIndex::open_checked(&inbox.join(search::SEARCH_FILE))?;
         let workspace = Workspace {
             root: root.to_owned(),
             index,
             search,
             _lock: lock,
         };
-        if workspace.search.is_empty().unwrap_or(true) && !workspace.index.submissions.is_empty() {
-            // Made by an older version, or lost: made again from the workspace.
+        if renewed && !workspace.index.submissions.is_empty() {
+            // Made by an older version, lost or broken: made again.
             workspace.rebuild_search()?;
+        } else {
+            workspace.reconcile_search()?;
         }
         if workspace.index.outbox.is_none() {
             // Made now, so that no submission can ever take its name.
@@ -221,6 +224,37 @@ impl Workspace {
         Ok(())
     }
 
+    /// Brings the search index in step with the index after a crash between
+    /// the two: documents of threads the index no longer has go (and the
+    /// file is rewritten), submissions with a message but no document are
+    /// added.
+    fn reconcile_search(&self) -> Result<(), WorkspaceError> {
+        let failed = |e: rusqlite::Error| WorkspaceError::Refused(format!("the search index: {e}"));
+        let documents = self.search.documents().map_err(failed)?;
+        let threads: std::collections::BTreeSet<String> = self
+            .index
+            .submissions
+            .iter()
+            .map(|(id, r)| r.thread.clone().unwrap_or_else(|| format!("single:{id}")))
+            .collect();
+        let orphans: std::collections::BTreeSet<&String> = documents
+            .iter()
+            .map(|(thread, _)| thread)
+            .filter(|thread| !threads.contains(*thread))
+            .collect();
+        for thread in orphans {
+            self.search.remove(thread, None).map_err(failed)?;
+        }
+        let indexed: std::collections::BTreeSet<&String> =
+            documents.iter().map(|(_, doc)| doc).collect();
+        for (id, record) in &self.index.submissions {
+            if record.has_message && !indexed.contains(id) {
+                self.index_submission(id)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Makes the search index again from the workspace.
     pub fn rebuild_search(&self) -> Result<(), WorkspaceError> {
         self.search
@@ -263,6 +297,17 @@ impl Workspace {
             .filter(|(id, r)| r.thread.clone().unwrap_or_else(|| format!("single:{id}")) == key)
             .map(|(id, _)| id.clone())
             .collect();
+        // The text first: if anything fails, the thread is still listed and
+        // the editor can delete it again.
+        self.search
+            .remove(key, None)
+            .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
+        if let Ok(thread) = key.parse() {
+            let folder = sealdrop_open::shared::thread_dir(&self.root, &thread);
+            if folder.symlink_metadata().is_ok() {
+                std::fs::remove_dir_all(&folder).map_err(io_error(&folder))?;
+            }
+        }
         for id in &ids {
             for path in [self.submission_dir(id), self.sealed_original(id)] {
                 match path.symlink_metadata() {
@@ -273,20 +318,14 @@ impl Workspace {
                     Err(_) => {}
                 }
             }
+        }
+        // The records last.
+        for id in &ids {
             self.index.submissions.remove(id);
             self.index.deleted.insert(id.clone());
         }
-        if let Ok(thread) = key.parse() {
-            let folder = sealdrop_open::shared::thread_dir(&self.root, &thread);
-            if folder.symlink_metadata().is_ok() {
-                std::fs::remove_dir_all(&folder).map_err(io_error(&folder))?;
-            }
-        }
         self.index.drafts.remove(key);
         self.index.marks.remove(key);
-        self.search
-            .remove(key, None)
-            .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
         sealdrop_format::fsutil::sync_dir(&self.root).map_err(io_error(&self.root))?;
         Ok(ids.len())
     }

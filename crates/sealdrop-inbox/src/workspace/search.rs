@@ -4,18 +4,21 @@
 //! (SQLite compiled in, so the package needs no library of its own).
 //!
 //! Arabic and Persian are matched as people type them: both the index and
-//! every query are folded the same way first ([`fold`]), as Lucene's
-//! Arabic and Persian normalizers do: the hamza and madda forms of alef to
-//! bare alef, alef maksura and Persian yeh to yeh, keheh to kaf, teh
-//! marbuta to heh, tatweel and harakat removed, Arabic-Indic and Persian
-//! digits to Western ones; then FTS5's `unicode61` tokenizer folds case
-//! and Latin diacritics.
+//! every query are folded the same way first ([`fold`]), like Lucene's
+//! Arabic and Persian normalizers and a little further: the hamza and madda
+//! forms of alef to bare alef, alef maksura, Persian yeh and yeh with hamza
+//! to yeh, waw with hamza to waw, keheh to kaf, teh marbuta to heh, tatweel
+//! and harakat removed, Arabic-Indic and Persian digits to Western ones;
+//! then FTS5's `unicode61` tokenizer folds case and Latin diacritics.
 //!
 //! Deleted text must not stay in the file: `secure_delete` overwrites
-//! freed pages with zeros, the journal is kept in memory (the index is
-//! rebuilt from the workspace if a crash breaks it), and a deletion merges
-//! FTS5's segments (`optimize`) and rewrites the file (`VACUUM`). On flash
-//! storage none of this can promise erasure: the drive may keep old blocks.
+//! freed pages with zeros, the journal is kept in memory, and a deletion
+//! merges FTS5's segments (`optimize`) and rewrites the file (`VACUUM`).
+//! With the journal in memory a crash can break the file: an index that
+//! does not open or fails its integrity checks is overwritten with zeros,
+//! removed and made again from the workspace. None of this can promise
+//! erasure on flash storage or a copy-on-write file system, which keep old
+//! blocks whatever a program writes.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -59,7 +62,7 @@ pub fn fold(text: &str) -> String {
             'ى' | 'ی' | 'ې' | 'ئ' => 'ي',
             // Keheh (Persian kaf) and swash kaf.
             'ک' | 'ڪ' => 'ك',
-            'ة' | 'ۀ' | 'ە' => 'ه',
+            'ة' | 'ۀ' => 'ه',
             'ؤ' => 'و',
             '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
             '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
@@ -97,8 +100,33 @@ fn db_error(path: &Path) -> impl FnOnce(rusqlite::Error) -> WorkspaceError + '_ 
 }
 
 impl SearchIndex {
+    /// Opens the index at `path`, checked; one that does not open or fails
+    /// its checks is overwritten with zeros, removed and made anew. The
+    /// flag says it was made anew (empty: the caller fills it again).
+    pub fn open_checked(path: &Path) -> Result<(SearchIndex, bool), WorkspaceError> {
+        let existed = path.symlink_metadata().is_ok();
+        if let Ok(index) = SearchIndex::open(path) {
+            let sound = index
+                .db
+                .query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0))
+                .is_ok_and(|answer| answer == "ok")
+                && index
+                    .db
+                    .execute("INSERT INTO docs(docs) VALUES ('integrity-check')", [])
+                    .is_ok();
+            if sound {
+                return Ok((index, !existed));
+            }
+        }
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = std::fs::write(path, vec![0u8; meta.len() as usize]);
+        }
+        std::fs::remove_file(path).map_err(io_error(path))?;
+        Ok((SearchIndex::open(path)?, true))
+    }
+
     /// Opens (or makes, 0600) the index at `path`.
-    pub fn open(path: &Path) -> Result<SearchIndex, WorkspaceError> {
+    fn open(path: &Path) -> Result<SearchIndex, WorkspaceError> {
         if path.symlink_metadata().is_err() {
             sealdrop_format::fsutil::create_new_private_file(path).map_err(io_error(path))?;
         }
@@ -168,6 +196,13 @@ impl SearchIndex {
         self.db.execute_batch("VACUUM;")
     }
 
+    /// Every (thread, document) it holds.
+    pub fn documents(&self) -> rusqlite::Result<Vec<(String, String)>> {
+        let mut statement = self.db.prepare("SELECT DISTINCT thread, doc FROM docs")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect()
+    }
+
     /// Forgets everything (before a rebuild).
     pub fn clear(&self) -> rusqlite::Result<()> {
         self.db.execute("DELETE FROM docs", [])?;
@@ -219,10 +254,32 @@ mod tests {
         assert_eq!(found("MAIRE sign"), BTreeSet::from(["t2".to_owned()]));
         // What is typed is never FTS5 syntax: quotes and operators are words.
         assert!(index.threads_matching("\"contrat* OR NOT(").is_ok());
+        assert!(
+            found("maire OR zzzz").is_empty(),
+            "OR is a word, not an operator"
+        );
         assert_eq!(found("contrat"), BTreeSet::from(["t2".to_owned()]));
         assert!(found("").is_empty());
         index.remove("t1", None).unwrap();
         assert!(found("المدينه").is_empty());
+        // No term of the deleted document is left in the index's
+        // vocabulary (a byte search could miss a prefix-compressed term).
+        index
+            .db
+            .execute_batch("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, docs, 'row');")
+            .unwrap();
+        let mut statement = index.db.prepare("SELECT term FROM temp.words").unwrap();
+        let terms: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        drop(statement);
+        for word in fold("صورٌ من الحاجز عند مدخل المدينة صباح اليوم").split(' ')
+        {
+            assert!(!terms.contains(&word.to_owned()), "{word} in {terms:?}");
+        }
+        assert!(terms.contains(&"maire".to_owned()), "{terms:?}");
         let bytes = std::fs::read(&path).unwrap();
         let needle = fold("الحاجز");
         assert!(

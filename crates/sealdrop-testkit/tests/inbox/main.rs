@@ -417,6 +417,16 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         .join(".sealdrop-inbox/sealed")
         .join(format!("{hardware_id}.age"))
         .exists());
+    assert!(
+        !workspace.join("threads").join(&hardware_thread).exists(),
+        "the thread's folder went with it"
+    );
+    let index = fs::read_to_string(workspace.join(".sealdrop-inbox/index.json")).unwrap();
+    assert!(
+        !index.contains("hardware key"),
+        "its preview went from the index"
+    );
+    assert!(index.contains(&hardware_id), "its id is kept as deleted");
     let search_file = fs::read(workspace.join(".sealdrop-inbox/search.sqlite")).unwrap();
     assert!(
         !search_file.windows(8).any(|w| w == b"hardware"),
