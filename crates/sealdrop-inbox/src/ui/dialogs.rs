@@ -91,6 +91,26 @@ pub(crate) fn fatal(window: &gtk::ApplicationWindow, words: &Words, text: &str) 
     window.present();
 }
 
+/// The one answer a question window gives, taken by whichever comes first:
+/// a button, or closing the window, which answers `None` (the load then
+/// fails with "no passphrase") so that the waiting worker never hangs.
+type Answer<T> = Rc<std::cell::RefCell<Option<std::sync::mpsc::Sender<Option<T>>>>>;
+
+fn answered_once<T: 'static>(
+    window: &gtk::Window,
+    answer: std::sync::mpsc::Sender<Option<T>>,
+) -> Answer<T> {
+    let answer = Rc::new(std::cell::RefCell::new(Some(answer)));
+    let on_close = answer.clone();
+    window.connect_close_request(move |_| {
+        if let Some(answer) = on_close.borrow_mut().take() {
+            let _ = answer.send(None);
+        }
+        glib::Propagation::Proceed
+    });
+    answer
+}
+
 /// A question from the keys being loaded, answered here; the worker waits.
 pub(crate) fn ask(inbox: &Rc<Inbox>, question: Question) {
     let words = inbox.words();
@@ -111,7 +131,7 @@ pub(crate) fn ask(inbox: &Rc<Inbox>, question: Question) {
             let unlock = gtk::Button::with_label(&words.get("unlock"));
             let cancel = gtk::Button::with_label(&words.get("cancel"));
             content.append(&button_row(&[&cancel, &unlock]));
-            let answer = Rc::new(std::cell::RefCell::new(Some(answer)));
+            let answer = answered_once(&window, answer);
             let submit = {
                 let (window, entry, answer) = (window.clone(), entry.clone(), answer.clone());
                 move || {
@@ -128,13 +148,6 @@ pub(crate) fn ask(inbox: &Rc<Inbox>, question: Question) {
             entry.connect_activate(move |_| submit());
             let closing = window.clone();
             cancel.connect_clicked(move |_| closing.close());
-            // Closed without an answer: the load fails ("no passphrase").
-            window.connect_close_request(move |_| {
-                if let Some(answer) = answer.borrow_mut().take() {
-                    let _ = answer.send(None);
-                }
-                glib::Propagation::Proceed
-            });
             window.present();
             entry.grab_focus();
         }
@@ -146,7 +159,7 @@ pub(crate) fn ask(inbox: &Rc<Inbox>, question: Question) {
         } => {
             let (window, content) = modal(&inbox.window, &words.get("plugin-title"));
             content.append(&wrapped(&crate::text::visible(&message)));
-            let answer = Rc::new(std::cell::RefCell::new(Some(answer)));
+            let answer = answered_once(&window, answer);
             let mut buttons = Vec::new();
             for (text, value) in [(no.clone(), false), (Some(yes), true)] {
                 let Some(text) = text else { continue };
@@ -161,12 +174,6 @@ pub(crate) fn ask(inbox: &Rc<Inbox>, question: Question) {
                 buttons.push(button);
             }
             content.append(&button_row(&buttons.iter().collect::<Vec<_>>()));
-            window.connect_close_request(move |_| {
-                if let Some(answer) = answer.borrow_mut().take() {
-                    let _ = answer.send(None);
-                }
-                glib::Propagation::Proceed
-            });
             window.present();
         }
         Question::Text {
@@ -180,7 +187,7 @@ pub(crate) fn ask(inbox: &Rc<Inbox>, question: Question) {
             content.append(&entry);
             let ok = gtk::Button::with_label(&words.get("plugin-answer"));
             content.append(&button_row(&[&ok]));
-            let answer = Rc::new(std::cell::RefCell::new(Some(answer)));
+            let answer = answered_once(&window, answer);
             let submit = {
                 let (window, entry, answer) = (window.clone(), entry.clone(), answer.clone());
                 move || {
@@ -193,12 +200,6 @@ pub(crate) fn ask(inbox: &Rc<Inbox>, question: Question) {
             let on_click = submit.clone();
             ok.connect_clicked(move |_| on_click());
             entry.connect_activate(move |_| submit());
-            window.connect_close_request(move |_| {
-                if let Some(answer) = answer.borrow_mut().take() {
-                    let _ = answer.send(None);
-                }
-                glib::Propagation::Proceed
-            });
             window.present();
             entry.grab_focus();
         }
