@@ -54,6 +54,7 @@ nothing-found = Nothing found that reveals who made it.
 cleaned = Cleaned copy ready.
 cleaned-removed = Cleaned copy ready; removed: { $removed }
 not-cleaned = NOT CLEANED: { $reason }
+not-searched = Not searched: { $what }
 show-picture = Show picture
 save-cleaned = Save cleaned copy…
 save-original = Save original…
@@ -81,7 +82,7 @@ shortcut-next = Ctrl+Page Down / Ctrl+Page Up: next / previous source
 shortcut-help = F1: this list
 shortcut-quit = Ctrl+Q: quit
 error = { $reason }
-search = Search messages, replies and text files
+search = Search messages, replies and files
 show = Show
 show-all = All ({ $count })
 show-unread = Unread ({ $count })
@@ -105,3 +106,36 @@ delete-anyway = Delete
 deleted = Deleted { $count } submissions.
 shortcut-delete = Ctrl+Delete: delete the source shown
 delete-after-import = Wait for the import to end before deleting.
+delete-submission = Delete this submission…
+delete-submission-title = Delete this submission?
+delete-submission-warning = What this submission holds goes from this computer: its message, its files, its sealed original, and their words in the search index. The rest of the conversation stays. Importing the same stick again will not bring it back. On a USB stick or an SSD, deleting a file cannot promise that its data is erased from the chips.
+delete-shown = { $count ->
+    [one] Delete the source shown…
+   *[other] Delete the { $count } sources shown…
+}
+delete-shown-title = { $count ->
+    [one] Delete the source shown?
+   *[other] Delete the { $count } sources shown?
+}
+delete-shown-warning = Everything the sources in the list sent and everything sent to them goes from this computer: messages, files, sealed originals, drafts, and their words in the search index. Check the list first: it shows what the view and the search chose. Importing the same stick again will not bring them back. On a USB stick or an SSD, deleting a file cannot promise that its data is erased from the chips.
+export = Export…
+export-title = Export this conversation
+export-risks = Understand the risks before you export
+export-risk-malware = Malware: only cleaned copies leave this way, but cleaning removes what identifies, not what attacks. The computer that opens them is not protected by sealdrop’s sandbox: open them on a computer that holds nothing else, never on the newsroom’s network.
+export-risk-anonymity = Anonymity: what a source wrote, and what cleaning missed, can identify her. Whoever holds the export can read it: give it only to the people who must work on it, and keep it encrypted.
+export-risk-plain = An export onto a LUKS volume, a PDF or a printout is not encrypted by sealdrop: it is as safe as the place you keep it.
+export-transcript = The conversation: messages, replies and what was found in each file
+export-file = The cleaned copy of { $name }
+export-to-age = An encrypted archive (age), readable only with the keys of these recipients:
+export-recipients = Recipients (age1… or age1pq1…), one per line
+export-to-luks = An archive onto an unlocked LUKS volume (an encrypted USB stick Tails made), not encrypted again
+export-folder = Folder to write to
+export-pdf = Save the conversation as PDF
+export-start = Export
+export-done = Exported to { $path }
+export-no-folder = Give the folder to write to first.
+export-nothing = Choose something to export: the conversation or a file.
+print = Print…
+print-note = Printing: on an air-gapped Tails without a printer, choose “Print to File” to write a PDF.
+shortcut-export = Ctrl+E: export the source shown
+shortcut-print = Ctrl+P: print the conversation shown

@@ -54,6 +54,7 @@ nothing-found = No se encontró nada que revele quién lo hizo.
 cleaned = Copia limpia lista.
 cleaned-removed = Copia limpia lista; se quitó: { $removed }
 not-cleaned = NO LIMPIADO: { $reason }
+not-searched = No se busca: { $what }
 show-picture = Mostrar imagen
 save-cleaned = Guardar copia limpia…
 save-original = Guardar original…
@@ -81,7 +82,7 @@ shortcut-next = Ctrl+Av Pág / Ctrl+Re Pág: fuente siguiente / anterior
 shortcut-help = F1: esta lista
 shortcut-quit = Ctrl+Q: salir
 error = { $reason }
-search = Buscar en mensajes, respuestas y archivos de texto
+search = Buscar en mensajes, respuestas y archivos
 show = Mostrar
 show-all = Todas ({ $count })
 show-unread = Sin leer ({ $count })
@@ -105,3 +106,36 @@ delete-anyway = Eliminar
 deleted = Se eliminaron { $count } envíos.
 shortcut-delete = Ctrl+Supr: eliminar la fuente mostrada
 delete-after-import = Espere a que termine la importación antes de eliminar.
+delete-submission = Eliminar este envío…
+delete-submission-title = ¿Eliminar este envío?
+delete-submission-warning = Lo que contiene este envío sale de este ordenador: su mensaje, sus archivos, su original sellado y sus palabras en el índice de búsqueda. El resto de la conversación se queda. Importar de nuevo la misma memoria no lo traerá de vuelta. En una memoria USB o un SSD, borrar un archivo no garantiza que sus datos se borren de los chips.
+delete-shown = { $count ->
+    [one] Eliminar la fuente mostrada…
+   *[other] Eliminar las { $count } fuentes mostradas…
+}
+delete-shown-title = { $count ->
+    [one] ¿Eliminar la fuente mostrada?
+   *[other] ¿Eliminar las { $count } fuentes mostradas?
+}
+delete-shown-warning = Todo lo que enviaron las fuentes de la lista y todo lo que se les envió sale de este ordenador: mensajes, archivos, originales sellados, borradores y sus palabras en el índice de búsqueda. Revise antes la lista: muestra lo que eligieron la vista y la búsqueda. Importar de nuevo la misma memoria no lo traerá de vuelta. En una memoria USB o un SSD, borrar un archivo no garantiza que sus datos se borren de los chips.
+export = Exportar…
+export-title = Exportar esta conversación
+export-risks = Entienda los riesgos antes de exportar
+export-risk-malware = Software malicioso: solo salen por aquí copias limpias, pero la limpieza quita lo que identifica, no lo que ataca. El ordenador que las abra no está protegido por el aislamiento de sealdrop: ábralas en un ordenador que no guarde nada más, nunca en la red de la redacción.
+export-risk-anonymity = Anonimato: lo que escribió la fuente, y lo que la limpieza no vio, puede identificarla. Quien tenga la exportación puede leerla: désela solo a quien deba trabajar en ella, y manténgala cifrada.
+export-risk-plain = Una exportación a un volumen LUKS, un PDF o una copia impresa no la cifra sealdrop: es tan segura como el lugar donde la guarde.
+export-transcript = La conversación: mensajes, respuestas y lo encontrado en cada archivo
+export-file = La copia limpia de { $name }
+export-to-age = Un archivo cifrado (age), legible solo con las claves de estos destinatarios:
+export-recipients = Destinatarios (age1… o age1pq1…), uno por línea
+export-to-luks = Un archivo en un volumen LUKS desbloqueado (una memoria USB cifrada hecha con Tails), sin volver a cifrarlo
+export-folder = Carpeta donde escribir
+export-pdf = Guardar la conversación como PDF
+export-start = Exportar
+export-done = Exportado a { $path }
+export-no-folder = Indique primero la carpeta donde escribir.
+export-nothing = Elija qué exportar: la conversación o un archivo.
+print = Imprimir…
+print-note = Imprimir: en un Tails aislado de la red y sin impresora, elija «Imprimir a archivo» para escribir un PDF.
+shortcut-export = Ctrl+E: exportar la fuente mostrada
+shortcut-print = Ctrl+P: imprimir la conversación mostrada

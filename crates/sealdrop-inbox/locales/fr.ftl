@@ -54,6 +54,7 @@ nothing-found = Rien trouvé qui révèle qui l’a fait.
 cleaned = Copie nettoyée prête.
 cleaned-removed = Copie nettoyée prête ; retiré : { $removed }
 not-cleaned = NON NETTOYÉ : { $reason }
+not-searched = Non couvert par la recherche : { $what }
 show-picture = Afficher l’image
 save-cleaned = Enregistrer la copie nettoyée…
 save-original = Enregistrer l’original…
@@ -81,7 +82,7 @@ shortcut-next = Ctrl+Page suiv. / Ctrl+Page préc. : source suivante / précéde
 shortcut-help = F1 : cette liste
 shortcut-quit = Ctrl+Q : quitter
 error = { $reason }
-search = Chercher dans les messages, les réponses et les fichiers texte
+search = Rechercher dans les messages, réponses et fichiers
 show = Afficher
 show-all = Tout ({ $count })
 show-unread = Non lus ({ $count })
@@ -105,3 +106,36 @@ delete-anyway = Supprimer
 deleted = { $count } envois supprimés.
 shortcut-delete = Ctrl+Suppr : supprimer la source affichée
 delete-after-import = Attendez la fin de l’importation avant de supprimer.
+delete-submission = Supprimer cet envoi…
+delete-submission-title = Supprimer cet envoi ?
+delete-submission-warning = Ce que contient cet envoi quitte cet ordinateur : son message, ses fichiers, son original scellé et ses mots dans l’index de recherche. Le reste de la conversation demeure. Importer à nouveau la même clé ne le fera pas revenir. Sur une clé USB ou un SSD, supprimer un fichier ne garantit pas que ses données soient effacées des puces.
+delete-shown = { $count ->
+    [one] Supprimer la source affichée…
+   *[other] Supprimer les { $count } sources affichées…
+}
+delete-shown-title = { $count ->
+    [one] Supprimer la source affichée ?
+   *[other] Supprimer les { $count } sources affichées ?
+}
+delete-shown-warning = Tout ce que les sources de la liste ont envoyé et tout ce qui leur a été envoyé quitte cet ordinateur : messages, fichiers, originaux scellés, brouillons et leurs mots dans l’index de recherche. Vérifiez d’abord la liste : elle montre ce que la vue et la recherche ont retenu. Importer à nouveau la même clé ne les fera pas revenir. Sur une clé USB ou un SSD, supprimer un fichier ne garantit pas que ses données soient effacées des puces.
+export = Exporter…
+export-title = Exporter cette conversation
+export-risks = Comprenez les risques avant d’exporter
+export-risk-malware = Logiciels malveillants : seules des copies nettoyées sortent par ici, mais le nettoyage retire ce qui identifie, pas ce qui attaque. L’ordinateur qui les ouvre n’est pas protégé par le bac à sable de sealdrop : ouvrez-les sur un ordinateur qui ne contient rien d’autre, jamais sur le réseau de la rédaction.
+export-risk-anonymity = Anonymat : ce que la source a écrit, et ce que le nettoyage a manqué, peut l’identifier. Qui détient l’export peut le lire : ne le donnez qu’à celles et ceux qui doivent y travailler, et gardez-le chiffré.
+export-risk-plain = Un export sur un volume LUKS, un PDF ou une impression n’est pas chiffré par sealdrop : il est aussi sûr que l’endroit où vous le gardez.
+export-transcript = La conversation : messages, réponses et ce qui a été trouvé dans chaque fichier
+export-file = La copie nettoyée de { $name }
+export-to-age = Une archive chiffrée (age), lisible seulement avec les clés de ces destinataires :
+export-recipients = Destinataires (age1… ou age1pq1…), un par ligne
+export-to-luks = Une archive sur un volume LUKS déverrouillé (une clé USB chiffrée faite avec Tails), sans nouveau chiffrement
+export-folder = Dossier où écrire
+export-pdf = Enregistrer la conversation en PDF
+export-start = Exporter
+export-done = Exporté vers { $path }
+export-no-folder = Indiquez d’abord le dossier où écrire.
+export-nothing = Choisissez quoi exporter : la conversation ou un fichier.
+print = Imprimer…
+print-note = Impression : sur un Tails isolé du réseau et sans imprimante, choisissez « Imprimer dans un fichier » pour écrire un PDF.
+shortcut-export = Ctrl+E : exporter la source affichée
+shortcut-print = Ctrl+P : imprimer la conversation affichée

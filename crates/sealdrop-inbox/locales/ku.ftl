@@ -54,6 +54,7 @@ nothing-found = Tiştek nehat dîtin ku çêkerê wê eşkere bike.
 cleaned = Kopiya paqijkirî amade ye.
 cleaned-removed = Kopiya paqijkirî amade ye; hat rakirin: { $removed }
 not-cleaned = NEHAT PAQIJKIRIN: { $reason }
+not-searched = Di lêgerînê de nîne: { $what }
 show-picture = Wêneyê nîşan bide
 save-cleaned = Kopiya paqijkirî tomar bike…
 save-original = Orîjînalê tomar bike…
@@ -81,7 +82,7 @@ shortcut-next = Ctrl+Page Down / Ctrl+Page Up: çavkaniya din / berê
 shortcut-help = F1: ev lîste
 shortcut-quit = Ctrl+Q: derkeve
 error = { $reason }
-search = Di peyam, bersiv û pelên nivîsê de bigere
+search = Di peyam, bersiv û pelan de bigere
 show = Nîşan bide
 show-all = Hemû ({ $count })
 show-unread = Nexwendî ({ $count })
@@ -105,3 +106,36 @@ delete-anyway = Jê bibe
 deleted = { $count } şandî hatin jêbirin.
 shortcut-delete = Ctrl+Delete: çavkaniya nîşandayî jê bibe
 delete-after-import = Berî jêbirinê li benda dawiya importê bimîne.
+delete-submission = Vê şandinê jê bibe…
+delete-submission-title = Vê şandinê jê bibî?
+delete-submission-warning = Tiştê ku ev şandin dihewîne ji vê komputerê diçe: peyama wê, pelên wê, orîjînala wê ya mohrkirî û peyvên wê di pêrista lêgerînê de. Yên din ên axaftinê dimînin. Dîsa anîna heman bîrê wê venagerîne. Li ser bîreke USB an SSD, jêbirina pelekê naguhêze ku daneyên wê ji çîpan bên paqijkirin.
+delete-shown = { $count ->
+    [one] Çavkaniya nîşandayî jê bibe…
+   *[other] { $count } çavkaniyên nîşandayî jê bibe…
+}
+delete-shown-title = { $count ->
+    [one] Çavkaniya nîşandayî jê bibî?
+   *[other] { $count } çavkaniyên nîşandayî jê bibî?
+}
+delete-shown-warning = Her tiştê ku çavkaniyên di lîsteyê de şandine û her tiştê ku ji wan re hatiye şandin ji vê komputerê diçe: peyam, pel, orîjînalên mohrkirî, reşnivîs û peyvên wan di pêrista lêgerînê de. Pêşî lîsteyê kontrol bike: ew tiştê ku dîmen û lêgerînê hilbijartine nîşan dide. Dîsa anîna heman bîrê wan venagerîne. Li ser bîreke USB an SSD, jêbirina pelekê naguhêze ku daneyên wê ji çîpan bên paqijkirin.
+export = Derxistin…
+export-title = Vê axaftinê derxe
+export-risks = Berî derxistinê xetereyan fam bike
+export-risk-malware = Nermalava xirab: tenê kopiyên paqijkirî bi vî awayî derdikevin, lê paqijkirin tiştê ku nasnameyê eşkere dike radike, ne tiştê ku êrîş dike. Komputera ku wan vedike ji aliyê sandboxa sealdrop ve nayê parastin: wan li ser komputerek ku tiştekî din tê de tune veke, qet li ser tora nûçegehê.
+export-risk-anonymity = Nenasî: tiştê ku çavkaniyê nivîsiye, û tiştê ku paqijkirinê ji dest daye, dikare wê nas bike. Kî derxistinê hebe dikare bixwîne: tenê bide kesên ku divê li ser bixebitin, û şîfrekirî bihêle.
+export-risk-plain = Derxistinek li ser cildeke LUKS, PDF an çapek ji aliyê sealdrop ve nayê şîfrekirin: ewlehiya wê bi qasî cihê ku tu lê diparêzî ye.
+export-transcript = Axaftin: peyam, bersiv û tiştê ku di her pelê de hat dîtin
+export-file = Kopiya paqijkirî ya { $name }
+export-to-age = Arşîveke şîfrekirî (age), tenê bi mifteyên van wergiran tê xwendin:
+export-recipients = Wergir (age1… an age1pq1…), her yek di rêzekê de
+export-to-luks = Arşîvek li ser cildeke LUKS ya vekirî (bîreke USB ya şîfrekirî ku Tails çêkiriye), bê şîfrekirina dîsa
+export-folder = Peldanka ku tê de were nivîsandin
+export-pdf = Axaftinê wek PDF tomar bike
+export-start = Derxe
+export-done = Hat derxistin bo { $path }
+export-no-folder = Pêşî peldanka ku tê de were nivîsandin bide.
+export-nothing = Tiştekî ji bo derxistinê hilbijêre: axaftin an pelek.
+print = Çap…
+print-note = Çap: li ser Tails-a ji torê veqetandî û bê çapker, «Çap bike bo pelê» hilbijêre da ku PDF were nivîsandin.
+shortcut-export = Ctrl+E: çavkaniya nîşandayî derxe
+shortcut-print = Ctrl+P: axaftina nîşandayî çap bike

@@ -54,6 +54,7 @@ nothing-found = Onu kimin yaptığını açığa vuran bir şey bulunmadı.
 cleaned = Temizlenmiş kopya hazır.
 cleaned-removed = Temizlenmiş kopya hazır; kaldırılanlar: { $removed }
 not-cleaned = TEMİZLENMEDİ: { $reason }
+not-searched = Aramaya girmeyen: { $what }
 show-picture = Resmi göster
 save-cleaned = Temizlenmiş kopyayı kaydet…
 save-original = Aslını kaydet…
@@ -81,7 +82,7 @@ shortcut-next = Ctrl+Page Down / Ctrl+Page Up: sonraki / önceki kaynak
 shortcut-help = F1: bu liste
 shortcut-quit = Ctrl+Q: çık
 error = { $reason }
-search = Mesajlarda, yanıtlarda ve metin dosyalarında ara
+search = Mesajlarda, yanıtlarda ve dosyalarda ara
 show = Göster
 show-all = Tümü ({ $count })
 show-unread = Okunmamış ({ $count })
@@ -105,3 +106,36 @@ delete-anyway = Sil
 deleted = { $count } gönderi silindi.
 shortcut-delete = Ctrl+Delete: gösterilen kaynağı sil
 delete-after-import = Silmeden önce içe aktarmanın bitmesini bekleyin.
+delete-submission = Bu gönderimi sil…
+delete-submission-title = Bu gönderim silinsin mi?
+delete-submission-warning = Bu gönderimin içerdiği her şey bu bilgisayardan gider: mesajı, dosyaları, mühürlü aslı ve arama dizinindeki sözcükleri. Konuşmanın geri kalanı kalır. Aynı belleği yeniden içe aktarmak onu geri getirmez. Bir USB bellekte ya da SSD’de bir dosyayı silmek, verisinin yongalardan silindiğini garanti etmez.
+delete-shown = { $count ->
+    [one] Gösterilen kaynağı sil…
+   *[other] Gösterilen { $count } kaynağı sil…
+}
+delete-shown-title = { $count ->
+    [one] Gösterilen kaynak silinsin mi?
+   *[other] Gösterilen { $count } kaynak silinsin mi?
+}
+delete-shown-warning = Listedeki kaynakların gönderdiği ve onlara gönderilen her şey bu bilgisayardan gider: mesajlar, dosyalar, mühürlü asıllar, taslaklar ve arama dizinindeki sözcükleri. Önce listeyi denetleyin: görünümün ve aramanın seçtiklerini gösterir. Aynı belleği yeniden içe aktarmak onları geri getirmez. Bir USB bellekte ya da SSD’de bir dosyayı silmek, verisinin yongalardan silindiğini garanti etmez.
+export = Dışa aktar…
+export-title = Bu konuşmayı dışa aktar
+export-risks = Dışa aktarmadan önce riskleri anlayın
+export-risk-malware = Kötü amaçlı yazılım: buradan yalnızca temizlenmiş kopyalar çıkar, ama temizleme kimliği açığa vuranı kaldırır, saldıranı değil. Onları açan bilgisayar sealdrop’un yalıtım ortamıyla korunmaz: başka hiçbir şey tutmayan bir bilgisayarda açın, asla haber merkezinin ağında değil.
+export-risk-anonymity = Anonimlik: kaynağın yazdıkları ve temizlemenin kaçırdıkları onu tanıtabilir. Dışa aktarımı elinde tutan onu okuyabilir: yalnızca üzerinde çalışması gerekenlere verin ve şifreli tutun.
+export-risk-plain = Bir LUKS birimine dışa aktarım, bir PDF ya da bir çıktı sealdrop tarafından şifrelenmez: sakladığınız yer kadar güvenlidir.
+export-transcript = Konuşma: mesajlar, yanıtlar ve her dosyada bulunanlar
+export-file = { $name } dosyasının temizlenmiş kopyası
+export-to-age = Yalnızca bu alıcıların anahtarlarıyla okunabilen şifreli bir arşiv (age):
+export-recipients = Alıcılar (age1… ya da age1pq1…), her satıra bir tane
+export-to-luks = Kilidi açılmış bir LUKS birimine (Tails’in yaptığı şifreli bir USB bellek) yeniden şifrelenmeden bir arşiv
+export-folder = Yazılacak klasör
+export-pdf = Konuşmayı PDF olarak kaydet
+export-start = Dışa aktar
+export-done = { $path } konumuna dışa aktarıldı
+export-no-folder = Önce yazılacak klasörü verin.
+export-nothing = Dışa aktarılacak bir şey seçin: konuşma ya da bir dosya.
+print = Yazdır…
+print-note = Yazdırma: ağdan yalıtılmış, yazıcısız bir Tails’te PDF yazmak için «Dosyaya Yazdır»ı seçin.
+shortcut-export = Ctrl+E: gösterilen kaynağı dışa aktar
+shortcut-print = Ctrl+P: gösterilen konuşmayı yazdır

@@ -12,6 +12,7 @@
 //! in memory and forgotten), `text` and `i18n` (what is shown, in which
 //! direction and language), then `ui` (the GTK windows over all of it).
 
+pub mod export;
 pub mod i18n;
 pub mod keys;
 pub mod text;

@@ -27,6 +27,7 @@ mod pdf;
 mod png;
 pub mod render;
 pub mod sandbox;
+mod searchable;
 mod sniff;
 mod text;
 mod tiff;
@@ -38,6 +39,7 @@ mod zipdoc;
 
 use serde::{Deserialize, Serialize};
 
+pub use searchable::{searchable, Searchable};
 pub use sniff::Kind;
 
 /// What a finding is about, in the order a journalist reads them.

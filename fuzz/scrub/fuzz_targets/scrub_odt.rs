@@ -3,7 +3,7 @@
 //! chooses how the input is used: as the whole file (seeded with a planted
 //! one), or as `content.xml` inside a fixed package. Never a panic or a
 //! hang; a cleaned document cleans again to itself, and `inspect` finds in
-//! it nothing but links.
+//! it nothing but links; the words read for search stay within their cap.
 
 use std::io::Write;
 
@@ -26,6 +26,13 @@ fn package(content: &[u8]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
+/// The words read for search: never more than asked, whatever the file.
+fn words_within_cap(file: &[u8]) {
+    if let Ok(words) = scrub::searchable(file, 4096) {
+        assert!(words.text.len() <= 4096);
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let file = if mode % 2 == 0 { package(rest) } else { rest.to_vec() };
@@ -33,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let _ = scrub::inspect(&file, "fuzz.odt");
+    words_within_cap(&file);
     if let Ok(cleaned) = scrub::scrub(&file) {
         let again = scrub::scrub(&cleaned.data).expect("a cleaned document cleans again");
         assert_eq!(again.data, cleaned.data, "cleaning is idempotent");

@@ -7,7 +7,7 @@
 //! than die on ZIP checksums. Never a panic or a hang; a cleaned document
 //! cleans again to itself, and `inspect` finds in it nothing but what is
 //! kept on purpose (links, hidden text, hidden sheets and slides: see
-//! docs/SCRUBBING.md).
+//! docs/SCRUBBING.md). The words read for search stay within their cap.
 
 use std::io::Write;
 
@@ -62,6 +62,13 @@ fn powerpoint(slide: &[u8]) -> Vec<u8> {
     ])
 }
 
+/// The words read for search: never more than asked, whatever the file.
+fn words_within_cap(file: &[u8]) {
+    if let Ok(words) = scrub::searchable(file, 4096) {
+        assert!(words.text.len() <= 4096);
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let file = match mode % 4 {
@@ -75,6 +82,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let _ = scrub::inspect(&file, "fuzz");
+    words_within_cap(&file);
     if let Ok(cleaned) = scrub::scrub(&file) {
         let again = scrub::scrub(&cleaned.data).expect("a cleaned document cleans again");
         assert_eq!(again.data, cleaned.data, "cleaning is idempotent");

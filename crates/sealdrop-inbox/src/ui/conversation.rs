@@ -15,7 +15,6 @@ use crate::text::{paragraphs, Direction};
 use crate::workspace::{conversation, AttachmentRecord, Item, ReplyState, SubmissionRecord};
 use sealdrop_format::reply::file::MAX_REPLY_BYTES;
 use sealdrop_format::terminal::human_size;
-use sealdrop_scrub::Category;
 
 /// The most of a message file the window reads (messages are far shorter).
 const MAX_MESSAGE_SHOWN: u64 = 4 << 20;
@@ -303,10 +302,16 @@ fn marks_row(inbox: &Rc<Inbox>, key: &str) -> gtk::Box {
         row.set_halign(gtk::Align::Fill);
         row.append(&note);
     }
+    let export = gtk::Button::with_label(&words.get("export"));
+    export.set_action_name(Some("win.export"));
+    let print = gtk::Button::with_label(&words.get("print"));
+    print.set_action_name(Some("win.print"));
     let delete = gtk::Button::with_label(&words.get("delete"));
     delete.set_action_name(Some("win.delete"));
     row.append(&star);
     row.append(&junk);
+    row.append(&export);
+    row.append(&print);
     row.append(&delete);
     row
 }
@@ -357,73 +362,17 @@ fn received(
             _ => card.append(&file_box(inbox, id, attachment)),
         }
     }
-    card
-}
-
-fn category_word(words: &Words, category: Category) -> String {
-    words.get(match category {
-        Category::Location => "category-location",
-        Category::Device => "category-device",
-        Category::People => "category-people",
-        Category::Times => "category-times",
-        Category::History => "category-history",
-        Category::Hidden => "category-hidden",
-        Category::Active => "category-active",
-    })
-}
-
-/// What `inspect` found, in plain words, one line each.
-pub(crate) fn findings_lines(words: &Words, attachment: &AttachmentRecord) -> Vec<String> {
-    let report = &attachment.report;
-    let visible = crate::text::visible;
-    let mut lines = vec![words.format("file-kind", &[("kind", report.kind.describe())])];
-    if let Some(claimed) = report.name_claims {
-        lines.push(words.format(
-            "name-claims",
-            &[
-                ("claimed", claimed.describe()),
-                ("kind", report.kind.describe()),
-            ],
-        ));
-    }
-    for category in Category::ALL {
-        let found: Vec<String> = report
-            .findings
-            .iter()
-            .filter(|f| f.category == category)
-            .map(|f| format!("{}: {}", visible(&f.what), visible(&f.value)))
-            .collect();
-        if !found.is_empty() {
-            lines.push(format!(
-                "{}: {}",
-                category_word(words, category),
-                found.join("; ")
-            ));
+    let delete = gtk::Button::with_label(&words.get("delete-submission"));
+    delete.set_halign(gtk::Align::End);
+    let weak = Rc::downgrade(inbox);
+    let id = id.to_owned();
+    delete.connect_clicked(move |_| {
+        if let Some(inbox) = weak.upgrade() {
+            dialogs::delete_submission(&inbox, &id);
         }
-    }
-    if !report.unchecked.is_empty() {
-        let unchecked: Vec<String> = report.unchecked.iter().map(|u| visible(u)).collect();
-        lines.push(format!(
-            "{}: {}",
-            words.get("not-checked"),
-            unchecked.join("; ")
-        ));
-    }
-    if report.findings.is_empty() && report.unchecked.is_empty() {
-        lines.push(words.get("nothing-found"));
-    }
-    lines.push(match (&attachment.cleaned, &attachment.not_cleaned) {
-        (Some(_), _) if attachment.removed.is_empty() => words.get("cleaned"),
-        (Some(_), _) => words.format(
-            "cleaned-removed",
-            &[("removed", &visible(&attachment.removed.join("; ")))],
-        ),
-        (None, reason) => words.format(
-            "not-cleaned",
-            &[("reason", &visible(reason.as_deref().unwrap_or("")))],
-        ),
     });
-    lines
+    card.append(&delete);
+    card
 }
 
 /// One line for a file already received: which source sent it first, when.
@@ -486,7 +435,7 @@ fn file_box(inbox: &Rc<Inbox>, id: &str, attachment: &AttachmentRecord) -> gtk::
     title.set_xalign(0.0);
     title.add_css_class("heading");
     inner.append(&title);
-    for line in findings_lines(words, attachment) {
+    for line in crate::export::findings_lines(words, attachment) {
         let label = gtk::Label::new(Some(&line));
         label.set_xalign(0.0);
         label.set_wrap(true);
@@ -594,13 +543,7 @@ pub(crate) fn send_reply(inbox: &Rc<Inbox>) {
             .index
             .submissions
             .iter()
-            .filter(|(id, r)| {
-                r.can_reply
-                    && r.thread
-                        .as_deref()
-                        .map_or(format!("single:{id}"), str::to_owned)
-                        == key
-            })
+            .filter(|(id, r)| r.can_reply && r.thread_key(id) == key)
             .max_by(|a, b| a.1.received.cmp(&b.1.received))
             .map(|(id, _)| id.clone())
     };

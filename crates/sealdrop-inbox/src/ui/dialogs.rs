@@ -18,7 +18,7 @@ use crate::keys::Question;
 /// at this size at most).
 const PICTURE_SIDE: u32 = 2048;
 
-fn modal(parent: &impl IsA<gtk::Window>, title: &str) -> (gtk::Window, gtk::Box) {
+pub(crate) fn modal(parent: &impl IsA<gtk::Window>, title: &str) -> (gtk::Window, gtk::Box) {
     let window = gtk::Window::builder()
         .title(title)
         .modal(true)
@@ -45,7 +45,7 @@ fn modal(parent: &impl IsA<gtk::Window>, title: &str) -> (gtk::Window, gtk::Box)
     (window, content)
 }
 
-fn wrapped(text: &str) -> gtk::Label {
+pub(crate) fn wrapped(text: &str) -> gtk::Label {
     let label = gtk::Label::new(Some(text));
     label.set_wrap(true);
     label.set_xalign(0.0);
@@ -53,7 +53,7 @@ fn wrapped(text: &str) -> gtk::Label {
     label
 }
 
-fn button_row(buttons: &[&gtk::Button]) -> gtk::Box {
+pub(crate) fn button_row(buttons: &[&gtk::Button]) -> gtk::Box {
     let row = gtk::Box::new(gtk::Orientation::Horizontal, 8);
     row.set_halign(gtk::Align::End);
     for button in buttons {
@@ -219,6 +219,8 @@ pub(crate) fn shortcuts(inbox: &Rc<Inbox>) {
         "shortcut-star",
         "shortcut-junk",
         "shortcut-delete",
+        "shortcut-export",
+        "shortcut-print",
         "shortcut-help",
         "shortcut-quit",
     ] {
@@ -301,7 +303,13 @@ pub(crate) fn picture(inbox: &Rc<Inbox>, result: Result<sealdrop_scrub::sandbox:
 }
 
 /// A warning, then `go` if the editor agrees.
-fn warn_then(inbox: &Rc<Inbox>, title: &str, text: &str, agree: &str, go: impl Fn() + 'static) {
+pub(crate) fn warn_then(
+    inbox: &Rc<Inbox>,
+    title: &str,
+    text: &str,
+    agree: &str,
+    go: impl Fn() + 'static,
+) {
     let words = inbox.words();
     let (window, content) = modal(&inbox.window, title);
     let heading = wrapped(title);
@@ -451,6 +459,66 @@ pub(crate) fn delete_thread(inbox: &Rc<Inbox>) {
     let Some(key) = inbox.selected.borrow().clone() else {
         return;
     };
+    let words = inbox.words();
+    delete_after_warning(
+        inbox,
+        &words.get("delete-title"),
+        &words.get("delete-warning"),
+        move |workspace| workspace.delete_thread(&key),
+    );
+}
+
+/// Deletes one submission of the thread shown, after a warning.
+pub(crate) fn delete_submission(inbox: &Rc<Inbox>, id: &str) {
+    let words = inbox.words();
+    let ids = vec![id.to_owned()];
+    delete_after_warning(
+        inbox,
+        &words.get("delete-submission-title"),
+        &words.get("delete-submission-warning"),
+        move |workspace| workspace.delete_submissions(&ids),
+    );
+}
+
+/// Deletes every source the list shows (the view and search chosen),
+/// after a warning that counts them.
+pub(crate) fn delete_shown(inbox: &Rc<Inbox>) {
+    let keys: Vec<String> = inbox
+        .threads
+        .borrow()
+        .iter()
+        .map(|t| t.key.clone())
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    let words = inbox.words();
+    let count = keys.len().to_string();
+    delete_after_warning(
+        inbox,
+        &words.format("delete-shown-title", &[("count", &count)]),
+        &words.format("delete-shown-warning", &[("count", &count)]),
+        move |workspace| {
+            let ids: Vec<String> = workspace
+                .index
+                .submissions
+                .iter()
+                .filter(|(id, record)| keys.contains(&record.thread_key(id)))
+                .map(|(id, _)| id.clone())
+                .collect();
+            workspace.delete_submissions(&ids)
+        },
+    );
+}
+
+/// Asks, then deletes with `delete` and says how many submissions went.
+fn delete_after_warning(
+    inbox: &Rc<Inbox>,
+    title: &str,
+    warning: &str,
+    delete: impl Fn(&mut crate::workspace::Workspace) -> Result<usize, crate::workspace::WorkspaceError>
+        + 'static,
+) {
     if inbox.import_progress.borrow().is_some() {
         // An import running could bring back what is deleted now.
         inbox.say(&inbox.words().get("delete-after-import"));
@@ -460,24 +528,40 @@ pub(crate) fn delete_thread(inbox: &Rc<Inbox>) {
     let weak = Rc::downgrade(inbox);
     warn_then(
         inbox,
-        &words.get("delete-title"),
-        &words.get("delete-warning"),
+        title,
+        warning,
         &words.get("delete-anyway"),
         move || {
             let Some(inbox) = weak.upgrade() else { return };
-            let deleted = inbox.workspace.borrow_mut().delete_thread(&key);
+            let deleted = delete(&mut inbox.workspace.borrow_mut());
             match deleted {
                 Ok(count) => {
                     inbox.save();
-                    *inbox.selected.borrow_mut() = None;
-                    inbox.composer.text.buffer().set_text("");
                     inbox.say(
                         &inbox
                             .words()
                             .format("deleted", &[("count", &count.to_string())]),
                     );
+                    let still_there = inbox.selected.borrow().clone().filter(|key| {
+                        let workspace = inbox.workspace.borrow();
+                        workspace
+                            .index
+                            .submissions
+                            .iter()
+                            .any(|(id, record)| record.thread_key(id) == *key)
+                    });
                     inbox.refresh_threads();
-                    super::conversation::show_placeholder(&inbox, &inbox.words().get("no-source"));
+                    match still_there {
+                        Some(key) => super::conversation::show(&inbox, &key, false),
+                        None => {
+                            *inbox.selected.borrow_mut() = None;
+                            inbox.composer.text.buffer().set_text("");
+                            super::conversation::show_placeholder(
+                                &inbox,
+                                &inbox.words().get("no-source"),
+                            );
+                        }
+                    }
                 }
                 Err(e) => {
                     let text = inbox.words().format("error", &[("reason", &e.to_string())]);

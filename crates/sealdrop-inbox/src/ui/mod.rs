@@ -8,6 +8,7 @@
 
 mod conversation;
 mod dialogs;
+mod export;
 mod import;
 
 use std::cell::RefCell;
@@ -70,6 +71,11 @@ pub(crate) struct Inbox {
     pub search_entry: gtk::SearchEntry,
     /// The views, as buttons with their counts.
     pub show_choice: gtk::FlowBox,
+    /// Its buttons, kept while the views stay the same (so that the one
+    /// with the keyboard focus keeps it when the counts change).
+    pub view_buttons: RefCell<Vec<(Show, gtk::ToggleButton)>>,
+    /// Deletes every source the list shows, after a warning.
+    pub delete_shown: gtk::Button,
     pub showing: RefCell<Show>,
     pub oldest_first: gtk::ToggleButton,
 }
@@ -143,6 +149,12 @@ impl Inbox {
                 select = Some(n);
             }
         }
+        self.delete_shown.set_label(
+            &self
+                .words()
+                .format("delete-shown", &[("count", &list.len().to_string())]),
+        );
+        self.delete_shown.set_sensitive(!list.is_empty());
         *self.threads.borrow_mut() = list;
         if let Some(n) = select {
             let row = self.thread_rows.row_at_index(n as i32);
@@ -199,11 +211,28 @@ impl Inbox {
         } else {
             Show::All
         };
+        *self.showing.borrow_mut() = current.clone();
+        {
+            let buttons = self.view_buttons.borrow();
+            let same = buttons.len() == options.len()
+                && buttons.iter().zip(&options).all(|((a, _), (b, _))| a == b);
+            if same {
+                for ((show, button), (_, label)) in buttons.iter().zip(&options) {
+                    button.set_label(label);
+                    if *show == current && !button.is_active() {
+                        button.set_active(true);
+                    }
+                }
+                return current;
+            }
+        }
+        self.view_buttons.borrow_mut().clear();
         while let Some(child) = self.show_choice.first_child() {
             self.show_choice.remove(&child);
         }
         let mut first: Option<gtk::ToggleButton> = None;
         for (show, label) in options {
+            let kept = show.clone();
             let button = gtk::ToggleButton::with_label(&label);
             if let Some(first) = &first {
                 button.set_group(Some(first));
@@ -218,9 +247,9 @@ impl Inbox {
                 }
             });
             self.show_choice.insert(&button, -1);
+            self.view_buttons.borrow_mut().push((kept, button.clone()));
             first.get_or_insert(button);
         }
-        *self.showing.borrow_mut() = current.clone();
         current
     }
 
@@ -278,10 +307,10 @@ impl Inbox {
         let mut changed = false;
         while let Ok(report) = reports.try_recv() {
             match report {
-                Report::Import(ImportEvent::Imported { id, record }) => {
+                Report::Import(ImportEvent::Imported { id, record, words }) => {
                     let mut workspace = self.workspace.borrow_mut();
                     workspace.index.submissions.insert(id.clone(), *record);
-                    if let Err(e) = workspace.index_submission(&id) {
+                    if let Err(e) = workspace.index_submission(&id, &words) {
                         drop(workspace);
                         self.say(&e.to_string());
                     }
@@ -502,6 +531,11 @@ fn build(app: &gtk::Application, settings: Settings) {
     threads_pane.append(&search_entry);
     threads_pane.append(&view_row);
     threads_pane.append(&threads_scroller);
+    let delete_shown =
+        gtk::Button::with_label(&settings.words.format("delete-shown", &[("count", "0")]));
+    delete_shown.set_action_name(Some("win.delete-shown"));
+    delete_shown.set_halign(gtk::Align::Start);
+    threads_pane.append(&delete_shown);
 
     let conversation = gtk::Box::new(gtk::Orientation::Vertical, 12);
     conversation.set_margin_top(12);
@@ -582,6 +616,8 @@ fn build(app: &gtk::Application, settings: Settings) {
         failures: RefCell::new(Vec::new()),
         search_entry: search_entry.clone(),
         show_choice: show_choice.clone(),
+        view_buttons: RefCell::new(Vec::new()),
+        delete_shown,
         showing: RefCell::new(Show::All),
         oldest_first: oldest_first.clone(),
     });
@@ -651,6 +687,9 @@ fn build(app: &gtk::Application, settings: Settings) {
     add_action(&inbox, "delete", &["<Control>Delete"], |inbox| {
         dialogs::delete_thread(inbox)
     });
+    add_action(&inbox, "export", &["<Control>e"], export::open);
+    add_action(&inbox, "print", &["<Control>p"], export::print);
+    add_action(&inbox, "delete-shown", &[], dialogs::delete_shown);
     add_action(&inbox, "quit", &["<Control>q"], |inbox| {
         inbox.window.close()
     });

@@ -40,6 +40,10 @@ use sealdrop_open::shared::{self as open, Cleaning, Outcome};
 /// invisible progress bar the worker moves and the window reads.
 pub type Progress = ProgressBar;
 
+/// A submission as import left it: its record, how many of its
+/// attachments could not be cleaned, and their words for search by part.
+type Imported = (SubmissionRecord, usize, Vec<(usize, String)>);
+
 /// What happened, file by file.
 #[derive(Debug)]
 pub enum ImportEvent {
@@ -49,6 +53,9 @@ pub enum ImportEvent {
     Imported {
         id: String,
         record: Box<SubmissionRecord>,
+        /// The words of its attachments for search, by part, read in the
+        /// sandbox here so that the window only indexes them.
+        words: Vec<(usize, String)>,
     },
     /// Already in the workspace.
     Skipped { id: String },
@@ -115,7 +122,7 @@ pub fn import_folder(
             });
         } else {
             match import_one(root, input, identities, progress, base) {
-                Ok((record, not_cleaned)) => {
+                Ok((record, not_cleaned, words)) => {
                     summary.imported += 1;
                     summary.not_cleaned += not_cleaned;
                     if let Some(thread) = &record.thread {
@@ -124,6 +131,7 @@ pub fn import_folder(
                     on_event(ImportEvent::Imported {
                         id: input.id.clone(),
                         record: Box::new(record),
+                        words,
                     });
                 }
                 Err(e) => {
@@ -159,7 +167,7 @@ fn import_one(
     identities: &Identities,
     progress: &Progress,
     base: u64,
-) -> Result<(SubmissionRecord, usize), WorkspaceError> {
+) -> Result<Imported, WorkspaceError> {
     let id = SubmissionId::parse(&input.id).ok_or_else(|| {
         WorkspaceError::Refused(format!(
             "{} is not named as sealdrop names submissions (32 hexadecimal digits, then \
@@ -221,8 +229,9 @@ fn finish(
     incoming: &Path,
     dir: &Path,
     manifest: &Manifest,
-) -> Result<(SubmissionRecord, usize), WorkspaceError> {
+) -> Result<Imported, WorkspaceError> {
     let mut attachments = Vec::new();
+    let mut words = Vec::new();
     let mut not_cleaned = 0;
     for (part_index, part) in manifest.parts.iter().enumerate() {
         if part.kind != PartKind::Attachment {
@@ -244,7 +253,7 @@ fn finish(
                 (None, Some(reason.0), Vec::new())
             }
         };
-        attachments.push(AttachmentRecord {
+        let mut record = AttachmentRecord {
             part: part_index,
             name,
             original_name: part.original_name.clone(),
@@ -254,7 +263,19 @@ fn finish(
             cleaned,
             not_cleaned: reason,
             removed,
-        });
+            searched: false,
+            not_searched: Vec::new(),
+        };
+        match super::read_words(dir, &record) {
+            Some(Ok(found)) => {
+                record.searched = true;
+                record.not_searched = found.missed;
+                words.push((part_index, found.text));
+            }
+            Some(Err(reason)) => record.not_searched = vec![reason],
+            None => {}
+        }
+        attachments.push(record);
     }
     // The sealed copy first, then the decrypted originals go: at every
     // moment one of the two exists.
@@ -317,6 +338,7 @@ fn finish(
             seen: false,
         },
         not_cleaned,
+        words,
     ))
 }
 

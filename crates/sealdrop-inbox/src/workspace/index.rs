@@ -96,9 +96,55 @@ pub struct AttachmentRecord {
     /// What cleaning removed.
     #[serde(default)]
     pub removed: Vec<String>,
+    /// Whether its words were read for search (in the sandbox, from the
+    /// cleaned copy: plain text, office documents, PDF).
+    #[serde(default)]
+    pub searched: bool,
+    /// What of its text search does not reach, in the reader's words
+    /// (a PDF's pages in fonts without a Unicode map, scans).
+    #[serde(default)]
+    pub not_searched: Vec<String>,
+}
+
+impl SubmissionRecord {
+    /// The key of the thread submission `id` is in: its reply channel's
+    /// thread, else a thread of its own (`single:<id>`).
+    pub fn thread_key(&self, id: &str) -> String {
+        self.thread
+            .clone()
+            .unwrap_or_else(|| format!("{}{id}", super::threads::SINGLE))
+    }
 }
 
 impl AttachmentRecord {
+    /// Whether words can be read from its cleaned copy for search.
+    pub fn has_words(&self) -> bool {
+        use sealdrop_scrub::Kind;
+        self.cleaned.is_some()
+            && matches!(
+                self.report.kind,
+                Kind::Text
+                    | Kind::Docx
+                    | Kind::Xlsx
+                    | Kind::Pptx
+                    | Kind::Odt
+                    | Kind::Ods
+                    | Kind::Odp
+                    | Kind::Pdf
+            )
+    }
+
+    /// Its cleaned copy, `cleaned/<name>`, in the submission's folder `dir`:
+    /// joined only in the one shape import writes.
+    pub fn cleaned_path(&self, dir: &Path) -> Option<PathBuf> {
+        let name = self
+            .cleaned
+            .as_deref()?
+            .strip_prefix("cleaned/")
+            .filter(|n| !n.is_empty() && !n.contains('/') && *n != "." && *n != "..")?;
+        Some(dir.join("cleaned").join(name))
+    }
+
     /// Whether the inbox can show it as a picture (its cleaned copy).
     pub fn is_picture(&self) -> bool {
         use sealdrop_scrub::Kind;

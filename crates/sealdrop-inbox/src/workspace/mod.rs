@@ -25,14 +25,54 @@ pub use import::{
 pub use index::{AttachmentRecord, Index, Marks, SubmissionRecord, INDEX_VERSION};
 pub use outbox::{reply_state, seal_reply, ReplyState, REPLY_LIMIT};
 pub use threads::{
-    conversation, counts, first_copies, select, thread_list, Counts, Item, Order, Show, ThreadKey,
-    ThreadSummary,
+    conversation, counts, first_copies, select, short_name, thread_list, Counts, Item, Order, Show,
+    ThreadKey, ThreadSummary,
 };
 
 use sealdrop_format::fsutil::{create_new_private_file, create_private_dir_all};
 
 /// The most of one message or file that is indexed for search.
 pub const MAX_INDEXED_BYTES: u64 = 4 << 20;
+
+/// The words of an attachment for search, from its cleaned copy in the
+/// submission's folder `dir`: plain text read as it is, office documents
+/// and PDF read in the sandbox helper; `None` for a file without words,
+/// else the words with what was not read, or why none could be.
+pub fn read_words(
+    dir: &Path,
+    attachment: &AttachmentRecord,
+) -> Option<Result<sealdrop_scrub::Searchable, String>> {
+    use std::io::Read;
+    if !attachment.has_words() {
+        return None;
+    }
+    let path = attachment.cleaned_path(dir)?;
+    if attachment.report.kind == sealdrop_scrub::Kind::Text {
+        let mut bytes = Vec::new();
+        let read = std::fs::File::open(&path)
+            .and_then(|file| file.take(MAX_INDEXED_BYTES).read_to_end(&mut bytes));
+        return Some(match read {
+            Ok(_) => Ok(sealdrop_scrub::Searchable {
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                missed: Vec::new(),
+            }),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        });
+    }
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
+    };
+    let sandbox = match sealdrop_open::shared::sandbox() {
+        Ok(sandbox) => sandbox,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    Some(match sandbox.words(&bytes, MAX_INDEXED_BYTES) {
+        Ok(Ok(found)) => Ok(found),
+        Ok(Err(reason)) => Err(reason.0),
+        Err(e) => Err(e.to_string()),
+    })
+}
 
 /// The inbox's own folder inside a workspace.
 pub const INBOX_DIR: &str = ".sealdrop-inbox";
@@ -55,6 +95,10 @@ pub enum WorkspaceError {
     Tool(#[from] sealdrop_open::ToolError),
     #[error("{0}")]
     Refused(String),
+}
+
+fn search_failed(e: rusqlite::Error) -> WorkspaceError {
+    WorkspaceError::Refused(format!("the search index: {e}"))
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceError + '_ {
@@ -155,18 +199,20 @@ impl Workspace {
             .join(format!("{id}.age"))
     }
 
-    /// Adds submission `id` (its message, and the text of attachments that
-    /// are plain text) to the search index.
-    pub fn index_submission(&self, id: &str) -> Result<(), WorkspaceError> {
+    /// Adds submission `id` to the search index: its message, and the words
+    /// of its attachments, as import read them (`words`, by part) or read
+    /// again now from the cleaned copies.
+    pub fn index_submission(
+        &self,
+        id: &str,
+        words: &[(usize, String)],
+    ) -> Result<(), WorkspaceError> {
         use search::Kind;
         use std::io::Read;
         let Some(record) = self.index.submissions.get(id) else {
             return Ok(());
         };
-        let thread = record
-            .thread
-            .clone()
-            .unwrap_or_else(|| format!("single:{id}"));
+        let thread = record.thread_key(id);
         let read = |path: PathBuf, cap: u64| -> Option<String> {
             let mut bytes = Vec::new();
             std::fs::File::open(path)
@@ -188,18 +234,15 @@ impl Workspace {
                     .map_err(failed)?;
             }
         }
-        for attachment in &record.attachments {
-            let plain_text = attachment.report.kind == sealdrop_scrub::Kind::Text;
-            let Some(cleaned) = attachment.cleaned.as_deref().filter(|_| plain_text) else {
-                continue;
+        for attachment in record.attachments.iter().filter(|a| a.searched) {
+            let text = match words.iter().find(|(part, _)| *part == attachment.part) {
+                Some((_, text)) => Some(text.clone()),
+                None => match read_words(&folder, attachment) {
+                    Some(Ok(found)) => Some(found.text),
+                    _ => None,
+                },
             };
-            let Some(name) = cleaned
-                .strip_prefix("cleaned/")
-                .filter(|n| !n.is_empty() && !n.contains('/') && *n != "..")
-            else {
-                continue;
-            };
-            if let Some(text) = read(folder.join("cleaned").join(name), MAX_INDEXED_BYTES) {
+            if let Some(text) = text {
                 let doc = format!("{id}/{}", attachment.part);
                 self.search
                     .add(&thread, &doc, Kind::Attachment, &text)
@@ -235,21 +278,24 @@ impl Workspace {
             .index
             .submissions
             .iter()
-            .map(|(id, r)| r.thread.clone().unwrap_or_else(|| format!("single:{id}")))
+            .map(|(id, record)| record.thread_key(id))
             .collect();
         let orphans: std::collections::BTreeSet<&String> = documents
             .iter()
             .map(|(thread, _)| thread)
             .filter(|thread| !threads.contains(*thread))
             .collect();
-        for thread in orphans {
-            self.search.remove(thread, None).map_err(failed)?;
+        for thread in &orphans {
+            self.search.remove_thread(thread).map_err(failed)?;
+        }
+        if !orphans.is_empty() {
+            self.search.rewrite().map_err(failed)?;
         }
         let indexed: std::collections::BTreeSet<&String> =
             documents.iter().map(|(_, doc)| doc).collect();
         for (id, record) in &self.index.submissions {
             if record.has_message && !indexed.contains(id) {
-                self.index_submission(id)?;
+                self.index_submission(id, &[])?;
             }
         }
         Ok(())
@@ -262,7 +308,7 @@ impl Workspace {
             .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
         let mut threads = std::collections::BTreeSet::new();
         for (id, record) in &self.index.submissions {
-            self.index_submission(id)?;
+            self.index_submission(id, &[])?;
             threads.extend(record.thread.clone());
         }
         for thread in threads {
@@ -282,41 +328,74 @@ impl Workspace {
             .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))
     }
 
-    /// Deletes thread `key` from the workspace: each of its submissions'
-    /// folder and sealed copy, the readable copies of the replies sent in
-    /// it, its draft and marks, its records in the index, and its text in
-    /// the search index (which is then rewritten so that none of it stays
-    /// in the file). Returns how many submissions went. The caller saves
-    /// the index. On flash storage, removing a file cannot promise that its
-    /// blocks are erased.
+    /// Deletes thread `key` from the workspace: each of its submissions,
+    /// with what [`Workspace::delete_submissions`] deletes of a thread left
+    /// empty. Returns how many submissions went. The caller saves the index.
     pub fn delete_thread(&mut self, key: &str) -> Result<usize, WorkspaceError> {
         let ids: Vec<String> = self
             .index
             .submissions
             .iter()
-            .filter(|(id, r)| r.thread.clone().unwrap_or_else(|| format!("single:{id}")) == key)
+            .filter(|(id, record)| record.thread_key(id) == key)
             .map(|(id, _)| id.clone())
             .collect();
-        // The text first: if anything fails, the thread is still listed and
-        // the editor can delete it again.
-        self.search
-            .remove(key, None)
-            .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
-        if let Ok(thread) = key.parse() {
-            let folder = sealdrop_open::shared::thread_dir(&self.root, &thread);
-            if folder.symlink_metadata().is_ok() {
-                std::fs::remove_dir_all(&folder).map_err(io_error(&folder))?;
-            }
-        }
+        self.delete_submissions(&ids)
+    }
+
+    /// Deletes submissions `ids` from the workspace: their words in the
+    /// search index first (the file is then rewritten so that none of them
+    /// stays in it), then each one's folder and sealed copy, then their
+    /// records, keeping their ids as deleted so that importing the same
+    /// stick again does not bring them back. A thread left with no
+    /// submission loses the rest too: the readable copies of the replies
+    /// sent in it, their words, its draft and marks. Returns how many
+    /// submissions went. The caller saves the index. On flash storage,
+    /// removing a file cannot promise that its blocks are erased.
+    pub fn delete_submissions(&mut self, ids: &[String]) -> Result<usize, WorkspaceError> {
+        let ids: Vec<String> = ids
+            .iter()
+            .filter(|id| self.index.submissions.contains_key(*id))
+            .cloned()
+            .collect();
+        let threads: std::collections::BTreeSet<String> = ids
+            .iter()
+            .map(|id| self.index.submissions[id].thread_key(id))
+            .collect();
+        let emptied: Vec<String> = threads
+            .into_iter()
+            .filter(|key| {
+                self.index
+                    .submissions
+                    .iter()
+                    .all(|(id, record)| ids.contains(id) || record.thread_key(id) != *key)
+            })
+            .collect();
+        // The words first: if anything fails, the submissions are still
+        // listed and the editor can delete them again.
         for id in &ids {
-            for path in [self.submission_dir(id), self.sealed_original(id)] {
-                match path.symlink_metadata() {
-                    Ok(meta) if meta.is_dir() => {
-                        std::fs::remove_dir_all(&path).map_err(io_error(&path))?
-                    }
-                    Ok(_) => std::fs::remove_file(&path).map_err(io_error(&path))?,
-                    Err(_) => {}
+            self.search.remove_submission(id).map_err(search_failed)?;
+        }
+        for key in &emptied {
+            self.search.remove_thread(key).map_err(search_failed)?;
+        }
+        self.search.rewrite().map_err(search_failed)?;
+        let mut paths: Vec<PathBuf> = ids
+            .iter()
+            .flat_map(|id| [self.submission_dir(id), self.sealed_original(id)])
+            .collect();
+        paths.extend(
+            emptied
+                .iter()
+                .filter_map(|key| key.parse().ok())
+                .map(|thread| sealdrop_open::shared::thread_dir(&self.root, &thread)),
+        );
+        for path in paths {
+            match path.symlink_metadata() {
+                Ok(meta) if meta.is_dir() => {
+                    std::fs::remove_dir_all(&path).map_err(io_error(&path))?
                 }
+                Ok(_) => std::fs::remove_file(&path).map_err(io_error(&path))?,
+                Err(_) => {}
             }
         }
         // The records last.
@@ -324,8 +403,10 @@ impl Workspace {
             self.index.submissions.remove(id);
             self.index.deleted.insert(id.clone());
         }
-        self.index.drafts.remove(key);
-        self.index.marks.remove(key);
+        for key in &emptied {
+            self.index.drafts.remove(key);
+            self.index.marks.remove(key);
+        }
         sealdrop_format::fsutil::sync_dir(&self.root).map_err(io_error(&self.root))?;
         Ok(ids.len())
     }

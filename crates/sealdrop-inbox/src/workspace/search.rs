@@ -1,7 +1,13 @@
 //! Full-text search over what sources sent and what was answered: each
-//! message, each sealed reply's text, and the text of attachments that are
-//! plain text (their cleaned copies), in SQLite's FTS5 through rusqlite
-//! (SQLite compiled in, so the package needs no library of its own).
+//! message, each sealed reply's text, and the words of attachments (plain
+//! text, office documents, PDF, read from their cleaned copies in the
+//! sandbox), in SQLite's FTS5 through rusqlite (SQLite compiled in, so the
+//! package needs no library of its own).
+//!
+//! The FTS5 table is contentless (`content=''`): the file keeps the index
+//! of words, never the texts themselves; a plain table maps each row to its
+//! document and thread, so that replacing or deleting a document is a
+//! lookup, not a scan.
 //!
 //! Arabic and Persian are matched as people type them: both the index and
 //! every query are folded the same way first ([`fold`]), like Lucene's
@@ -23,12 +29,15 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{io_error, WorkspaceError};
 
 /// The search index's file in the inbox's folder.
 pub const SEARCH_FILE: &str = "search.sqlite";
+/// The layout of the file this version writes (`PRAGMA user_version`);
+/// a file of another layout is made again from the workspace.
+const LAYOUT: i64 = 2;
 
 /// A document's kind, kept beside its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +121,7 @@ impl SearchIndex {
                 .is_ok_and(|answer| answer == "ok")
                 && index
                     .db
-                    .execute("INSERT INTO docs(docs) VALUES ('integrity-check')", [])
+                    .execute("INSERT INTO words(words) VALUES ('integrity-check')", [])
                     .is_ok();
             if sound {
                 return Ok((index, !existed));
@@ -134,12 +143,33 @@ impl SearchIndex {
         db.execute_batch(
             "PRAGMA secure_delete = ON;
              PRAGMA journal_mode = MEMORY;
-             PRAGMA temp_store = MEMORY;
-             CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
-                 body, thread UNINDEXED, doc UNINDEXED, kind UNINDEXED,
-                 tokenize = 'unicode61 remove_diacritics 2'
-             );",
+             PRAGMA temp_store = MEMORY;",
         )
+        .map_err(db_error(path))?;
+        let layout: i64 = db
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(db_error(path))?;
+        let tables: i64 = db
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+            .map_err(db_error(path))?;
+        if tables > 0 && layout != LAYOUT {
+            return Err(WorkspaceError::Refused(format!(
+                "{}: a search index of another layout ({layout})",
+                path.display()
+            )));
+        }
+        db.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS documents (
+                 id INTEGER PRIMARY KEY, doc TEXT NOT NULL UNIQUE,
+                 thread TEXT NOT NULL, kind TEXT NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS documents_thread ON documents (thread);
+             CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
+                 body, content = '', contentless_delete = 1,
+                 tokenize = 'unicode61 remove_diacritics 2'
+             );
+             PRAGMA user_version = {LAYOUT};"
+        ))
         .map_err(db_error(path))?;
         Ok(SearchIndex { db })
     }
@@ -147,19 +177,45 @@ impl SearchIndex {
     /// Adds `text` as document `doc` (a submission id, a reply file, an
     /// attachment `id/part`) of thread `thread`, replacing what it had.
     pub fn add(&self, thread: &str, doc: &str, kind: Kind, text: &str) -> rusqlite::Result<()> {
-        self.db
-            .execute("DELETE FROM docs WHERE doc = ?1", params![doc])?;
-        self.db.execute(
-            "INSERT INTO docs (body, thread, doc, kind) VALUES (?1, ?2, ?3, ?4)",
-            params![fold(text), thread, doc, kind.tag()],
+        let transaction = self.db.unchecked_transaction()?;
+        self.forget(doc)?;
+        transaction.execute(
+            "INSERT INTO documents (doc, thread, kind) VALUES (?1, ?2, ?3)",
+            params![doc, thread, kind.tag()],
         )?;
+        let id = transaction.last_insert_rowid();
+        transaction.execute(
+            "INSERT INTO words (rowid, body) VALUES (?1, ?2)",
+            params![id, fold(text)],
+        )?;
+        transaction.commit()
+    }
+
+    /// Removes document `doc`'s words and row, if it has any.
+    fn forget(&self, doc: &str) -> rusqlite::Result<()> {
+        let id: Option<i64> = self
+            .db
+            .query_row(
+                "SELECT id FROM documents WHERE doc = ?1",
+                params![doc],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(id) = id {
+            self.db
+                .execute("DELETE FROM words WHERE rowid = ?1", params![id])?;
+            self.db
+                .execute("DELETE FROM documents WHERE id = ?1", params![id])?;
+        }
         Ok(())
     }
 
     /// How many documents it holds.
     pub fn len(&self) -> rusqlite::Result<usize> {
         self.db
-            .query_row("SELECT count(*) FROM docs", [], |row| row.get::<_, i64>(0))
+            .query_row("SELECT count(*) FROM documents", [], |row| {
+                row.get::<_, i64>(0)
+            })
             .map(|n| n as usize)
     }
 
@@ -173,42 +229,74 @@ impl SearchIndex {
         let Some(query) = query_of(typed) else {
             return Ok(BTreeSet::new());
         };
-        let mut statement = self
-            .db
-            .prepare("SELECT DISTINCT thread FROM docs WHERE docs MATCH ?1")?;
+        let mut statement = self.db.prepare(
+            "SELECT DISTINCT documents.thread FROM words
+             JOIN documents ON documents.id = words.rowid WHERE words MATCH ?1",
+        )?;
         let rows = statement.query_map(params![query], |row| row.get::<_, String>(0))?;
         rows.collect()
     }
 
-    /// Removes every document of `thread` (or only `doc`), then merges the
-    /// index and rewrites the file so that the text is not left in it.
-    pub fn remove(&self, thread: &str, doc: Option<&str>) -> rusqlite::Result<()> {
-        match doc {
-            Some(doc) => self
-                .db
-                .execute("DELETE FROM docs WHERE doc = ?1", params![doc])?,
-            None => self
-                .db
-                .execute("DELETE FROM docs WHERE thread = ?1", params![thread])?,
-        };
+    /// Removes every document of `thread`. The words stay in the file's
+    /// free space until [`SearchIndex::rewrite`].
+    pub fn remove_thread(&self, thread: &str) -> rusqlite::Result<()> {
+        self.remove_where("thread = ?1", thread)
+    }
+
+    /// Removes submission `id`'s documents: its message (`id`) and its
+    /// attachments (`id/part`). The words stay in the file's free space
+    /// until [`SearchIndex::rewrite`].
+    pub fn remove_submission(&self, id: &str) -> rusqlite::Result<()> {
+        self.remove_where("doc = ?1 OR substr(doc, 1, length(?1) + 1) = ?1 || '/'", id)
+    }
+
+    fn remove_where(&self, condition: &str, value: &str) -> rusqlite::Result<()> {
+        let transaction = self.db.unchecked_transaction()?;
+        transaction.execute(
+            &format!(
+                "DELETE FROM words WHERE rowid IN (SELECT id FROM documents WHERE {condition})"
+            ),
+            params![value],
+        )?;
+        transaction.execute(
+            &format!("DELETE FROM documents WHERE {condition}"),
+            params![value],
+        )?;
+        transaction.commit()
+    }
+
+    /// Merges the index and rewrites the file, so that no removed word is
+    /// left in it (`secure_delete` zeroes the pages freed on the way).
+    pub fn rewrite(&self) -> rusqlite::Result<()> {
         self.db
-            .execute("INSERT INTO docs(docs) VALUES ('optimize')", [])?;
+            .execute("INSERT INTO words(words) VALUES ('optimize')", [])?;
         self.db.execute_batch("VACUUM;")
+    }
+
+    /// Every term the index holds (folded), as FTS5 keeps them: what a
+    /// check that deleted words are gone reads, since the file stores
+    /// terms prefix-compressed and a byte search can miss one.
+    pub fn vocabulary(&self) -> rusqlite::Result<BTreeSet<String>> {
+        self.db.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocabulary USING fts5vocab(main, words, 'row');",
+        )?;
+        let mut statement = self.db.prepare("SELECT term FROM temp.vocabulary")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.collect()
     }
 
     /// Every (thread, document) it holds.
     pub fn documents(&self) -> rusqlite::Result<Vec<(String, String)>> {
-        let mut statement = self.db.prepare("SELECT DISTINCT thread, doc FROM docs")?;
+        let mut statement = self.db.prepare("SELECT thread, doc FROM documents")?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         rows.collect()
     }
 
     /// Forgets everything (before a rebuild).
     pub fn clear(&self) -> rusqlite::Result<()> {
-        self.db.execute("DELETE FROM docs", [])?;
         self.db
-            .execute("INSERT INTO docs(docs) VALUES ('optimize')", [])?;
-        self.db.execute_batch("VACUUM;")
+            .execute_batch("DELETE FROM words; DELETE FROM documents;")?;
+        self.rewrite()
     }
 }
 
@@ -260,26 +348,31 @@ mod tests {
         );
         assert_eq!(found("contrat"), BTreeSet::from(["t2".to_owned()]));
         assert!(found("").is_empty());
-        index.remove("t1", None).unwrap();
+        // One submission's documents go, and only its own: not those of
+        // another whose id it begins.
+        index.add("t3", "ab", Kind::Message, "alpha").unwrap();
+        index.add("t3", "ab/1", Kind::Attachment, "bravo").unwrap();
+        index
+            .add("t3", "abc/1", Kind::Attachment, "charlie")
+            .unwrap();
+        index.remove_submission("ab").unwrap();
+        assert!(found("alpha").is_empty() && found("bravo").is_empty());
+        assert_eq!(found("charlie"), BTreeSet::from(["t3".to_owned()]));
+        // Replacing a document leaves one copy.
+        index.add("t3", "abc/1", Kind::Attachment, "delta").unwrap();
+        assert!(found("charlie").is_empty());
+        assert_eq!(index.len().unwrap(), 3);
+        index.remove_thread("t1").unwrap();
+        index.rewrite().unwrap();
         assert!(found("المدينه").is_empty());
         // No term of the deleted document is left in the index's
         // vocabulary (a byte search could miss a prefix-compressed term).
-        index
-            .db
-            .execute_batch("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, docs, 'row');")
-            .unwrap();
-        let mut statement = index.db.prepare("SELECT term FROM temp.words").unwrap();
-        let terms: Vec<String> = statement
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        drop(statement);
+        let terms = index.vocabulary().unwrap();
         for word in fold("صورٌ من الحاجز عند مدخل المدينة صباح اليوم").split(' ')
         {
-            assert!(!terms.contains(&word.to_owned()), "{word} in {terms:?}");
+            assert!(!terms.contains(word), "{word} in {terms:?}");
         }
-        assert!(terms.contains(&"maire".to_owned()), "{terms:?}");
+        assert!(terms.contains("maire"), "{terms:?}");
         let bytes = std::fs::read(&path).unwrap();
         let needle = fold("الحاجز");
         assert!(

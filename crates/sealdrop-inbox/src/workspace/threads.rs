@@ -14,13 +14,11 @@ use sealdrop_open::shared::{replies_sent, Event};
 /// A thread's key: its thread id, or `single:<submission id>`.
 pub type ThreadKey = String;
 
-const SINGLE: &str = "single:";
+/// How the key of a submission's thread of its own begins.
+pub(super) const SINGLE: &str = "single:";
 
 fn key_of(id: &str, record: &SubmissionRecord) -> ThreadKey {
-    record
-        .thread
-        .clone()
-        .unwrap_or_else(|| format!("{SINGLE}{id}"))
+    record.thread_key(id)
 }
 
 /// One line of the list of threads.
@@ -174,7 +172,8 @@ pub fn thread_list(index: &Index, root: &Path) -> Vec<ThreadSummary> {
     list
 }
 
-fn short_name(key: &str) -> String {
+/// A short name for the source of thread `key`: its id's first eight letters.
+pub fn short_name(key: &str) -> String {
     let id = key.strip_prefix(SINGLE).unwrap_or(key);
     let chars: String = id
         .chars()

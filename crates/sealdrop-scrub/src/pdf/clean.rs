@@ -335,11 +335,14 @@ pub(crate) fn scrub(data: &[u8]) -> Result<Scrubbed, NotCleaned> {
 }
 
 /// A page's entries by key.
-type Page<'d> = HashMap<&'d [u8], &'d Object>;
+pub(super) type Page<'d> = HashMap<&'d [u8], &'d Object>;
 
 /// Each page's own keys, with the attributes it inherits from the tree
 /// filled in, in reading order.
-fn collect_pages<'d>(doc: &'d Document, catalog: &'d Dict) -> Result<Vec<Page<'d>>, NotCleaned> {
+pub(super) fn collect_pages<'d>(
+    doc: &'d Document,
+    catalog: &'d Dict,
+) -> Result<Vec<Page<'d>>, NotCleaned> {
     let mut pages = Vec::new();
     let mut visited = HashSet::new();
     let root = get(catalog, b"Pages").unwrap_or(&Object::Null);

@@ -17,6 +17,7 @@
 
 mod clean;
 mod object;
+mod text;
 
 use crate::limits::{
     MAX_RECORDS, PDF_INSPECT_DICTIONARY_LOOKBACK, PDF_INSPECT_MAX_INFLATED_TOTAL,
@@ -25,6 +26,7 @@ use crate::limits::{
 use std::io::Read;
 
 pub(crate) use clean::scrub;
+pub(crate) use text::searchable;
 
 use super::{field_text, Category, Report};
 

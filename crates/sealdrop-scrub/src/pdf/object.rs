@@ -282,7 +282,7 @@ fn fix_indirect_lengths(objects: &mut HashMap<u32, Indirect>, file: &[u8]) {
 }
 
 #[derive(Debug, PartialEq)]
-enum Token<'a> {
+pub(super) enum Token<'a> {
     Int(i64),
     Real(f64),
     String(Vec<u8>),
@@ -294,10 +294,21 @@ enum Token<'a> {
     Keyword(&'a [u8]),
 }
 
-struct Lexer<'a> {
-    data: &'a [u8],
-    at: usize,
+pub(super) struct Lexer<'a> {
+    pub(super) data: &'a [u8],
+    pub(super) at: usize,
     values: usize,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer over a content stream or a CMap (no objects in it).
+    pub(super) fn over(data: &'a [u8]) -> Lexer<'a> {
+        Lexer {
+            data,
+            at: 0,
+            values: 0,
+        }
+    }
 }
 
 fn is_space(byte: u8) -> bool {
@@ -350,7 +361,7 @@ impl<'a> Lexer<'a> {
 
     /// The next token; `None` at the end of the data. Bytes that begin no
     /// token (a stray `)`) are passed over, one at a time.
-    fn token(&mut self) -> Result<Option<Token<'a>>, NotCleaned> {
+    pub(super) fn token(&mut self) -> Result<Option<Token<'a>>, NotCleaned> {
         loop {
             self.skip_space_and_comments();
             let Some(&byte) = self.data.get(self.at) else {

@@ -104,6 +104,17 @@ fn serve(job: Job, input: &mut impl Read, output: &mut impl Write) -> Result<(),
                 Err(reason) => wire::write_message(output, Tag::NotCleaned, reason.as_bytes())?,
             }
         }
+        Job::Words { size, cap } => {
+            let data = wire::receive_file(input, size)?;
+            let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+            match crate::searchable(&data, cap) {
+                Ok(words) => {
+                    let json = serde_json::to_vec(&words).expect("text serializes");
+                    wire::write_message(output, Tag::Words, &json)?;
+                }
+                Err(reason) => wire::write_message(output, Tag::NotCleaned, reason.0.as_bytes())?,
+            }
+        }
         Job::Archive { size, deliver } => super::archive::serve(size, deliver, input, output)?,
         Job::SelfTest { path, pid } => {
             let findings = super::self_test::attempt_the_forbidden(&path, pid);

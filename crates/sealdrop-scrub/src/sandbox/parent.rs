@@ -166,6 +166,24 @@ impl Sandbox {
         )
     }
 
+    /// The words of `data` (plain text, office documents, PDF) read in a
+    /// child, at most `cap` bytes of them, with what was not read; or why
+    /// there are none: what the desktop inbox indexes for search.
+    pub fn words(
+        &self,
+        data: &[u8],
+        cap: u64,
+    ) -> Result<Result<crate::Searchable, NotCleaned>, SandboxError> {
+        let job = Job::Words {
+            size: data.len() as u64,
+            cap,
+        };
+        self.run(
+            |to| wire::send_file(to, &job, data),
+            |from| wire::read_words(from, cap),
+        )
+    }
+
     /// The child tries to read `path`, write beside it, open sockets, run a
     /// program and signal this process; each attempt comes back with what
     /// stopped it.

@@ -58,6 +58,8 @@ pub enum Tag {
     /// A picture decoded for showing: width and height (4 + 4 bytes, big
     /// endian), then its pixels, RGBA, row by row.
     Pixels,
+    /// A file's words for search, and what was not read (JSON).
+    Words,
     /// The job failed (a person-readable reason).
     Failed,
     /// The self-test's findings (JSON).
@@ -85,6 +87,7 @@ impl Tag {
             Tag::PartEnd => b'Q',
             Tag::Span => b'L',
             Tag::Pixels => b'G',
+            Tag::Words => b'Z',
             Tag::Failed => b'F',
             Tag::SelfTest => b'T',
             Tag::Done => b'X',
@@ -109,6 +112,7 @@ impl Tag {
             b'Q' => Tag::PartEnd,
             b'L' => Tag::Span,
             b'G' => Tag::Pixels,
+            b'Z' => Tag::Words,
             b'F' => Tag::Failed,
             b'T' => Tag::SelfTest,
             b'X' => Tag::Done,
@@ -250,6 +254,10 @@ pub enum Job {
     /// WebP) and send its pixels, scaled down to fit `max_side` pixels a
     /// side: what the desktop inbox shows.
     Render { size: u64, max_side: u32 },
+    /// Read the words of the file that follows (plain text, office
+    /// documents, PDF), at most `cap` bytes of them: what the desktop inbox
+    /// searches.
+    Words { size: u64, cap: u64 },
     /// Try what the sandbox must refuse: read `path`, make a file beside
     /// it, open a socket, start a program, signal process `pid` (the
     /// parent); say what happened to each.
@@ -446,6 +454,40 @@ pub fn read_pixels(
         height,
         rgba,
     }))
+}
+
+/// The answer to [`Job::Words`] with `cap`: at most `cap` bytes of text
+/// and a short list of what was not read, or why there is no text.
+pub fn read_words(
+    input: &mut impl Read,
+    cap: u64,
+) -> Result<Result<crate::Searchable, NotCleaned>, WireError> {
+    let mut payload = Vec::new();
+    let tag = expect_frame(input, &mut payload)?;
+    if tag == Tag::NotCleaned {
+        let reason = read_message(input, Tag::NotCleaned, &payload, 64 * 1024)?;
+        let reason = String::from_utf8_lossy(&reason).into_owned();
+        expect_done(input)?;
+        return Ok(Err(NotCleaned(reason)));
+    }
+    if tag != Tag::Words {
+        return Err(unexpected(input, tag, &payload));
+    }
+    // JSON writes a control character in six bytes.
+    let message_cap = usize::try_from(cap.saturating_mul(6))
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
+    let message = read_message(input, Tag::Words, &payload, message_cap)?;
+    let words: crate::Searchable = json(&message, "text for search")?;
+    if words.text.len() as u64 > cap || words.missed.len() > 16 {
+        return Err(protocol(format!(
+            "{} bytes of text and {} notes, asked for at most {cap} bytes",
+            words.text.len(),
+            words.missed.len()
+        )));
+    }
+    expect_done(input)?;
+    Ok(Ok(words))
 }
 
 /// The answer to [`Job::SelfTest`].

@@ -12,7 +12,7 @@ use sealdrop_scrub::sandbox::{Misbehaviour, Sandbox, SandboxError};
 
 use crate::common::*;
 
-fn sandbox() -> Sandbox {
+pub(crate) fn sandbox() -> Sandbox {
     Sandbox::at(bin("sealdrop-sandbox")).expect("the helper built beside the tests is trusted")
 }
 

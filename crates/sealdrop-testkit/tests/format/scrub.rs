@@ -2086,3 +2086,127 @@ fn a_presentation_is_inspected_and_cleaned_to_its_slides() {
     );
     assert_eq!(unzip_all(&again.join("briefing.pptx")), unzip_all(&cleaned));
 }
+
+/// The words of a text, letters and digits only, in order.
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A PDF Chromium prints from `html` (fonts with `/ToUnicode` maps, as
+/// every browser and word processor writes them).
+fn printed_pdf(dir: &Path, html: &str, name: &str) -> PathBuf {
+    let page = dir.join(format!("{name}.html"));
+    fs::write(&page, html).unwrap();
+    let printed = dir.join(format!("{name}.pdf"));
+    assert_success(
+        &run(Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .arg(format!("--print-to-pdf={}", printed.display()))
+            .arg(format!("file://{}", page.display()))),
+        "chromium --print-to-pdf",
+    );
+    printed
+}
+
+/// The desktop inbox searches the words the sandbox reads from cleaned
+/// copies: the same words, in the same order, as pandoc reads from the
+/// Word and OpenDocument files and poppler's `pdftotext` from a printed
+/// PDF (English and Arabic); what cannot be read is said.
+#[test]
+fn words_for_search_are_read_in_the_sandbox_as_independent_readers_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = crate::sandbox::sandbox();
+    let cleaned = |path: &Path| -> PathBuf {
+        let out = dir.path().join(format!(
+            "cleaned-{}",
+            path.file_name().unwrap().to_str().unwrap()
+        ));
+        let scrubbed = sandbox
+            .scrub(&fs::read(path).unwrap())
+            .unwrap()
+            .expect("cleaned");
+        fs::write(&out, scrubbed.data).unwrap();
+        out
+    };
+    for (document, format) in [
+        (planted_docx(dir.path()), "docx"),
+        (planted_odt(dir.path()), "odt"),
+    ] {
+        let document = cleaned(&document);
+        let words = sandbox
+            .words(&fs::read(&document).unwrap(), 1 << 20)
+            .unwrap()
+            .expect("words read");
+        let out = run(Command::new("pandoc")
+            .args(["-f", format, "-t", "plain"])
+            .arg(&document));
+        assert_success(&out, "pandoc");
+        let pandoc = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(words_of(&words.text), words_of(&pandoc), "{format}");
+        assert!(words_of(&words.text).contains(&"convoy".to_owned()));
+        assert!(words.missed.is_empty(), "{format}: {:?}", words.missed);
+    }
+    let printed = printed_pdf(
+        dir.path(),
+        "<!doctype html><meta charset=utf-8><title>t</title>\
+         <p>The convoy left at dawn, forty trucks.</p>\
+         <p dir=rtl lang=ar>غادرت القافلة المدينة فجرا</p>",
+        "words",
+    );
+    let printed = cleaned(&printed);
+    let words = sandbox
+        .words(&fs::read(&printed).unwrap(), 1 << 20)
+        .unwrap()
+        .expect("words read");
+    let out = run(Command::new("pdftotext").arg(&printed).arg("-"));
+    assert_success(&out, "pdftotext");
+    let poppler = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(words_of(&words.text), words_of(&poppler), "{}", words.text);
+    for word in ["convoy", "القافلة", "المدينة"] {
+        assert!(
+            words_of(&words.text).contains(&word.to_owned()),
+            "{word}: {}",
+            words.text
+        );
+    }
+    // A font whose codes are glyph numbers, without a map: not guessed at.
+    let content = b"BT /F1 12 Tf 72 700 Td <00410042> Tj ET";
+    let blind = pdf_of(
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_vec(),
+            pdf_stream("", content),
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /DescendantFonts [] >>".to_vec(),
+        ],
+        "",
+    );
+    let words = sandbox.words(&blind, 1 << 20).unwrap().expect("read");
+    assert!(words_of(&words.text).is_empty(), "{}", words.text);
+    assert!(
+        words
+            .missed
+            .iter()
+            .any(|m| m.contains("1 of 1 pages have text in fonts without a Unicode map")),
+        "{:?}",
+        words.missed
+    );
+    // Pictures have no words.
+    let error = sandbox
+        .words(&fs::read(dir.path().join("inside.png")).unwrap(), 1 << 20)
+        .unwrap();
+    assert!(error.expect_err("no words").0.contains("no text"));
+}

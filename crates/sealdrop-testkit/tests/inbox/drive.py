@@ -123,6 +123,23 @@ def click(node):
     action.doAction(0)
 
 
+def focus_by_tab(node):
+    """GTK 4.8 gives check buttons no accessible action, nor a way to give
+    them the focus: Tab until `node` has it, as a keyboard user does."""
+    for _ in range(60):
+        if node.getState().contains(pyatspi.STATE_FOCUSED):
+            return
+        pyatspi.Registry.generateKeyboardEvent(0xFF09, None, pyatspi.KEY_SYM)
+        time.sleep(0.15)
+    raise SystemExit(f"{node.name!r} never took the focus")
+
+
+def press_space(node):
+    """A check button toggled from the keyboard."""
+    focus_by_tab(node)
+    pyatspi.Registry.generateKeyboardEvent(0x20, None, pyatspi.KEY_SYM)
+
+
 def type_into(node, text):
     node.queryEditableText().setTextContents(text)
 
@@ -281,6 +298,8 @@ type_into(search, config["arabic_query"])
 seen["search_rows"] = wait_rows("the Arabic source found", lambda r: len(r) == 1)
 type_into(search, config["english_query"])
 seen["english_search_rows"] = wait_rows("the English source found", lambda r: len(r) == 1)
+type_into(search, config["document_query"])
+seen["document_search_rows"] = wait_rows("the source whose document has the word", lambda r: len(r) == 1)
 type_into(search, config["reply_query"])
 seen["reply_search_rows"] = wait_rows("the reply found", lambda r: len(r) == 1)
 type_into(search, "")
@@ -298,6 +317,100 @@ view(config["views"]["all-3"])
 seen["after_undo_rows"] = wait_rows("the source back", lambda r: len(r) == 3)
 step("junk and back")
 
+# Part 3: out of the workspace. The Arabic source's conversation and photo
+# exported sealed to a recipient; refused onto a folder that is not on a
+# LUKS volume; saved as PDF; GTK's print dialog opened and cancelled.
+def select_row(row_name):
+    at = [i for i, name in enumerate(rows_now()) if row_name in name]
+    wait("the list", find("list", words["sources"], main)).querySelection().selectChild(at[0])
+
+
+def export_dialog():
+    # The last one gone first: a closed window can linger a moment in the
+    # accessibility tree.
+    wait("no export window", lambda: None if find("frame", words["export-title"])() else True)
+    click(wait("Export…", find("push button", words["export"], main)))
+    return frame(words["export-title"])
+
+
+select_row(config["arabic_row"])
+dialog = export_dialog()
+seen["export_risks"] = [
+    text_of(node) for node in walk(dialog) if node.getRoleName() == "label" and text_of(node) in config["export_risks"]
+]
+photo_box = wait("the photo's box", find("check box", config["export_photo"], dialog))
+press_space(photo_box)
+wait("the photo chosen", lambda: photo_box if photo_box.getState().contains(pyatspi.STATE_CHECKED) else None)
+type_into(wait("the recipients", find("text", words["export-recipients"], dialog)), config["export_recipient"])
+type_into(wait("the folder", find("text", words["export-folder"], dialog)), config["export_folder"])
+click(wait("Export", find("push button", words["export-start"], dialog)))
+seen["export_status"] = text_of(wait("the export", find("status bar", None, main, contains=config["export_done"])))
+step("exported")
+
+if config.get("luks_refused"):
+    dialog = export_dialog()
+    # A group of choices takes the focus on the chosen one; the arrow
+    # keys move the choice.
+    luks_box = wait("onto a LUKS volume", find("check box", words["export-to-luks"], dialog))
+    sealed_box = wait("sealed", find("check box", words["export-to-age"], dialog))
+    focus_by_tab(sealed_box)
+    pyatspi.Registry.generateKeyboardEvent(0xFF54, None, pyatspi.KEY_SYM)
+    wait("LUKS chosen", lambda: luks_box if luks_box.getState().contains(pyatspi.STATE_CHECKED) else None)
+    type_into(wait("the folder", find("text", words["export-folder"], dialog)), config["export_folder"])
+    click(wait("Export", find("push button", words["export-start"], dialog)))
+    seen["luks_status"] = text_of(wait("the refusal", find("status bar", None, main, contains=config["luks_refused"])))
+    click(wait("Cancel", find("push button", words["cancel"], dialog)))
+    step("refused a folder off LUKS")
+
+dialog = export_dialog()
+type_into(wait("the folder", find("text", words["export-folder"], dialog)), config["export_folder"])
+click(wait("Save as PDF", find("push button", words["export-pdf"], dialog)))
+seen["pdf_status"] = text_of(wait("the PDF", find("status bar", None, main, contains=config["pdf_saved"])))
+step("saved as PDF")
+
+click(wait("Print…", find("push button", words["print"], main)))
+printing = wait("GTK's print dialog", find("dialog", config["print_dialog"]))
+seen["print_dialog"] = printing.name
+def print_cancel():
+    for node in walk(printing):
+        if node.getRoleName() == "push button" and config["print_cancel"] in (node.name or ""):
+            return node
+    return None
+click(wait("Cancel", print_cancel))
+step("print dialog")
+
+# One submission of the English source deleted (the one with the Word
+# document): its words go, the source and her follow-up stay.
+select_row(config["english_row"])
+def delete_buttons():
+    return [n for n in walk(main) if n.getRoleName() == "push button" and n.name == words["delete-submission"]]
+
+
+def delete_button_of_document():
+    """The delete button of the card that shows the Word document."""
+    if len(delete_buttons()) != 2:
+        return None
+    label = find("label", None, main, contains=config["document_name"])()
+    card = label
+    while card is not None:
+        inside = [n for n in walk(card) if n.getRoleName() == "push button" and n.name == words["delete-submission"]]
+        if len(inside) == 1:
+            return inside[0]
+        card = card.parent
+    return None
+
+
+click(wait("the document's submission to delete", delete_button_of_document))
+asked = frame(words["delete-submission-title"])
+click(wait("Delete", find("push button", words["delete-anyway"], asked)))
+wait("the follow-up alone", lambda: True if len(delete_buttons()) == 1 else None)
+seen["after_submission_delete_rows"] = wait_rows("the source still there", lambda r: len(r) == 3)
+type_into(search, config["document_query"])
+seen["document_search_after_delete"] = wait_rows("the document's word gone", lambda r: len(r) == 0)
+type_into(search, "")
+wait_rows("every source again", lambda r: len(r) == 3)
+step("deleted a submission")
+
 hardware_at = [i for i, name in enumerate(rows_now()) if config["hardware_row"] in name]
 wait("the list", find("list", words["sources"], main)).querySelection().selectChild(hardware_at[0])
 click(wait("Delete…", find("push button", words["delete"], main)))
@@ -305,6 +418,19 @@ asked = frame(words["delete-title"])
 click(wait("Delete", find("push button", words["delete-anyway"], asked)))
 seen["after_delete_rows"] = wait_rows("the deleted source gone", lambda r: len(r) == 2)
 step("deleted")
+
+# Every source a view shows, deleted at once: the English source as junk.
+select_row(config["english_row"])
+click(wait("Mark as junk", find("push button", words["junk"], main)))
+view(config["views"]["junk-1"])
+wait_rows("the junk view", lambda r: len(r) == 1)
+click(wait("Delete the sources shown", find("push button", config["delete_shown"], main)))
+asked = frame(config["delete_shown_title"])
+click(wait("Delete", find("push button", words["delete-anyway"], asked)))
+wait_rows("the junk view empty", lambda r: len(r) == 0)
+view(config["views"]["all-1"])
+seen["after_bulk_rows"] = wait_rows("one source left", lambda r: len(r) == 1)
+step("deleted what a view shows")
 
 # 5. The same stick again, with the keys still in memory: nothing twice.
 click(wait("Import…", find("push button", words["import-button"], main)))

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sealdrop_format::reply::{keys, Codename};
-use sealdrop_testkit::server::{file_field, submit, text_field, Server};
+use sealdrop_testkit::server::{
+    exchange, file_field, login, multipart_body, post_head, submit, text_field, token_in, Server,
+};
 use sealdrop_testkit::{assert_success, bin, run};
 
 const ARABIC: &str =
@@ -33,6 +35,25 @@ fn element_text(page: &str, id: &str) -> String {
 }
 
 /// A photo with a GPS position and a camera in its EXIF, as phones write.
+/// A Word document (the three parts Word needs), whose words the inbox
+/// reads in the sandbox for search.
+fn word_document(text: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
+    let parts = [
+        ("[Content_Types].xml", r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.to_owned()),
+        ("_rels/.rels", format!(r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}officeDocument" Target="word/document.xml"/></Relationships>"#)),
+        ("word/document.xml", format!(r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:body></w:document>"#)),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in parts {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(data.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
 fn photo(dir: &Path) -> Vec<u8> {
     let path = dir.join("photo.jpg");
     let out = run(Command::new("convert")
@@ -251,10 +272,28 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     let thread = keys::thread(&codename).to_string();
     let answer = submit(
         pq.addr,
-        &[text_field("message", b"A second source, in English.")],
+        &[
+            text_field("message", b"A second source, in English."),
+            file_field(
+                "notes.docx",
+                &word_document("The quartermaster signed for forty rifles."),
+            ),
+        ],
     );
     assert_eq!(answer.status, 200, "{}", answer.text());
-    let english_codename = Codename::parse(&element_text(&answer.text(), "codename")).unwrap();
+    let english_codename_text = element_text(&answer.text(), "codename");
+    let english_codename = Codename::parse(&english_codename_text).unwrap();
+    // She comes back with a follow-up: two submissions in her thread.
+    let page = login(pq.addr, "en", &english_codename_text);
+    assert_eq!(page.status, 200, "{}", page.text());
+    let body = multipart_body(&[
+        text_field("token", token_in(&page.text()).as_bytes()),
+        text_field("message", b"A follow-up from the second source."),
+    ]);
+    let mut request = post_head("/en/replies/followup", body.len(), "");
+    request.extend_from_slice(&body);
+    let answer = exchange(pq.addr, &request);
+    assert!(answer.status < 400, "the follow-up: {}", answer.text());
     let english_thread = keys::thread(&english_codename).to_string();
     let answer = submit(
         hardware.addr,
@@ -268,7 +307,7 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             fs::copy(&sealed, stick.join(sealed.file_name().unwrap())).unwrap();
         }
     }
-    assert_eq!(fs::read_dir(&stick).unwrap().count(), 3);
+    assert_eq!(fs::read_dir(&stick).unwrap().count(), 4);
     // Two files that are not submissions, which must not stop the others: a
     // damaged one, and a real submission renamed after a folder the
     // workspace keeps for itself.
@@ -283,6 +322,34 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     let workspace = dir.path().join("workspace");
     let outbox = dir.path().join("outbox");
     let reply_bytes = REPLY.len().to_string();
+    // The recipient of the export: a key of stock age's own.
+    let export_key = dir.path().join("export-key.txt");
+    let out = run(Command::new("age-keygen").arg("-o").arg(&export_key));
+    assert_success(&out, "age-keygen");
+    let export_recipient = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|line| line.strip_prefix("Public key: "))
+        .expect("age-keygen names the public key")
+        .to_owned();
+    let risks = [
+        "export-risks",
+        "export-risk-malware",
+        "export-risk-anonymity",
+        "export-risk-plain",
+    ]
+    .map(words);
+    let exports = dir.path().join("exports");
+    fs::create_dir(&exports).unwrap();
+    // Whether this machine's temporary folder is on a LUKS volume, as
+    // util-linux says (the export refuses a folder that is not).
+    let device = run(Command::new("findmnt")
+        .args(["-n", "-o", "MAJ:MIN", "-T"])
+        .arg(&exports));
+    let device = String::from_utf8_lossy(&device.stdout).trim().to_owned();
+    let kind = run(Command::new("lsblk")
+        .args(["-n", "-d", "-o", "TYPE"])
+        .arg(format!("/dev/block/{device}")));
+    let on_luks = String::from_utf8_lossy(&kind.stdout).trim() == "crypt";
     let word_list = |lang: &str| {
         let ids = [
             "app-title",
@@ -306,6 +373,18 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             "delete",
             "delete-title",
             "delete-anyway",
+            "delete-submission",
+            "delete-submission-title",
+            "export",
+            "export-title",
+            "export-recipients",
+            "export-folder",
+            "export-start",
+            "export-to-luks",
+            "export-to-age",
+            "export-pdf",
+            "print",
+            "cancel",
         ];
         serde_json::Value::Object(
             ids.iter()
@@ -336,15 +415,32 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             "arabic_query": "المدينه الیوم مَدخل",
             "english_query": "SECOND sourc",
             "reply_query": "publish",
+            // A word only in the English source's Word document.
+            "document_query": "quartermaster",
+            "document_name": "notes.docx",
             "english_row": row_name("en", &english_thread),
             "hardware_row": row_name("en", &hardware_thread),
             "views": {
                 "starred-1": words("show-starred").replace("{ $count }", "1"),
                 "all-3": words("show-all").replace("{ $count }", "3"),
                 "junk-1": words("show-junk").replace("{ $count }", "1"),
+                "all-1": words("show-all").replace("{ $count }", "1"),
             },
-            "import_done": "Import finished: 3 imported, 0 already here, 2 failed, 0 attachments not cleaned.",
-            "reimport_done": "Import finished: 0 imported, 3 already here, 2 failed, 0 attachments not cleaned.",
+            "import_done": "Import finished: 4 imported, 0 already here, 2 failed, 0 attachments not cleaned.",
+            "reimport_done": "Import finished: 0 imported, 4 already here, 2 failed, 0 attachments not cleaned.",
+            // Part 3.
+            "export_risks": risks,
+            "export_photo": words("export-file").replace("{ $name }", "photo.jpg"),
+            "export_recipient": export_recipient,
+            "export_folder": exports,
+            "export_done": "Exported to ",
+            "luks_refused": (!on_luks).then_some("is not on an unlocked LUKS volume"),
+            "pdf_saved": "Saved to ",
+            // GTK's own dialog, in GTK's words.
+            "print_dialog": "Print",
+            "print_cancel": "Cancel",
+            "delete_shown": "Delete the source shown…",
+            "delete_shown_title": "Delete the source shown?",
             "reply_sealed": "Reply sealed into ",
             "screenshot_name": "inbox-en.png",
             "words": word_list("en"),
@@ -397,6 +493,7 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     only("search_rows", &arabic_row);
     only("reply_search_rows", &arabic_row);
     only("english_search_rows", &row_name("en", &english_thread));
+    only("document_search_rows", &row_name("en", &english_thread));
     only("junk_rows", &row_name("en", &english_thread));
     assert!(!seen["after_junk_rows"]
         .to_string()
@@ -427,15 +524,171 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         "its preview went from the index"
     );
     assert!(index.contains(&hardware_id), "its id is kept as deleted");
-    let search_file = fs::read(workspace.join(".sealdrop-inbox/search.sqlite")).unwrap();
+    // No word of what was deleted is left in the search index: not in its
+    // vocabulary (read through FTS5), nor anywhere in the file's bytes.
+    let search_path = workspace.join(".sealdrop-inbox/search.sqlite");
+    let search_file = fs::read(&search_path).unwrap();
+    let (search, renewed) =
+        sealdrop_inbox::workspace::search::SearchIndex::open_checked(&search_path).unwrap();
+    assert!(!renewed, "the search index was left sound");
+    let vocabulary = search.vocabulary().unwrap();
+    for gone in ["hardware", "quartermaster", "second", "follow", "rifles"] {
+        assert!(!vocabulary.contains(gone), "{gone} in {vocabulary:?}");
+        assert!(
+            !search_file
+                .windows(gone.len())
+                .any(|w| w == gone.as_bytes()),
+            "a deleted word stays in the search index's file: {gone}"
+        );
+    }
     assert!(
-        !search_file.windows(8).any(|w| w == b"hardware"),
-        "the deleted message's words stay in the search index's file"
-    );
-    assert!(
-        search_file.windows(6).any(|w| w == b"second"),
+        vocabulary.contains("publish"),
         "the index still holds the others"
     );
+    assert_eq!(
+        search.threads_matching("publish").unwrap(),
+        std::collections::BTreeSet::from([thread.clone()])
+    );
+    drop(search);
+
+    // Part 3. The risks said before anything leaves.
+    assert_eq!(seen["export_risks"].as_array().unwrap().len(), 4, "{seen}");
+    // The export, opened with stock age and read with unzip: the
+    // conversation as the window shows it, and the photo's cleaned copy,
+    // dated 1980 like every entry (the archive says nothing of when it was
+    // made).
+    let mut exported: Vec<PathBuf> = fs::read_dir(&exports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    exported.sort();
+    let sealed_export = exported
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with(".zip.age"))
+        .unwrap_or_else(|| panic!("no sealed export in {exported:?}"));
+    let zip_path = dir.path().join("export.zip");
+    let out = run(Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&export_key)
+        .arg("-o")
+        .arg(&zip_path)
+        .arg(sealed_export));
+    assert_success(&out, "age -d the export");
+    let out = run(Command::new("unzip").arg("-Z1").arg(&zip_path));
+    assert_success(&out, "unzip -Z1");
+    let entries: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0], "conversation.txt");
+    assert!(
+        entries[1].starts_with("files/") && entries[1].ends_with("-photo.jpg"),
+        "{entries:?}"
+    );
+    let out = run(Command::new("unzip")
+        .arg("-p")
+        .arg(&zip_path)
+        .arg("conversation.txt"));
+    assert_success(&out, "unzip -p conversation.txt");
+    let conversation = String::from_utf8(out.stdout).unwrap();
+    for paragraph in ARABIC_PARAGRAPHS {
+        assert!(
+            conversation.contains(paragraph),
+            "{paragraph} in {conversation}"
+        );
+    }
+    assert!(conversation.contains(REPLY), "{conversation}");
+    assert!(
+        conversation.contains("GPS"),
+        "the findings are in it: {conversation}"
+    );
+    let out = run(Command::new("unzip")
+        .arg("-p")
+        .arg(&zip_path)
+        .arg(&entries[1]));
+    let id = classic.sealed_files()[0]
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        out.stdout,
+        fs::read(workspace.join(&id).join("cleaned/photo.jpg")).unwrap(),
+        "the cleaned copy, byte for byte"
+    );
+    let out = run(Command::new("zipinfo").arg("-T").arg(&zip_path));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listing.matches(" 19800101.").count(), 2, "{listing}");
+    if !on_luks {
+        assert!(seen["luks_status"].as_str().is_some(), "{seen}");
+    }
+    // The PDF, read by poppler: the same words, the Arabic ones included.
+    let pdf = exported
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .unwrap_or_else(|| panic!("no PDF in {exported:?}"));
+    // The PDF, read by Ghostscript's text device: the same words. It gives
+    // right-to-left words as drawn, letter by letter from the left, so an
+    // Arabic word appears reversed; words with the lam-alef ligature are
+    // left out (its two letters come back in logical order inside the
+    // reversed word), and those with harakat (drawn, and read, apart).
+    // poppler's pdftotext is not the judge here: it splits
+    // shaped Arabic words where the glyphs' advances round.
+    let out = run(Command::new("gs")
+        .args([
+            "-q",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-dSAFER",
+            "-sDEVICE=txtwrite",
+            "-sOutputFile=-",
+        ])
+        .arg(pdf));
+    assert_success(&out, "gs -sDEVICE=txtwrite");
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let printed_words: Vec<&str> = printed
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut arabic_words = 0;
+    for word in ARABIC_PARAGRAPHS
+        .iter()
+        .chain([&REPLY])
+        .flat_map(|p| p.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+    {
+        if word.is_ascii() {
+            assert!(
+                printed_words.contains(&word),
+                "{word} not in the PDF: {printed}"
+            );
+        } else if !word.contains("لا") && !word.contains(|c| ('\u{064B}'..='\u{065F}').contains(&c))
+        {
+            let drawn: String = word.chars().rev().collect();
+            assert!(
+                printed_words.contains(&drawn.as_str()),
+                "{word} not in the PDF: {printed}"
+            );
+            arabic_words += 1;
+        }
+    }
+    assert!(arabic_words >= 12, "{arabic_words} Arabic words checked");
+    assert!(
+        printed.contains("GPS position"),
+        "the findings are printed: {printed}"
+    );
+    assert_eq!(seen["print_dialog"], "Print", "{seen}");
+    // One submission deleted, the source kept; then the whole view.
+    assert!(seen["document_search_after_delete"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(seen["after_submission_delete_rows"]
+        .to_string()
+        .contains(&row_name("en", &english_thread)));
+    only("after_bulk_rows", &arabic_row);
 
     // Each bad file named, with why; the others imported; again, nothing twice.
     let status = seen["import_status"].as_str().unwrap();

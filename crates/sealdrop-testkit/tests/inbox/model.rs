@@ -111,7 +111,7 @@ fn arb_marked() -> impl Strategy<Value = Index> {
             let keys: Vec<String> = index
                 .submissions
                 .iter()
-                .map(|(id, r)| r.thread.clone().unwrap_or_else(|| format!("single:{id}")))
+                .map(|(id, r)| r.thread_key(id))
                 .collect();
             for (key, (starred, junk)) in keys.iter().zip(marks) {
                 index.set_starred(key, starred);
@@ -166,6 +166,8 @@ fn the_same_file_is_shown_where_it_came_first() {
         cleaned: None,
         not_cleaned: Some("test".into()),
         removed: Vec::new(),
+        searched: false,
+        not_searched: Vec::new(),
     };
     let mut index = Index::new();
     for (id, thread, at, sha) in [
@@ -180,4 +182,68 @@ fn the_same_file_is_shown_where_it_came_first() {
     let first = first_copies(&index);
     assert_eq!(first["aa"], ("a".to_owned(), "t1".to_owned()));
     assert_eq!(first["bb"], ("c".to_owned(), "single:c".to_owned()));
+}
+
+/// Deleting one submission of a thread keeps the thread (its other
+/// submissions, its draft and marks); deleting the last one takes those
+/// too. Each time the words of what went leave the search index, the ids
+/// are kept as deleted, and nothing of another submission whose id begins
+/// the same goes with them.
+#[test]
+fn deleting_submissions_keeps_a_thread_until_its_last_one_goes() {
+    use sealdrop_inbox::workspace::Workspace;
+    let dir = tempfile::tempdir().unwrap();
+    let mut workspace = Workspace::open(dir.path()).unwrap();
+    let thread = format!("{:064x}", 7);
+    for (id, word, thread) in [
+        ("a1", "alpha", Some(thread.as_str())),
+        ("a2", "bravo", Some(thread.as_str())),
+        ("a", "charlie", None),
+    ] {
+        let folder = workspace.submission_dir(id);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("message.txt"), word).unwrap();
+        workspace
+            .index
+            .submissions
+            .insert(id.to_owned(), record(thread, "2026-12-01T10:00:00Z", true));
+        workspace.index_submission(id, &[]).unwrap();
+    }
+    workspace
+        .index
+        .drafts
+        .insert(thread.clone(), "a draft".into());
+    workspace.index.set_starred(&thread, true);
+    let found = |workspace: &Workspace, word: &str| workspace.search_threads(word).unwrap();
+
+    assert_eq!(workspace.delete_submissions(&["a1".to_owned()]).unwrap(), 1);
+    assert!(found(&workspace, "alpha").is_empty());
+    assert_eq!(found(&workspace, "bravo").len(), 1);
+    assert_eq!(
+        found(&workspace, "charlie").len(),
+        1,
+        "another id's words stay"
+    );
+    assert!(!workspace.submission_dir("a1").exists() && workspace.submission_dir("a2").exists());
+    assert!(
+        workspace.index.drafts.contains_key(&thread),
+        "the thread keeps its draft"
+    );
+    assert!(workspace.index.marks[&thread].starred);
+
+    assert_eq!(workspace.delete_thread(&thread).unwrap(), 1);
+    assert!(found(&workspace, "bravo").is_empty());
+    assert!(!workspace.index.drafts.contains_key(&thread));
+    assert!(!workspace.index.marks.contains_key(&thread));
+    assert_eq!(
+        workspace.index.deleted,
+        std::collections::BTreeSet::from(["a1".to_owned(), "a2".to_owned()])
+    );
+    assert_eq!(
+        workspace.index.submissions.keys().collect::<Vec<_>>(),
+        ["a"],
+        "the submission of its own thread stays"
+    );
+    // Unknown ids are not counted, and nothing fails.
+    assert_eq!(workspace.delete_submissions(&["zz".to_owned()]).unwrap(), 0);
 }
