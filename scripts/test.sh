@@ -64,6 +64,8 @@ tools=(
   "xauth|xauth|version|^1\."
   "dbus-daemon|dbus-run-session|--version|^dbus-run-session"            # its session bus
   "util-linux|unshare|--version|util-linux"                             # ...in a network namespace of its own
+  "util-linux|findmnt|--version|util-linux"                             # the folder an export goes to: its device...
+  "util-linux|lsblk|--version|util-linux"                               # ...and whether that is a LUKS volume
   "iproute2|ip|-V|^ip utility"
 )
 

@@ -436,7 +436,8 @@ fn thread_row_content(words: &Words, thread: &ThreadSummary) -> gtk::Box {
     content
 }
 
-fn thread_row(words: &Words, thread: &ThreadSummary) -> gtk::ListBoxRow {
+/// One row of the list of sources (the benchmark builds the list with it).
+pub fn thread_row(words: &Words, thread: &ThreadSummary) -> gtk::ListBoxRow {
     let row: gtk::ListBoxRow = named("GtkListBoxRow", &row_label(words, thread));
     row.set_child(Some(&thread_row_content(words, thread)));
     row

@@ -621,6 +621,7 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     let out = run(Command::new("zipinfo").arg("-T").arg(&zip_path));
     let listing = String::from_utf8_lossy(&out.stdout);
     assert_eq!(listing.matches(" 19800101.").count(), 2, "{listing}");
+    assert_eq!(listing.matches("-rw-------").count(), 2, "{listing}");
     if !on_luks {
         assert!(seen["luks_status"].as_str().is_some(), "{seen}");
     }
