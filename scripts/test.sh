@@ -30,6 +30,7 @@ tools=(
   "default-jdk-headless|javac|-version|^javac "
   "poppler-utils|pdftotext|-v|Poppler"                                  # reads a cleaned PDF's text
   "poppler-utils|pdftoppm|-v|Poppler"                                   # draws its pages
+  "poppler-utils|pdfinfo|-v|Poppler"                                    # the inbox's PDF: its dates
   "ghostscript|gs|-h|GPL Ghostscript"                                   # a second reader of the PDF the inbox prints
   "qpdf|qpdf|--version|^qpdf version"                                   # an independent PDF library checks a cleaned PDF
   "curl|curl|--version|^curl [0-9]"                                     # TLS checks

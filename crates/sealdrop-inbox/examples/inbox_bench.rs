@@ -6,7 +6,8 @@
 //!   inbox_bench import WORKSPACE STICK IDENTITY   import, then index, timed apart
 //!   inbox_bench synthetic WORKSPACE THREADS       a workspace of one message per thread
 //!   inbox_bench list WORKSPACE                    open it and make the list the window shows
-//!   inbox_bench rows WORKSPACE                    the same, as GTK rows in a shown window
+//!   inbox_bench rows WORKSPACE                    the same, as the window's GTK rows, shown
+//!   inbox_bench rows-all WORKSPACE                every thread as a GTK row, shown
 //!   inbox_bench search WORKSPACE WORD…            each search, 25 times
 #![forbid(unsafe_code)]
 
@@ -43,7 +44,8 @@ fn main() {
         "import" => import(workspace, Path::new(&args[2]), Path::new(&args[3])),
         "synthetic" => synthetic(workspace, args[2].parse().expect("a number of threads")),
         "list" => list(workspace),
-        "rows" => rows(workspace),
+        "rows" => rows(workspace, sealdrop_inbox::ui::LIST_PAGE),
+        "rows-all" => rows(workspace, usize::MAX),
         "search" => search(workspace, &args[2..]),
         other => panic!("no measurement {other}"),
     }
@@ -91,9 +93,34 @@ fn import(root: &Path, stick: &Path, identity: &Path) {
 
 /// Words of messages, Arabic and English, drawn in a fixed order.
 const WORDS: &[&str] = &[
-    "الحاجز", "المدينة", "صباح", "اليوم", "القافلة", "الشاحنات", "الشمال", "المستشفى", "الجسر",
-    "مدخل", "صور", "شهود", "الليل", "الجنود", "convoy", "checkpoint", "trucks", "north", "bridge",
-    "hospital", "soldiers", "witnesses", "photos", "morning", "night", "market", "school", "road",
+    "الحاجز",
+    "المدينة",
+    "صباح",
+    "اليوم",
+    "القافلة",
+    "الشاحنات",
+    "الشمال",
+    "المستشفى",
+    "الجسر",
+    "مدخل",
+    "صور",
+    "شهود",
+    "الليل",
+    "الجنود",
+    "convoy",
+    "checkpoint",
+    "trucks",
+    "north",
+    "bridge",
+    "hospital",
+    "soldiers",
+    "witnesses",
+    "photos",
+    "morning",
+    "night",
+    "market",
+    "school",
+    "road",
 ];
 
 fn synthetic(root: &Path, threads: usize) {
@@ -101,7 +128,9 @@ fn synthetic(root: &Path, threads: usize) {
     // A fixed linear congruential sequence: the same workspace every run.
     let mut state: u64 = 0x5eed;
     let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) as usize
     };
     let start = Instant::now();
@@ -157,9 +186,10 @@ fn list(root: &Path) {
     );
 }
 
-/// The list as the window builds it: GTK rows in a list box, in a window
-/// shown, until GTK has nothing left to do (laid out and drawn).
-fn rows(root: &Path) {
+/// The list as the window builds it: at most `limit` GTK rows in a list
+/// box, in a window shown, until GTK has nothing left to do (laid out and
+/// drawn).
+fn rows(root: &Path, limit: usize) {
     use gtk4::prelude::*;
     let start = Instant::now();
     gtk4::init().expect("a display (run under xvfb-run)");
@@ -168,7 +198,7 @@ fn rows(root: &Path) {
     let shown = select(&everything, &Show::All, Order::NewestFirst, None);
     let words = sealdrop_inbox::i18n::Words::new(sealdrop_inbox::i18n::Lang::En);
     let list = gtk4::ListBox::new();
-    for thread in &shown {
+    for thread in shown.iter().take(limit) {
         list.append(&sealdrop_inbox::ui::thread_row(&words, thread));
     }
     let window = gtk4::Window::builder()
@@ -195,8 +225,9 @@ fn rows(root: &Path) {
         context.iteration(true);
     }
     println!(
-        "{{\"rows\": {}, \"shown_seconds\": {}}}",
+        "{{\"threads\": {}, \"rows\": {}, \"shown_seconds\": {}}}",
         shown.len(),
+        shown.len().min(limit),
         start.elapsed().as_secs_f64()
     );
 }

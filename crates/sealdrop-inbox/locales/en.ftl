@@ -103,7 +103,10 @@ delete = Delete…
 delete-title = Delete this source?
 delete-warning = Everything this source sent and everything sent to her goes from this computer: messages, files, sealed originals, drafts, and their words in the search index. Importing the same stick again will not bring them back. On a USB stick or an SSD, deleting a file cannot promise that its data is erased from the chips.
 delete-anyway = Delete
-deleted = Deleted { $count } submissions.
+deleted = { $count ->
+    [one] Deleted 1 submission.
+   *[other] Deleted { $count } submissions.
+}
 shortcut-delete = Ctrl+Delete: delete the source shown
 delete-after-import = Wait for the import to end before deleting.
 delete-submission = Delete this submission…
@@ -118,6 +121,7 @@ delete-shown-title = { $count ->
    *[other] Delete the { $count } sources shown?
 }
 delete-shown-warning = Everything the sources in the list sent and everything sent to them goes from this computer: messages, files, sealed originals, drafts, and their words in the search index. Check the list first: it shows what the view and the search chose. Importing the same stick again will not bring them back. On a USB stick or an SSD, deleting a file cannot promise that its data is erased from the chips.
+show-more = Show { $count } more
 export = Export…
 export-title = Export this conversation
 export-risks = Understand the risks before you export

@@ -103,7 +103,10 @@ delete = Eliminar…
 delete-title = ¿Eliminar esta fuente?
 delete-warning = Todo lo que envió esta fuente y todo lo que se le envió desaparece de este ordenador: mensajes, archivos, originales sellados, borradores y sus palabras en el índice de búsqueda. Importar de nuevo la misma memoria no los traerá de vuelta. En una memoria USB o un SSD, eliminar un archivo no garantiza que sus datos se borren de los chips.
 delete-anyway = Eliminar
-deleted = Se eliminaron { $count } envíos.
+deleted = { $count ->
+    [one] Se eliminó 1 envío.
+   *[other] Se eliminaron { $count } envíos.
+}
 shortcut-delete = Ctrl+Supr: eliminar la fuente mostrada
 delete-after-import = Espere a que termine la importación antes de eliminar.
 delete-submission = Eliminar este envío…
@@ -118,6 +121,7 @@ delete-shown-title = { $count ->
    *[other] ¿Eliminar las { $count } fuentes mostradas?
 }
 delete-shown-warning = Todo lo que enviaron las fuentes de la lista y todo lo que se les envió sale de este ordenador: mensajes, archivos, originales sellados, borradores y sus palabras en el índice de búsqueda. Revise antes la lista: muestra lo que eligieron la vista y la búsqueda. Importar de nuevo la misma memoria no lo traerá de vuelta. En una memoria USB o un SSD, borrar un archivo no garantiza que sus datos se borren de los chips.
+show-more = Mostrar { $count } más
 export = Exportar…
 export-title = Exportar esta conversación
 export-risks = Entienda los riesgos antes de exportar

@@ -103,7 +103,10 @@ delete = Supprimer…
 delete-title = Supprimer cette source ?
 delete-warning = Tout ce que cette source a envoyé et tout ce qui lui a été envoyé quitte cet ordinateur : messages, fichiers, originaux scellés, brouillons, et leurs mots dans l’index de recherche. Importer à nouveau la même clé USB ne les fera pas revenir. Sur une clé USB ou un SSD, supprimer un fichier ne garantit pas que ses données soient effacées des puces.
 delete-anyway = Supprimer
-deleted = { $count } envois supprimés.
+deleted = { $count ->
+    [one] { $count } envoi supprimé.
+   *[other] { $count } envois supprimés.
+}
 shortcut-delete = Ctrl+Suppr : supprimer la source affichée
 delete-after-import = Attendez la fin de l’importation avant de supprimer.
 delete-submission = Supprimer cet envoi…
@@ -118,6 +121,7 @@ delete-shown-title = { $count ->
    *[other] Supprimer les { $count } sources affichées ?
 }
 delete-shown-warning = Tout ce que les sources de la liste ont envoyé et tout ce qui leur a été envoyé quitte cet ordinateur : messages, fichiers, originaux scellés, brouillons et leurs mots dans l’index de recherche. Vérifiez d’abord la liste : elle montre ce que la vue et la recherche ont retenu. Importer à nouveau la même clé ne les fera pas revenir. Sur une clé USB ou un SSD, supprimer un fichier ne garantit pas que ses données soient effacées des puces.
+show-more = Afficher { $count } de plus
 export = Exporter…
 export-title = Exporter cette conversation
 export-risks = Comprenez les risques avant d’exporter

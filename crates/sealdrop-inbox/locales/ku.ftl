@@ -103,7 +103,10 @@ delete = Jê bibe…
 delete-title = Vê çavkaniyê jê bibe?
 delete-warning = Her tiştê ku vê çavkaniyê şandiye û her tiştê ku jê re hatiye şandin ji vê komputerê diçe: peyam, pel, orîjînalên mohrkirî, reşnivîs û peyvên wan di îndeksa lêgerînê de. Importkirina heman bîrê wan venagerîne. Li ser bîra USB an SSD, jêbirina pelekê nikare soz bide ku daneyên wê ji çîpan têne jêbirin.
 delete-anyway = Jê bibe
-deleted = { $count } şandî hatin jêbirin.
+deleted = { $count ->
+    [one] 1 şandin hat jêbirin.
+   *[other] { $count } şandin hatin jêbirin.
+}
 shortcut-delete = Ctrl+Delete: çavkaniya nîşandayî jê bibe
 delete-after-import = Berî jêbirinê li benda dawiya importê bimîne.
 delete-submission = Vê şandinê jê bibe…
@@ -118,6 +121,7 @@ delete-shown-title = { $count ->
    *[other] { $count } çavkaniyên nîşandayî jê bibî?
 }
 delete-shown-warning = Her tiştê ku çavkaniyên di lîsteyê de şandine û her tiştê ku ji wan re hatiye şandin ji vê komputerê diçe: peyam, pel, orîjînalên mohrkirî, reşnivîs û peyvên wan di pêrista lêgerînê de. Pêşî lîsteyê kontrol bike: ew tiştê ku dîmen û lêgerînê hilbijartine nîşan dide. Dîsa anîna heman bîrê wan venagerîne. Li ser bîreke USB an SSD, jêbirina pelekê naguhêze ku daneyên wê ji çîpan bên paqijkirin.
+show-more = { $count } yên din nîşan bide
 export = Derxistin…
 export-title = Vê axaftinê derxe
 export-risks = Berî derxistinê xetereyan fam bike

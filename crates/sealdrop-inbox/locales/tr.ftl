@@ -103,7 +103,7 @@ delete = Sil…
 delete-title = Bu kaynak silinsin mi?
 delete-warning = Bu kaynağın gönderdiği ve ona gönderilen her şey bu bilgisayardan gider: mesajlar, dosyalar, mühürlü asıllar, taslaklar ve arama dizinindeki sözcükleri. Aynı belleği yeniden içe aktarmak onları geri getirmez. USB bellekte ya da SSD'de bir dosyayı silmek, verisinin yongalardan silindiğini garanti edemez.
 delete-anyway = Sil
-deleted = { $count } gönderi silindi.
+deleted = { $count } gönderim silindi.
 shortcut-delete = Ctrl+Delete: gösterilen kaynağı sil
 delete-after-import = Silmeden önce içe aktarmanın bitmesini bekleyin.
 delete-submission = Bu gönderimi sil…
@@ -118,6 +118,7 @@ delete-shown-title = { $count ->
    *[other] Gösterilen { $count } kaynak silinsin mi?
 }
 delete-shown-warning = Listedeki kaynakların gönderdiği ve onlara gönderilen her şey bu bilgisayardan gider: mesajlar, dosyalar, mühürlü asıllar, taslaklar ve arama dizinindeki sözcükleri. Önce listeyi denetleyin: görünümün ve aramanın seçtiklerini gösterir. Aynı belleği yeniden içe aktarmak onları geri getirmez. Bir USB bellekte ya da SSD’de bir dosyayı silmek, verisinin yongalardan silindiğini garanti etmez.
+show-more = { $count } tane daha göster
 export = Dışa aktar…
 export-title = Bu konuşmayı dışa aktar
 export-risks = Dışa aktarmadan önce riskleri anlayın

@@ -34,8 +34,19 @@ fn category_word(words: &Words, category: Category) -> String {
     })
 }
 
+/// Whether the findings' values are said, or only what they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    /// On this machine's screen: "GPS position: 36.2 N, 37.1 E".
+    Shown,
+    /// In whatever leaves it (an export, a PDF, paper): "GPS position".
+    /// The values are what cleaning removed because they identify the
+    /// source; a transcript must not carry them out again.
+    Withheld,
+}
+
 /// What `inspect` found, in plain words, one line each.
-pub fn findings_lines(words: &Words, attachment: &AttachmentRecord) -> Vec<String> {
+pub fn findings_lines(words: &Words, attachment: &AttachmentRecord, values: Values) -> Vec<String> {
     let report = &attachment.report;
     let visible = crate::text::visible;
     let mut lines = vec![words.format("file-kind", &[("kind", report.kind.describe())])];
@@ -53,7 +64,10 @@ pub fn findings_lines(words: &Words, attachment: &AttachmentRecord) -> Vec<Strin
             .findings
             .iter()
             .filter(|f| f.category == category)
-            .map(|f| format!("{}: {}", visible(&f.what), visible(&f.value)))
+            .map(|f| match values {
+                Values::Shown => format!("{}: {}", visible(&f.what), visible(&f.value)),
+                Values::Withheld => visible(&f.what),
+            })
             .collect();
         if !found.is_empty() {
             lines.push(format!(
@@ -100,8 +114,9 @@ fn source_name(words: &Words, key: &str) -> String {
 }
 
 /// Thread `key`'s conversation as text, oldest first: each submission with
-/// its message and its files (what `inspect` found, whether it was
-/// cleaned), each reply sent with its state; in the window's language.
+/// its message and its files (what `inspect` found, named without its
+/// values, and whether it was cleaned), each reply sent with its state; in
+/// the window's language.
 /// Strangers' text is made visible (control and direction-override
 /// characters shown as `�`), as the window shows it.
 pub fn transcript(workspace: &Workspace, key: &str, outbox: &Path, words: &Words) -> String {
@@ -148,7 +163,7 @@ pub fn transcript(workspace: &Workspace, key: &str, outbox: &Path, words: &Words
                         ],
                     ));
                     out.push('\n');
-                    for line in findings_lines(words, attachment) {
+                    for line in findings_lines(words, attachment, Values::Withheld) {
                         out.push_str("    ");
                         out.push_str(&line);
                         out.push('\n');
@@ -193,10 +208,8 @@ pub struct Export {
 }
 
 /// Writes `export` of thread `key` into `folder` as `destination` says,
-/// under a new name (`sealdrop-export-<source>.zip[.age]`, never
-/// replacing a file); returns its path. Every entry is dated 1980-01-01 and
-/// readable by its owner only: the archive says nothing of when or by whom
-/// it was made. A file cut short by an error is removed.
+/// as `sealdrop-export-<source>.zip[.age]` (see [`write_out`]); returns
+/// its path.
 pub fn write_export(
     workspace: &Workspace,
     key: &str,
@@ -204,9 +217,6 @@ pub fn write_export(
     folder: &Path,
     destination: &Destination,
 ) -> Result<PathBuf, WorkspaceError> {
-    if matches!(destination, Destination::LuksVolume) {
-        luks_volume_check(folder)?;
-    }
     let mut entries: Vec<(String, PathBuf)> = Vec::new();
     for (id, part) in &export.files {
         let attachment: &AttachmentRecord = workspace
@@ -226,32 +236,83 @@ pub fn write_export(
         // The part number first: two files of one name stay two.
         entries.push((format!("files/{part}-{}", attachment.name), path));
     }
-    let suffix = match destination {
-        Destination::Sealed(_) => ".zip.age",
-        Destination::LuksVolume => ".zip",
-    };
-    let stem = format!(
-        "sealdrop-export-{}",
+    write_out(
+        folder,
+        &stem("sealdrop-export", key),
+        ".zip",
+        destination,
+        |out| write_zip(out, export.transcript.as_deref(), &entries),
+    )
+}
+
+/// Writes the PDF of thread `key`'s conversation into `folder` as
+/// `destination` says, as `sealdrop-conversation-<source>.pdf[.age]`.
+pub fn write_pdf(
+    key: &str,
+    pdf: &[u8],
+    folder: &Path,
+    destination: &Destination,
+) -> Result<PathBuf, WorkspaceError> {
+    write_out(
+        folder,
+        &stem("sealdrop-conversation", key),
+        ".pdf",
+        destination,
+        |out| out.write_all(pdf),
+    )
+}
+
+/// `<what>-<source>`, in ASCII letters and digits only.
+fn stem(what: &str, key: &str) -> String {
+    format!(
+        "{what}-{}",
         short_name(key).replace(|c: char| !c.is_ascii_alphanumeric(), "")
-    );
-    let (path, file) = new_file(folder, &stem, suffix)?;
-    let written = (|| -> std::io::Result<()> {
+    )
+}
+
+/// Writes what `body` writes into a new file (0600, never replacing one)
+/// in `folder`: sealed with age to the recipients (`.age` added), or plain
+/// once the file itself is found on an unlocked LUKS volume (its device,
+/// not the folder's name, whatever is mounted or linked where). A file cut
+/// short or refused is removed.
+fn write_out(
+    folder: &Path,
+    stem: &str,
+    extension: &str,
+    destination: &Destination,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf, WorkspaceError> {
+    if !folder.is_absolute() {
+        return Err(WorkspaceError::Refused(format!(
+            "{}: give the folder as a full path, from / (for example /media/amnesia/…)",
+            visible(&folder.display().to_string())
+        )));
+    }
+    let suffix = match destination {
+        Destination::Sealed(_) => format!("{extension}.age"),
+        Destination::LuksVolume => extension.to_owned(),
+    };
+    let (path, file) = new_file(folder, stem, &suffix)?;
+    let written = (|| -> Result<(), WorkspaceError> {
+        let io = io_error(&path);
         match destination {
             Destination::Sealed(recipients) => {
                 let encryptor = age::Encryptor::with_recipients(recipients.iter())
-                    .map_err(std::io::Error::other)?;
-                let sealed = encryptor.wrap_output(file)?;
-                let sealed = write_zip(sealed, export.transcript.as_deref(), &entries)?;
-                sealed.finish()?.sync_all()
+                    .map_err(|e| WorkspaceError::Refused(e.to_string()))?;
+                let mut sealed = encryptor.wrap_output(&file).map_err(io_error(&path))?;
+                body(&mut sealed).map_err(io_error(&path))?;
+                sealed.finish().map_err(io_error(&path))?;
             }
             Destination::LuksVolume => {
-                write_zip(file, export.transcript.as_deref(), &entries)?.sync_all()
+                luks_file_check(&file, folder)?;
+                body(&mut &file).map_err(io_error(&path))?;
             }
         }
+        file.sync_all().map_err(io)
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&path);
-        return Err(WorkspaceError::Io { path, source: e });
+        return Err(e);
     }
     sealdrop_format::fsutil::sync_dir(folder).map_err(io_error(folder))?;
     Ok(path)
@@ -284,11 +345,11 @@ pub(crate) fn new_file(
 }
 
 /// The ZIP of an export, streamed into `out`.
-fn write_zip<W: Write>(
-    out: W,
+fn write_zip(
+    out: &mut dyn Write,
     transcript: Option<&str>,
     files: &[(String, PathBuf)],
-) -> std::io::Result<W> {
+) -> std::io::Result<()> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .last_modified_time(zip::DateTime::default())
@@ -304,7 +365,8 @@ fn write_zip<W: Write>(
         let mut file = std::fs::File::open(path)?;
         std::io::copy(&mut file, &mut zip)?;
     }
-    Ok(zip.finish()?.into_inner())
+    zip.finish()?;
+    Ok(())
 }
 
 /// A mounted file system, as `/proc/self/mountinfo` gives it.
@@ -375,25 +437,35 @@ fn is_luks(sys: &Path, device: &str) -> bool {
         .is_ok_and(|uuid| uuid.starts_with("CRYPT-LUKS"))
 }
 
-/// Refuses a folder that is not on an unlocked LUKS volume.
-pub fn luks_volume_check(folder: &Path) -> Result<(), WorkspaceError> {
-    let folder = folder.canonicalize().map_err(io_error(folder))?;
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(io_error(Path::new("/proc/self/mountinfo")))?;
-    let mounts = mounts(&mountinfo);
-    let mount = mount_of(&mounts, &folder).ok_or_else(|| {
-        WorkspaceError::Refused(format!("{}: its volume is not found", folder.display()))
+/// Refuses a file that is not on an unlocked LUKS volume (by its device,
+/// as the kernel has it), saying what `folder` is on instead.
+fn luks_file_check(file: &std::fs::File, folder: &Path) -> Result<(), WorkspaceError> {
+    let stat = rustix::fs::fstat(file).map_err(|e| WorkspaceError::Io {
+        path: folder.to_owned(),
+        source: e.into(),
     })?;
-    if is_luks(Path::new("/sys"), &mount.device) {
+    let device = format!(
+        "{}:{}",
+        rustix::fs::major(stat.st_dev),
+        rustix::fs::minor(stat.st_dev)
+    );
+    if is_luks(Path::new("/sys"), &device) {
         return Ok(());
     }
+    let on = std::fs::read_to_string("/proc/self/mountinfo")
+        .ok()
+        .and_then(|info| {
+            let mounts = mounts(&info);
+            let folder = folder.canonicalize().ok()?;
+            mount_of(&mounts, &folder).map(|m| format!("{}, {}", m.source, m.fstype))
+        })
+        .unwrap_or_else(|| format!("device {device}"));
     Err(WorkspaceError::Refused(format!(
-        "{} is not on an unlocked LUKS volume (it is on {}, {}): unlock an encrypted USB stick \
+        "{} is not on an unlocked LUKS volume (it is on {}): unlock an encrypted USB stick \
          (in Tails: plug it in and unlock it in Files), choose a folder on it, or export an \
          encrypted archive instead",
-        folder.display(),
-        visible(&mount.source),
-        visible(&mount.fstype)
+        visible(&folder.display().to_string()),
+        visible(&on)
     )))
 }
 
@@ -441,7 +513,8 @@ mod tests {
             .output()
             .unwrap();
         let crypt = String::from_utf8_lossy(&lsblk.stdout).trim() == "crypt";
-        match luks_volume_check(&here) {
+        let probe = tempfile::NamedTempFile::new_in(&here).unwrap();
+        match luks_file_check(probe.as_file(), &here) {
             Ok(()) => assert!(crypt, "{device} taken for a LUKS volume"),
             Err(e) => {
                 assert!(!crypt, "{device}: {e}");

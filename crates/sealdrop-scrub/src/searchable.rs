@@ -21,6 +21,10 @@ pub struct Searchable {
     pub missed: Vec<String>,
 }
 
+/// The most notes of what was not read one file gets, and the longest.
+pub(crate) const MAX_NOTES: usize = 16;
+pub(crate) const MAX_NOTE_BYTES: usize = 512;
+
 /// The text of `data`, at most about `cap` bytes of it, or why there is none.
 pub fn searchable(data: &[u8], cap: usize) -> Result<Searchable, NotCleaned> {
     let kind = Kind::of(data);
@@ -50,6 +54,17 @@ pub fn searchable(data: &[u8], cap: usize) -> Result<Searchable, NotCleaned> {
         found
             .missed
             .push(format!("only the first {cap} bytes are searched"));
+    }
+    // The notes are few and short, as the parent reads them.
+    found.missed.truncate(MAX_NOTES);
+    for note in &mut found.missed {
+        if note.len() > MAX_NOTE_BYTES {
+            let mut end = MAX_NOTE_BYTES;
+            while !note.is_char_boundary(end) {
+                end -= 1;
+            }
+            note.truncate(end);
+        }
     }
     Ok(found)
 }

@@ -1,7 +1,7 @@
 #![no_main]
 //! The parent's reading of what a sandboxed child answers (the child may be
 //! compromised): the confinement, an `inspect` report, a cleaned copy, a
-//! picture's pixels (the inbox's), and
+//! picture's pixels and a file's words for search (the inbox's), and
 //! the two-way archive job with its requests for plaintext, in each of its
 //! three modes. Never a panic or a hang; a cleaned copy within its cap; an
 //! archive read only with a manifest whose paths are safe, and no part
@@ -49,7 +49,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut from = Cursor::new(answer);
-    match which % 7 {
+    match which % 8 {
+        7 => {
+            if let Ok(Ok(words)) = wire::read_words(&mut from, 256) {
+                assert!(words.text.len() <= 256);
+                assert!(words.missed.len() <= 16);
+            }
+        }
         6 => {
             if let Ok(Ok(pixels)) = wire::read_pixels(&mut from, 64) {
                 assert!(pixels.width >= 1 && pixels.width <= 64);

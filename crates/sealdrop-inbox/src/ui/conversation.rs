@@ -435,7 +435,7 @@ fn file_box(inbox: &Rc<Inbox>, id: &str, attachment: &AttachmentRecord) -> gtk::
     title.set_xalign(0.0);
     title.add_css_class("heading");
     inner.append(&title);
-    for line in crate::export::findings_lines(words, attachment) {
+    for line in crate::export::findings_lines(words, attachment, crate::export::Values::Shown) {
         let label = gtk::Label::new(Some(&line));
         label.set_xalign(0.0);
         label.set_wrap(true);

@@ -148,6 +148,21 @@ pub(crate) fn open(inbox: &Rc<Inbox>) {
         let closing = window.clone();
         cancel.connect_clicked(move |_| closing.close());
     }
+    // Where to, as chosen: sealed to the recipients typed, or the volume.
+    let chosen_destination = {
+        let (sealed, recipients) = (sealed.clone(), recipients.clone());
+        let label = words.get("export-recipients");
+        move || -> Result<Destination, String> {
+            if !sealed.is_active() {
+                return Ok(Destination::LuksVolume);
+            }
+            let buffer = recipients.buffer();
+            let typed = buffer.text(&buffer.start_iter(), &buffer.end_iter(), false);
+            sealdrop_format::keys::Recipients::parse(&typed, std::path::Path::new(&label))
+                .map(Destination::Sealed)
+                .map_err(|e| e.to_string())
+        }
+    };
     let chosen_folder = {
         let folder = folder.clone();
         move || -> Option<PathBuf> {
@@ -157,16 +172,32 @@ pub(crate) fn open(inbox: &Rc<Inbox>) {
     };
     {
         let weak = Rc::downgrade(inbox);
-        let (key, closing, chosen_folder) = (key.clone(), window.clone(), chosen_folder.clone());
+        let (key, closing) = (key.clone(), window.clone());
+        let (chosen_folder, chosen_destination) =
+            (chosen_folder.clone(), chosen_destination.clone());
         let tell = tell.clone();
         as_pdf.connect_clicked(move |_| {
             let Some(inbox) = weak.upgrade() else { return };
+            let words = inbox.words();
             let Some(folder) = chosen_folder() else {
-                tell(&inbox.words().get("export-no-folder"));
+                tell(&words.get("export-no-folder"));
                 return;
             };
-            closing.close();
-            save_pdf(&inbox, &key, &folder);
+            let destination = match chosen_destination() {
+                Ok(destination) => destination,
+                Err(e) => return tell(&words.format("error", &[("reason", &e)])),
+            };
+            let written = pdf_of(&shown_transcript(&inbox, &key)).and_then(|pdf| {
+                crate::export::write_pdf(&key, &pdf, &folder, &destination)
+                    .map_err(|e| e.to_string())
+            });
+            match written {
+                Ok(path) => {
+                    closing.close();
+                    inbox.say(&words.format("saved", &[("path", &path.display().to_string())]));
+                }
+                Err(e) => tell(&words.format("error", &[("reason", &e)])),
+            }
         });
     }
     let weak = Rc::downgrade(inbox);
@@ -178,21 +209,9 @@ pub(crate) fn open(inbox: &Rc<Inbox>) {
             tell(&words.get("export-no-folder"));
             return;
         };
-        let destination = if sealed.is_active() {
-            let buffer = recipients.buffer();
-            let typed = buffer.text(&buffer.start_iter(), &buffer.end_iter(), false);
-            match sealdrop_format::keys::Recipients::parse(
-                &typed,
-                std::path::Path::new(&words.get("export-recipients")),
-            ) {
-                Ok(recipients) => Destination::Sealed(recipients),
-                Err(e) => {
-                    tell(&words.format("error", &[("reason", &e.to_string())]));
-                    return;
-                }
-            }
-        } else {
-            Destination::LuksVolume
+        let destination = match chosen_destination() {
+            Ok(destination) => destination,
+            Err(e) => return tell(&words.format("error", &[("reason", &e)])),
         };
         let export = Export {
             transcript: with_transcript
@@ -232,7 +251,7 @@ pub(crate) fn open(inbox: &Rc<Inbox>) {
 /// page, each paragraph in its own direction, cut into pages between
 /// lines.
 struct Paged {
-    layout: Option<pango::Layout>,
+    layout: pango::Layout,
     /// Per page: the first line and the last (exclusive).
     pages: Vec<(usize, usize)>,
     /// Per line: its top, in points, from the layout's top.
@@ -241,74 +260,125 @@ struct Paged {
     origins: Vec<(f64, f64)>,
 }
 
+/// Lays `text` out in `layout` (`width` points wide) and cuts it into pages
+/// of `height` points.
+fn paginate(layout: pango::Layout, text: &str, width: f64, height: f64) -> Paged {
+    let scale = f64::from(pango::SCALE);
+    layout.set_font_description(Some(&pango::FontDescription::from_string("Sans 10")));
+    layout.set_width((width * scale) as i32);
+    layout.set_wrap(pango::WrapMode::WordChar);
+    layout.set_auto_dir(true);
+    layout.set_text(text);
+    let (mut tops, mut bottoms, mut origins) = (Vec::new(), Vec::new(), Vec::new());
+    let mut lines = layout.iter();
+    loop {
+        let (_, logical) = lines.line_extents();
+        tops.push(f64::from(logical.y()) / scale);
+        bottoms.push(f64::from(logical.y() + logical.height()) / scale);
+        origins.push((
+            f64::from(lines.baseline()) / scale,
+            f64::from(logical.x()) / scale,
+        ));
+        if !lines.next_line() {
+            break;
+        }
+    }
+    let mut pages = Vec::new();
+    let mut first = 0;
+    for (line, bottom) in bottoms.iter().enumerate() {
+        if bottom - tops[first] > height && line > first {
+            pages.push((first, line));
+            first = line;
+        }
+    }
+    pages.push((first, bottoms.len()));
+    Paged {
+        layout,
+        pages,
+        tops,
+        origins,
+    }
+}
+
+/// Draws page `page` of `paged` on `cairo`, its top left at the origin.
+fn draw_page(paged: &Paged, page: usize, cairo: &gtk::cairo::Context) {
+    let Some(&(first, end)) = paged.pages.get(page) else {
+        return;
+    };
+    let top = paged.tops[first];
+    for n in first..end {
+        let Some(line) = paged.layout.line_readonly(n as i32) else {
+            continue;
+        };
+        let (baseline, left) = paged.origins[n];
+        cairo.move_to(left, baseline - top);
+        pangocairo::functions::show_layout_line(cairo, &line);
+    }
+}
+
 /// A print operation of `text`: begin-print lays it out and counts pages,
 /// draw-page draws one page's lines.
 fn print_operation(text: String) -> gtk::PrintOperation {
     let operation = gtk::PrintOperation::new();
     operation.set_embed_page_setup(true);
-    let paged = Rc::new(RefCell::new(Paged {
-        layout: None,
-        pages: Vec::new(),
-        tops: Vec::new(),
-        origins: Vec::new(),
-    }));
+    let paged: Rc<RefCell<Option<Paged>>> = Rc::new(RefCell::new(None));
     let state = paged.clone();
     operation.connect_begin_print(move |operation, context| {
-        let layout = context.create_pango_layout();
-        layout.set_font_description(Some(&pango::FontDescription::from_string("Sans 10")));
-        layout.set_width((context.width() * f64::from(pango::SCALE)) as i32);
-        layout.set_wrap(pango::WrapMode::WordChar);
-        layout.set_auto_dir(true);
-        layout.set_text(&text);
-        let mut paged = state.borrow_mut();
-        paged.tops.clear();
-        paged.origins.clear();
-        paged.pages.clear();
-        let scale = f64::from(pango::SCALE);
-        let mut lines = layout.iter();
-        let mut bottoms = Vec::new();
-        loop {
-            let (_, logical) = lines.line_extents();
-            paged.tops.push(f64::from(logical.y()) / scale);
-            bottoms.push(f64::from(logical.y() + logical.height()) / scale);
-            paged.origins.push((
-                f64::from(lines.baseline()) / scale,
-                f64::from(logical.x()) / scale,
-            ));
-            if !lines.next_line() {
-                break;
-            }
-        }
-        let height = context.height();
-        let mut first = 0;
-        for (line, bottom) in bottoms.iter().enumerate() {
-            if bottom - paged.tops[first] > height && line > first {
-                paged.pages.push((first, line));
-                first = line;
-            }
-        }
-        paged.pages.push((first, bottoms.len()));
-        operation.set_n_pages(paged.pages.len() as i32);
-        paged.layout = Some(layout);
+        let laid = paginate(
+            context.create_pango_layout(),
+            &text,
+            context.width(),
+            context.height(),
+        );
+        operation.set_n_pages(laid.pages.len() as i32);
+        *state.borrow_mut() = Some(laid);
     });
     operation.connect_draw_page(move |_, context, page| {
-        let paged = paged.borrow();
-        let (Some(layout), Some(&(first, end))) = (&paged.layout, paged.pages.get(page as usize))
-        else {
-            return;
-        };
-        let cairo = context.cairo_context();
-        let top = paged.tops[first];
-        for n in first..end {
-            let Some(line) = layout.line_readonly(n as i32) else {
-                continue;
-            };
-            let (baseline, left) = paged.origins[n];
-            cairo.move_to(left, baseline - top);
-            pangocairo::functions::show_layout_line(&cairo, &line);
+        if let Some(paged) = paged.borrow().as_ref() {
+            draw_page(paged, page as usize, &context.cairo_context());
         }
     });
     operation
+}
+
+/// A4 in points, and the margin around the text.
+const PAGE: (f64, f64) = (595.0, 842.0);
+const MARGIN: f64 = 48.0;
+
+/// The transcript as a PDF, in memory: the same layout as paper, through
+/// cairo's PDF surface, dated 1980-01-01 (cairo would write the time and
+/// the time zone it was made in).
+fn pdf_of(text: &str) -> Result<Vec<u8>, String> {
+    use gtk::cairo;
+    let failed = |e: cairo::Error| format!("the PDF could not be made: {e}");
+    let surface =
+        cairo::PdfSurface::for_stream(PAGE.0, PAGE.1, Vec::<u8>::new()).map_err(failed)?;
+    surface
+        .set_metadata(cairo::PdfMetadata::CreateDate, "1980-01-01T00:00:00Z")
+        .map_err(failed)?;
+    let context = cairo::Context::new(&surface).map_err(failed)?;
+    let paged = paginate(
+        pangocairo::functions::create_layout(&context),
+        text,
+        PAGE.0 - 2.0 * MARGIN,
+        PAGE.1 - 2.0 * MARGIN,
+    );
+    for page in 0..paged.pages.len() {
+        context.save().map_err(failed)?;
+        context.translate(MARGIN, MARGIN);
+        draw_page(&paged, page, &context);
+        context.restore().map_err(failed)?;
+        context.show_page().map_err(failed)?;
+    }
+    drop(context);
+    surface.finish();
+    let stream = surface
+        .finish_output_stream()
+        .map_err(|e| format!("the PDF could not be made: {}", e.error))?;
+    stream
+        .downcast::<Vec<u8>>()
+        .map(|pdf| *pdf)
+        .map_err(|_| "the PDF could not be made".to_owned())
 }
 
 /// GTK's print dialog for the thread shown (on an air-gapped Tails
@@ -321,34 +391,5 @@ pub(crate) fn print(inbox: &Rc<Inbox>) {
     if let Err(e) = operation.run(gtk::PrintOperationAction::PrintDialog, Some(&inbox.window)) {
         let text = inbox.words().format("error", &[("reason", &e.to_string())]);
         inbox.say(&text);
-    }
-}
-
-/// The transcript of thread `key` printed into a new PDF file in `folder`
-/// (never replacing one), through the same layout as paper.
-fn save_pdf(inbox: &Rc<Inbox>, key: &str, folder: &std::path::Path) {
-    let words = inbox.words();
-    let stem = format!(
-        "sealdrop-conversation-{}",
-        crate::workspace::short_name(key).replace(|c: char| !c.is_ascii_alphanumeric(), "")
-    );
-    let reserved = crate::export::new_file(folder, &stem, ".pdf");
-    let path = match reserved {
-        Ok((path, _)) => path,
-        Err(e) => {
-            dialogs::error(inbox, &words.format("error", &[("reason", &e.to_string())]));
-            return;
-        }
-    };
-    let operation = print_operation(shown_transcript(inbox, key));
-    operation.set_export_filename(&path);
-    match operation.run(gtk::PrintOperationAction::Export, Some(&inbox.window)) {
-        Ok(_) => inbox.say(&words.format("saved", &[("path", &path.display().to_string())])),
-        Err(e) => {
-            let _ = std::fs::remove_file(&path);
-            let text = words.format("error", &[("reason", &e.to_string())]);
-            inbox.say(&text);
-            dialogs::error(inbox, &text);
-        }
     }
 }

@@ -6,6 +6,9 @@
 //! accessible label where it shows none), and every action a shortcut
 //! (listed under F1).
 
+/// How many sources the list shows at first, and adds at each "Show more".
+pub const LIST_PAGE: usize = 250;
+
 mod conversation;
 mod dialogs;
 mod export;
@@ -76,6 +79,10 @@ pub(crate) struct Inbox {
     pub view_buttons: RefCell<Vec<(Show, gtk::ToggleButton)>>,
     /// Deletes every source the list shows, after a warning.
     pub delete_shown: gtk::Button,
+    /// How many rows the list shows ([`LIST_PAGE`] more at each press of
+    /// `show_more`); back to one page when the view or the search changes.
+    pub rows_shown: std::cell::Cell<usize>,
+    pub show_more: gtk::Button,
     pub showing: RefCell<Show>,
     pub oldest_first: gtk::ToggleButton,
 }
@@ -126,8 +133,11 @@ impl Inbox {
             match result {
                 Ok(found) => Some(found),
                 Err(e) => {
+                    // Nothing found rather than everything: "Delete the
+                    // sources shown" must never reach what a failed
+                    // search did not choose.
                     self.say(&e.to_string());
-                    None
+                    Some(Default::default())
                 }
             }
         };
@@ -142,7 +152,17 @@ impl Inbox {
         }
         let selected = self.selected.borrow().clone();
         let mut select = None;
-        for (n, thread) in list.iter().enumerate() {
+        // A page of rows at a time: GTK lays out every row of a list box,
+        // and ten thousand would take seconds.
+        let limit = self.rows_shown.get().max(LIST_PAGE);
+        let more = list.len().saturating_sub(limit);
+        self.show_more.set_label(
+            &self
+                .words()
+                .format("show-more", &[("count", &more.min(LIST_PAGE).to_string())]),
+        );
+        self.show_more.set_visible(more > 0);
+        for (n, thread) in list.iter().take(limit).enumerate() {
             let row = thread_row(self.words(), thread);
             self.thread_rows.append(&row);
             if selected.as_deref() == Some(thread.key.as_str()) {
@@ -243,6 +263,7 @@ impl Inbox {
                 let Some(inbox) = weak.upgrade() else { return };
                 if button.is_active() && *inbox.showing.borrow() != show {
                     *inbox.showing.borrow_mut() = show.clone();
+                    inbox.rows_shown.set(LIST_PAGE);
                     inbox.refresh_threads();
                 }
             });
@@ -532,6 +553,9 @@ fn build(app: &gtk::Application, settings: Settings) {
     threads_pane.append(&search_entry);
     threads_pane.append(&view_row);
     threads_pane.append(&threads_scroller);
+    let show_more = gtk::Button::with_label("");
+    show_more.set_visible(false);
+    threads_pane.append(&show_more);
     let delete_shown =
         gtk::Button::with_label(&settings.words.format("delete-shown", &[("count", "0")]));
     delete_shown.set_action_name(Some("win.delete-shown"));
@@ -619,6 +643,8 @@ fn build(app: &gtk::Application, settings: Settings) {
         show_choice: show_choice.clone(),
         view_buttons: RefCell::new(Vec::new()),
         delete_shown,
+        rows_shown: std::cell::Cell::new(LIST_PAGE),
+        show_more: show_more.clone(),
         showing: RefCell::new(Show::All),
         oldest_first: oldest_first.clone(),
     });
@@ -626,6 +652,14 @@ fn build(app: &gtk::Application, settings: Settings) {
         let weak = Rc::downgrade(&inbox);
         search_entry.connect_search_changed(move |_| {
             if let Some(inbox) = weak.upgrade() {
+                inbox.rows_shown.set(LIST_PAGE);
+                inbox.refresh_threads();
+            }
+        });
+        let weak = Rc::downgrade(&inbox);
+        show_more.connect_clicked(move |_| {
+            if let Some(inbox) = weak.upgrade() {
+                inbox.rows_shown.set(inbox.rows_shown.get() + LIST_PAGE);
                 inbox.refresh_threads();
             }
         });

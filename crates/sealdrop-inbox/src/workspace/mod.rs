@@ -50,11 +50,19 @@ pub fn read_words(
     if attachment.report.kind == sealdrop_scrub::Kind::Text {
         let mut bytes = Vec::new();
         let read = std::fs::File::open(&path)
-            .and_then(|file| file.take(MAX_INDEXED_BYTES).read_to_end(&mut bytes));
+            .and_then(|file| file.take(MAX_INDEXED_BYTES + 1).read_to_end(&mut bytes));
+        let cut = bytes.len() as u64 > MAX_INDEXED_BYTES;
+        bytes.truncate(MAX_INDEXED_BYTES as usize);
         return Some(match read {
             Ok(_) => Ok(sealdrop_scrub::Searchable {
                 text: String::from_utf8_lossy(&bytes).into_owned(),
-                missed: Vec::new(),
+                missed: if cut {
+                    vec![format!(
+                        "only the first {MAX_INDEXED_BYTES} bytes are searched"
+                    )]
+                } else {
+                    Vec::new()
+                },
             }),
             Err(e) => Err(format!("{}: {e}", path.display())),
         });
@@ -222,7 +230,6 @@ impl Workspace {
                 .ok()?;
             Some(String::from_utf8_lossy(&bytes).into_owned())
         };
-        let failed = |e: rusqlite::Error| WorkspaceError::Refused(format!("the search index: {e}"));
         let folder = self.submission_dir(id);
         if record.has_message {
             if let Some(text) = read(
@@ -231,10 +238,14 @@ impl Workspace {
             ) {
                 self.search
                     .add(&thread, id, Kind::Message, &text)
-                    .map_err(failed)?;
+                    .map_err(search_failed)?;
             }
         }
-        for attachment in record.attachments.iter().filter(|a| a.searched) {
+        // An attachment imported before its words were read (by an older
+        // version) is read now, unless reading them failed then.
+        let wanted =
+            |a: &&AttachmentRecord| a.searched || (a.has_words() && a.not_searched.is_empty());
+        for attachment in record.attachments.iter().filter(wanted) {
             let text = match words.iter().find(|(part, _)| *part == attachment.part) {
                 Some((_, text)) => Some(text.clone()),
                 None => match read_words(&folder, attachment) {
@@ -246,7 +257,7 @@ impl Workspace {
                 let doc = format!("{id}/{}", attachment.part);
                 self.search
                     .add(&thread, &doc, Kind::Attachment, &text)
-                    .map_err(failed)?;
+                    .map_err(search_failed)?;
             }
         }
         Ok(())
@@ -272,8 +283,7 @@ impl Workspace {
     /// file is rewritten), submissions with a message but no document are
     /// added.
     fn reconcile_search(&self) -> Result<(), WorkspaceError> {
-        let failed = |e: rusqlite::Error| WorkspaceError::Refused(format!("the search index: {e}"));
-        let documents = self.search.documents().map_err(failed)?;
+        let documents = self.search.documents().map_err(search_failed)?;
         let threads: std::collections::BTreeSet<String> = self
             .index
             .submissions
@@ -286,10 +296,10 @@ impl Workspace {
             .filter(|thread| !threads.contains(*thread))
             .collect();
         for thread in &orphans {
-            self.search.remove_thread(thread).map_err(failed)?;
+            self.search.remove_thread(thread).map_err(search_failed)?;
         }
         if !orphans.is_empty() {
-            self.search.rewrite().map_err(failed)?;
+            self.search.rewrite().map_err(search_failed)?;
         }
         let indexed: std::collections::BTreeSet<&String> =
             documents.iter().map(|(_, doc)| doc).collect();

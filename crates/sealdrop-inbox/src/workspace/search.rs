@@ -4,10 +4,12 @@
 //! sandbox), in SQLite's FTS5 through rusqlite (SQLite compiled in, so the
 //! package needs no library of its own).
 //!
-//! The FTS5 table is contentless (`content=''`): the file keeps the index
-//! of words, never the texts themselves; a plain table maps each row to its
+//! The FTS5 table is contentless (`content=''`) and keeps no positions
+//! (`detail=none`): the file holds which words each document has, never
+//! its text nor the order of its words; a plain table maps each row to its
 //! document and thread, so that replacing or deleting a document is a
-//! lookup, not a scan.
+//! lookup, not a scan. (Every query is words as prefixes, all of which
+//! must match: no phrase needs positions.)
 //!
 //! Arabic and Persian are matched as people type them: both the index and
 //! every query are folded the same way first ([`fold`]), like Lucene's
@@ -37,7 +39,7 @@ use super::{io_error, WorkspaceError};
 pub const SEARCH_FILE: &str = "search.sqlite";
 /// The layout of the file this version writes (`PRAGMA user_version`);
 /// a file of another layout is made again from the workspace.
-const LAYOUT: i64 = 2;
+const LAYOUT: i64 = 3;
 
 /// A document's kind, kept beside its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,8 +129,21 @@ impl SearchIndex {
                 return Ok((index, !existed));
             }
         }
-        if let Ok(meta) = std::fs::metadata(path) {
-            let _ = std::fs::write(path, vec![0u8; meta.len() as usize]);
+        // Overwritten in place (not truncated, which would free the old
+        // blocks as they are) and flushed before it is unlinked.
+        if let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(path) {
+            use std::io::Write;
+            let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let zeros = vec![0u8; 1 << 16];
+            let mut left = length;
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                if file.write_all(&zeros[..n]).is_err() {
+                    break;
+                }
+                left -= n as u64;
+            }
+            let _ = file.sync_all();
         }
         std::fs::remove_file(path).map_err(io_error(path))?;
         Ok((SearchIndex::open(path)?, true))
@@ -165,7 +180,7 @@ impl SearchIndex {
              );
              CREATE INDEX IF NOT EXISTS documents_thread ON documents (thread);
              CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
-                 body, content = '', contentless_delete = 1,
+                 body, content = '', contentless_delete = 1, detail = none,
                  tokenize = 'unicode61 remove_diacritics 2'
              );
              PRAGMA user_version = {LAYOUT};"
@@ -250,7 +265,7 @@ impl SearchIndex {
         self.remove_where("doc = ?1 OR substr(doc, 1, length(?1) + 1) = ?1 || '/'", id)
     }
 
-    fn remove_where(&self, condition: &str, value: &str) -> rusqlite::Result<()> {
+    fn remove_where(&self, condition: &'static str, value: &str) -> rusqlite::Result<()> {
         let transaction = self.db.unchecked_transaction()?;
         transaction.execute(
             &format!(
@@ -384,5 +399,29 @@ mod tests {
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn an_index_of_another_layout_is_overwritten_and_made_again() {
+        // The first layout kept the texts themselves.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SEARCH_FILE);
+        {
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(
+                "CREATE VIRTUAL TABLE docs USING fts5(body, thread UNINDEXED, doc UNINDEXED);
+                 INSERT INTO docs VALUES ('the informant lives on Baron Street', 't', 'd');",
+            )
+            .unwrap();
+        }
+        assert!(std::fs::read(&path)
+            .unwrap()
+            .windows(5)
+            .any(|w| w == b"Baron"));
+        let (index, renewed) = SearchIndex::open_checked(&path).unwrap();
+        assert!(renewed, "made again, for the caller to fill");
+        assert!(index.is_empty().unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(5).any(|w| w == b"Baron"));
     }
 }

@@ -20,6 +20,12 @@ use crate::{NotCleaned, Searchable};
 /// The most code-to-text entries one `/ToUnicode` map may give (a font of
 /// every Unicode character has 150,000).
 const MAX_MAP_ENTRIES: usize = 200_000;
+/// The most codes one map's ranges may walk through in all, rewrites of the
+/// same codes included: a map is read in bounded time whatever it repeats.
+const MAX_MAP_STEPS: usize = 1_000_000;
+/// The most UTF-16 units one code may stand for (a ligature is two or
+/// three; an honest map never needs more).
+const MAX_MAPPED_UNITS: usize = 64;
 
 /// How a font's codes become text.
 enum Decoder {
@@ -75,7 +81,7 @@ impl Decoder {
             Decoder::Latin => Some(bytes.iter().map(|b| latin(*b)).collect()),
             Decoder::Map { width, codes } => {
                 let mut text = String::new();
-                for code in bytes.chunks(*width) {
+                for code in bytes.chunks((*width).max(1)) {
                     let code = code.iter().fold(0u32, |n, b| n << 8 | u32::from(*b));
                     match codes.get(&code) {
                         Some(mapped) => text.push_str(mapped),
@@ -172,6 +178,9 @@ fn utf16(bytes: &[u8]) -> Vec<u16> {
 fn read_to_unicode(data: &[u8]) -> Option<Decoder> {
     let mut codes: HashMap<u32, String> = HashMap::new();
     let mut width = 0usize;
+    let mut steps = 0usize;
+    let text_of =
+        |units: &[u16]| String::from_utf16_lossy(&units[..units.len().min(MAX_MAPPED_UNITS)]);
     operators(data, |operator, operands, _| {
         match operator {
             b"endbfchar" => {
@@ -179,7 +188,7 @@ fn read_to_unicode(data: &[u8]) -> Option<Decoder> {
                     if let [Operand::Str(from), Operand::Str(to)] = pair {
                         if (1..=4).contains(&from.len()) {
                             width = width.max(from.len());
-                            codes.insert(code_of(from), String::from_utf16_lossy(&utf16(to)));
+                            codes.insert(code_of(from), text_of(&utf16(to)));
                         }
                     }
                 }
@@ -193,14 +202,20 @@ fn read_to_unicode(data: &[u8]) -> Option<Decoder> {
                         continue;
                     }
                     let (first, last) = (code_of(low), code_of(high));
-                    if last < first || (last - first) as usize >= MAX_MAP_ENTRIES - codes.len() {
+                    let count = (last.saturating_sub(first) as usize).saturating_add(1);
+                    if last < first || count > MAX_MAP_ENTRIES - codes.len().min(MAX_MAP_ENTRIES) {
                         continue;
+                    }
+                    steps += count;
+                    if steps > MAX_MAP_STEPS {
+                        return false;
                     }
                     width = width.max(low.len());
                     match to {
                         // The last UTF-16 unit counts up through the range.
                         Operand::Str(start) if !start.is_empty() => {
                             let mut units = utf16(start);
+                            units.truncate(MAX_MAPPED_UNITS);
                             for code in first..=last {
                                 codes.insert(code, String::from_utf16_lossy(&units));
                                 if let Some(unit) = units.last_mut() {
@@ -212,7 +227,7 @@ fn read_to_unicode(data: &[u8]) -> Option<Decoder> {
                         Operand::Array(each) => {
                             for (code, to) in (first..=last).zip(each) {
                                 if let Operand::Str(to) = to {
-                                    codes.insert(code, String::from_utf16_lossy(&utf16(to)));
+                                    codes.insert(code, text_of(&utf16(to)));
                                 }
                             }
                         }
@@ -321,9 +336,11 @@ pub(crate) fn searchable(data: &[u8], cap: usize) -> Result<Searchable, NotClean
             }
         };
         let mut unreadable = false;
+        let mut unread = false;
         for content in contents(&doc, page) {
             let Some(bytes) = stream_bytes(&doc, content, &mut read_so_far) else {
                 tally.unread_contents += 1;
+                unread = true;
                 continue;
             };
             unreadable |= show_text(&bytes, &decoder_of, &mut text, cap);
@@ -331,7 +348,7 @@ pub(crate) fn searchable(data: &[u8], cap: usize) -> Result<Searchable, NotClean
         if unreadable {
             tally.unreadable_fonts += 1;
         }
-        if text[before..].trim().is_empty() && !unreadable {
+        if text[before..].trim().is_empty() && !unreadable && !unread {
             tally.without_text += 1;
         }
         text.push('\n');
@@ -441,7 +458,9 @@ fn show_text<'d>(
     let mut font: Option<&Decoder> = None;
     let mut unreadable = false;
     let mut show = |font: Option<&Decoder>, shown: &[u8], text: &mut String| {
-        if shown.is_empty() {
+        // One string can stand for far more text than its bytes: checked
+        // before it is decoded, not only after.
+        if shown.is_empty() || text.len() >= cap {
             return;
         }
         match font.and_then(|f| f.decode(shown)) {

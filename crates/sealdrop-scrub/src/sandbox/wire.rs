@@ -479,7 +479,13 @@ pub fn read_words(
         .saturating_add(64 * 1024);
     let message = read_message(input, Tag::Words, &payload, message_cap)?;
     let words: crate::Searchable = json(&message, "text for search")?;
-    if words.text.len() as u64 > cap || words.missed.len() > 16 {
+    if words.text.len() as u64 > cap
+        || words.missed.len() > crate::searchable::MAX_NOTES
+        || words
+            .missed
+            .iter()
+            .any(|note| note.len() > crate::searchable::MAX_NOTE_BYTES)
+    {
         return Err(protocol(format!(
             "{} bytes of text and {} notes, asked for at most {cap} bytes",
             words.text.len(),

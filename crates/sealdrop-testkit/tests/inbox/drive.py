@@ -363,6 +363,7 @@ if config.get("luks_refused"):
     step("refused a folder off LUKS")
 
 dialog = export_dialog()
+type_into(wait("the recipients", find("text", words["export-recipients"], dialog)), config["export_recipient"])
 type_into(wait("the folder", find("text", words["export-folder"], dialog)), config["export_folder"])
 click(wait("Save as PDF", find("push button", words["export-pdf"], dialog)))
 seen["pdf_status"] = text_of(wait("the PDF", find("status bar", None, main, contains=config["pdf_saved"])))
@@ -405,6 +406,9 @@ asked = frame(words["delete-submission-title"])
 click(wait("Delete", find("push button", words["delete-anyway"], asked)))
 wait("the follow-up alone", lambda: True if len(delete_buttons()) == 1 else None)
 seen["after_submission_delete_rows"] = wait_rows("the source still there", lambda r: len(r) == 3)
+# The search index as it is now, for the test to read its words.
+import shutil
+shutil.copy(config["search_file"], config["search_snapshot"])
 type_into(search, config["document_query"])
 seen["document_search_after_delete"] = wait_rows("the document's word gone", lambda r: len(r) == 0)
 type_into(search, "")

@@ -418,6 +418,8 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
             // A word only in the English source's Word document.
             "document_query": "quartermaster",
             "document_name": "notes.docx",
+            "search_file": workspace.join(".sealdrop-inbox/search.sqlite"),
+            "search_snapshot": dir.path().join("search-after-one.sqlite"),
             "english_row": row_name("en", &english_thread),
             "hardware_row": row_name("en", &hardware_thread),
             "views": {
@@ -601,9 +603,14 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     }
     assert!(conversation.contains(REPLY), "{conversation}");
     assert!(
-        conversation.contains("GPS"),
+        conversation.contains("GPS position"),
         "the findings are in it: {conversation}"
     );
+    // Named, never with their values: the coordinates and the camera that
+    // cleaning removed do not leave again in the transcript.
+    for value in ["36.2", "37.13", "Pixel 7"] {
+        assert!(!conversation.contains(value), "{value} in {conversation}");
+    }
     let out = run(Command::new("unzip")
         .arg("-p")
         .arg(&zip_path)
@@ -626,10 +633,26 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         assert!(seen["luks_status"].as_str().is_some(), "{seen}");
     }
     // The PDF, read by poppler: the same words, the Arabic ones included.
-    let pdf = exported
+    // The PDF, sealed like the archive, opened with stock age; dated
+    // 1980-01-01 (cairo would write when and in which time zone).
+    let sealed_pdf = exported
         .iter()
-        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
-        .unwrap_or_else(|| panic!("no PDF in {exported:?}"));
+        .find(|p| p.to_string_lossy().ends_with(".pdf.age"))
+        .unwrap_or_else(|| panic!("no sealed PDF in {exported:?}"));
+    let pdf = &dir.path().join("conversation.pdf");
+    let out = run(Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&export_key)
+        .arg("-o")
+        .arg(pdf)
+        .arg(sealed_pdf));
+    assert_success(&out, "age -d the PDF");
+    let out = run(Command::new("pdfinfo").arg("-isodates").arg(pdf));
+    assert_success(&out, "pdfinfo");
+    let info = String::from_utf8_lossy(&out.stdout);
+    assert!(info.contains("1980-01-01T00:00:00"), "{info}");
+    assert!(!info.contains("ModDate"), "{info}");
     // The PDF, read by Ghostscript's text device: the same words. It gives
     // right-to-left words as drawn, letter by letter from the left, so an
     // Arabic word appears reversed; words with the lam-alef ligature are
@@ -680,8 +703,37 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
         printed.contains("GPS position"),
         "the findings are printed: {printed}"
     );
+    for value in ["36.2", "37.13", "Pixel 7"] {
+        assert!(!printed.contains(value), "{value} printed: {printed}");
+    }
     assert_eq!(seen["print_dialog"], "Print", "{seen}");
-    // One submission deleted, the source kept; then the whole view.
+    // One submission deleted, the source kept: its words gone from the
+    // index (vocabulary and bytes), her follow-up's still there.
+    let snapshot = dir.path().join("search-after-one.sqlite");
+    let snapshot_bytes = fs::read(&snapshot).unwrap();
+    let (after_one, _) =
+        sealdrop_inbox::workspace::search::SearchIndex::open_checked(&snapshot).unwrap();
+    let words_after_one = after_one.vocabulary().unwrap();
+    for gone in ["quartermaster", "rifles"] {
+        assert!(
+            !words_after_one.contains(gone),
+            "{gone} in {words_after_one:?}"
+        );
+        assert!(
+            !snapshot_bytes
+                .windows(gone.len())
+                .any(|w| w == gone.as_bytes()),
+            "{gone}"
+        );
+    }
+    for kept in ["follow", "second"] {
+        assert!(
+            words_after_one.contains(kept),
+            "{kept} not in {words_after_one:?}"
+        );
+    }
+    drop(after_one);
+    // Then the whole view.
     assert!(seen["document_search_after_delete"]
         .as_array()
         .unwrap()
