@@ -112,7 +112,7 @@ def corpus(rng):
     files = {"jpeg": [], "png": [], "docx": [], "pdf": [], "txt": []}
     for n in range(16):
         path = folder / f"photo-{n}.jpg"
-        subprocess.run([convert, "-seed", str(n), "-size", "560x420", "plasma:", "-quality", "85",
+        subprocess.run([convert, "-seed", str(n), "-size", "470x352", "plasma:", "-quality", "85",
                         str(path)], check=True)
         files["jpeg"].append(path.read_bytes())
     for n in range(4):

@@ -23,6 +23,7 @@ tools=(
   "age|age|--help|age \[--encrypt\]"                                    # stock age: interoperability
   "age|age-keygen|--version|^v?1\."
   "unzip|unzip|-v|UnZip .*Info-ZIP"                                     # Info-ZIP unzip
+  "unzip|zipinfo|-h|ZipInfo"                                            # ...and its listing of dates and modes
   "zip|zip|-v|Info-ZIP"                                                 # Info-ZIP zip builds archives sealdrop-open must read
   "libarchive-tools|bsdtar|--version|libarchive"                        # bsdtar
   "7zip|7zz||7-Zip"                                                     # 7-Zip

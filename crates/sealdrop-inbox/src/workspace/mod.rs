@@ -279,32 +279,50 @@ impl Workspace {
     }
 
     /// Brings the search index in step with the index after a crash between
-    /// the two: documents of threads the index no longer has go (and the
-    /// file is rewritten), submissions with a message but no document are
-    /// added.
+    /// the two, document by document: words of a submission the index does
+    /// not have go, and replies' words of a thread it no longer has (the
+    /// file is then rewritten); a submission whose message or read file has
+    /// no words in it is indexed again.
     fn reconcile_search(&self) -> Result<(), WorkspaceError> {
+        use std::collections::BTreeSet;
         let documents = self.search.documents().map_err(search_failed)?;
-        let threads: std::collections::BTreeSet<String> = self
+        let threads: BTreeSet<String> = self
             .index
             .submissions
             .iter()
             .map(|(id, record)| record.thread_key(id))
             .collect();
-        let orphans: std::collections::BTreeSet<&String> = documents
-            .iter()
-            .map(|(thread, _)| thread)
-            .filter(|thread| !threads.contains(*thread))
-            .collect();
-        for thread in &orphans {
+        let mut stale_submissions = BTreeSet::new();
+        let mut stale_threads = BTreeSet::new();
+        for (thread, doc) in &documents {
+            if doc.starts_with("reply:") {
+                if !threads.contains(thread) {
+                    stale_threads.insert(thread);
+                }
+                continue;
+            }
+            let id = doc.split('/').next().unwrap_or(doc);
+            if !self.index.submissions.contains_key(id) {
+                stale_submissions.insert(id);
+            }
+        }
+        for id in &stale_submissions {
+            self.search.remove_submission(id).map_err(search_failed)?;
+        }
+        for thread in &stale_threads {
             self.search.remove_thread(thread).map_err(search_failed)?;
         }
-        if !orphans.is_empty() {
+        if !stale_submissions.is_empty() || !stale_threads.is_empty() {
             self.search.rewrite().map_err(search_failed)?;
         }
-        let indexed: std::collections::BTreeSet<&String> =
-            documents.iter().map(|(_, doc)| doc).collect();
+        let indexed: BTreeSet<&str> = documents.iter().map(|(_, doc)| doc.as_str()).collect();
         for (id, record) in &self.index.submissions {
-            if record.has_message && !indexed.contains(id) {
+            let missing = (record.has_message && !indexed.contains(id.as_str()))
+                || record
+                    .attachments
+                    .iter()
+                    .any(|a| a.searched && !indexed.contains(format!("{id}/{}", a.part).as_str()));
+            if missing {
                 self.index_submission(id, &[])?;
             }
         }
@@ -313,9 +331,7 @@ impl Workspace {
 
     /// Makes the search index again from the workspace.
     pub fn rebuild_search(&self) -> Result<(), WorkspaceError> {
-        self.search
-            .clear()
-            .map_err(|e| WorkspaceError::Refused(format!("the search index: {e}")))?;
+        self.search.clear().map_err(search_failed)?;
         let mut threads = std::collections::BTreeSet::new();
         for (id, record) in &self.index.submissions {
             self.index_submission(id, &[])?;

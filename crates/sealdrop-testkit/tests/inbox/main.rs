@@ -34,7 +34,6 @@ fn element_text(page: &str, id: &str) -> String {
     page[open..open + page[open..].find('<').unwrap()].to_owned()
 }
 
-/// A photo with a GPS position and a camera in its EXIF, as phones write.
 /// A Word document (the three parts Word needs), whose words the inbox
 /// reads in the sandbox for search.
 fn word_document(text: &str) -> Vec<u8> {
@@ -54,6 +53,7 @@ fn word_document(text: &str) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
+/// A photo with a GPS position and a camera in its EXIF, as phones write.
 fn photo(dir: &Path) -> Vec<u8> {
     let path = dir.join("photo.jpg");
     let out = run(Command::new("convert")
@@ -632,7 +632,6 @@ fn an_editor_imports_reads_looks_and_replies_offline() {
     if !on_luks {
         assert!(seen["luks_status"].as_str().is_some(), "{seen}");
     }
-    // The PDF, read by poppler: the same words, the Arabic ones included.
     // The PDF, sealed like the archive, opened with stock age; dated
     // 1980-01-01 (cairo would write when and in which time zone).
     let sealed_pdf = exported

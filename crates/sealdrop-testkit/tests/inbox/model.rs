@@ -245,3 +245,39 @@ fn deleting_submissions_keeps_a_thread_until_its_last_one_goes() {
     // Unknown ids are not counted, and nothing fails.
     assert_eq!(workspace.delete_submissions(&["zz".to_owned()]).unwrap(), 0);
 }
+
+/// After a crash between the workspace's index and the search index, the
+/// next start brings them in step, document by document: words of a
+/// submission the index does not have go even though its thread stays,
+/// and a submission without words gets them.
+#[test]
+fn the_search_index_is_brought_in_step_at_start() {
+    use sealdrop_inbox::workspace::Workspace;
+    let dir = tempfile::tempdir().unwrap();
+    let thread = format!("{:064x}", 9);
+    {
+        let mut workspace = Workspace::open(dir.path()).unwrap();
+        for (id, word) in [("b1", "kilo"), ("b2", "lima"), ("b3", "mike")] {
+            let folder = workspace.submission_dir(id);
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join("message.txt"), word).unwrap();
+            workspace.index.submissions.insert(
+                id.to_owned(),
+                record(Some(&thread), "2026-12-01T10:00:00Z", true),
+            );
+            if id != "b3" {
+                workspace.index_submission(id, &[]).unwrap();
+            }
+        }
+        // As a crash leaves it: b2's words indexed but its record lost, b3
+        // recorded but never indexed.
+        workspace.index.submissions.remove("b2");
+        workspace.save().unwrap();
+    }
+    let workspace = Workspace::open(dir.path()).unwrap();
+    let found = |word: &str| workspace.search_threads(word).unwrap().len();
+    assert_eq!(found("kilo"), 1);
+    assert_eq!(found("lima"), 0, "the lost record's words went");
+    assert_eq!(found("mike"), 1, "the unindexed submission was indexed");
+    assert!(!workspace.search.vocabulary().unwrap().contains("lima"));
+}
