@@ -26,7 +26,13 @@ import-failed = Not imported: { $name }: { $reason }
 keys-failed = The keys could not be loaded: { $reason }
 sources = Sources
 source-name = Source { $name }
-thread-counts = { $submissions } submissions · { $replies } replies
+thread-counts = { $submissions ->
+    [one] 1 submission
+   *[other] { $submissions } submissions
+} · { $replies ->
+    [one] 1 reply
+   *[other] { $replies } replies
+}
 unseen = { $count } new
 no-source = Choose a source on the left to read what she sent.
 empty = Nothing imported yet. Press “Import…” (Ctrl+I) and choose the folder of sealed files.

@@ -133,11 +133,11 @@ impl Words {
     pub fn format(&self, id: &str, args: &[(&str, &str)]) -> String {
         let mut fluent_args = FluentArgs::new();
         for (name, value) in args {
-            // A count is a number, so that each language's plural forms
-            // choose the words ("1 source", "3 sources").
+            // A whole number is given as one, so that each language's
+            // plural forms choose the words ("1 source", "3 sources").
             match value.parse::<i64>() {
-                Ok(number) if *name == "count" => fluent_args.set(*name, FluentValue::from(number)),
-                _ => fluent_args.set(*name, FluentValue::from(*value)),
+                Ok(number) => fluent_args.set(*name, FluentValue::from(number)),
+                Err(_) => fluent_args.set(*name, FluentValue::from(*value)),
             }
         }
         for bundle in [&self.bundle, &self.english] {
