@@ -148,44 +148,37 @@ pub(crate) fn open(inbox: &Rc<Inbox>) {
         let closing = window.clone();
         cancel.connect_clicked(move |_| closing.close());
     }
-    // Where to, as chosen: sealed to the recipients typed, or the volume.
-    let chosen_destination = {
-        let (sealed, recipients) = (sealed.clone(), recipients.clone());
-        let label = words.get("export-recipients");
-        move || -> Result<Destination, String> {
+    // Where to, as chosen: the folder, and sealed to the recipients typed
+    // or onto the volume; else what to tell the editor, in her words.
+    let chosen_place = {
+        let (folder, sealed, recipients) = (folder.clone(), sealed.clone(), recipients.clone());
+        move |words: &crate::i18n::Words| -> Result<(PathBuf, Destination), String> {
+            let text = folder.text().trim().to_owned();
+            if text.is_empty() {
+                return Err(words.get("export-no-folder"));
+            }
             if !sealed.is_active() {
-                return Ok(Destination::LuksVolume);
+                return Ok((PathBuf::from(text), Destination::LuksVolume));
             }
             let buffer = recipients.buffer();
             let typed = buffer.text(&buffer.start_iter(), &buffer.end_iter(), false);
+            let label = words.get("export-recipients");
             sealdrop_format::keys::Recipients::parse(&typed, std::path::Path::new(&label))
-                .map(Destination::Sealed)
-                .map_err(|e| e.to_string())
-        }
-    };
-    let chosen_folder = {
-        let folder = folder.clone();
-        move || -> Option<PathBuf> {
-            let text = folder.text().trim().to_owned();
-            (!text.is_empty()).then(|| PathBuf::from(text))
+                .map(|recipients| (PathBuf::from(text), Destination::Sealed(recipients)))
+                .map_err(|e| words.format("error", &[("reason", &e.to_string())]))
         }
     };
     {
         let weak = Rc::downgrade(inbox);
         let (key, closing) = (key.clone(), window.clone());
-        let (chosen_folder, chosen_destination) =
-            (chosen_folder.clone(), chosen_destination.clone());
+        let chosen_place = chosen_place.clone();
         let tell = tell.clone();
         as_pdf.connect_clicked(move |_| {
             let Some(inbox) = weak.upgrade() else { return };
             let words = inbox.words();
-            let Some(folder) = chosen_folder() else {
-                tell(&words.get("export-no-folder"));
-                return;
-            };
-            let destination = match chosen_destination() {
-                Ok(destination) => destination,
-                Err(e) => return tell(&words.format("error", &[("reason", &e)])),
+            let (folder, destination) = match chosen_place(words) {
+                Ok(place) => place,
+                Err(text) => return tell(&text),
             };
             let written = pdf_of(&shown_transcript(&inbox, &key)).and_then(|pdf| {
                 crate::export::write_pdf(&key, &pdf, &folder, &destination)
@@ -205,13 +198,9 @@ pub(crate) fn open(inbox: &Rc<Inbox>) {
     start.connect_clicked(move |_| {
         let Some(inbox) = weak.upgrade() else { return };
         let words = inbox.words();
-        let Some(folder) = chosen_folder() else {
-            tell(&words.get("export-no-folder"));
-            return;
-        };
-        let destination = match chosen_destination() {
-            Ok(destination) => destination,
-            Err(e) => return tell(&words.format("error", &[("reason", &e)])),
+        let (folder, destination) = match chosen_place(words) {
+            Ok(place) => place,
+            Err(text) => return tell(&text),
         };
         let export = Export {
             transcript: with_transcript

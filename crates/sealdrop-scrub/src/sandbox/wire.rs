@@ -397,15 +397,19 @@ pub fn read_scrubbed(
                 expect_done(input)?;
                 return Ok(Ok(Scrubbed { data, removed }));
             }
-            Tag::NotCleaned if data.is_empty() => {
-                let reason = read_message(input, Tag::NotCleaned, &payload, 64 * 1024)?;
-                let reason = String::from_utf8_lossy(&reason).into_owned();
-                expect_done(input)?;
-                return Ok(Err(NotCleaned(reason)));
-            }
+            Tag::NotCleaned if data.is_empty() => return refusal(input, &payload).map(Err),
             other => return Err(unexpected(input, other, &payload)),
         }
     }
+}
+
+/// Why the child would not do the job ([`Tag::NotCleaned`], whose first
+/// frame is `payload`), and the end of its answer.
+fn refusal(input: &mut impl Read, payload: &[u8]) -> Result<NotCleaned, WireError> {
+    let reason = read_message(input, Tag::NotCleaned, payload, 64 * 1024)?;
+    let reason = String::from_utf8_lossy(&reason).into_owned();
+    expect_done(input)?;
+    Ok(NotCleaned(reason))
 }
 
 /// The answer to [`Job::Render`] with `max_side`: a picture no wider or
@@ -418,10 +422,7 @@ pub fn read_pixels(
     let mut payload = Vec::new();
     let tag = expect_frame(input, &mut payload)?;
     if tag == Tag::NotCleaned {
-        let reason = read_message(input, Tag::NotCleaned, &payload, 64 * 1024)?;
-        let reason = String::from_utf8_lossy(&reason).into_owned();
-        expect_done(input)?;
-        return Ok(Err(NotCleaned(reason)));
+        return refusal(input, &payload).map(Err);
     }
     if tag != Tag::Pixels {
         return Err(unexpected(input, tag, &payload));
@@ -465,10 +466,7 @@ pub fn read_words(
     let mut payload = Vec::new();
     let tag = expect_frame(input, &mut payload)?;
     if tag == Tag::NotCleaned {
-        let reason = read_message(input, Tag::NotCleaned, &payload, 64 * 1024)?;
-        let reason = String::from_utf8_lossy(&reason).into_owned();
-        expect_done(input)?;
-        return Ok(Err(NotCleaned(reason)));
+        return refusal(input, &payload).map(Err);
     }
     if tag != Tag::Words {
         return Err(unexpected(input, tag, &payload));

@@ -1635,37 +1635,15 @@ fn printed_pdfs_keep_their_pages_exactly_and_lose_their_traces() {
             "-GPSLongitudeRef=E",
         ],
     );
-    let page = dir.path().join("page.html");
-    fs::write(
-        &page,
-        format!(
+    let printed = printed_pdf(
+        dir.path(),
+        &format!(
             "<!doctype html><meta charset=utf-8><title>Convoy report</title>\
              <h1>The convoy left at dawn</h1><p>Forty trucks, heading north.</p>\
              <img src=\"{}\"><p><a href=\"https://canary.example.org/x\">source</a></p>",
             photo.file_name().unwrap().to_str().unwrap()
         ),
-    )
-    .unwrap();
-    let printed = dir.path().join("printed.pdf");
-    assert_success(
-        &run(Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-pdf-header-footer",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ])
-            .arg(format!(
-                "--user-data-dir={}",
-                dir.path().join("profile").display()
-            ))
-            .arg(format!("--print-to-pdf={}", printed.display()))
-            .arg(format!("file://{}", page.display()))),
-        "chromium --print-to-pdf",
+        "printed",
     );
     assert!(
         memchr::memmem::find(&fs::read(&printed).unwrap(), b"Canon EOS").is_some(),
